@@ -1,0 +1,54 @@
+# Layerscope. `make run` serves the app; `make test` sets everything up and runs every test.
+PY      ?= python3
+VENV    ?= .venv
+PORT    ?= 8501
+BIN     := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
+# apt-get needs root; use sudo only when not root already.
+SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# Every recipe line fails fast, pipes included.
+SHELL       := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DELETE_ON_ERROR:
+
+export DEBIAN_FRONTEND := noninteractive
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Browser tests drive Debian's chromium (executable_path), never a Playwright download.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: venv venv-dev run test test-fast bench browser-deps clean
+
+# The stamps live in the venv, so a deleted venv or a changed requirements file
+# re-runs pip; an unchanged one costs nothing.
+$(VENV)/.run.stamp: requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev.stamp: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.run.stamp       ## runtime requirements only
+venv-dev: $(VENV)/.dev.stamp   ## + test tools
+
+run: venv
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.headless true
+
+browser-deps:
+	if [ ! -x $(CHROMIUM) ]; then $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; fi
+
+test: venv-dev browser-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: venv-dev
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis tests/artifacts
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

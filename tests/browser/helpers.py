@@ -1,0 +1,85 @@
+"""Helpers for browser tests.
+
+Use as: ``from tests.browser.helpers import wait_for_app, assert_no_exception, screenshot``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+# Streamlit marks its state on the root element: data-test-connection-state is
+# "CONNECTED" once the websocket is up, and data-test-script-state goes
+# "initial" -> "running" / "rerunRequested" -> "notRunning" (or
+# "compilationError"). While a script runs, the status widget shows its
+# "Running..." icon and elements from the previous run carry data-stale="true".
+_APP_IDLE_JS = """
+() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return false;
+  if (app.getAttribute('data-test-connection-state') !== 'CONNECTED') return false;
+  const state = app.getAttribute('data-test-script-state');
+  if (state !== 'notRunning' && state !== 'compilationError') return false;
+  if (document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')) return false;
+  const status = document.querySelector('[data-testid="stStatusWidget"]');
+  if (status && /running/i.test(status.textContent || '')) return false;
+  if (document.querySelector('[data-stale="true"]')) return false;
+  return true;
+}
+"""
+
+
+def wait_for_app(page, timeout: int = 30000) -> None:
+    """Wait (timeout in ms) until the app is connected and its script has finished running.
+
+    Checked twice, 250 ms apart, so that a rerun a widget interaction has just
+    asked for (not yet reported by the server) is not mistaken for idle.
+    """
+    page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout)
+    page.wait_for_function(_APP_IDLE_JS, timeout=timeout)
+    page.wait_for_timeout(250)
+    page.wait_for_function(_APP_IDLE_JS, timeout=timeout)
+
+
+def assert_no_exception(page) -> None:
+    """Fail if the app shows any exception box."""
+    boxes = page.locator('[data-testid="stException"]')
+    n = boxes.count()
+    # With client.showErrorDetails = "none" the box is redacted; the server log has the traceback.
+    assert n == 0, f"{n} exception(s) shown in the app (traceback in {ARTIFACTS}/streamlit-server.log):\n" + "\n---\n".join(
+        boxes.nth(i).inner_text() for i in range(n)
+    )
+
+
+# How much taller than the viewport the page's content is. Streamlit scrolls
+# inside <main data-testid="stMain">, not the document, so Playwright's
+# full_page alone would stop at the viewport.
+_OVERFLOW_JS = """
+() => Math.max(0, document.documentElement.scrollHeight - window.innerHeight,
+  ...[...document.querySelectorAll('*')]
+    .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowY))
+    .map(e => e.scrollHeight - e.clientHeight))
+"""
+_MAX_SHOT_HEIGHT = 20000
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page PNG (all of the app's content) to tests/artifacts/<name>.png; return its path.
+
+    The viewport is grown for the shot and restored afterwards.
+    """
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
+    extra = int(page.evaluate(_OVERFLOW_JS)) if size else 0
+    if extra > 0:
+        height = min(size["height"] + extra, _MAX_SHOT_HEIGHT)
+        page.set_viewport_size({"width": size["width"], "height": height})
+        page.wait_for_timeout(300)  # let charts re-layout to the new size
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        if extra > 0:
+            page.set_viewport_size(size)
+    return path
