@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` prints simulate's time against a bare NumPy baseline."""

@@ -1,0 +1,124 @@
+"""Normalization layers on (batch, positions, channels) tensors, forward and backward.
+
+Tensors are channels-last, (batch, positions, channels), so that a 1x1 channel-mixing
+layer is one matrix product; the axes below are named, not numbered.
+
+Each normalization subtracts a mean (except RMSNorm) and divides by
+sqrt(biased variance + eps) over a set of axes, as PyTorch does in training mode:
+
+| norm     | statistics over                      | one set per            |
+|----------|--------------------------------------|------------------------|
+| batch    | examples and positions               | channel                |
+| layer    | channels and positions               | example                |
+| group    | C/G channels and positions           | (example, group)       |
+| instance | positions                            | (example, channel)     |
+| rms      | channels and positions, no mean      | example                |
+
+The forward pass accepts a log10 scale factor (see `core.scaled`), so a tensor whose
+true variance is 1e-400 is normalized exactly: eps then dominates, as it would.
+
+>>> import numpy as np
+>>> x = np.arange(8.0).reshape(4, 1, 2)          # 4 examples, 1 position, 2 channels
+>>> y, scale, cache = normalize(x, 0.0, "batch")
+>>> np.round(y[:, 0, 0] * 10**scale, 4).tolist()  # channel 0: 0, 2, 4, 6 standardized
+[-1.3416, -0.4472, 0.4472, 1.3416]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+EPS = 1e-5                  # PyTorch's default for every normalization here
+MOMENTUM = 0.1              # BatchNorm running statistics
+
+_LN10 = math.log(10.0)
+
+
+@dataclass
+class NormCache:
+    kind: str
+    groups: int
+    xhat: np.ndarray          # stored normalized values (grouped view), true = xhat * 10**out_scale
+    log_mult: np.ndarray      # per set: log10 of (10**in_scale / sqrt(var_true + eps))
+    in_scale: float
+    out_scale: float
+
+
+def _grouped(x: np.ndarray, kind: str, groups: int):
+    """A view of x and the axes its statistics run over."""
+    b, p, c = x.shape
+    if kind == "batch":
+        return x, (0, 1)
+    if kind in ("layer", "rms"):
+        return x, (1, 2)
+    if kind == "instance":
+        return x, (1,)
+    if kind == "group":
+        return x.reshape(b, p, groups, c // groups), (1, 3)
+    raise ValueError(f"norm={kind!r} is not a normalization")
+
+
+def normalize(x: np.ndarray, scale: float, kind: str, groups: int = 1, eps: float = EPS):
+    """x_hat = (x - mean) / sqrt(var + eps), returned as (stored, log10_scale, cache)."""
+    xg, axes = _grouped(x, kind, groups)
+    stats_dtype = np.float64                      # statistics in float64, like cuDNN's fp32 accumulators
+    if kind == "rms":
+        centered = xg
+        var = np.mean(np.square(xg, dtype=stats_dtype), axis=axes, keepdims=True)
+    else:
+        mean = np.mean(xg, axis=axes, keepdims=True, dtype=stats_dtype)
+        centered = xg - mean.astype(x.dtype)
+        var = np.mean(np.square(centered, dtype=stats_dtype), axis=axes, keepdims=True)
+    # log10 sqrt(var * 10**(2 scale) + eps), without forming 10**(2 scale)
+    with np.errstate(divide="ignore"):
+        log_var_true = np.log(var) + 2.0 * scale * _LN10
+    log_denom = 0.5 * np.logaddexp(log_var_true, math.log(eps)) / _LN10
+    log_mult = scale - log_denom
+    out_scale = float(np.max(log_mult))
+    xhat = centered * (10.0 ** (log_mult - out_scale)).astype(x.dtype)
+    cache = NormCache(kind, groups, xhat, log_mult, scale, out_scale)
+    return xhat.reshape(x.shape), out_scale, cache
+
+
+def normalize_backward(grad: np.ndarray, grad_scale: float, cache: NormCache):
+    """dL/dx from dL/dx_hat, as (stored, log10_scale).
+
+    dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps), per statistics set
+    (RMSNorm has no mean(g) term)."""
+    gg, axes = _grouped(grad, cache.kind, cache.groups)
+    xhat_true = cache.xhat * 10.0 ** cache.out_scale     # bounded by sqrt(set size)
+    proj = np.mean(gg * xhat_true, axis=axes, keepdims=True)
+    dx = gg - xhat_true * proj
+    if cache.kind != "rms":
+        dx -= np.mean(gg, axis=axes, keepdims=True)
+    dx *= (10.0 ** (cache.log_mult - cache.out_scale)).astype(grad.dtype)
+    return dx.reshape(grad.shape), grad_scale + cache.out_scale - cache.in_scale
+
+
+def batch_running_stats(batches, momentum: float = MOMENTUM):
+    """PyTorch's BatchNorm running statistics over a sequence of (batch, positions, channels)
+    arrays: start at mean 0, var 1; update with the unbiased batch variance.
+
+    >>> import numpy as np
+    >>> m, v = batch_running_stats([np.ones((4, 1, 1)) * 2.0])
+    >>> m.ravel().tolist(), v.ravel().tolist()     # 0.9 * 0 + 0.1 * 2, 0.9 * 1 + 0.1 * 0
+    ([0.2], [0.9])
+    """
+    running_mean = running_var = None
+    for x in batches:
+        n = x.shape[0] * x.shape[1]
+        mean = x.mean(axis=(0, 1))
+        var_unbiased = x.var(axis=(0, 1)) * n / max(n - 1, 1)
+        if running_mean is None:
+            running_mean, running_var = np.zeros_like(mean), np.ones_like(var_unbiased)
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var = (1 - momentum) * running_var + momentum * var_unbiased
+    return running_mean, running_var
+
+
+def normalize_eval(x: np.ndarray, running_mean, running_var, eps: float = EPS) -> np.ndarray:
+    """BatchNorm in eval mode: the running statistics stand in for the batch's."""
+    return (x - running_mean) / np.sqrt(running_var + eps)

@@ -1,0 +1,57 @@
+"""Tensors with a log10 scale factor, so float64 runs never overflow or underflow.
+
+A value is carried as (stored, log10_scale) with true = stored * 10**log10_scale.
+Linear algebra acts on `stored`; whenever its root-mean-square drifts far from 1 the
+factor is moved into the scale. A network whose variance reaches 1e450 is then still
+exact: the stored numbers stay near 1 and the scale says 225 (the std is 1e225).
+
+>>> import numpy as np
+>>> stored, scale = renorm(np.array([3e40, -3e40]), 0.0)
+>>> stored.tolist(), round(scale, 6)
+([1.0, -1.0], 40.477121)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+RENORM_LIMIT = 20.0      # renormalize when |log10 rms| exceeds this
+
+
+def rms(x: np.ndarray) -> float:
+    return math.sqrt(float(np.vdot(x, x).real) / x.size) if x.size else 0.0
+
+
+def renorm(x: np.ndarray, scale: float, second_moment: float | None = None):
+    """Move x's magnitude into the scale when it is far from 1 (in place when it does)."""
+    ms = float(np.vdot(x, x).real) / x.size if second_moment is None else second_moment
+    if not ms > 0 or not math.isfinite(ms):
+        return x, scale
+    log_rms = 0.5 * math.log10(ms)
+    if abs(log_rms) <= RENORM_LIMIT:
+        return x, scale
+    x *= 10.0 ** -log_rms
+    return x, scale + log_rms
+
+
+def add_scaled(a: np.ndarray, scale_a: float, b: np.ndarray, scale_b: float):
+    """a * 10**scale_a + b * 10**scale_b as (stored, scale); the smaller term may underflow,
+    which is exact to float64's relative precision."""
+    if scale_a == scale_b:
+        return a + b, scale_a
+    top = max(scale_a, scale_b)
+    return a * 10.0 ** (scale_a - top) + b * 10.0 ** (scale_b - top), top
+
+
+def log10_var(var_stored: float, scale: float) -> float:
+    """log10 of the true variance; -inf only when the variance is exactly zero."""
+    if var_stored <= 0:
+        return -math.inf
+    return math.log10(var_stored) + 2.0 * scale
+
+
+def unscale(log10_value: float) -> float:
+    """10**x, or inf past float64's range (the log10 field stays exact)."""
+    return 10.0**log10_value if log10_value < 308.25 else math.inf

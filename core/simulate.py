@@ -1,0 +1,185 @@
+"""`simulate(spec)`: run one network and collect what a student needs to see, per layer.
+
+>>> from core import NetworkSpec, simulate
+>>> res = simulate(NetworkSpec(depth=10, width=100, activation="linear", weight_var=1.0))
+>>> round(float(res.log10_preact_var[-1]))     # (100 * 1) ** 10 = 1e20
+20
+>>> res.overflow_layer is None                 # float64 runs never overflow
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import activations, stats
+from .propagate import LayerBackward, LayerForward, forward_backward, make_params, Params
+from .scaled import unscale
+from .spec import NetworkSpec
+
+
+@dataclass
+class Result:
+    spec: NetworkSpec
+    # -- forward, arrays of shape (depth,); the log10 fields are always exact in float64
+    preact_mean: np.ndarray
+    preact_var: np.ndarray
+    log10_preact_var: np.ndarray
+    act_mean: np.ndarray
+    act_var: np.ndarray
+    log10_act_var: np.ndarray
+    log10_out_var: np.ndarray          # the layer's output: differs from act with norm-after/residual
+    saturated_frac: np.ndarray         # bounded: |a| > threshold; relu-like: off (input <= 0)
+    dead_frac: np.ndarray              # units saturated or off on every example
+    # -- backward
+    grad_var: np.ndarray               # Var(dL/dh)
+    log10_grad_var: np.ndarray
+    weight_grad_ratio: np.ndarray      # std(dL/dW) / std(W)
+    log10_weight_grad_ratio: np.ndarray
+    # -- scalars
+    loss: float
+    log10_loss: float
+    loss_uniform: float                # log(classes): the loss of a network that knows nothing
+    overflow_layer: int | None         # first layer with inf/NaN (float32/float16 only)
+    # -- histograms: counts (depth, bins) on edges (bins + 1,)
+    act_hist: np.ndarray
+    hist_edges: np.ndarray
+    hist_log10_scale: np.ndarray       # true edges = hist_edges * 10**scale[layer] (0 if bounded)
+    grad_hist: np.ndarray              # dL/dh in units of its rms
+    weight_grad_hist: np.ndarray       # dL/dW in units of its rms
+    grad_hist_edges: np.ndarray
+    # -- heatmaps and dead units
+    dead_units: np.ndarray             # (depth, width) bool, over the full batch
+    map_values: np.ndarray = field(repr=False)   # (depth, rows, units) float16
+    tensors: dict | None = field(default=None, repr=False)
+
+    @property
+    def depth(self) -> int:
+        return self.spec.depth
+
+    @property
+    def activation(self) -> activations.Activation:
+        return activations.get(self.spec.activation)
+
+    def saturation_map(self, layer: int, threshold: float | None = None) -> np.ndarray:
+        """(rows, units) bool: saturated (bounded) or off (relu-like) at this layer."""
+        threshold = self.spec.saturation_threshold if threshold is None else threshold
+        vals = self.map_values[layer]
+        act = self.activation
+        if act.bounded is not None:
+            return np.abs(vals) > threshold
+        if act.relu_like:
+            return vals <= 0
+        return np.zeros(vals.shape, dtype=bool)
+
+    def dead_map(self, layer: int) -> np.ndarray:
+        """The examples x units map at the dead-neuron criterion (|u| > 0.99, or off)."""
+        return self.saturation_map(layer, self.spec.dead_threshold)
+
+    def nbytes(self) -> int:
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+
+
+class _Collector:
+    """Observer that turns each layer's tensors into its statistics as they are made."""
+
+    def __init__(self, spec: NetworkSpec, keep: bool):
+        self.spec, self.keep = spec, keep
+        self.act = activations.get(spec.activation)
+        self.rows: dict[str, list] = {}
+        self.tensors: dict[str, list] | None = {} if keep else None
+        self.overflow_layer: int | None = None
+        bounded = self.act.bounded
+        self.hist_edges = stats.fixed_edges(*bounded) if bounded else stats.standard_edges()
+        self.grad_edges = stats.standard_edges()
+
+    def put(self, **values):
+        for k, v in values.items():
+            self.rows.setdefault(k, []).append(v)
+
+    def keep_tensor(self, name, arr, scale):
+        if self.tensors is not None:
+            self.tensors.setdefault(name, []).append(arr.copy())
+            self.tensors.setdefault(name + "_log10_scale", []).append(scale)
+
+    def forward(self, t: LayerForward):
+        spec, act = self.spec, self.act
+        if (spec.dtype != "float64" and self.overflow_layer is None
+                and not (np.isfinite(t.preact).all() and np.isfinite(t.out).all())):
+            self.overflow_layer = t.index
+        pm, plv = stats.moments(t.preact, t.preact_scale)
+        am, alv = stats.moments(t.act, t.act_scale)
+        olv = alv if t.out is t.act else stats.moments(t.out, t.out_scale)[1]
+        unit = stats.unit_values(act, t.act, t.act_scale) if act.bounded else None
+        if act.bounded:
+            a_true = t.act * 10.0**t.act_scale if t.act_scale else t.act
+            hist, hscale = stats.histogram(a_true, self.hist_edges), 0.0
+        else:
+            z, hscale = stats.standardized(t.act)
+            hist = stats.histogram(z, self.hist_edges)
+        sat, dead = stats.saturation(act, unit, t.u, spec.saturation_threshold,
+                                     spec.dead_threshold)
+        self.put(preact_mean=pm, log10_preact_var=plv, act_mean=am, log10_act_var=alv,
+                 log10_out_var=olv, act_hist=hist, hist_log10_scale=hscale,
+                 saturated_frac=sat, dead_units=dead, dead_frac=float(dead.mean()),
+                 map_values=stats.map_values(act, unit, t.u))
+        for name in ("preact", "act", "out"):
+            self.keep_tensor(name, getattr(t, name), getattr(t, name + "_scale"))
+
+    def backward(self, t: LayerBackward, weight_log10_std: float):
+        _, glv = stats.moments(t.grad_preact, t.grad_preact_scale)
+        _, wglv = stats.moments(t.grad_weight, t.grad_weight_scale)
+        z, _ = stats.standardized(t.grad_preact)
+        zw, _ = stats.standardized(t.grad_weight)
+        self.put(log10_grad_var=glv, log10_weight_grad_ratio=0.5 * wglv - weight_log10_std,
+                 grad_hist=stats.histogram(z, self.grad_edges),
+                 weight_grad_hist=stats.histogram(zw, self.grad_edges))
+        self.keep_tensor("grad_preact", t.grad_preact, t.grad_preact_scale)
+        self.keep_tensor("grad_weight", t.grad_weight, t.grad_weight_scale)
+
+
+def simulate(spec: NetworkSpec, keep_tensors: bool = False,
+             params: Params | None = None) -> Result:
+    """Simulate `spec` (or re-run it on given `params`) and return its per-layer statistics.
+
+    With keep_tensors=True, `Result.tensors` holds the run's inputs (x0, weights, biases,
+    w_out, labels) and every layer's stored tensors with their log10 scales
+    (true value = stored * 10**scale), so the run can be repeated elsewhere."""
+    params = make_params(spec) if params is None else params
+    col = _Collector(spec, keep_tensors)
+    w_log_std = [0.5 * math.log10(float(np.var(w))) for w in params.weights]
+    out = forward_backward(spec, params, col.forward,
+                           lambda t: col.backward(t, w_log_std[t.index]))
+    r = {k: np.asarray(v) for k, v in col.rows.items()}
+    for k in ("log10_grad_var", "log10_weight_grad_ratio", "grad_hist", "weight_grad_hist"):
+        r[k] = r[k][::-1]                             # the backward pass ran last layer first
+    lin = np.vectorize(unscale, otypes=[float])
+    tensors = None
+    if keep_tensors:
+        tensors = {k: v for k, v in col.tensors.items()}
+        tensors.update(x0=params.x0, weights=params.weights, biases=params.biases,
+                       w_out=params.w_out, labels=params.labels)
+        for k in ("grad_preact", "grad_weight", "grad_preact_log10_scale",
+                  "grad_weight_log10_scale"):
+            tensors[k] = tensors[k][::-1]
+        tensors["grad_input"] = (out.grad_input, out.grad_input_scale)
+    return Result(
+        spec=spec,
+        preact_mean=r["preact_mean"], preact_var=lin(r["log10_preact_var"]),
+        log10_preact_var=r["log10_preact_var"],
+        act_mean=r["act_mean"], act_var=lin(r["log10_act_var"]),
+        log10_act_var=r["log10_act_var"], log10_out_var=r["log10_out_var"],
+        saturated_frac=r["saturated_frac"], dead_frac=r["dead_frac"],
+        grad_var=lin(r["log10_grad_var"]), log10_grad_var=r["log10_grad_var"],
+        weight_grad_ratio=lin(r["log10_weight_grad_ratio"]),
+        log10_weight_grad_ratio=r["log10_weight_grad_ratio"],
+        loss=out.loss, log10_loss=out.log10_loss, loss_uniform=math.log(spec.classes),
+        overflow_layer=col.overflow_layer if spec.dtype != "float64" else None,
+        act_hist=r["act_hist"], hist_edges=col.hist_edges,
+        hist_log10_scale=r["hist_log10_scale"], grad_hist=r["grad_hist"],
+        weight_grad_hist=r["weight_grad_hist"], grad_hist_edges=col.grad_edges,
+        dead_units=r["dead_units"], map_values=r["map_values"], tensors=tensors,
+    )

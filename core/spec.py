@@ -1,0 +1,160 @@
+"""`NetworkSpec`: everything that defines one simulated network, checked on creation.
+
+>>> from core.spec import NetworkSpec
+>>> spec = NetworkSpec(depth=10, width=100, activation="linear", weight_var=1.0)
+>>> spec.sigma_w2                 # fan_in * Var(W): the per-layer variance multiplier
+100.0
+>>> NetworkSpec(width=1)          # doctest: +IGNORE_EXCEPTION_DETAIL
+Traceback (most recent call last):
+ValueError: width=1 is out of range: allowed 2 to 4096
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from numbers import Integral, Real
+
+from . import activations, initializers
+
+NORMS = ("none", "batch", "layer", "group", "instance", "rms")
+NORM_POSITIONS = ("before", "after")     # before the activation (usual) or after it
+INPUT_DISTS = ("normal", "uniform")      # N(0, 1), or pixel-like U[0, 1] with mean 1/2
+DTYPES = ("float64", "float32", "float16")
+MAX_ELEMENTS = 2**28                     # depth * batch * width * spatial: memory guard
+
+# (low, high) inclusive ranges of the numeric fields.
+RANGES = {
+    "depth": (1, 2000),
+    "width": (2, 4096),
+    "batch": (1, 65536),
+    "spatial": (1, 4096),
+    "weight_var": (1e-12, 1e6),
+    "gain": (1e-3, 100.0),
+    "bias_var": (0.0, 100.0),
+    "groups": (1, 4096),
+    "norm_gamma": (1e-3, 100.0),
+    "norm_beta": (-100.0, 100.0),
+    "residual_scale": (1e-3, 100.0),
+    "classes": (2, 10000),
+    "readout_scale": (1e-6, 1e3),
+    "seed": (0, 2**32 - 1),
+    "saturation_threshold": (0.5, 0.9999),
+    "dead_threshold": (0.5, 0.9999),
+}
+CHOICES = {
+    "input_dist": INPUT_DISTS,
+    "activation": tuple(activations.ACTIVATIONS),
+    "init": initializers.SCHEMES,
+    "norm": NORMS,
+    "norm_position": NORM_POSITIONS,
+    "dtype": DTYPES,
+}
+_INT_FIELDS = {"depth", "width", "batch", "spatial", "groups", "classes", "seed"}
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    # -- shape: batch examples, `width` channels (= fan_in = fan_out), `spatial` positions
+    depth: int = 10
+    width: int = 100
+    batch: int = 256
+    spatial: int = 1                 # >1: (batch, channels, positions) with 1x1 channel mixing
+    input_dist: str = "normal"
+    # -- each layer: h = x W + b -> [norm] -> activation -> [norm] -> x + alpha * f(x)
+    activation: str = "tanh"
+    init: str = "custom"             # "custom" draws W ~ N(0, weight_var)
+    weight_var: float = 0.01         # Var(W) per entry, used by init="custom"
+    gain: float | None = None        # None: PyTorch's calculate_gain(activation)
+    bias_var: float = 0.0
+    norm: str = "none"
+    norm_position: str = "before"
+    groups: int = 1                  # GroupNorm's G; must divide width
+    norm_gamma: float = 1.0          # initial learned scale
+    norm_beta: float = 0.0           # initial learned shift
+    residual: bool = False
+    residual_scale: float = 1.0      # alpha in x + alpha * f(x)
+    # -- readout: logits = readout_scale * mean_positions(x_L) @ W_out, W_out ~ N(0, 1)
+    classes: int = 27
+    readout_scale: float = 1.0       # Karpathy's fix multiplies the last layer by 0.01
+    # -- numerics and diagnostics
+    dtype: str = "float64"
+    seed: int = 0
+    saturation_threshold: float = 0.97   # |tanh| above this counts as saturated
+    dead_threshold: float = 0.99         # saturated on every example above this: dead
+
+    def __post_init__(self):
+        for f in fields(self):
+            _check_field(f.name, getattr(self, f.name))
+        self._check_combination()
+
+    def _check_combination(self):
+        per_channel = self.batch * self.spatial
+        if self.norm == "batch" and per_channel < 2:
+            raise ValueError(f"norm='batch' needs more than one value per channel, but "
+                             f"batch * spatial = {per_channel}; raise batch or spatial")
+        if self.norm == "instance" and self.spatial < 2:
+            raise ValueError(f"norm='instance' normalizes over spatial positions, so it needs "
+                             f"spatial >= 2, got spatial={self.spatial}")
+        if self.norm == "group":
+            if self.width % self.groups:
+                raise ValueError(f"groups={self.groups} must divide width={self.width}")
+            if (self.width // self.groups) * self.spatial < 2:
+                raise ValueError(f"groups={self.groups} leaves one value per group "
+                                 f"(width={self.width}, spatial={self.spatial})")
+        elements = self.depth * self.batch * self.width * self.spatial
+        if elements > MAX_ELEMENTS:
+            raise ValueError(f"depth * batch * width * spatial = {elements} is over the "
+                             f"memory guard of {MAX_ELEMENTS}; make the network smaller")
+
+    # -- derived quantities, named as in the mean-field papers
+    @property
+    def fan_in(self) -> int:
+        return self.width            # 1x1 channel mixing: fan_in = channels
+
+    @property
+    def fan_out(self) -> int:
+        return self.width
+
+    @property
+    def effective_gain(self) -> float:
+        return activations.calculate_gain(self.activation) if self.gain is None else self.gain
+
+    @property
+    def effective_weight_var(self) -> float:
+        """Var(W) that the chosen init scheme draws from."""
+        return initializers.weight_var(self.init, self.fan_in, self.fan_out,
+                                       self.effective_gain, self.weight_var)
+
+    @property
+    def sigma_w2(self) -> float:
+        """fan_in * Var(W), the sigma_w^2 of mean-field theory."""
+        return self.fan_in * self.effective_weight_var
+
+    @property
+    def dtype_bits(self) -> int:
+        return int(self.dtype[5:])
+
+    def replace(self, **changes) -> "NetworkSpec":
+        return replace(self, **changes)
+
+
+def _check_field(name, value):
+    if name in CHOICES:
+        if value not in CHOICES[name]:
+            raise ValueError(f"{name}={value!r} is not one of {list(CHOICES[name])}")
+        return
+    if name == "residual":
+        if not isinstance(value, bool):
+            raise ValueError(f"residual={value!r} must be True or False")
+        return
+    if name == "gain" and value is None:
+        return
+    lo, hi = RANGES[name]
+    if name in _INT_FIELDS:
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise ValueError(f"{name}={value!r} must be an integer from {lo} to {hi}")
+    elif isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name}={value!r} must be a finite number from {lo:g} to {hi:g}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name}={value!r} is out of range: allowed {lo:g} to {hi:g}")

@@ -1,0 +1,112 @@
+"""Per-layer statistics of scaled tensors: moments, histograms, saturation and dead units.
+
+Everything here reads a stored array together with its log10 scale (`core.scaled`) and
+returns numbers in true units (or their log10), so callers never see the bookkeeping.
+
+>>> import numpy as np
+>>> moments(np.array([1.0, -1.0, 1.0, -1.0]), 100.0)     # values +-1e100
+(0.0, 200.0)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .activations import Activation
+from .scaled import log10_var
+
+BINS = 61
+STANDARD_RANGE = 4.0          # unbounded tensors are histogrammed in units of their rms
+HIST_SAMPLE = 16384           # values per histogram: the first examples, which are iid
+MAP_EXAMPLES = 100            # heatmap rows kept per layer (examples x positions)
+MAP_UNITS = 256               # heatmap columns kept per layer
+
+
+def moments(x: np.ndarray, scale: float) -> tuple[float, float]:
+    """(true mean, log10 true variance); the mean may be +-inf past float64's range."""
+    x64 = x.reshape(-1) if x.dtype == np.float64 else x.reshape(-1).astype(np.float64)
+    n = x64.size
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = float(x64.sum()) / n
+        # One BLAS pass for E[x^2]; two passes only where E[x^2] - mean^2 would cancel.
+        var = float(np.vdot(x64, x64)) / n - mean * mean
+        if not var > 1e-6 * mean * mean:
+            d = x64 - mean
+            var = float(np.vdot(d, d)) / n
+        true_mean = mean * 10.0**scale if abs(scale) < 300 else (
+            0.0 if mean == 0 or scale < 0 else math.copysign(math.inf, mean))
+    if not math.isfinite(var):
+        return true_mean, math.nan
+    return true_mean, log10_var(var, scale)
+
+
+def fixed_edges(lo: float, hi: float, bins: int = BINS) -> np.ndarray:
+    return np.linspace(lo, hi, bins + 1)
+
+
+def standard_edges(bins: int = BINS) -> np.ndarray:
+    return fixed_edges(-STANDARD_RANGE, STANDARD_RANGE, bins)
+
+
+def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts on uniform edges; values beyond the ends land in the end bins; non-finite
+    values are left out (they are reported as overflow, not as data)."""
+    v = values.reshape(-1)[:HIST_SAMPLE]
+    if v.dtype != np.float64:
+        v = v.astype(np.float64)
+        v = v[np.isfinite(v)]               # only float32/16 runs can hold inf or NaN
+    bins = len(edges) - 1
+    pos = (v - edges[0]) * (bins / (edges[-1] - edges[0]))
+    np.clip(pos, 0, bins - 1, out=pos)
+    return np.bincount(pos.astype(np.intp), minlength=bins)
+
+
+def standardized(x: np.ndarray) -> tuple[np.ndarray, float]:
+    """x / rms(x) over the histogram sample, and log10 of that rms (0 for an all-zero x)."""
+    sample = x.reshape(-1)[:HIST_SAMPLE].astype(np.float64)
+    finite = sample if x.dtype == np.float64 else sample[np.isfinite(sample)]
+    ms = float(np.vdot(finite, finite)) / finite.size if finite.size else 0.0
+    if not ms > 0:
+        return sample, 0.0
+    r = math.sqrt(ms)
+    return sample / r, math.log10(r)
+
+
+def unit_values(act: Activation, a: np.ndarray, a_scale: float) -> np.ndarray:
+    """A bounded activation's output mapped onto [-1, 1] (saturation at |value| -> 1)."""
+    a_true = a * 10.0**a_scale if a_scale else a
+    return act.to_unit(a_true.astype(np.float64, copy=False))
+
+
+def off_mask(u: np.ndarray) -> np.ndarray:
+    """A relu-like unit is off, passing (almost) no signal, where its input is <= 0."""
+    return u <= 0
+
+
+def saturation(act: Activation, unit: np.ndarray | None, u: np.ndarray,
+               threshold: float, dead_threshold: float) -> tuple[float, np.ndarray]:
+    """(fraction saturated or off, (width,) dead flags).
+
+    Bounded activations: saturated where |unit| > threshold; a unit is dead where
+    |unit| > dead_threshold on every example and position. Relu-like: off where the
+    input is <= 0, dead where off everywhere. Linear: never."""
+    width = u.shape[-1]
+    if act.bounded is not None:
+        mag = np.abs(unit.reshape(-1, width))
+        frac = np.count_nonzero(mag > threshold) / mag.size
+        return frac, mag.min(axis=0) > dead_threshold
+    if act.relu_like:
+        flat = u.reshape(-1, width)
+        return np.count_nonzero(off_mask(flat)) / flat.size, flat.max(axis=0) <= 0
+    return 0.0, np.zeros(width, dtype=bool)
+
+
+def map_values(act: Activation, unit: np.ndarray | None, u: np.ndarray) -> np.ndarray:
+    """The first MAP_EXAMPLES rows x MAP_UNITS units of what the heatmaps threshold:
+    the [-1, 1] output for bounded activations, the sign of the input otherwise."""
+    width = u.shape[-1]
+    if act.bounded is not None:
+        return unit.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS].astype(np.float16)
+    return np.sign(u.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS]).astype(np.float16)
