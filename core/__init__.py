@@ -6,11 +6,12 @@
 -10
 """
 
+from . import activations, initializers, norms, stats, theory
 from .activations import ACTIVATIONS, calculate_gain
 from .initializers import SCHEMES
 from .propagate import Params, make_params
 from .simulate import Result, simulate
 from .spec import NORMS, NetworkSpec
 
-__all__ = ["ACTIVATIONS", "NORMS", "SCHEMES", "NetworkSpec", "Params", "Result",
+__all__ = ["activations", "initializers", "norms", "stats", "theory", "ACTIVATIONS", "NORMS", "SCHEMES", "NetworkSpec", "Params", "Result",
            "calculate_gain", "make_params", "simulate"]
