@@ -4,7 +4,7 @@ A weight matrix here has shape (fan_in, fan_out) because layers compute h = x @ 
 PyTorch stores the transpose, (out, in), with the same fan_in and fan_out.
 
 >>> from core.initializers import weight_var
->>> weight_var("kaiming_normal", fan_in=100, fan_out=100, gain=2 ** 0.5)   # He: 2 / fan_in
+>>> round(weight_var("kaiming_normal", fan_in=100, fan_out=100, gain=2 ** 0.5), 12)  # He: 2/fan_in
 0.02
 >>> round(weight_var("torch_default", fan_in=100, fan_out=100), 6)        # U(-1/10, 1/10)
 0.003333

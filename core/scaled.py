@@ -7,7 +7,7 @@ exact: the stored numbers stay near 1 and the scale says 225 (the std is 1e225).
 
 >>> import numpy as np
 >>> stored, scale = renorm(np.array([3e40, -3e40]), 0.0)
->>> stored.tolist(), round(scale, 6)
+>>> np.round(stored, 12).tolist(), round(scale, 6)
 ([1.0, -1.0], 40.477121)
 """
 
