@@ -1,0 +1,62 @@
+"""Per-layer variance through depth, on a log10 axis that holds 1e-400 and 1e450 alike."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .style import COLORS, PALETTE, base_layout, finite_or_none, power_ticks
+
+# Variance at which a typical batch's largest value reaches the format's maximum:
+# values ~ N(0, var) reach about 4.5 standard deviations in a few thousand draws.
+FLOAT16_MAX = 65504.0
+FLOAT32_MAX = 3.4028234663852886e38
+_TAIL_SIGMAS = 4.5
+OVERFLOW_LOG10_VAR = {
+    "float16": 2 * math.log10(FLOAT16_MAX / _TAIL_SIGMAS),
+    "float32": 2 * math.log10(FLOAT32_MAX / _TAIL_SIGMAS),
+}
+
+
+def variance_figure(curves: dict[str, np.ndarray], theory: dict[str, np.ndarray] | None = None,
+                    overflow_layer: int | None = None, title: str = "Variance through depth",
+                    y_title: str = "variance (log scale)", show_limits: bool = True) -> go.Figure:
+    """One line per curve (name -> log10 values per layer, layer 1 first), the theory's
+    prediction dashed beside it, and the float16/float32 overflow levels marked."""
+    fig = go.Figure()
+    all_vals = []
+    for i, (name, vals) in enumerate(curves.items()):
+        y = finite_or_none(vals)
+        all_vals += [v for v in y if v is not None]
+        fig.add_trace(go.Scatter(
+            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines+markers",
+            line=dict(color=PALETTE[i % len(PALETTE)], width=3), marker=dict(size=5),
+            hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
+    for i, (name, vals) in enumerate((theory or {}).items()):
+        y = finite_or_none(vals)
+        all_vals += [v for v in y if v is not None]
+        fig.add_trace(go.Scatter(
+            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines",
+            line=dict(color=COLORS["theory"], width=2, dash="dash" if i == 0 else "dot"),
+            hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
+    lo, hi = (min(all_vals), max(all_vals)) if all_vals else (-1.0, 1.0)
+    if show_limits:
+        for dtype, level in OVERFLOW_LOG10_VAR.items():
+            if lo - 3 <= level <= hi + 3:
+                fig.add_hline(y=level, line=dict(color=COLORS["limit"], dash="dot", width=2),
+                              annotation_text=f"{dtype} overflows near here",
+                              annotation_position="top left")
+                lo, hi = min(lo, level), max(hi, level)
+    if overflow_layer is not None:
+        fig.add_vline(x=overflow_layer + 1, line=dict(color=COLORS["limit"], width=3),
+                      annotation_text=f"inf/NaN from layer {overflow_layer + 1}",
+                      annotation_position="top right")
+    pad = max(0.5, 0.05 * (hi - lo))
+    tickvals, ticktext = power_ticks(lo - pad, hi + pad)
+    fig.update_yaxes(title=y_title, tickvals=tickvals, ticktext=ticktext,
+                     range=[lo - pad, hi + pad], zeroline=False)
+    fig.update_xaxes(title="layer", rangemode="tozero")
+    return base_layout(fig, title)
+

@@ -1,0 +1,1 @@
+"""The Streamlit side: shared controls, cached core calls, the page shell."""

@@ -1,0 +1,282 @@
+"""The shared controls: one registry, drawn in the sidebar of every page, bound to the URL.
+
+Every control's key is its query parameter, so the address bar always holds a link that
+reproduces the view. A hand-edited parameter is checked here before any widget is drawn:
+out of range is clamped, unknown is reset, and either way the page says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from core import activations, initializers, spec as core_spec
+from core.spec import NetworkSpec
+
+# Var(W) on a log grid, 20 steps a decade from 1e-4 to 10: exact powers of ten included.
+WEIGHT_VARS = tuple(float(f"{10 ** (k / 20):.4g}") for k in range(-80, 21))
+BIAS_VARS = (0.0, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.5, 1.0)
+BATCHES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+SPATIALS = (1, 2, 4, 8, 16)
+GAINS = ("auto", "0.5", "0.75", "1", "1.25", "1.414", "1.5", "1.667", "2", "2.5", "3")
+READOUT_SCALES = (0.001, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+INIT_LABELS = {
+    "custom": "custom Var(W)",
+    "xavier_normal": "Xavier normal",
+    "xavier_uniform": "Xavier uniform",
+    "kaiming_normal": "Kaiming normal (fan_in)",
+    "kaiming_uniform": "Kaiming uniform (fan_in)",
+    "kaiming_normal_fan_out": "Kaiming normal (fan_out)",
+    "kaiming_uniform_fan_out": "Kaiming uniform (fan_out)",
+    "lecun_normal": "LeCun normal",
+    "orthogonal": "orthogonal",
+    "torch_default": "PyTorch nn.Linear default",
+}
+NORM_LABELS = {"none": "none", "batch": "BatchNorm", "layer": "LayerNorm",
+               "group": "GroupNorm", "instance": "InstanceNorm", "rms": "RMSNorm"}
+
+# Keep a rerun live: cap forward multiply-adds and stored values per simulation.
+MAX_MACS = 1.5e9
+MAX_VALUES = 8_000_000
+
+
+@dataclass(frozen=True)
+class Control:
+    key: str                      # session-state key and URL parameter
+    label: str
+    kind: str                     # "int" slider, "select", "steps" (select_slider), "toggle", "float" slider
+    default: Any
+    options: tuple = ()           # for "select" and "steps"
+    lo: float = 0
+    hi: float = 0
+    step: float = 1
+    advanced: bool = False
+    help: str = ""
+    labels: dict = field(default_factory=dict)   # option -> shown text
+
+    def fmt(self, value) -> str:
+        """The text a value shows, which is also its form in the URL."""
+        if self.labels:
+            return self.labels.get(value, str(value))
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value)
+
+
+CONTROLS: tuple[Control, ...] = (
+    Control("depth", "Depth (layers)", "int", 10, lo=1, hi=200),
+    Control("width", "Width (fan_in)", "int", 100, lo=2, hi=1024),
+    Control("weight_var", "Var(W)", "steps", 0.01, options=WEIGHT_VARS,
+            help="Variance of each weight, used by the custom init. The per-layer "
+                 "multiplier of the variance is fan_in x Var(W)."),
+    Control("activation", "Activation", "select", "tanh", options=tuple(activations.ACTIVATIONS)),
+    Control("init", "Init scheme", "select", "custom", options=initializers.SCHEMES,
+            labels=INIT_LABELS),
+    Control("gain", "Gain", "select", "auto", options=GAINS,
+            help="auto = PyTorch's calculate_gain for the activation."),
+    Control("norm", "Normalization", "select", "none", options=core_spec.NORMS,
+            labels=NORM_LABELS),
+    Control("batch", "Batch size", "steps", 256, options=BATCHES),
+    Control("bias_var", "Bias variance", "steps", 0.0, options=BIAS_VARS),
+    Control("seed", "Seed", "int", 0, lo=0, hi=999),
+    # advanced
+    Control("spatial", "Spatial positions", "steps", 1, options=SPATIALS, advanced=True,
+            help="More than 1 makes (batch, channels, positions) tensors, as in a CNN."),
+    Control("groups", "GroupNorm groups", "int", 4, lo=1, hi=64, advanced=True),
+    Control("norm_position", "Normalization position", "select", "before",
+            options=core_spec.NORM_POSITIONS, advanced=True,
+            labels={"before": "before the activation", "after": "after the activation"}),
+    Control("norm_gamma", "Norm gamma", "float", 1.0, lo=0.1, hi=3.0, step=0.05,
+            advanced=True),
+    Control("norm_beta", "Norm beta", "float", 0.0, lo=-2.0, hi=2.0, step=0.05, advanced=True),
+    Control("residual", "Residual connections", "toggle", False, advanced=True),
+    Control("residual_scale", "Residual scale alpha", "float", 1.0, lo=0.05, hi=2.0,
+            step=0.05, advanced=True),
+    Control("input_dist", "Input distribution", "select", "normal",
+            options=core_spec.INPUT_DISTS, advanced=True,
+            labels={"normal": "N(0, 1)", "uniform": "pixel-like U[0, 1]"}),
+    Control("dtype", "Precision", "select", "float64", options=core_spec.DTYPES,
+            advanced=True),
+    Control("readout_scale", "Readout scale", "steps", 1.0, options=READOUT_SCALES,
+            advanced=True, help="Multiplies the last layer, as in Karpathy's 0.01 fix."),
+)
+BY_KEY = {c.key: c for c in CONTROLS}
+
+
+# -- reading a hand-edited URL ---------------------------------------------------------
+
+def check_url_value(control: Control, raw: str) -> tuple[Any, str | None]:
+    """(value to use, note or None) for one raw query-parameter string."""
+    shown = {control.fmt(o): o for o in control.options}
+    if control.kind in ("select", "steps"):
+        if raw in shown:
+            return shown[raw], None
+        if control.kind == "steps":               # numeric: snap to the nearest step
+            number = _number(raw)
+            if number is not None:
+                near = min(control.options, key=lambda o: abs(_log(o) - _log(number)))
+                return near, f"{control.key}={raw} is not one of the steps: using {control.fmt(near)}"
+        return control.default, (f"{control.key}={raw} is not a valid choice: "
+                                 f"using the default, {control.fmt(control.default)}")
+    if control.kind == "toggle":
+        if raw.lower() in ("true", "false"):
+            return raw.lower() == "true", None
+        return control.default, f"{control.key}={raw} must be true or false: using the default"
+    number = _number(raw)
+    if number is None:
+        return control.default, (f"{control.key}={raw} is not a number: using the default, "
+                                 f"{control.fmt(control.default)}")
+    value = int(round(number)) if control.kind == "int" else number
+    clamped = min(max(value, control.lo), control.hi)
+    if clamped != value:
+        return clamped, (f"{control.key}={raw} is out of range {control.fmt(control.lo)} to "
+                         f"{control.fmt(control.hi)}: using {control.fmt(clamped)}")
+    return value, None
+
+
+def _number(raw: str) -> float | None:
+    try:
+        x = float(raw)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _log(x: float) -> float:
+    return math.log10(x) if x > 0 else -9.0
+
+
+def sanitize_query_params(page_prefixes: tuple[str, ...] = ()) -> list[str]:
+    """Clamp or reset bad URL values of the shared controls before the widgets read
+    them; return the notes. Keys starting with a page's prefix belong to that page,
+    which checks them itself (see `page_control`)."""
+    notes = []
+    for key in list(st.query_params.keys()):
+        if key in BY_KEY:
+            note = _sanitize_one(BY_KEY[key])
+            if note:
+                notes.append(note)
+        elif not key.startswith(tuple(f"{p}_" for p in page_prefixes)):
+            notes.append(f"Unknown link parameter {key!r} ignored.")
+    return notes
+
+
+def _sanitize_one(control: Control) -> str | None:
+    """Check one control's URL value, on first sight only: once a widget owns its key,
+    its value comes from the user."""
+    if control.key in st.session_state or control.key not in st.query_params:
+        return None
+    value, note = check_url_value(control, st.query_params.get_all(control.key)[-1])
+    if note and value != control.default:
+        st.session_state[control.key] = value
+    return note
+
+
+def page_control(control: Control, container=st) -> Any:
+    """A page's own control: URL-checked like the shared ones, kept inside its range
+    when the range moves (say, a layer picker after the depth shrinks)."""
+    note = _sanitize_one(control)
+    if note:
+        container.warning(note, icon=":material/link:")
+    current = st.session_state.get(control.key)
+    if control.kind in ("int", "float") and current is not None:
+        clamped = min(max(current, control.lo), control.hi)
+        if clamped != current:
+            st.session_state[control.key] = clamped
+    elif control.kind in ("select", "steps") and current is not None \
+            and current not in control.options:
+        st.session_state[control.key] = control.default
+    return draw(control, container)
+
+
+# -- drawing ---------------------------------------------------------------------------
+
+def draw(control: Control, container=st) -> Any:
+    kw = dict(key=control.key, help=control.help or None, bind="query-params")
+    if control.kind == "int":
+        return container.slider(control.label, int(control.lo), int(control.hi),
+                                int(control.default), **kw)
+    if control.kind == "float":
+        return container.slider(control.label, float(control.lo), float(control.hi),
+                                float(control.default), step=float(control.step), **kw)
+    if control.kind == "toggle":
+        return container.toggle(control.label, value=control.default, **kw)
+    if control.kind == "steps":
+        return container.select_slider(control.label, options=control.options,
+                                       value=control.default, format_func=control.fmt, **kw)
+    return container.selectbox(control.label, control.options,
+                               index=control.options.index(control.default),
+                               format_func=control.fmt, **kw)
+
+
+def defaults() -> dict[str, Any]:
+    return {c.key: c.default for c in CONTROLS}
+
+
+def apply_values(values: dict[str, Any]) -> None:
+    """Set every control (unlisted ones to their defaults); used by the presets."""
+    merged = defaults() | values
+    for key, value in merged.items():
+        st.session_state[key] = value
+
+
+# -- from control values to a NetworkSpec ----------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    spec: NetworkSpec
+    notes: tuple[str, ...]      # what was adjusted, to show in the page
+
+
+def to_spec(values: dict[str, Any]) -> Settings:
+    """Turn control values into a valid NetworkSpec, adjusting what would be undefined or
+    too slow for a live page, and saying what was adjusted."""
+    v = dict(values)
+    notes = []
+    gain = None if v["gain"] == "auto" else float(v["gain"])
+    if v["norm"] == "group" and v["width"] % v["groups"]:
+        g = max(d for d in range(1, min(v["groups"], v["width"]) + 1) if v["width"] % d == 0)
+        notes.append(f"GroupNorm needs groups to divide the width ({v['width']}): "
+                     f"using {g} groups instead of {v['groups']}.")
+        v["groups"] = g
+    if v["norm"] == "group" and (v["width"] // v["groups"]) * v["spatial"] < 2:
+        notes.append("One value per group is not defined: using 1 group (LayerNorm).")
+        v["groups"] = 1
+    if v["norm"] == "instance" and v["spatial"] < 2:
+        notes.append("InstanceNorm averages over spatial positions, and there is only one: "
+                     "using 4 positions (Advanced > Spatial positions).")
+        v["spatial"] = 4
+    if v["norm"] == "batch" and v["batch"] * v["spatial"] < 2:
+        notes.append("BatchNorm needs more than one value per channel: using batch 2.")
+        v["batch"] = 2
+    batch = v["batch"]
+    while batch > 2 and (v["depth"] * batch * v["spatial"] * v["width"] ** 2 > MAX_MACS
+                         or v["depth"] * batch * v["spatial"] * v["width"] > MAX_VALUES):
+        batch //= 2
+    if batch != v["batch"]:
+        notes.append(f"To keep the page live at depth {v['depth']} and width {v['width']}, "
+                     f"the batch is {batch} instead of {v['batch']}.")
+        v["batch"] = batch
+    spec = NetworkSpec(
+        depth=v["depth"], width=v["width"], batch=v["batch"], spatial=v["spatial"],
+        input_dist=v["input_dist"], activation=v["activation"], init=v["init"],
+        weight_var=v["weight_var"], gain=gain, bias_var=v["bias_var"], norm=v["norm"],
+        norm_position=v["norm_position"], groups=v["groups"], norm_gamma=v["norm_gamma"],
+        norm_beta=v["norm_beta"], residual=v["residual"], residual_scale=v["residual_scale"],
+        readout_scale=v["readout_scale"], dtype=v["dtype"], seed=v["seed"])
+    return Settings(spec, tuple(notes))
+
+
+def init_caption(spec: NetworkSpec) -> str:
+    """What the chosen scheme means at this width: its Var(W) and gain."""
+    var = spec.effective_weight_var
+    text = f"Var(W) = {var:.3g}, so fan_in x Var(W) = {spec.sigma_w2:.3g}"
+    if spec.init not in initializers.GAINLESS:
+        source = "PyTorch's calculate_gain" if spec.gain is None else "set by hand"
+        text += f"; gain {spec.effective_gain:.4g} ({source})"
+    return text
+
+
