@@ -150,6 +150,14 @@ def forward_backward(spec: NetworkSpec, params: Params,
                      on_forward: Callable[[LayerForward], None] | None = None,
                      on_backward: Callable[[LayerBackward], None] | None = None) -> RunOutput:
     """Run the network forward, compute the loss, and backpropagate to every layer."""
+    if spec.dtype == "float64":
+        return _forward_backward(spec, params, on_forward, on_backward)
+    # float32/16 overflow on purpose, as on hardware: that is the lesson, not a warning
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _forward_backward(spec, params, on_forward, on_backward)
+
+
+def _forward_backward(spec, params, on_forward, on_backward) -> RunOutput:
     dtype = np.dtype(spec.dtype)
     exact = dtype == np.float64          # log-scale bookkeeping only where it can be exact
     act = activations.get(spec.activation)

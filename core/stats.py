@@ -53,10 +53,10 @@ def standard_edges(bins: int = BINS) -> np.ndarray:
 def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Counts on uniform edges; values beyond the ends land in the end bins; non-finite
     values are left out (they are reported as overflow, not as data)."""
-    v = values.reshape(-1)[:HIST_SAMPLE]
-    if v.dtype != np.float64:
-        v = v.astype(np.float64)
-        v = v[np.isfinite(v)]               # only float32/16 runs can hold inf or NaN
+    v = values.reshape(-1)[:HIST_SAMPLE].astype(np.float64, copy=False)
+    finite = np.isfinite(v)
+    if not finite.all():                    # float32/16 runs past an overflow
+        v = v[finite]
     bins = len(edges) - 1
     pos = (v - edges[0]) * (bins / (edges[-1] - edges[0]))
     np.clip(pos, 0, bins - 1, out=pos)
@@ -66,9 +66,10 @@ def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 def standardized(x: np.ndarray) -> tuple[np.ndarray, float]:
     """x / rms(x) over the histogram sample, and log10 of that rms (0 for an all-zero x)."""
     sample = x.reshape(-1)[:HIST_SAMPLE].astype(np.float64)
-    finite = sample if x.dtype == np.float64 else sample[np.isfinite(sample)]
-    ms = float(np.vdot(finite, finite)) / finite.size if finite.size else 0.0
-    if not ms > 0:
+    if x.dtype != np.float64:
+        sample = sample[np.isfinite(sample)]      # float32/16 runs past an overflow
+    ms = float(np.vdot(sample, sample)) / sample.size if sample.size else 0.0
+    if not ms > 0 or not math.isfinite(ms):
         return sample, 0.0
     r = math.sqrt(ms)
     return sample / r, math.log10(r)
