@@ -53,5 +53,7 @@ def log10_var(var_stored: float, scale: float) -> float:
 
 
 def unscale(log10_value: float) -> float:
-    """10**x, or inf past float64's range (the log10 field stays exact)."""
+    """10**x, or inf past float64's range (the log10 field stays exact); NaN stays NaN."""
+    if math.isnan(log10_value):
+        return math.nan
     return 10.0**log10_value if log10_value < 308.25 else math.inf

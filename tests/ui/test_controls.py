@@ -1,0 +1,112 @@
+"""The shared controls: URL values are checked, specs stay valid and live."""
+
+import math
+
+import pytest
+from hypothesis import given, strategies as st
+
+from core import NetworkSpec
+from ui import controls, presets
+from ui.controls import BY_KEY, CONTROLS, check_url_value, to_spec
+
+
+def test_defaults_make_the_core_default_spec():
+    # The app opens on NetworkSpec()'s defaults, so benchmarks of "the app default" are honest.
+    assert to_spec(controls.defaults()).spec == NetworkSpec()
+
+
+def test_every_option_round_trips_through_its_url_text():
+    for c in CONTROLS:
+        for option in c.options:
+            value, note = check_url_value(c, c.fmt(option))
+            assert (value, note) == (option, None), (c.key, option)
+
+
+@pytest.mark.parametrize("raw,expected", [("5000", 1024), ("-3", 2), ("1e9", 1024), ("7.6", 8)])
+def test_out_of_range_width_is_clamped_with_a_note(raw, expected):
+    value, note = check_url_value(BY_KEY["width"], raw)
+    assert value == expected
+    assert note is None if raw == "7.6" else ("out of range" in note and raw in note)
+
+
+@pytest.mark.parametrize("raw", ["abc", "nan", "inf", "", "1,5"])
+def test_garbage_number_resets_to_default(raw):
+    value, note = check_url_value(BY_KEY["depth"], raw)
+    assert value == BY_KEY["depth"].default
+    assert "default" in note
+
+
+def test_off_grid_weight_var_snaps_to_nearest_step_in_log_space():
+    value, note = check_url_value(BY_KEY["weight_var"], "0.05")
+    # nearest on the 20-per-decade log grid: 10^(-26/20) = 0.0501
+    assert value == pytest.approx(10 ** (-26 / 20), rel=1e-3)
+    assert "not one of the steps" in note
+    value, _ = check_url_value(BY_KEY["weight_var"], "1e9")
+    assert value == max(controls.WEIGHT_VARS)
+
+
+def test_unknown_choice_resets_to_default():
+    value, note = check_url_value(BY_KEY["activation"], "softmax")
+    assert value == "tanh" and "not a valid choice" in note
+    value, note = check_url_value(BY_KEY["residual"], "maybe")
+    assert value is False and "true or false" in note
+
+
+def test_weight_var_grid_holds_the_lesson_values():
+    for v in (1e-4, 1e-3, 0.01, 0.1, 1.0, 10.0):
+        assert v in controls.WEIGHT_VARS
+
+
+def test_groups_that_do_not_divide_width_are_adjusted_with_a_note():
+    values = controls.defaults() | dict(norm="group", width=100, groups=3)
+    s = to_spec(values)
+    assert s.spec.groups == 2 and 100 % s.spec.groups == 0
+    assert any("divide" in n for n in s.notes)
+
+
+def test_instance_norm_gets_spatial_positions():
+    s = to_spec(controls.defaults() | dict(norm="instance", spatial=1))
+    assert s.spec.spatial > 1 and s.notes
+
+
+def test_heavy_settings_reduce_the_batch_to_stay_live():
+    s = to_spec(controls.defaults() | dict(depth=200, width=1024, batch=1024, spatial=16))
+    sp = s.spec
+    assert sp.batch < 1024 and any("batch" in n for n in s.notes)
+    macs = sp.depth * sp.batch * sp.spatial * sp.width ** 2
+    assert macs <= controls.MAX_MACS or sp.batch == 2
+
+
+control_values = st.fixed_dictionaries({
+    c.key: (st.sampled_from(c.options) if c.options
+            else st.booleans() if c.kind == "toggle"
+            else st.integers(int(c.lo), int(c.hi)) if c.kind == "int"
+            else st.floats(c.lo, c.hi))
+    for c in CONTROLS})
+
+
+@given(control_values)
+def test_any_combination_of_controls_gives_a_valid_spec(values):
+    # NetworkSpec raises on anything undefined, so constructing it is the assertion;
+    # the live-page budget must hold too.
+    sp = to_spec(values).spec
+    assert sp.depth * sp.batch * sp.spatial * sp.width <= controls.MAX_VALUES or sp.batch == 2
+
+
+def test_presets_only_use_known_controls_and_valid_values():
+    for p in presets.PRESETS:
+        assert set(p.values) <= set(BY_KEY), p.name
+        for key, value in p.values.items():
+            c = BY_KEY[key]
+            if c.options:
+                assert value in c.options, (p.name, key, value)
+        to_spec(p.full_values())        # valid
+        assert presets.matching(p.full_values()) is p
+
+
+def test_preset_numbers_agree_with_the_lesson():
+    # FACTS.md: 100^10 = 1e20 and (100 * 0.001)^10 = 1e-10.
+    explode = to_spec(presets.BY_NAME["Exploding: N(0, 1) weights"].full_values()).spec
+    vanish = to_spec(presets.BY_NAME["Vanishing: Var(W) = 0.001"].full_values()).spec
+    assert math.log10(explode.sigma_w2 ** explode.depth) == pytest.approx(20)
+    assert math.log10(vanish.sigma_w2 ** vanish.depth) == pytest.approx(-10)
