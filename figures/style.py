@@ -66,4 +66,7 @@ def format_power(log10_value: float, digits: int = 3) -> str:
     mant = 10 ** (log10_value - k)
     if round(mant, 2) >= 10:
         mant, k = mant / 10, k + 1
-    return f"{mant:.2f} × 10^{k}"
+    return f"{mant:.2f} × 10{str(k).translate(_SUPERSCRIPT)}"
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

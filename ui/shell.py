@@ -30,12 +30,12 @@ class PageInfo:
 
 
 PAGES = (
-    PageInfo("variance.py", "Variance through depth", ":material/show_chart:", "var"),
-    PageInfo("saturation.py", "tanh saturation", ":material/bar_chart:", "sat"),
-    PageInfo("dead_neurons.py", "Dead neurons", ":material/grid_on:", "dead"),
-    PageInfo("gradients.py", "Gradient flow", ":material/south:", "grad"),
-    PageInfo("initialization.py", "Initialization", ":material/tune:", "init"),
-    PageInfo("normalization.py", "Normalization", ":material/balance:", "norm"),
+    PageInfo("variance.py", "Variance through depth", "📈", "var"),
+    PageInfo("saturation.py", "tanh saturation", "📊", "sat"),
+    PageInfo("dead_neurons.py", "Dead neurons", "🟥", "dead"),
+    PageInfo("gradients.py", "Gradient flow", "⬇️", "grad"),
+    PageInfo("initialization.py", "Initialization", "🎛️", "init"),
+    PageInfo("normalization.py", "Normalization", "⚖️", "norm"),
 )
 _run = threading.local()      # each session's script runs in its own thread
 
@@ -49,8 +49,10 @@ def _navigation():
 
 def main() -> None:
     """The entry point: configure, draw the shared sidebar, then run the chosen page."""
-    st.set_page_config(page_title="Layerscope", page_icon=":material/stacked_line_chart:",
-                       layout="wide")
+    # Emoji, not material icons, for page icons: the current page's icon becomes the
+    # favicon, and a material-icon favicon is fetched from a font CDN that a classroom
+    # behind a firewall (or an offline machine) cannot reach.
+    st.set_page_config(page_title="Layerscope", layout="wide")
     nav = _navigation()
     notes = controls.sanitize_query_params(tuple(p.prefix for p in PAGES))
     values = sidebar()

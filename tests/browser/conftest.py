@@ -1,6 +1,7 @@
 """Fixtures for real-browser tests.
 
 - ``server``  (session): base URL of a fresh ``streamlit run app.py`` on a free port.
+- ``fresh_server`` (function): the same, started for one test only.
 - ``browser`` (session): Playwright Chromium, Debian's /usr/bin/chromium, headless.
 - ``page``    (function): 1400x1000 page; ``page.console_errors`` collects console
   errors and uncaught page errors. A failing test leaves a screenshot in tests/artifacts/.
@@ -10,6 +11,7 @@ Every test under tests/browser/ is marked ``browser`` (deselect with -m "not bro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -84,12 +86,13 @@ def _stop(proc: subprocess.Popen) -> None:
             continue
 
 
-@pytest.fixture(scope="session")
-def server():
+@contextlib.contextmanager
+def _streamlit_server(log_name: str):
+    """A fresh `streamlit run app.py` on a free port; yields its base URL once healthy."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = ARTIFACTS / "streamlit-server.log"
+    log_path = ARTIFACTS / log_name
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.port", str(port),
@@ -121,6 +124,19 @@ def server():
         yield url
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def server():
+    with _streamlit_server("streamlit-server.log") as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_server():
+    """A server no request has reached yet: for what only a first request can show."""
+    with _streamlit_server("streamlit-fresh-server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ _APP_IDLE_JS = """
   const status = document.querySelector('[data-testid="stStatusWidget"]');
   if (status && /running/i.test(status.textContent || '')) return false;
   if (document.querySelector('[data-stale="true"]')) return false;
+  // Charts load their renderer lazily and show a skeleton until it has drawn.
+  if (document.querySelector('[data-testid="stSkeleton"]')) return false;
   return true;
 }
 """

@@ -1,0 +1,150 @@
+"""The app in a real headless Chromium against a real `streamlit run`, used as people use it:
+open a shared link, drag a slider, switch pages. Screenshots land in tests/artifacts/.
+Timings and payload sizes are written to tests/artifacts/browser_metrics.json (measured,
+reported, not asserted as wall-clock); the payload budget is asserted, since bytes are
+deterministic."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from ui.shell import PAGES
+
+from .helpers import ARTIFACTS, assert_no_exception, screenshot, wait_for_app
+
+REPO = Path(__file__).resolve().parents[2]
+EXISTING = [p for p in PAGES if (REPO / "pages" / p.file).exists()]
+PAYLOAD_BUDGET = 300_000          # bytes sent to the browser per rerun at the defaults
+METRICS = ARTIFACTS / "browser_metrics.json"
+
+_CHART_Y = """
+(index) => {
+  const plots = document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot');
+  const gd = plots[index];
+  if (!gd || !gd.data) return null;
+  return gd.data.map(t => Array.from(t.y || []).map(v => v === null ? null : Number(v)));
+}
+"""
+
+
+def record(name: str, value) -> None:
+    data = json.loads(METRICS.read_text()) if METRICS.exists() else {}
+    data[name] = value
+    METRICS.parent.mkdir(parents=True, exist_ok=True)
+    METRICS.write_text(json.dumps(data, indent=2))
+
+
+def chart_y(page, index: int = 0):
+    return page.evaluate(_CHART_Y, index)
+
+
+def slider_input(page, label: str):
+    return page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(
+        has_text=label).locator('input[type="range"]')
+
+
+def slider_value(page, label: str) -> int:
+    return int(float(slider_input(page, label).input_value()))
+
+
+def count_ws_bytes(page):
+    """Bytes the server sends over the websocket from now on: a list to read later."""
+    got = [0]
+    page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda payload: got.__setitem__(0, got[0] + len(payload))))
+    return got
+
+
+def page_title(page) -> str:
+    return page.locator("h1").first.inner_text()
+
+
+def test_first_request_is_a_deep_link_on_a_fresh_server(fresh_server, page):
+    """The first request a new server ever sees is a shared link to a non-landing page:
+    the page must come up with the shared sidebar and the link's settings."""
+    target = EXISTING[-1] if len(EXISTING) > 1 else EXISTING[0]
+    path = "" if target is PAGES[0] else target.url_path
+    page.goto(f"{fresh_server}/{path}?depth=15&activation=relu&width=64")
+    wait_for_app(page)
+    assert_no_exception(page)
+    assert slider_value(page, "Depth") == 15
+    assert slider_value(page, "Width") == 64
+    assert "activation=relu" in page.url and "depth=15" in page.url
+    if len(EXISTING) > 1:
+        assert page.locator('[data-testid="stSidebarNav"] a').count() == len(EXISTING)
+    assert page.get_by_role("dialog").count() == 0          # no "page not found"
+    screenshot(page, f"deep-link-{target.url_path}")
+    assert not page.console_errors, page.console_errors
+
+
+def test_slider_updates_chart_and_settings_survive_page_switches(server, page):
+    received = count_ws_bytes(page)
+    t0 = time.perf_counter()
+    page.goto(server + "/")
+    wait_for_app(page)
+    record("first_load_s", round(time.perf_counter() - t0, 3))
+    assert_no_exception(page)
+    before = chart_y(page)
+    assert before and len(before[0]) == 10              # default depth
+
+    # Drag the depth slider with the keyboard, then release: the chart must follow.
+    thumb = slider_input(page, "Depth")
+    thumb.focus()
+    received[0] = 0
+    for _ in range(5):
+        thumb.press("ArrowRight")
+    t0 = time.perf_counter()
+    page.wait_for_function(
+        "(n) => { const g = document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot');"
+        " return g && g.data && g.data[0].y.length === n; }", arg=15, timeout=30000)
+    update_ms = (time.perf_counter() - t0) * 1e3
+    wait_for_app(page)
+    record("slider_to_chart_ms", round(update_ms, 1))
+    record("payload_bytes_per_rerun_default_page", received[0])
+    assert len(chart_y(page)[0]) == 15
+    assert "depth=15" in page.url
+    assert received[0] < PAYLOAD_BUDGET, f"{received[0]} bytes for one rerun"
+    screenshot(page, "variance-depth-15")
+
+    # Switch pages through the sidebar: the shared settings stay.
+    for info in EXISTING[1:]:
+        page.locator('[data-testid="stSidebarNav"] a').filter(has_text=info.title).click()
+        wait_for_app(page)
+        assert_no_exception(page)
+        assert slider_value(page, "Depth") == 15, info.title
+        assert "depth=15" in page.url, info.title
+        assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1, info.title
+    assert not page.console_errors, page.console_errors
+
+
+@pytest.mark.parametrize("info", EXISTING, ids=[p.url_path for p in EXISTING])
+def test_every_page_renders_with_charts(server, page, info):
+    received = count_ws_bytes(page)
+    path = "" if info is PAGES[0] else info.url_path
+    page.goto(f"{server}/{path}")
+    wait_for_app(page)
+    assert_no_exception(page)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
+    # every chart has drawn at least one trace with data
+    for i in range(page.locator('[data-testid="stPlotlyChart"]').count()):
+        assert page.evaluate(
+            "(i) => { const g = document.querySelectorAll('[data-testid=\"stPlotlyChart\"] "
+            ".js-plotly-plot')[i]; return !!(g && g.data && g.data.length); }", i), (info, i)
+    record(f"page_load_bytes_{info.url_path}", received[0])
+    screenshot(page, f"page-{info.url_path}")
+    assert not page.console_errors, page.console_errors
+
+
+def test_garbage_link_shows_notes_not_tracebacks(server, page):
+    page.goto(f"{server}/?width=99999&activation=softmax&weight_var=oops&depth=abc")
+    wait_for_app(page)
+    assert_no_exception(page)
+    text = page.locator('[data-testid="stAlert"]').all_inner_texts()
+    joined = " ".join(text)
+    assert "width=99999" in joined and "activation=softmax" in joined, text
+    assert slider_value(page, "Width") == 1024
+    screenshot(page, "garbage-link")
