@@ -252,6 +252,19 @@ def to_spec(values: dict[str, Any]) -> Settings:
     if v["norm"] == "batch" and v["batch"] * v["spatial"] < 2:
         notes.append("BatchNorm needs more than one value per channel: using batch 2.")
         v["batch"] = 2
+    # Fields that do nothing in this configuration take their defaults, so that
+    # equivalent settings share one cached simulation.
+    if v["norm"] != "group":
+        v["groups"] = 1
+    if v["norm"] == "none":
+        v.update(norm_position="before", norm_gamma=1.0, norm_beta=0.0)
+    if not v["residual"]:
+        v["residual_scale"] = 1.0
+    if v["init"] in initializers.GAINLESS:
+        v["gain"] = "auto"
+        gain = None
+    if v["init"] != "custom":
+        v["weight_var"] = NetworkSpec.weight_var
     batch = v["batch"]
     while batch > 2 and (v["depth"] * batch * v["spatial"] * v["width"] ** 2 > MAX_MACS
                          or v["depth"] * batch * v["spatial"] * v["width"] > MAX_VALUES):
