@@ -187,3 +187,82 @@ def calculate_gain(name: str, param: float | None = None) -> float:
         return math.sqrt(2.0 / (1.0 + param**2))
     gain = get(name).gain
     return 1.0 if gain is None else gain
+
+
+# -- the local gradient phi' against the activation's output, for the histogram pages ------
+
+def local_gradient(act: Activation, output: Array) -> Array:
+    """phi' at the input that produced `output`, for a bounded activation (where the
+    output alone fixes it): 1 - t^2 for tanh, s (1 - s) for sigmoid.
+
+    >>> local_gradient(get("tanh"), np.array([0.0, 0.97, -1.0])).round(4).tolist()
+    [1.0, 0.0591, 0.0]
+    >>> local_gradient(get("sigmoid"), np.array([0.5, 0.99])).round(4).tolist()
+    [0.25, 0.0099]
+    """
+    if act.bounded is None:
+        raise ValueError(f"{act.name} is unbounded: use local_gradient_curve, which "
+                         f"walks its input instead")
+    lo, hi = act.bounded
+    return act.deriv_from_output(np.clip(np.asarray(output, dtype=np.float64), lo, hi))
+
+
+def gradient_left(act: Activation, threshold: float) -> float:
+    """The share of its largest local gradient a bounded activation still passes where
+    it crosses the saturation threshold (|value| = threshold on the [-1, 1] scale):
+    1 - t^2 for tanh and for sigmoid alike.
+
+    >>> round(gradient_left(get("tanh"), 0.97), 4), round(gradient_left(get("sigmoid"), 0.97), 4)
+    (0.0591, 0.0591)
+    """
+    lo, hi = act.bounded
+    at = lo + (hi - lo) * (1.0 + threshold) / 2.0
+    return float(local_gradient(act, np.array(at)) / local_gradient(act, np.array((lo + hi) / 2)))
+
+
+def local_gradient_curve(act: Activation, lo: float, hi: float, log10_scale: float = 0.0,
+                         n: int = 161) -> tuple[Array, Array]:
+    """(output, phi') pairs to draw the local gradient over a histogram's value axis.
+
+    The axis shows outputs from `lo` to `hi` in units of 10**log10_scale (a layer's rms
+    for unbounded activations; 0 for bounded ones, whose axis is in true units).
+    Bounded: phi' as a function of the output, on an even grid. Unbounded: the input h
+    is walked and each point is (phi(h) / 10**scale, phi'(h)), so every point is exact;
+    where two inputs give one output (gelu and silu below zero) the curve folds back on
+    itself, and for relu the whole off side h <= 0 lands on (0, 0). Points may fall
+    outside [lo, hi]: the chart's fixed axis range clips them.
+
+    >>> x, g = local_gradient_curve(get("relu"), -4, 4)
+    >>> sorted(set(g.tolist()))
+    [0.0, 1.0]
+    >>> float(x[g == 0].max()), float(x.max())
+    (0.0, 4.0)
+    """
+    if act.bounded is not None:
+        x = np.linspace(lo, hi, n)
+        return x, local_gradient(act, x)
+    # Beyond |scale| ~ 150 the curve no longer changes on screen; clamping keeps h^2 finite.
+    unit = 10.0 ** min(max(float(log10_scale), -150.0), 150.0)
+    reach = max(abs(lo), abs(hi), 1e-12) * unit
+    neg_reach = abs(min(lo, 0.0)) * unit
+    if act.neg_slope > 0:                      # leaky: the output creeps down at that slope
+        neg_reach /= act.neg_slope
+    top = max(hi, 0.0) * unit / act.pos_slope
+    reached = float(act.fn(np.array(top))) if top > 0 else 0.0
+    if 0 < reached < top * act.pos_slope:     # gelu, silu near zero: slope 1/2, not 1
+        top *= min(top * act.pos_slope / reached, 100.0)
+    pos = np.linspace(0.0, top, n)[1:]
+
+    def walk(deep):
+        h = np.concatenate([-np.geomspace(deep, 1e-4 * reach, n), [0.0], pos])
+        with np.errstate(over="ignore", under="ignore"):
+            return h, act.deriv(h)
+
+    # Far enough for exp(h) to vanish (elu, selu) and to reach the axis' left end.
+    h, g = walk(max(neg_reach, 30.0))
+    if g.min() < 0:
+        # Not monotone (gelu, silu): inputs far below any this layer sees would add a
+        # second branch near zero output; walk only to ten times the axis' reach.
+        h, g = walk(10.0 * reach)
+    span = hi - lo
+    return np.clip(act.fn(h) / unit, lo - span, hi + span), g

@@ -55,6 +55,9 @@ class Result:
     dead_units: np.ndarray             # (depth, width) bool, over the full batch
     map_values: np.ndarray = field(repr=False)   # (depth, rows, units) float16
     tensors: dict | None = field(default=None, repr=False)
+    # -- bounded activations: saturated_frac at every threshold of stats.SATURATION_GRID,
+    #    (depth, len(grid)); None for unbounded ones, whose "off" has no threshold
+    saturated_frac_grid: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def depth(self) -> int:
@@ -74,6 +77,31 @@ class Result:
         if act.relu_like:
             return vals <= 0
         return np.zeros(vals.shape, dtype=bool)
+
+    def saturated_frac_at(self, threshold: float | None = None) -> np.ndarray:
+        """(depth,) fraction saturated at `threshold`, without re-simulating.
+
+        Exact at the spec's threshold and at every threshold of stats.SATURATION_GRID;
+        in between, interpolated linearly. Relu-like: the off fraction (no threshold);
+        linear: zeros.
+
+        >>> from core import NetworkSpec, simulate
+        >>> res = simulate(NetworkSpec(depth=3, width=20, batch=32, weight_var=0.2))
+        >>> bool((res.saturated_frac_at(0.97) == res.saturated_frac).all())
+        True
+        >>> bool((res.saturated_frac_at(0.5) >= res.saturated_frac_at(0.99)).all())
+        True
+        """
+        if threshold is None or threshold == self.spec.saturation_threshold \
+                or self.saturated_frac_grid is None:
+            return self.saturated_frac.copy()
+        grid = np.asarray(stats.SATURATION_GRID)
+        hit = np.flatnonzero(np.isclose(grid, threshold, rtol=0, atol=1e-12))
+        if hit.size:
+            return self.saturated_frac_grid[:, hit[0]].copy()
+        if not grid[0] <= threshold <= grid[-1]:
+            raise ValueError(f"threshold={threshold} is outside {grid[0]} to {grid[-1]}")
+        return np.array([np.interp(threshold, grid, row) for row in self.saturated_frac_grid])
 
     def dead_map(self, layer: int) -> np.ndarray:
         """The examples x units map at the dead-neuron criterion (|u| > 0.99, or off)."""
@@ -122,6 +150,8 @@ class _Collector:
             hist = stats.histogram(z, self.hist_edges)
         sat, dead = stats.saturation(act, unit, t.u, spec.saturation_threshold,
                                      spec.dead_threshold)
+        if unit is not None:
+            self.put(saturated_frac_grid=stats.saturated_fractions(unit))
         self.put(preact_mean=pm, log10_preact_var=plv, act_mean=am, log10_act_var=alv,
                  log10_out_var=olv, act_hist=hist, hist_log10_scale=hscale,
                  saturated_frac=sat, dead_units=dead, dead_frac=float(dead.mean()),
@@ -182,4 +212,5 @@ def simulate(spec: NetworkSpec, keep_tensors: bool = False,
         hist_log10_scale=r["hist_log10_scale"], grad_hist=r["grad_hist"],
         weight_grad_hist=r["weight_grad_hist"], grad_hist_edges=col.grad_edges,
         dead_units=r["dead_units"], map_values=r["map_values"], tensors=tensors,
+        saturated_frac_grid=r.get("saturated_frac_grid"),
     )

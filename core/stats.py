@@ -22,6 +22,10 @@ STANDARD_RANGE = 4.0          # unbounded tensors are histogrammed in units of t
 HIST_SAMPLE = 16384           # values per histogram: the first examples, which are iid
 MAP_EXAMPLES = 100            # heatmap rows kept per layer (examples x positions)
 MAP_UNITS = 256               # heatmap columns kept per layer
+# Saturation thresholds (on the [-1, 1] scale) whose counts every run keeps, so a page can
+# move its threshold without re-simulating: 0.50 to 0.99 by 0.01, then finer towards 1.
+SATURATION_GRID = tuple(round(0.5 + 0.01 * k, 2) for k in range(50)) + tuple(
+    round(0.99 + 0.001 * k, 3) for k in range(1, 10)) + (0.9995, 0.9999)
 
 
 def moments(x: np.ndarray, scale: float) -> tuple[float, float]:
@@ -104,6 +108,19 @@ def saturation(act: Activation, unit: np.ndarray | None, u: np.ndarray,
     return 0.0, np.zeros(width, dtype=bool)
 
 
+def saturated_fractions(unit: np.ndarray, grid=SATURATION_GRID) -> np.ndarray:
+    """Fraction of values with |unit| > t for every threshold t of the (increasing) grid,
+    counted exactly as `saturation` counts them (NaN is never saturated).
+
+    >>> saturated_fractions(np.array([0.0, 0.6, -0.975, 1.0, np.nan]), (0.5, 0.97, 0.99)).tolist()
+    [0.6, 0.4, 0.2]
+    """
+    mag = np.abs(unit.reshape(-1))
+    over = np.sort(mag[mag > grid[0]])        # the first comparison also drops NaN
+    # values above t = those past t's rightmost insertion point in the sorted values
+    return (over.size - np.searchsorted(over, np.asarray(grid), side="right")) / mag.size
+
+
 def map_values(act: Activation, unit: np.ndarray | None, u: np.ndarray) -> np.ndarray:
     """The first MAP_EXAMPLES rows x MAP_UNITS units of what the heatmaps threshold:
     the [-1, 1] output for bounded activations, the sign of the input otherwise."""
@@ -111,3 +128,17 @@ def map_values(act: Activation, unit: np.ndarray | None, u: np.ndarray) -> np.nd
     if act.bounded is not None:
         return unit.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS].astype(np.float16)
     return np.sign(u.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS]).astype(np.float16)
+
+
+def spread_layers(first: int, last: int, count: int) -> list[int]:
+    """`count` layer numbers spread evenly from `first` to `last` (both kept, in either
+    order), without repeats: the layers a page overlays or shows side by side.
+
+    >>> spread_layers(1, 10, 5), spread_layers(1, 200, 6), spread_layers(7, 3, 9)
+    ([1, 3, 6, 8, 10], [1, 41, 81, 120, 160, 200], [3, 4, 5, 6, 7])
+    """
+    first, last = sorted((int(first), int(last)))
+    count = max(1, min(int(count), last - first + 1))
+    if count == 1:
+        return [last]
+    return sorted({first + int(i * (last - first) / (count - 1) + 0.5) for i in range(count)})

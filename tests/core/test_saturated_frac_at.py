@@ -1,0 +1,57 @@
+"""Result.saturated_frac_at: the saturated fraction at any threshold from one cached run."""
+
+import numpy as np
+import pytest
+
+from core import NetworkSpec, simulate, stats
+
+SMALL = dict(depth=4, width=32, batch=64)
+
+
+@pytest.fixture(scope="module")
+def tanh_run():
+    return simulate(NetworkSpec(**SMALL, weight_var=0.15), keep_tensors=True)
+
+
+def test_grid_values_equal_a_direct_count(tanh_run):
+    res = tanh_run
+    assert res.saturated_frac_grid.shape == (4, len(stats.SATURATION_GRID))
+    for layer, act in enumerate(res.tensors["act"]):
+        mag = np.abs(act * 10.0 ** res.tensors["act_log10_scale"][layer])
+        for t in (0.5, 0.8, 0.97, 0.99, 0.995, 0.9999):
+            assert res.saturated_frac_at(t)[layer] == np.count_nonzero(mag > t) / mag.size
+
+
+def test_equals_a_fresh_simulation_at_that_threshold(tanh_run):
+    for t in (0.6, 0.9, 0.99, 0.999):
+        other = simulate(NetworkSpec(**SMALL, weight_var=0.15, saturation_threshold=t))
+        assert np.array_equal(tanh_run.saturated_frac_at(t), other.saturated_frac)
+    assert np.array_equal(tanh_run.saturated_frac_at(), tanh_run.saturated_frac)
+
+
+def test_between_grid_points_it_interpolates_monotonically(tanh_run):
+    a, mid, b = (tanh_run.saturated_frac_at(t) for t in (0.97, 0.975, 0.98))
+    assert (a >= mid).all() and (mid >= b).all()
+    assert mid == pytest.approx((a + b) / 2)
+    with pytest.raises(ValueError):
+        tanh_run.saturated_frac_at(0.3)
+
+
+def test_sigmoid_counts_on_the_unit_scale():
+    res = simulate(NetworkSpec(**SMALL, activation="sigmoid", weight_var=1.0), keep_tensors=True)
+    s = res.tensors["act"][1]
+    assert res.saturated_frac_at(0.9)[1] == np.count_nonzero(np.abs(2 * s - 1) > 0.9) / s.size
+
+
+def test_unbounded_activations_have_no_threshold():
+    relu = simulate(NetworkSpec(**SMALL, activation="relu"))
+    assert relu.saturated_frac_grid is None
+    assert np.array_equal(relu.saturated_frac_at(0.6), relu.saturated_frac)   # the off fraction
+    assert relu.saturated_frac[0] == pytest.approx(0.5, abs=0.1)
+    lin = simulate(NetworkSpec(**SMALL, activation="linear"))
+    assert not lin.saturated_frac_at(0.9).any()
+
+
+def test_nan_is_never_saturated():
+    assert stats.saturated_fractions(np.array([np.nan, 0.999, -1.0, 0.2]),
+                                     (0.5, 0.999)).tolist() == [0.5, 0.25]
