@@ -75,7 +75,10 @@ def act_forward(act: activations.Activation, u: np.ndarray, scale: float):
         return add_scaled(np.where(u > 0, act.pos_slope, act.neg_slope) * u, scale, const, 0.0)
     if scale < -BIG:                         # near zero: phi(0) + phi'(0) u
         slope = act.deriv(u * 10.0**-BIG)
-        return add_scaled(slope * u, scale, np.full_like(u, act.fn(np.zeros(1))[0]), 0.0)
+        phi0 = act.fn(np.zeros(1))[0]
+        if phi0 == 0:                        # keep the scale: adding 0 would underflow u
+            return slope * u, scale
+        return add_scaled(slope * u, scale, np.full_like(u, phi0), 0.0)
     return act.fn(u * 10.0**scale if scale else u), 0.0
 
 

@@ -25,8 +25,24 @@ def rms(x: np.ndarray) -> float:
 
 
 def renorm(x: np.ndarray, scale: float, second_moment: float | None = None):
-    """Move x's magnitude into the scale when it is far from 1 (in place when it does)."""
+    """Move x's magnitude into the scale when it is far from 1 (in place when it does).
+
+    Values whose squares under- or overflow (rms below ~1e-154 or above ~1e154) are
+    measured after dividing by their largest magnitude, so they are renormalized too.
+
+    >>> stored, scale = renorm(np.array([3e-200, -3e-200]), 0.0)
+    >>> np.round(stored, 12).tolist(), round(scale, 6)
+    ([1.0, -1.0], -199.522879)
+    """
     ms = float(np.vdot(x, x).real) / x.size if second_moment is None else second_moment
+    if not 1e-300 < ms < 1e300 and second_moment is None and x.size:
+        peak = float(np.max(np.abs(x)))
+        if not (peak > 0 and math.isfinite(peak)):
+            return x, scale
+        x /= peak
+        log_rms = 0.5 * math.log10(float(np.vdot(x, x).real) / x.size)
+        x *= 10.0 ** -log_rms
+        return x, scale + math.log10(peak) + log_rms
     if not ms > 0 or not math.isfinite(ms):
         return x, scale
     log_rms = 0.5 * math.log10(ms)

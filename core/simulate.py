@@ -70,7 +70,7 @@ class Result:
     def saturation_map(self, layer: int, threshold: float | None = None) -> np.ndarray:
         """(rows, units) bool: saturated (bounded) or off (relu-like) at this layer."""
         threshold = self.spec.saturation_threshold if threshold is None else threshold
-        vals = self.map_values[layer]
+        vals = self.map_values[layer].astype(np.float64)    # not in float16: exact
         act = self.activation
         if act.bounded is not None:
             return np.abs(vals) > threshold
@@ -147,6 +147,7 @@ class _Collector:
             hist, hscale = stats.histogram(a_true, self.hist_edges), 0.0
         else:
             z, hscale = stats.standardized(t.act)
+            hscale += t.act_scale                    # the rms of the true values
             hist = stats.histogram(z, self.hist_edges)
         sat, dead = stats.saturation(act, unit, t.u, spec.saturation_threshold,
                                      spec.dead_threshold)
@@ -155,7 +156,8 @@ class _Collector:
         self.put(preact_mean=pm, log10_preact_var=plv, act_mean=am, log10_act_var=alv,
                  log10_out_var=olv, act_hist=hist, hist_log10_scale=hscale,
                  saturated_frac=sat, dead_units=dead, dead_frac=float(dead.mean()),
-                 map_values=stats.map_values(act, unit, t.u))
+                 map_values=stats.map_values(act, unit, t.u, (spec.saturation_threshold,
+                                                                  spec.dead_threshold)))
         for name in ("preact", "act", "out"):
             self.keep_tensor(name, getattr(t, name), getattr(t, name + "_scale"))
 

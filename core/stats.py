@@ -121,13 +121,35 @@ def saturated_fractions(unit: np.ndarray, grid=SATURATION_GRID) -> np.ndarray:
     return (over.size - np.searchsorted(over, np.asarray(grid), side="right")) / mag.size
 
 
-def map_values(act: Activation, unit: np.ndarray | None, u: np.ndarray) -> np.ndarray:
+def map_values(act: Activation, unit: np.ndarray | None, u: np.ndarray,
+               thresholds: tuple[float, ...] = ()) -> np.ndarray:
     """The first MAP_EXAMPLES rows x MAP_UNITS units of what the heatmaps threshold:
-    the [-1, 1] output for bounded activations, the sign of the input otherwise."""
+    the [-1, 1] output for bounded activations, the sign of the input otherwise.
+
+    Stored as float16 (2 bytes a cell); a value within float16's rounding of one of
+    `thresholds` is moved by one float16 step to the side of it the exact value is on,
+    so comparing the stored map with those thresholds is exact.
+
+    >>> from core.activations import get
+    >>> v = map_values(get("tanh"), np.array([[0.97001, 0.96999]]), np.zeros((1, 2)), (0.97,))
+    >>> (v.astype(float) > 0.97).tolist()
+    [[True, False]]
+    """
     width = u.shape[-1]
-    if act.bounded is not None:
-        return unit.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS].astype(np.float16)
-    return np.sign(u.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS]).astype(np.float16)
+    if act.bounded is None:
+        return np.sign(u.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS]).astype(np.float16)
+    exact = unit.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS]
+    stored = exact.astype(np.float16)
+    mag = np.abs(exact)
+    for t in thresholds:
+        wrong = (mag > t) != (np.abs(stored.astype(np.float64)) > t)
+        if wrong.any():
+            t16 = np.float16(t)
+            below = t16 if float(t16) <= t else np.nextafter(t16, np.float16(0))
+            above = np.nextafter(below, np.float16(2))
+            fixed = np.where(mag[wrong] > t, above, below)
+            stored[wrong] = np.copysign(fixed, exact[wrong]).astype(np.float16)
+    return stored
 
 
 def spread_layers(first: int, last: int, count: int) -> list[int]:
