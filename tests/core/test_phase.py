@@ -1,0 +1,59 @@
+"""core.phase: the critical line chi1 = 1, checked against FACTS.md, against theory.chi1
+at every point of the line, and against theory.critical_sigma_w2's root search."""
+
+import doctest
+import math
+
+import numpy as np
+import pytest
+
+from core import phase, theory
+
+
+def test_doctests():
+    assert doctest.testmod(phase).failed == 0
+
+
+@pytest.mark.parametrize("name, value", [("linear", 1.0), ("relu", 2.0),
+                                         ("leaky_relu", 2.0 / (1 + 0.01**2))])
+def test_homogeneous_lines_are_flat(name, value):
+    sb2, sw2 = phase.critical_line(name)
+    assert sb2[0] == 0 and sb2[-1] == 1.0
+    assert sw2 == pytest.approx(np.full_like(sw2, value), rel=1e-12)
+
+
+def test_tanh_line_matches_the_reference_numbers():
+    # FACTS.md: at sigma_b^2 = 0.05 the critical sigma_w^2 is about 1.761; at 0 it is 1.
+    assert phase.critical_sigma_w2_at("tanh", 0.05) == pytest.approx(1.761, abs=2e-3)
+    assert phase.critical_sigma_w2_at("tanh", 0.0) == pytest.approx(1.0, abs=1e-9)
+    sb2, sw2 = phase.critical_line("tanh")
+    assert np.all(np.diff(sw2) > 0)                # the line bends upward with the bias
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "elu", "selu", "gelu", "silu"])
+def test_every_point_of_the_line_has_chi1_one(name):
+    """Independent of how the line was traced: theory's own fixed point and chi1."""
+    sb2, sw2 = phase.critical_line(name)
+    for b, w in list(zip(sb2, sw2))[1::5]:
+        if not math.isfinite(w):
+            continue
+        chi = theory.chi1(name, w, b)
+        assert chi == pytest.approx(1.0, abs=0.02), (name, b, w, chi)
+
+
+@pytest.mark.parametrize("name, sigma_b2", [("tanh", 0.5), ("elu", 0.05)])
+def test_agrees_with_the_root_search_of_core_theory(name, sigma_b2):
+    assert phase.critical_sigma_w2_at(name, sigma_b2) == pytest.approx(
+        theory.critical_sigma_w2(name, sigma_b2), rel=5e-3)
+
+
+def test_phase_points():
+    p = phase.phase_point("relu", 1.0, 0.0)                 # half of He: chi1 = 1/2
+    assert (p.phase, p.chi1) == ("ordered", pytest.approx(0.5))
+    assert p.depth_scale == pytest.approx(1 / math.log(2))
+    assert phase.phase_point("relu", 2.0, 0.0).phase == "critical"
+    chaotic = phase.phase_point("tanh", 100.0, 0.0)
+    assert chaotic.phase == "chaotic" and chaotic.chi1 > 1
+    assert chaotic.critical_sigma_w2 == pytest.approx(1.0)
+    assert math.isnan(phase.phase_point("relu", 2.0, 5.0, line=phase.critical_line("relu")
+                                        ).critical_sigma_w2)     # outside the line's range

@@ -1,0 +1,106 @@
+"""NetworkSpec validation: every invalid value raises ValueError naming the field, the
+value and what is allowed; undefined combinations raise; valid edges are accepted."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from core import NetworkSpec
+from core.spec import CHOICES, RANGES
+
+INVALID = [
+    ("depth", 0), ("depth", 2001), ("depth", 2.5), ("depth", "3"), ("depth", True), ("depth", None),
+    ("width", 1), ("width", 4097), ("batch", 0), ("batch", 65537), ("spatial", 0),
+    ("groups", 0), ("classes", 1), ("seed", -1), ("seed", 2**32),
+    ("weight_var", 0.0), ("weight_var", -1.0), ("weight_var", math.nan), ("weight_var", math.inf),
+    ("weight_var", 1e7), ("weight_var", "1"), ("gain", 0.0), ("gain", 101.0), ("gain", math.nan),
+    ("gain", "auto"), ("bias_var", -0.1), ("bias_var", 101.0), ("norm_gamma", 0.0),
+    ("norm_gamma", -1.0), ("norm_beta", -101.0), ("norm_beta", 101.0), ("norm_beta", math.inf),
+    ("residual_scale", 0.0), ("readout_scale", 1e-7), ("readout_scale", 1e4),
+    ("saturation_threshold", 0.4), ("saturation_threshold", 1.0), ("dead_threshold", 1.0),
+    ("input_dist", "gaussian"), ("activation", "swish"), ("activation", "Tanh"), ("init", "he"),
+    ("norm", "weight"), ("norm", None), ("norm_position", "middle"), ("dtype", "float8"),
+    ("dtype", np.float64), ("residual", "yes"), ("residual", 1),
+]
+
+
+@pytest.mark.parametrize("field,value", INVALID, ids=[f"{f}={v!r}" for f, v in INVALID])
+def test_invalid_value_raises_naming_field_and_value(field, value):
+    with pytest.raises(ValueError) as err:
+        NetworkSpec(**{field: value})
+    msg = str(err.value)
+    assert f"{field}=" in msg
+    assert repr(value) in msg
+    if field in CHOICES:
+        assert repr(CHOICES[field][0]) in msg               # lists what is allowed
+    elif field in RANGES:
+        lo, hi = RANGES[field]
+        assert f"{lo:g}" in msg and f"{hi:g}" in msg          # and the allowed range
+
+
+def test_every_field_has_an_invalid_case():
+    covered = {f for f, _ in INVALID}
+    fields = {f.name for f in dataclasses.fields(NetworkSpec)}
+    assert fields == covered
+
+
+@pytest.mark.parametrize("field", sorted(RANGES))
+def test_range_edges_are_accepted(field):
+    lo, hi = RANGES[field]
+    for v in (lo, hi):
+        kw = {field: v}
+        if field in ("batch", "width", "depth", "spatial"):
+            kw.update({k: 1 if k != "width" else 2 for k in ("batch", "depth", "spatial")
+                       if k != field})                       # stay under the memory guard
+            kw.setdefault("width", 2)
+        if field == "groups":
+            kw.update(width=int(v) if v >= 2 else 4, norm="group", spatial=2)
+        NetworkSpec(**kw)
+
+
+def test_numpy_scalars_are_accepted():
+    spec = NetworkSpec(depth=np.int64(3), width=np.int32(8), weight_var=np.float64(0.5),
+                       batch=np.int64(4))
+    assert spec.depth == 3
+
+
+@pytest.mark.parametrize("kw,names", [
+    (dict(norm="batch", batch=1, spatial=1), ["norm='batch'", "batch * spatial = 1"]),
+    (dict(norm="instance", spatial=1), ["norm='instance'", "spatial=1"]),
+    (dict(norm="group", width=10, groups=3), ["groups=3", "width=10"]),
+    (dict(norm="group", width=8, groups=8, spatial=1), ["groups=8"]),
+    (dict(depth=2000, batch=65536, width=4096), ["memory"]),
+])
+def test_undefined_combinations_raise(kw, names):
+    with pytest.raises(ValueError) as err:
+        NetworkSpec(**kw)
+    for name in names:
+        assert name in str(err.value)
+
+
+def test_defined_neighbours_of_those_combinations_are_accepted():
+    NetworkSpec(norm="batch", batch=1, spatial=2)        # 2 values per channel
+    NetworkSpec(norm="batch", batch=2, spatial=1)
+    NetworkSpec(norm="instance", spatial=2)
+    NetworkSpec(norm="group", width=12, groups=3)
+    NetworkSpec(norm="group", width=8, groups=8, spatial=2)
+    NetworkSpec(norm="layer", batch=1)                   # per-example statistics
+    NetworkSpec(norm="none", batch=1, width=10, groups=3)   # groups only matter for group norm
+
+
+def test_spec_is_frozen_and_replace_validates():
+    spec = NetworkSpec()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.depth = 3
+    assert spec.replace(depth=3).depth == 3
+    with pytest.raises(ValueError, match="depth=0"):
+        spec.replace(depth=0)
+
+
+def test_derived_quantities():
+    spec = NetworkSpec(width=100, activation="linear", weight_var=1.0)
+    assert spec.sigma_w2 == 100.0                          # FACTS: fan_in * Var(W)
+    assert spec.fan_in == spec.fan_out == 100
+    assert NetworkSpec(dtype="float16").dtype_bits == 16
