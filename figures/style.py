@@ -26,10 +26,14 @@ def base_layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
         font=dict(size=FONT_SIZE),
         height=height,
         margin=dict(l=70, r=20, t=60, b=60),
-        template="plotly_white",
+        # No named template: resolving one costs ~15 ms per figure, every rerun, and
+        # Streamlit's own chart theme styles the figure in the browser anyway.
+        plot_bgcolor="white",
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
         hovermode="x unified",
     )
+    fig.update_xaxes(gridcolor="#e5e5e5", zerolinecolor="#cccccc")
+    fig.update_yaxes(gridcolor="#e5e5e5", zerolinecolor="#cccccc")
     return fig
 
 
