@@ -224,8 +224,9 @@ def predict(spec: NetworkSpec, anchor_log10_grad_var: float = 0.0) -> Prediction
     """Per-layer mean-field prediction for `spec`.
 
     Normalization is modelled as what it guarantees: unit variance (times gamma^2,
-    plus beta^2) where it acts. Gradients are predicted for plain and residual-free
-    networks only, anchored at the last layer's value you pass in."""
+    plus beta^2) where it acts. Gradients are predicted, anchored at the last layer's
+    value you pass in, for residual-free networks without a norm or with LayerNorm or
+    RMSNorm before the activation; `covers_norm` is False for the rest."""
     act = activations.get(spec.activation)
     sw2 = spec.sigma_w2
     lsw2 = math.log10(sw2)
@@ -267,7 +268,17 @@ def predict(spec: NetworkSpec, anchor_log10_grad_var: float = 0.0) -> Prediction
     # E[g_l^2] = chi_l * E[g_{l+1}^2]: cumulative product from the last layer down
     tail = np.concatenate([np.cumsum(log_chi[:-1][::-1])[::-1], [0.0]])
     return Prediction(np.array(pre), np.array(actv), chis, anchor_log10_grad_var + tail,
-                      covers_norm=not (spec.residual or norm_after))
+                      covers_norm=not (spec.residual or norm_after or _couples_units(spec)))
+
+
+def _couples_units(spec: NetworkSpec) -> bool:
+    """Norms whose backward pass the per-example chi1 above does not describe: BatchNorm
+    (statistics over the batch couple the examples, whose correlations the single-input
+    map does not track), InstanceNorm and GroupNorm with G > 1 (small sets, whose mean
+    carries the activation's offset: their variance is not q). LayerNorm and RMSNorm
+    average over every unit of an example, as the theory does."""
+    return spec.norm == "batch" or spec.norm == "instance" or (
+        spec.norm == "group" and spec.groups > 1)
 
 
 def _shifted_moments(act, gamma: float, beta: float) -> tuple[float, float, float]:

@@ -304,3 +304,53 @@ def test_gelu_at_he_scale_length_map_holds_per_example_but_amplifies_fluctuation
     # and the spread between examples grows with depth
     spread = np.std(np.log(q), axis=1)
     assert spread[-1] > 3 * spread[1]
+
+
+def _kurtosis_noise(x, n):
+    """Relative variance of a mean of squares over n values like x's: (E x^4/(E x^2)^2 - 1)/n,
+    with the moments estimated from x itself."""
+    m2 = float(np.mean(x**2))
+    return (float(np.mean(x**4)) / (m2 * m2) - 1) / n
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "gelu"])
+@pytest.mark.parametrize("norm,position", [(n, p) for n in ("layer", "rms", "batch", "group")
+                                           for p in ("before", "after")])
+def test_prediction_with_normalization_where_it_claims_to_apply(activation, norm, position):
+    """Forward: every norm resets the signal's scale each layer, so the prediction's error
+    does not accumulate: one layer's sampling error, sqrt(2/N + kurtosis noise of the block
+    output), with the block output's kurtosis measured on the run itself. Backward, only
+    where covers_norm is True: per layer the mean over units of g^2 adds its kurtosis
+    noise, and chi1's 1/q adds q's error; plus O(1/n) per layer for the finite statistics
+    set (e.g. (n - 2) / (n - 3) for a centred norm over n values).
+
+    Not InstanceNorm: its sets are the `spatial` positions of one channel, and over so few
+    values x_hat is far from N(0, 1) (two positions give x_hat = +-1 exactly), which the
+    large-set forward model does not describe (an O(1/spatial) error)."""
+    width, spatial, depth, seeds = 256, 2, 6, 4
+    n_units = width * spatial                        # values per example and channel set
+    dev_q, dev_g, sd_q, sd_g = [], [], [], []
+    for seed in range(seeds):
+        spec = NetworkSpec(depth=depth, width=width, batch=16, spatial=spatial,
+                           activation=activation, weight_var=1.5 / width, bias_var=0.1,
+                           norm=norm, norm_position=position, groups=8, norm_gamma=1.3,
+                           norm_beta=0.2, readout_scale=1e-3, seed=seed)
+        res = simulate(spec, keep_tensors=True)
+        pred = theory.predict(spec, anchor_log10_grad_var=res.log10_grad_var[-1])
+        t = res.tensors
+        outs = [t["x0"]] + [t["out"][l] * 10.0 ** t["out_log10_scale"][l] for l in range(depth - 1)]
+        q_noise = np.array([2 / width + _kurtosis_noise(o, width) for o in outs])
+        g_noise = np.array([_kurtosis_noise(t["grad_preact"][l], n_units) for l in range(depth)])
+        sd_q.append(np.sqrt(q_noise))
+        sd_g.append([math.sqrt(sum(g_noise[l:depth - 1]) + sum(q_noise[l:depth - 1]))
+                     for l in range(depth)])
+        dev_q.append((res.log10_preact_var - pred.log10_preact_var) * math.log(10))
+        dev_g.append((res.log10_grad_var - pred.log10_grad_var) * math.log(10))
+        covered = pred.covers_norm
+    tol_q = 4 * np.max(sd_q, axis=0) / math.sqrt(seeds) + 3 / width
+    np.testing.assert_array_less(np.abs(np.mean(dev_q, axis=0)), tol_q)
+    if covered:
+        assert norm in ("layer", "rms") and position == "before"
+        finite_set = 3 * (depth - 1 - np.arange(depth)) / n_units
+        tol_g = 4 * np.max(sd_g, axis=0) / math.sqrt(seeds) + finite_set + 1e-12
+        np.testing.assert_array_less(np.abs(np.mean(dev_g, axis=0)), tol_g)
