@@ -39,11 +39,23 @@ def moments(x: np.ndarray, scale: float) -> tuple[float, float]:
         if not var > 1e-6 * mean * mean:
             d = x64 - mean
             var = float(np.vdot(d, d)) / n
-        true_mean = mean * 10.0**scale if abs(scale) < 300 else (
-            0.0 if mean == 0 or scale < 0 else math.copysign(math.inf, mean))
+        true_mean = mean * 10.0**scale if abs(scale) < 300 else _times_power_of_ten(mean, scale)
     if not math.isfinite(var):
         return true_mean, math.nan
     return true_mean, log10_var(var, scale)
+
+
+def _times_power_of_ten(value: float, scale: float) -> float:
+    """value * 10**scale where 10**scale alone would under- or overflow: exact while the
+    product is a float64 (0 or +-inf past its range)."""
+    if value == 0 or not math.isfinite(value):
+        return value * 1.0
+    log_abs = math.log10(abs(value)) + scale
+    if log_abs > 308.25:
+        return math.copysign(math.inf, value)
+    if log_abs < -323.5:
+        return 0.0
+    return value * 10.0 ** (scale / 2) * 10.0 ** (scale / 2)
 
 
 def fixed_edges(lo: float, hi: float, bins: int = BINS) -> np.ndarray:

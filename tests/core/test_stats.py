@@ -217,3 +217,13 @@ def test_heatmap_values_are_exact_at_the_spec_thresholds():
         np.testing.assert_array_equal(np.abs(vals.astype(np.float64)) > t, np.abs(unit) > t)
     # and no value moved by more than one float16 step (2^-11 near 1)
     assert np.max(np.abs(vals.astype(np.float64) - unit)) <= 2.0**-11
+
+
+def test_true_mean_of_scaled_values_near_the_float64_limits():
+    """The mean is reported in true units whenever float64 can hold it (inf beyond)."""
+    assert stats.moments(np.array([1e-5, 3e-5]), 301.0)[0] == pytest.approx(2e296, rel=1e-12)
+    assert stats.moments(np.array([-1e3, -3e3]), -301.0)[0] == pytest.approx(-2e-298, rel=1e-12)
+    assert stats.moments(np.array([1.0, 3.0]), 400.0)[0] == math.inf
+    assert stats.moments(np.array([-1.0, -3.0]), 400.0)[0] == -math.inf
+    assert stats.moments(np.array([1.0, 3.0]), -400.0)[0] == 0.0
+    assert stats.moments(np.array([-1.0, 1.0]), 400.0)[0] == 0.0
