@@ -37,8 +37,11 @@ venv-dev: $(VENV)/.dev.stamp   ## + test tools
 run: venv
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.headless true
 
+# The emoji font only makes screenshots show the page icons as a browser would.
+BROWSER_PKGS := chromium fonts-noto-color-emoji
 browser-deps:
-	if [ ! -x $(CHROMIUM) ]; then $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; fi
+	if ! dpkg -s $(BROWSER_PKGS) >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(BROWSER_PKGS); fi
 
 test: venv-dev browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
