@@ -38,3 +38,14 @@ def trend(log10_values: np.ndarray, overflow_layer: int | None = None) -> Trend:
     if abs(decades) <= STABLE_DECADES:
         return Trend("stable", factor, decades)
     return Trend("exploding" if decades > 0 else "vanishing", factor, decades)
+
+
+def backward_trend(log10_grad_var: np.ndarray, overflow_layer: int | None = None) -> Trend:
+    """The verdict for gradients, which travel from the last layer back to the first:
+    "vanishing" when they are smaller at layer 1 than at the last layer.
+
+    >>> v = backward_trend(np.array([-8.0, -6.0, -4.0]))     # layer 1 is 1e-4 of the last
+    >>> v.kind, v.decades
+    ('vanishing', -4.0)
+    """
+    return trend(np.asarray(log10_grad_var, dtype=float)[::-1], overflow_layer)

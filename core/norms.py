@@ -80,7 +80,9 @@ def normalize(x: np.ndarray, scale: float, kind: str, groups: int = 1, eps: floa
     out_scale = float(np.max(log_mult))
     xhat = centered * (10.0 ** (log_mult - out_scale)).astype(x.dtype)
     cache = NormCache(kind, groups, xhat, log_mult, scale, out_scale)
-    return xhat.reshape(x.shape), out_scale, cache
+    # A copy, not a view of cache.xhat: callers may rescale the output in place
+    # (scaled.renorm), which must not change what the backward pass reads.
+    return xhat.reshape(x.shape).copy(), out_scale, cache
 
 
 def normalize_backward(grad: np.ndarray, grad_scale: float, cache: NormCache):
@@ -122,3 +124,68 @@ def batch_running_stats(batches, momentum: float = MOMENTUM):
 def normalize_eval(x: np.ndarray, running_mean, running_var, eps: float = EPS) -> np.ndarray:
     """BatchNorm in eval mode: the running statistics stand in for the batch's."""
     return (x - running_mean) / np.sqrt(running_var + eps)
+
+
+# -- which values share statistics -------------------------------------------------------
+
+def statistics_set(kind: str, shape: tuple[int, int, int], cell: tuple[int, int, int],
+                   groups: int = 1, examples=None, channels=None, positions=None) -> np.ndarray:
+    """Which (example, channel, position) cells share the statistics of `cell`, i.e. are
+    averaged together with it by `normalize(..., kind, groups)`.
+
+    `shape` and `cell` are (batch, channels, positions), the order the picture is drawn in
+    (tensors themselves are channels-last). The result is a bool array indexed
+    [example, channel, position]; give index lists to evaluate only a sub-grid of it.
+
+    >>> m = statistics_set("batch", (4, 3, 2), (0, 1, 0))     # channel 1, every example
+    >>> int(m.sum()), bool(m[:, 1, :].all())
+    (8, True)
+    >>> int(statistics_set("group", (4, 6, 2), (1, 0, 0), groups=3).sum())   # 2 ch x 2 pos
+    4
+    """
+    batch, chans, poss = shape
+    n0, c0, p0 = cell
+    if not (0 <= n0 < batch and 0 <= c0 < chans and 0 <= p0 < poss):
+        raise ValueError(f"cell {cell} is outside the shape {shape}")
+    if kind == "group" and chans % groups:
+        raise ValueError(f"groups={groups} must divide channels={chans}")
+    n = np.arange(batch) if examples is None else np.asarray(examples)
+    c = np.arange(chans) if channels is None else np.asarray(channels)
+    p = np.arange(poss) if positions is None else np.asarray(positions)
+    same_n = (n == n0)[:, None, None]
+    same_c = (c == c0)[None, :, None]
+    every_p = np.ones((1, 1, p.size), dtype=bool)
+    if kind == "batch":
+        mask = same_c & np.ones((n.size, 1, 1), dtype=bool)
+    elif kind in ("layer", "rms"):
+        mask = same_n & np.ones((1, c.size, 1), dtype=bool)
+    elif kind == "instance":
+        mask = same_n & same_c
+    elif kind == "group":
+        size = chans // groups
+        mask = same_n & (c // size == c0 // size)[None, :, None]
+    else:
+        raise ValueError(f"norm={kind!r} is not a normalization")
+    return mask & every_p
+
+
+def picture_indices(shape: tuple[int, int, int], groups: int = 1, max_examples: int = 6,
+                    max_channels: int = 12, max_positions: int = 4):
+    """A few examples, channels and positions that show every kind of set in a small
+    picture of a big tensor: the first examples, channels from up to four groups
+    (so group boundaries show, with at least two channels each), the first positions.
+
+    >>> picture_indices((256, 100, 1), groups=4)[1]     # 3 channels from each of 4 groups
+    [0, 1, 2, 25, 26, 27, 50, 51, 52, 75, 76, 77]
+    """
+    batch, chans, poss = shape
+    examples = list(range(min(batch, max_examples)))
+    positions = list(range(min(poss, max_positions)))
+    if chans <= max_channels:
+        channels = list(range(chans))
+    else:
+        shown = max(1, min(groups, 4, max_channels // 2))    # >= 2 channels a group
+        size = chans // max(groups, 1)
+        per = max(1, max_channels // shown)
+        channels = [g * size + k for g in range(shown) for k in range(min(per, size))]
+    return examples, channels, positions

@@ -42,8 +42,8 @@ def test_scheme_variances_follow_the_formulas():
         assert r.sigma_w2 == pytest.approx(100 * r.weight_var)
 
 
-@pytest.mark.parametrize("activation, weight_var", [("tanh", 0.05), ("relu", 0.01)])
-def test_shared_runs_are_the_runs_of_each_scheme(activation, weight_var):
+@pytest.mark.parametrize("activation, weight_var, distinct", [("tanh", 0.05, 5), ("relu", 0.01, 6)])
+def test_shared_runs_are_the_runs_of_each_scheme(activation, weight_var, distinct):
     spec = NetworkSpec(**SMALL, activation=activation, weight_var=weight_var)
     runs = init_lineup.run_schemes(spec)
     assert list(runs) == list(SCHEMES)
@@ -53,14 +53,15 @@ def test_shared_runs_are_the_runs_of_each_scheme(activation, weight_var):
         for field in ("log10_preact_var", "log10_act_var", "log10_grad_var"):
             assert np.allclose(getattr(res, field), getattr(ref, field), rtol=0, atol=1e-9)
     # square layers: Xavier = Kaiming = the fan_out variants (normal, and uniform), plus
-    # orthogonal, LeCun, torch default and custom
-    assert init_lineup.distinct_runs(spec) == 6
+    # orthogonal, LeCun, torch default and custom (= LeCun when Var(W) = 1 / fan_in)
+    assert init_lineup.distinct_runs(spec) == distinct
 
 
 def test_distinct_runs_counts_identical_draws():
-    spec = NetworkSpec(**SMALL, activation="linear", weight_var=1 / 20)   # custom = LeCun
-    assert init_lineup.distinct_runs(spec) == 5
-    assert init_lineup.distinct_runs(spec.replace(weight_var=0.2)) == 6
+    # linear (gain 1), Var(W) = 1 / fan_in: custom = LeCun = Xavier/Kaiming normal
+    spec = NetworkSpec(**SMALL, activation="linear", weight_var=1 / 20)
+    assert init_lineup.distinct_runs(spec) == 4
+    assert init_lineup.distinct_runs(spec.replace(weight_var=0.2)) == 5
 
 
 def test_within_budget_shrinks_width_and_keeps_the_factor():

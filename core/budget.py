@@ -1,0 +1,69 @@
+"""Keep a comparison live: shrink the network a side-by-side view runs, and say how.
+
+A comparison runs the same network several times (every init scheme, every norm). Its
+cost is about runs x depth x width^2 x (1 + batch x positions): drawing the weights and
+multiplying by them. When that is over budget the comparison halves the batch (down to
+`MIN_BATCH`), then the width. Halving the width keeps the physics that matters here:
+every init scheme is defined through fan_in, and for the custom scheme Var(W) is raised
+to keep fan_in x Var(W), the per-layer factor, unchanged.
+
+>>> from core.spec import NetworkSpec
+>>> spec = NetworkSpec(depth=200, width=1024, batch=4, weight_var=0.01)
+>>> small, note = fit(spec, runs=6)
+>>> small.width, small.sigma_w2 == spec.sigma_w2
+(128, True)
+>>> fit(NetworkSpec(), runs=6)[1] is None          # the defaults fit as they are
+True
+"""
+
+from __future__ import annotations
+
+from .spec import RANGES, NetworkSpec
+
+MAX_WEIGHTS = 4e7          # weight entries drawn over all runs (float64: 320 MB, one run at a time)
+MAX_MACS = 3e9             # multiply-adds over all runs, forward
+MIN_BATCH = 8
+
+
+def cost(spec: NetworkSpec) -> tuple[float, float]:
+    """(weight entries, forward multiply-adds) of one run."""
+    weights = spec.depth * spec.width**2
+    return weights, weights * spec.batch * spec.spatial
+
+
+def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
+        max_weights: float = MAX_WEIGHTS, max_macs: float = MAX_MACS,
+        weight_draws: int | None = None) -> tuple[NetworkSpec, str | None]:
+    """The spec a comparison can afford, and a note if it had to shrink it.
+
+    `runs` runs of the spec as it is; or, when the runs share one set of weights and
+    differ in their inputs, `weight_draws` draws of weights and `examples` examples in
+    all (then the batch is the caller's business and only the width shrinks)."""
+    draws = runs if weight_draws is None else weight_draws
+    batch, width = spec.batch, spec.width
+    if examples is None:
+        while batch > MIN_BATCH and runs * spec.depth * width**2 * batch * spec.spatial > max_macs:
+            batch //= 2
+
+    def over(w):
+        n = runs * batch * spec.spatial if examples is None else examples
+        return draws * spec.depth * w**2 > max_weights or n * spec.depth * w**2 > max_macs
+
+    while width > 16 and over(width):
+        width //= 2
+    if (batch, width) == (spec.batch, spec.width):
+        return spec, None
+    changes = dict(batch=batch, width=width)
+    if width != spec.width:
+        if spec.init == "custom":
+            lo, hi = RANGES["weight_var"]
+            changes["weight_var"] = min(max(spec.weight_var * spec.width / width, lo), hi)
+        if spec.groups > 1 and width % spec.groups:
+            changes["groups"] = max(g for g in range(1, spec.groups + 1) if width % g == 0)
+    parts = []
+    if width != spec.width:
+        parts.append(f"width {width} instead of {spec.width} (same fan_in x Var(W))")
+    if batch != spec.batch:
+        parts.append(f"batch {batch} instead of {spec.batch}")
+    note = "To stay live, this comparison uses " + " and ".join(parts) + "."
+    return spec.replace(**changes), note
