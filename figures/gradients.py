@@ -1,0 +1,113 @@
+"""Gradient-flow charts: forward and backward variance through depth, the mean-field phase
+diagram, and Karpathy's per-layer gradient histograms.
+
+Pure functions: per-layer numbers and pre-binned counts in, a Plotly figure out.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .style import COLORS, PALETTE, base_layout, format_power, power_ticks
+from .variance import variance_figure
+
+FORWARD = "forward: activation variance"
+BACKWARD = "backward: gradient Var(dL/dh)"
+THEORY = "theory: gradient (χ₁ per layer)"
+
+
+def flow_figure(log10_act_var, log10_grad_var, theory_log10_grad_var=None,
+                overflow_layer: int | None = None) -> go.Figure:
+    """The forward activation variance and the backward gradient variance per layer on one
+    log axis, with the mean-field gradient prediction dashed when there is one."""
+    theory = None if theory_log10_grad_var is None else {THEORY: theory_log10_grad_var}
+    return variance_figure({FORWARD: log10_act_var, BACKWARD: log10_grad_var}, theory,
+                           overflow_layer, title="Forward and backward through depth")
+
+
+def pick_layers(depth: int, count: int) -> list[int]:
+    """`count` layers (0-based) spread evenly from the first to the last."""
+    if depth <= count:
+        return list(range(depth))
+    return sorted({round(i * (depth - 1) / (count - 1)) for i in range(count)})
+
+
+def histogram_figure(hist: np.ndarray, edges: np.ndarray, layers: Sequence[int],
+                     legends: Sequence[str], title: str, x_title: str) -> go.Figure:
+    """One density line per chosen layer (Karpathy's overlaid histograms), counts given
+    per layer on shared edges; empty layers (all values inf/NaN) are left out."""
+    fig = go.Figure()
+    centers = (0.5 * (edges[:-1] + edges[1:])).astype(np.float32)
+    width = np.diff(edges)
+    for k, (layer, legend) in enumerate(zip(layers, legends)):
+        counts = np.asarray(hist[layer], dtype=np.float64)
+        total = counts.sum()
+        if total <= 0:
+            continue
+        fig.add_trace(go.Scatter(
+            x=centers, y=(counts / (total * width)).astype(np.float32), name=legend,
+            mode="lines", line=dict(color=PALETTE[k % len(PALETTE)], width=2.5),
+            hovertemplate="%{x:.2f}: %{y:.3f}<extra>" + legend + "</extra>"))
+    fig.update_xaxes(title=x_title)
+    fig.update_yaxes(title="density", rangemode="tozero")
+    fig = base_layout(fig, title, height=430)
+    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="right", x=1.0,
+                                  bgcolor="rgba(255,255,255,0.7)"),
+                      hovermode="closest")
+    return fig
+
+
+def grad_legend(layer: int, log10_var: float) -> str:
+    """'layer 3: std 1.2e-3' (readable at 1e-300 too)."""
+    return f"layer {layer + 1}: std {format_power(0.5 * log10_var)}"
+
+
+def ratio_legend(layer: int, log10_ratio: float) -> str:
+    """'layer 3: grad:data 4.5e-3' — Karpathy's std(dL/dW) / std(W)."""
+    return f"layer {layer + 1}: grad:data {format_power(log10_ratio)}"
+
+
+def phase_figure(line_sigma_b2: np.ndarray, line_sigma_w2: np.ndarray, sigma_b2: float,
+                 sigma_w2: float, chi1: float, activation: str) -> go.Figure:
+    """The critical line chi1 = 1 in the (sigma_b^2, sigma_w^2) plane, with this network
+    marked: below the line gradients vanish (ordered), above it they explode (chaotic)."""
+    fig = go.Figure()
+    ok = np.isfinite(line_sigma_w2)
+    y_line = np.log10(line_sigma_w2[ok]) if ok.any() else np.zeros(0)
+    y_point = math.log10(sigma_w2)
+    ys = list(y_line) + [y_point]
+    lo, hi = min(ys) - 0.7, max(ys) + 0.7
+    x_hi = float(max(line_sigma_b2.max() if line_sigma_b2.size else 1.0, sigma_b2)) * 1.05
+    if ok.any():
+        x = line_sigma_b2[ok].astype(np.float32)
+        fig.add_trace(go.Scatter(
+            x=np.concatenate([x, x[::-1]]), y=np.concatenate(
+                [y_line, np.full(len(x), hi)]).astype(np.float32),
+            fill="toself", fillcolor="rgba(214, 39, 40, 0.08)", line=dict(width=0),
+            name="chaotic: gradients explode", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=np.concatenate([x, x[::-1]]), y=np.concatenate(
+                [y_line, np.full(len(x), lo)]).astype(np.float32),
+            fill="toself", fillcolor="rgba(31, 119, 180, 0.08)", line=dict(width=0),
+            name="ordered: gradients vanish", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=x, y=y_line.astype(np.float32), name="critical line: χ₁ = 1", mode="lines",
+            line=dict(color=COLORS["theory"], width=3),
+            hovertemplate="σ_b² %{x:.3g}: σ_w² = %{customdata:.3g}<extra>critical</extra>",
+            customdata=line_sigma_w2[ok].astype(np.float32)))
+    fig.add_trace(go.Scatter(
+        x=[float(sigma_b2)], y=[y_point], mode="markers", name=f"this network (χ₁ = {chi1:.3g})",
+        marker=dict(size=16, color=COLORS["limit"], symbol="diamond",
+                    line=dict(color="black", width=1.5)),
+        hovertemplate=f"σ_b² = {sigma_b2:.3g}, σ_w² = {sigma_w2:.3g}, χ₁ = {chi1:.3g}<extra></extra>"))
+    tickvals, ticktext = power_ticks(lo, hi, max_ticks=7)
+    fig.update_yaxes(title="σ_w² = fan_in × Var(W) (log scale)", range=[lo, hi],
+                     tickvals=tickvals, ticktext=ticktext, zeroline=False)
+    fig.update_xaxes(title="σ_b² = bias variance", range=[-0.02 * x_hi, x_hi])
+    fig = base_layout(fig, f"Phase diagram for {activation}", height=430)
+    fig.update_layout(hovermode="closest")
+    return fig

@@ -1,0 +1,138 @@
+"""Initialization charts: every scheme side by side, the initial loss against the readout
+scale, and one example's softmax probabilities.
+
+Pure functions: per-layer numbers in, a Plotly figure out.
+"""
+
+from __future__ import annotations
+
+import math
+import numpy as np
+import plotly.graph_objects as go
+
+from .style import COLORS, PALETTE, base_layout, finite_or_none, power_label, power_ticks
+
+VERDICT_COLORS = {"stable": PALETTE[2], "exploding": PALETTE[1], "vanishing": PALETTE[0],
+                  "overflow": PALETTE[4], "zero": PALETTE[3]}
+
+
+def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
+                   subtitles: dict[str, str], y_title: str, cols: int = 5) -> go.Figure:
+    """Small multiples, one panel and one trace per scheme (name -> log10 values per layer),
+    on a shared log axis; each line coloured by its verdict (green flat, red exploding,
+    blue vanishing). The panels are laid out by hand: make_subplots costs ~10x more."""
+    names = list(curves)
+    rows = max(1, math.ceil(len(names) / cols))
+    data, layout, titles = [], {}, []
+    finite_vals = []
+    gap_x, gap_y = 0.012, 0.22 / rows
+    for k, name in enumerate(names):
+        r, c = divmod(k, cols)
+        ax = "" if k == 0 else str(k + 1)
+        x0, x1 = c / cols + gap_x, (c + 1) / cols - gap_x
+        y1, y0 = 1 - r / rows - gap_y, 1 - (r + 1) / rows + gap_y * 0.3
+        layout[f"xaxis{ax}"] = dict(domain=[x0, x1], anchor=f"y{ax}",
+                                    title="layer" if r == rows - 1 else None)
+        layout[f"yaxis{ax}"] = dict(domain=[y0, y1], anchor=f"x{ax}", showticklabels=c == 0,
+                                    title=y_title if c == 0 else None)
+        if k:
+            layout[f"xaxis{ax}"]["matches"] = "x"
+            layout[f"yaxis{ax}"]["matches"] = "y"
+        head = name.replace(" (", "<br>(") if " (" in name else name + "<br> "
+        titles.append(dict(text=f"<b>{head}</b><br>{subtitles.get(name, '')}",
+                           x=(x0 + x1) / 2, y=y1, xref="paper", yref="paper", yanchor="bottom",
+                           showarrow=False, font=dict(size=12)))
+        y = finite_or_none(curves[name])
+        finite_vals += [v for v in y if v is not None]
+        kind = verdicts.get(name, "")
+        data.append(go.Scatter(
+            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines",
+            line=dict(color=VERDICT_COLORS.get(kind, PALETTE[8]), width=3), showlegend=False,
+            xaxis=f"x{ax}", yaxis=f"y{ax}",
+            hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + f"{name} ({kind})</extra>"))
+    lo, hi = (min(finite_vals), max(finite_vals)) if finite_vals else (-1.0, 1.0)
+    pad = max(0.5, 0.05 * (hi - lo))
+    tickvals, ticktext = power_ticks(lo - pad, hi + pad, max_ticks=6)
+    for key, axis in layout.items():
+        if key.startswith("yaxis"):
+            axis.update(tickvals=tickvals, ticktext=ticktext, range=[lo - pad, hi + pad],
+                        zeroline=False)
+    layout["annotations"] = titles
+    fig = go.Figure(data=data, layout=layout)
+    fig = base_layout(fig, "Every init scheme on the same network", height=300 * rows + 90)
+    fig.update_layout(margin=dict(t=110), hovermode="closest")
+    return fig
+
+
+def loss_figure(scales: np.ndarray, log10_loss: np.ndarray, loss_uniform: float,
+                current_scale: float, current_log10_loss: float, classes: int) -> go.Figure:
+    """The mean initial loss against the readout scale (both on log axes), log(classes)
+    marked, and the current scale as a point."""
+    fig = go.Figure()
+    x = np.log10(np.asarray(scales, dtype=np.float64))
+    y = finite_or_none(log10_loss)
+    fig.add_trace(go.Scatter(x=x.astype(np.float32), y=y, name="initial loss", mode="lines+markers",
+                             line=dict(color=PALETTE[1], width=3), marker=dict(size=5),
+                             customdata=np.asarray(scales, dtype=np.float32),
+                             hovertemplate="scale %{customdata:.3g}: loss 10^%{y:.3f}<extra></extra>"))
+    if math.isfinite(current_log10_loss):
+        fig.add_trace(go.Scatter(
+            x=[math.log10(current_scale)], y=[current_log10_loss], mode="markers",
+            name=f"readout scale {current_scale:g}: loss {10 ** current_log10_loss:.4g}"
+            if current_log10_loss < 300 else f"readout scale {current_scale:g}",
+            marker=dict(size=15, color=COLORS["limit"], symbol="diamond",
+                        line=dict(color="black", width=1.5))))
+    level = math.log10(loss_uniform)
+    fig.add_hline(y=level, line=dict(color=COLORS["theory"], dash="dash", width=2),
+                  annotation_text=f"log {classes} = {loss_uniform:.4f}: knows nothing, "
+                                  f"says so", annotation_position="top left")
+    vals = [v for v in y if v is not None] + [level]
+    lo, hi = min(vals), max(vals)
+    pad = max(0.2, 0.05 * (hi - lo))
+    tickvals, ticktext = _ticks(lo - pad, hi + pad)
+    fig.update_yaxes(title="initial loss (log scale)", range=[lo - pad, hi + pad],
+                     tickvals=tickvals, ticktext=ticktext)
+    xt = list(range(math.floor(x.min()), math.ceil(x.max()) + 1))
+    fig.update_xaxes(title="readout scale (multiplies the last layer)", tickvals=xt,
+                     ticktext=[power_label(k) for k in xt])
+    fig = base_layout(fig, "Confidently wrong at init", height=430)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def _ticks(lo: float, hi: float):
+    """1, 3, 10, 30, ... when the range is short; powers of ten otherwise."""
+    if hi - lo > 4:
+        return power_ticks(lo, hi, max_ticks=7)
+    vals = [k + math.log10(m) for k in range(math.floor(lo), math.ceil(hi) + 1) for m in (1, 3)]
+    vals = [v for v in vals if lo <= v <= hi]
+    return vals, [f"{10 ** v:.0f}" if v >= 0 else f"{10 ** v:.2g}" for v in vals]
+
+
+def softmax_figure(probs: np.ndarray, label: int, scale: float,
+                   reference: np.ndarray | None = None, reference_scale: float | None = None,
+                   example: int = 0) -> go.Figure:
+    """One example's softmax probabilities over the classes, its true class highlighted,
+    the uniform 1/classes marked; optionally the same example at a reference scale."""
+    classes = len(probs)
+    x = np.arange(classes, dtype=np.float32)
+    fig = go.Figure()
+    if reference is not None:
+        fig.add_trace(go.Bar(x=x, y=np.asarray(reference, dtype=np.float32),
+                             name=f"readout scale {reference_scale:g}",
+                             marker=dict(color="rgba(85, 85, 85, 0.35)")))
+    colors = [COLORS["limit"] if c == label else PALETTE[0] for c in range(classes)]
+    fig.add_trace(go.Bar(x=x, y=np.asarray(probs, dtype=np.float32),
+                         name=f"readout scale {scale:g} (true class in orange)",
+                         marker=dict(color=colors)))
+    fig.add_hline(y=1.0 / classes, line=dict(color=COLORS["theory"], dash="dash", width=2),
+                  annotation_text=f"1/{classes}: knows nothing", annotation_position="top left")
+    fig.update_xaxes(title="class", dtick=max(1, classes // 14))
+    fig.update_yaxes(title="probability", range=[0, 1.02])
+    fig = base_layout(fig, f"Example {example}: what the network predicts", height=430)
+    fig.update_layout(barmode="group", bargap=0.15, hovermode="closest")
+    return fig
+
+
+def verdict_subtitle(sigma_w2: float) -> str:
+    return f"fan_in × Var(W) = {sigma_w2:.3g}"

@@ -1,0 +1,133 @@
+"""AppTest of the gradient-flow page: the plotted numbers are core's, whatever the input."""
+
+import math
+import time
+
+import pytest
+
+from core import diagnose, phase, simulate, theory
+from ui import controls
+from ui.controls import to_spec
+
+from .helpers import figures, no_exceptions, open_app, trace, ys
+
+PAGE = "pages/gradients.py"
+SMALL = dict(depth=6, width=16, batch=32)
+
+
+def spec_for(**values):
+    return to_spec(controls.defaults() | values).spec
+
+
+def chart(at, title_part):
+    found = [f for f in figures(at) if title_part in f["layout"]["title"]["text"]]
+    assert found, [f["layout"]["title"]["text"] for f in figures(at)]
+    return found[0]
+
+
+def test_default_view_plots_core_numbers():
+    at = open_app(PAGE)
+    no_exceptions(at)
+    spec = spec_for()
+    res = simulate(spec)
+    flow = chart(at, "Forward and backward")
+    grad = ys(trace(flow, "backward"))
+    assert len(grad) == spec.depth
+    assert grad[-1] == pytest.approx(res.log10_grad_var[-1], abs=1e-5)
+    assert grad[0] == pytest.approx(res.log10_grad_var[0], abs=1e-5)
+    assert ys(trace(flow, "forward"))[-1] == pytest.approx(res.log10_act_var[-1], abs=1e-5)
+    pred = theory.predict(spec, res.log10_grad_var[-1])
+    assert ys(trace(flow, "theory")) == pytest.approx(list(pred.log10_grad_var), abs=1e-5)
+    # the verdict follows the numbers: gradients are smaller at layer 1 (vanishing)
+    assert diagnose.backward_trend(res.log10_grad_var).kind == "vanishing"
+    assert any("Vanishing gradients" in m.value for m in at.markdown)
+    # phase diagram: tanh at sigma_w2 = 1, sigma_b2 = 0 sits on the critical line
+    ph = chart(at, "Phase diagram")
+    point = ph["data"][-1]
+    assert point["x"] == [0.0] and point["y"] == [pytest.approx(0.0)]
+    sb2, sw2 = phase.critical_line("tanh")
+    assert ys(trace(ph, "critical line")) == pytest.approx(list(map(math.log10, sw2)), abs=1e-5)
+    assert at.metric[3].value == "1"                         # chi1 at the fixed point
+    # histograms: Karpathy's legends carry the std and the grad:data ratio
+    hist = chart(at, "Activation gradients")
+    names = [t["name"] for t in hist["data"]]
+    assert len(names) == 5 and names[0].startswith("layer 1: std")
+    wh = chart(at, "Weight gradients")
+    ratio = 10 ** res.log10_weight_grad_ratio[-1]
+    assert wh["data"][-1]["name"] == f"layer {spec.depth}: grad:data {ratio:.3g}"
+
+
+@pytest.mark.parametrize("activation, norm", [("relu", "none"), ("relu", "batch"),
+                                              ("linear", "layer"), ("gelu", "rms"),
+                                              ("sigmoid", "group"), ("tanh", "instance")])
+def test_activations_and_norms(activation, norm):
+    at = open_app(PAGE, activation=activation, norm=norm, **SMALL)
+    no_exceptions(at)
+    spec = spec_for(activation=activation, norm=norm, **SMALL)
+    res = simulate(spec)
+    grad = ys(trace(chart(at, "Forward and backward"), "backward"))
+    assert grad == pytest.approx(list(res.log10_grad_var), abs=1e-5)
+    point = chart(at, "Phase diagram")["data"][-1]
+    assert point["y"] == [pytest.approx(math.log10(spec.sigma_w2))]
+
+
+def test_theory_is_not_drawn_where_it_does_not_apply():
+    at = open_app(PAGE, residual=True, **SMALL)
+    no_exceptions(at)
+    names = [t["name"] for t in chart(at, "Forward and backward")["data"]]
+    assert not any("theory" in n for n in names)
+    assert any("not drawn" in i.value for i in at.info)
+    at = open_app(PAGE, norm="batch", **SMALL)             # couples examples: not modelled
+    assert not any("theory" in t["name"] for t in chart(at, "Forward and backward")["data"])
+    at = open_app(PAGE, norm="layer", **SMALL)             # per example: modelled
+    assert any("theory" in t["name"] for t in chart(at, "Forward and backward")["data"])
+    at = open_app(PAGE, grad_theory="false", **SMALL)
+    names = [t["name"] for t in chart(at, "Forward and backward")["data"]]
+    assert not any("theory" in n for n in names)
+
+
+def test_overflow_is_said_and_never_plotted():
+    at = open_app(PAGE, activation="linear", depth=20, weight_var=0.1, dtype="float16")
+    no_exceptions(at)
+    assert any("Overflow" in m.value for m in at.markdown)
+    for fig in figures(at):
+        for tr in fig["data"]:
+            for v in ys(tr) if "y" in tr else []:
+                assert v is None or math.isfinite(v)
+    names = [t["name"] for t in chart(at, "Forward and backward")["data"]]
+    assert not any("theory" in n for n in names)
+
+
+def test_extreme_settings():
+    at = open_app(PAGE, depth=200, width=1024, batch=1024, weight_var=10.0, activation="linear")
+    no_exceptions(at)
+    grad = ys(trace(chart(at, "Forward and backward"), "backward"))
+    assert len(grad) == 200 and all(v is not None and math.isfinite(v) for v in grad)
+    assert grad[0] - grad[-1] > 700                   # exploding toward the input, exactly
+    assert any("Exploding gradients" in m.value for m in at.markdown)
+    assert "chaotic" in chart(at, "Phase diagram")["data"][0]["name"]
+
+
+def test_garbage_page_parameters():
+    at = open_app(PAGE, grad_layers="banana", grad_theory="maybe", **SMALL)
+    no_exceptions(at)
+    notes = " ".join(w.value for w in at.warning)
+    assert "grad_layers=banana" in notes and "grad_theory=maybe" in notes
+    assert len(chart(at, "Activation gradients")["data"]) == 5
+    at = open_app(PAGE, grad_layers="99", depth=20)
+    assert len(chart(at, "Activation gradients")["data"]) == 8
+
+
+def test_page_controls_and_rerun_time():
+    at = open_app(PAGE)
+    at.slider(key="grad_layers").set_value(3).run()
+    no_exceptions(at)
+    assert len(chart(at, "Activation gradients")["data"]) == 3
+    at.slider(key="depth").set_value(25)
+    t = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - t
+    no_exceptions(at)
+    grad = ys(trace(chart(at, "Forward and backward"), "backward"))
+    assert grad[-1] == pytest.approx(simulate(spec_for(depth=25)).log10_grad_var[-1], abs=1e-5)
+    print(f"gradient page rerun after a depth change: {elapsed * 1e3:.0f} ms (AppTest)")
