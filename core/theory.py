@@ -213,7 +213,25 @@ class Prediction:
     log10_act_var: np.ndarray
     chi1: np.ndarray                 # per layer, at that layer's q
     log10_grad_var: np.ndarray       # relative to the last layer's, anchored there by caller
-    covers_norm: bool                # False where the theory does not model the spec
+    covers_norm: bool                # False where the gradient prediction does not model the spec
+    covers_forward: bool = True      # False where normalized sets are too small to be Gaussian
+
+
+# A normalized set of fewer values than this is visibly non-Gaussian (two values
+# normalize to exactly +-1), which the mean-field forward prediction assumes.
+MIN_GAUSSIAN_SET = 16
+
+
+def norm_set_size(spec: NetworkSpec) -> int:
+    """How many values share one set of normalization statistics.
+
+    >>> norm_set_size(NetworkSpec(norm="instance", spatial=2))
+    2
+    """
+    sizes = {"none": spec.width * spec.spatial, "batch": spec.batch * spec.spatial,
+             "layer": spec.width * spec.spatial, "rms": spec.width * spec.spatial,
+             "instance": spec.spatial, "group": spec.width // spec.groups * spec.spatial}
+    return sizes[spec.norm]
 
 
 def _input_second_moment(spec: NetworkSpec) -> float:
@@ -268,7 +286,8 @@ def predict(spec: NetworkSpec, anchor_log10_grad_var: float = 0.0) -> Prediction
     # E[g_l^2] = chi_l * E[g_{l+1}^2]: cumulative product from the last layer down
     tail = np.concatenate([np.cumsum(log_chi[:-1][::-1])[::-1], [0.0]])
     return Prediction(np.array(pre), np.array(actv), chis, anchor_log10_grad_var + tail,
-                      covers_norm=not (spec.residual or norm_after or _couples_units(spec)))
+                      covers_norm=not (spec.residual or norm_after or _couples_units(spec)),
+                      covers_forward=norm_set_size(spec) >= MIN_GAUSSIAN_SET)
 
 
 def _couples_units(spec: NetworkSpec) -> bool:

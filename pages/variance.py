@@ -44,8 +44,11 @@ if spec.residual or (spec.norm != "none" and spec.norm_position == "after"):
     curves["layer output"] = res.log10_out_var
 theory_curves = {"theory: pre-activation": pred.log10_preact_var,
                  "theory: activation": pred.log10_act_var}
-if res.overflow_layer is not None:
+if res.overflow_layer is not None or not pred.covers_forward:
     theory_curves = {}
+if not pred.covers_forward:
+    st.caption("No theory line: each set of normalization statistics here holds too few "
+               "values to look Gaussian, which the mean-field prediction assumes.")
 st.plotly_chart(variance_figure(curves, theory_curves, res.overflow_layer),
                 key="variance_chart")
 
