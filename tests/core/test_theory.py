@@ -354,3 +354,21 @@ def test_prediction_with_normalization_where_it_claims_to_apply(activation, norm
         finite_set = 3 * (depth - 1 - np.arange(depth)) / n_units
         tol_g = 4 * np.max(sd_g, axis=0) / math.sqrt(seeds) + finite_set + 1e-12
         np.testing.assert_array_less(np.abs(np.mean(dev_g, axis=0)), tol_g)
+
+
+def test_forward_prediction_is_withdrawn_where_normalized_sets_are_tiny():
+    # Two positions normalize to exactly +-1, far from the Gaussian the theory assumes:
+    # the gap to the simulation is large there and small with many positions.
+    from core import NetworkSpec, simulate
+    from core.theory import predict
+
+    def gap(spatial):
+        spec = NetworkSpec(depth=4, width=64, batch=64, spatial=spatial, norm="instance",
+                           activation="tanh", weight_var=2 / 64)
+        pred = predict(spec)
+        return pred.covers_forward, abs(simulate(spec).log10_act_var[-1] - pred.log10_act_var[-1])
+
+    small_ok, small_gap = gap(2)
+    large_ok, large_gap = gap(64)
+    assert (small_ok, large_ok) == (False, True)
+    assert small_gap > 0.05 > large_gap
