@@ -75,7 +75,7 @@ def forward(spec: NetworkSpec, params: Params, x: np.ndarray, stats=None):
 
     with np.errstate(over="ignore", invalid="ignore"):
         for i, (w, b) in enumerate(zip(params.weights, params.biases)):
-            h = x @ w + b
+            h = (x.reshape(-1, x.shape[-1]) @ w).reshape(x.shape) + b   # one GEMM
             u = bn(h, i) if spec.norm_position == "before" else h
             a = act.fn(u)
             f = bn(a, i) if spec.norm_position == "after" else a
