@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from . import budget
+import numpy as np
+
+from . import budget, diagnose
 from .profile import Profile, profile
 from .simulate import Result, simulate
 from .spec import NORMS, NetworkSpec
@@ -86,9 +88,25 @@ def lineup_specs(spec: NetworkSpec, groups: int = 4, norms=NORMS) -> dict[str, V
 
 
 @dataclass(frozen=True)
+class Summary:
+    """What one normalization did to the network, in a table row's numbers."""
+    norm: str
+    last_log10_act_var: float
+    backward: diagnose.Trend        # gradients from the last layer back to layer 1
+    last_saturated: float           # saturated (bounded) or off (relu-like), last layer
+    dead: float                     # dead units, mean over layers
+
+
+@dataclass(frozen=True)
 class Lineup:
     results: dict[str, Profile | Result]
     notes: tuple[str, ...]     # adjustments, budget first
+
+    def summary(self) -> list[Summary]:
+        return [Summary(n, float(r.log10_act_var[-1]),
+                        diagnose.backward_trend(r.log10_grad_var, r.overflow_layer),
+                        float(r.saturated_frac[-1]), float(np.mean(r.dead_frac)))
+                for n, r in self.results.items()]
 
 
 def run_lineup(spec: NetworkSpec, groups: int = 4, norms=NORMS) -> Lineup:

@@ -169,6 +169,17 @@ def statistics_set(kind: str, shape: tuple[int, int, int], cell: tuple[int, int,
     return mask & every_p
 
 
+def statistics_set_size(kind: str, shape: tuple[int, int, int], groups: int = 1) -> int:
+    """How many values share one mean and variance: the size of every statistics_set.
+
+    >>> statistics_set_size("batch", (256, 100, 4)), statistics_set_size("group", (256, 100, 4), 5)
+    (1024, 80)
+    """
+    batch, chans, poss = shape
+    return {"batch": batch * poss, "layer": chans * poss, "rms": chans * poss,
+            "instance": poss, "group": chans // max(groups, 1) * poss}[kind]
+
+
 def picture_indices(shape: tuple[int, int, int], groups: int = 1, max_examples: int = 6,
                     max_channels: int = 12, max_positions: int = 4):
     """A few examples, channels and positions that show every kind of set in a small

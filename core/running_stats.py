@@ -53,6 +53,11 @@ class TrainEval:
     eval_loss: float
     note: str | None = None
 
+    @property
+    def start_weight(self) -> float:
+        """How much of the starting values (mean 0, var 1) the running stats still hold."""
+        return (1 - self.momentum) ** self.train_batches
+
 
 def forward(spec: NetworkSpec, params: Params, x: np.ndarray, stats=None):
     """One pass over the batch x. stats=None: train mode, using and returning each layer's

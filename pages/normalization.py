@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import diagnose, norm_lineup, norms
+from core import norm_lineup, norms
 from figures import norms as nfig
 from figures.style import format_power
 from ui import cache, controls, shell
@@ -56,15 +56,15 @@ with tabs[0]:
             {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer",
             f"{word} units"), key="norm_sat_chart")
         rows = []
-        for k, r in res.items():
-            back = diagnose.backward_trend(r.log10_grad_var, r.overflow_layer)
+        for row in lineup.summary():
+            back = row.backward
             rows.append({
-                "normalization": k,
-                "activation variance, last layer": format_power(float(r.log10_act_var[-1])),
+                "normalization": norm_lineup.LABELS[row.norm],
+                "activation variance, last layer": format_power(row.last_log10_act_var),
                 "gradients, layer 1 vs last": f"{WORDS[back.kind]} ({format_power(back.decades)}×)"
                 if back.kind not in ("overflow", "zero") else WORDS[back.kind],
-                f"{word}, last layer": f"{100 * r.saturated_frac[-1]:.1f}%",
-                "dead units (all layers)": f"{100 * r.dead_frac.mean():.1f}%"})
+                f"{word}, last layer": f"{100 * row.last_saturated:.1f}%",
+                "dead units (all layers)": f"{100 * row.dead:.1f}%"})
         st.dataframe(rows, hide_index=True, key="norm_lineup_table")
         st.markdown("""
 **What normalization fixes.** Every variant re-centres and re-scales what enters the
@@ -87,9 +87,7 @@ with tabs[1]:
         ex, ch, pos = norms.picture_indices(shape, g, max_channels=12 if spec.spatial == 1 else 6)
         kinds = ("batch", "layer", "group", "instance", "rms")
         masks = cache.statistics_sets(kinds, shape, (0, 0, 0), g, tuple(ex), tuple(ch), tuple(pos))
-        size = {"batch": spec.batch * spec.spatial, "layer": spec.width * spec.spatial,
-                "group": spec.width // g * spec.spatial, "instance": spec.spatial,
-                "rms": spec.width * spec.spatial}
+        size = {k: norms.statistics_set_size(k, shape, g) for k in kinds}
         titles = {"batch": "BatchNorm", "layer": "LayerNorm", "group": f"GroupNorm ({g} groups)",
                   "instance": "InstanceNorm", "rms": "RMSNorm"}
         st.plotly_chart(nfig.sets_figure(
@@ -145,7 +143,7 @@ with tabs[3]:
         c = st.columns(3)
         c[0].metric("Loss, train mode (batch statistics)", f"{te.train_loss:.4g}")
         c[1].metric("Loss, eval mode (running statistics)", f"{te.eval_loss:.4g}")
-        c[2].metric("Start values still in the running stats", f"{0.9 ** k:.1%}")
+        c[2].metric("Start values still in the running stats", f"{te.start_weight:.1%}")
         left, right = st.columns(2)
         left.plotly_chart(nfig.lineup_variance_figure(
             {"batch variance (train mode divides by it)": te.log10_batch_var,

@@ -110,3 +110,13 @@ def test_instance_norm_gradients_match_a_plain_backprop():
     spec = NetworkSpec(activation="relu", weight_var=0.001, bias_var=1.0, depth=20,
                        norm="instance", spatial=4, batch=64)
     assert simulate(spec).log10_grad_var == pytest.approx(_instance_norm_backprop(spec), abs=1e-6)
+
+
+def test_summary_rows():
+    lineup = norm_lineup.run_lineup(norm_lineup.badly_initialized(NetworkSpec(**SMALL)), 4)
+    rows = {r.norm: r for r in lineup.summary()}
+    assert list(rows) == list(NORMS)
+    none = lineup.results["none"]
+    assert rows["none"].last_saturated == none.saturated_frac[-1]
+    assert rows["none"].dead == pytest.approx(none.dead_frac.mean())
+    assert rows["none"].backward.decades == pytest.approx(none.log10_grad_var[0] - none.log10_grad_var[-1])

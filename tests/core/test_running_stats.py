@@ -100,3 +100,7 @@ def test_within_budget_notes_the_shrink():
     got = running_stats.train_eval_within_budget(big, 10)
     assert got.note and got.spec.width < 1024
     assert np.isfinite(got.mismatch).all()
+
+
+def test_start_weight():
+    assert running_stats.train_eval(SPEC, 10).start_weight == pytest.approx(0.9**10)

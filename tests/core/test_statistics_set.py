@@ -52,6 +52,7 @@ def test_set_sizes_and_subgrid():
             for k in ("batch", "layer", "group", "instance", "rms")}
     assert size == {"batch": b * p, "layer": c * p, "group": c // 3 * p, "instance": p,
                     "rms": c * p}
+    assert size == {k: norms.statistics_set_size(k, SHAPE, 3) for k in size}
     full = norms.statistics_set("group", SHAPE, (1, 2, 0), 3)
     ex, ch, pos = [0, 1, 4], [0, 2, 3, 5], [1]
     sub = norms.statistics_set("group", SHAPE, (1, 2, 0), 3, ex, ch, pos)
