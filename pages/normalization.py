@@ -51,10 +51,14 @@ with tabs[0]:
         right.plotly_chart(nfig.lineup_variance_figure(
             {k: r.log10_grad_var for k, r in res.items()}, "Backward: gradient variance"),
             key="norm_grad_chart")
-        word = "saturated" if lineup.results["none"].activation.bounded else "off"
-        st.plotly_chart(nfig.fraction_figure(
-            {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer",
-            f"{word} units"), key="norm_sat_chart")
+        act = lineup.results["none"].activation
+        word = "saturated" if act.bounded else "off" if act.relu_like else None
+        if word:
+            st.plotly_chart(nfig.fraction_figure(
+                {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer",
+                f"{word} units"), key="norm_sat_chart")
+        else:
+            st.caption("A linear activation neither saturates nor switches off.")
         rows = []
         for row in lineup.summary():
             back = row.backward
@@ -63,7 +67,7 @@ with tabs[0]:
                 "activation variance, last layer": format_power(row.last_log10_act_var),
                 "gradients, layer 1 vs last": f"{WORDS[back.kind]} ({format_power(back.decades)}×)"
                 if back.kind not in ("overflow", "zero") else WORDS[back.kind],
-                f"{word}, last layer": f"{100 * row.last_saturated:.1f}%",
+                f"{word or 'saturated'}, last layer": f"{100 * row.last_saturated:.1f}%",
                 "dead units (all layers)": f"{100 * row.dead:.1f}%"})
         st.dataframe(rows, hide_index=True, key="norm_lineup_table")
         st.markdown("""
@@ -172,11 +176,16 @@ with tabs[4]:
             st.info(note, icon=":material/speed:")
         res = aff.results
         left, right = st.columns(2)
-        bounded = next(iter(res.values())).activation.bounded
-        word = "saturated" if bounded else "off"
-        left.plotly_chart(nfig.fraction_figure(
-            {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer",
-            f"{word} units"), key="norm_affine_sat_chart")
+        act = next(iter(res.values())).activation
+        if act.bounded or act.relu_like:
+            word = "saturated" if act.bounded else "off"
+            left.plotly_chart(nfig.fraction_figure(
+                {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer",
+                f"{word} units"), key="norm_affine_sat_chart")
+        else:
+            left.plotly_chart(nfig.lineup_variance_figure(
+                {k: r.log10_act_var for k, r in res.items()}, "Activation variance per layer"),
+                key="norm_affine_var_chart")
         right.plotly_chart(nfig.activation_hist_figure(
             {k: (r.act_hist[-1], r.hist_edges, float(r.hist_log10_scale[-1]))
              for k, r in res.items()}, f"Activations at layer {spec.depth}",

@@ -9,7 +9,8 @@ from core import diagnose, phase, simulate, theory
 from ui import controls
 from ui.controls import to_spec
 
-from .helpers import figures, no_exceptions, open_app, trace, ys
+from .direct import open_page
+from .helpers import figures, no_exceptions, trace, ys
 
 PAGE = "pages/gradients.py"
 SMALL = dict(depth=6, width=16, batch=32)
@@ -26,7 +27,7 @@ def chart(at, title_part):
 
 
 def test_default_view_plots_core_numbers():
-    at = open_app(PAGE)
+    at = open_page(PAGE)
     no_exceptions(at)
     spec = spec_for()
     res = simulate(spec)
@@ -61,7 +62,7 @@ def test_default_view_plots_core_numbers():
                                               ("linear", "layer"), ("gelu", "rms"),
                                               ("sigmoid", "group"), ("tanh", "instance")])
 def test_activations_and_norms(activation, norm):
-    at = open_app(PAGE, activation=activation, norm=norm, **SMALL)
+    at = open_page(PAGE, activation=activation, norm=norm, **SMALL)
     no_exceptions(at)
     spec = spec_for(activation=activation, norm=norm, **SMALL)
     res = simulate(spec)
@@ -72,22 +73,22 @@ def test_activations_and_norms(activation, norm):
 
 
 def test_theory_is_not_drawn_where_it_does_not_apply():
-    at = open_app(PAGE, residual=True, **SMALL)
+    at = open_page(PAGE, residual=True, **SMALL)
     no_exceptions(at)
     names = [t["name"] for t in chart(at, "Forward and backward")["data"]]
     assert not any("theory" in n for n in names)
     assert any("not drawn" in i.value for i in at.info)
-    at = open_app(PAGE, norm="batch", **SMALL)             # couples examples: not modelled
+    at = open_page(PAGE, norm="batch", **SMALL)             # couples examples: not modelled
     assert not any("theory" in t["name"] for t in chart(at, "Forward and backward")["data"])
-    at = open_app(PAGE, norm="layer", **SMALL)             # per example: modelled
+    at = open_page(PAGE, norm="layer", **SMALL)             # per example: modelled
     assert any("theory" in t["name"] for t in chart(at, "Forward and backward")["data"])
-    at = open_app(PAGE, grad_theory="false", **SMALL)
+    at = open_page(PAGE, grad_theory="false", **SMALL)
     names = [t["name"] for t in chart(at, "Forward and backward")["data"]]
     assert not any("theory" in n for n in names)
 
 
 def test_overflow_is_said_and_never_plotted():
-    at = open_app(PAGE, activation="linear", depth=20, weight_var=0.1, dtype="float16")
+    at = open_page(PAGE, activation="linear", depth=20, weight_var=0.1, dtype="float16")
     no_exceptions(at)
     assert any("Overflow" in m.value for m in at.markdown)
     for fig in figures(at):
@@ -99,7 +100,7 @@ def test_overflow_is_said_and_never_plotted():
 
 
 def test_extreme_settings():
-    at = open_app(PAGE, depth=200, width=1024, batch=1024, weight_var=10.0, activation="linear")
+    at = open_page(PAGE, depth=200, width=1024, batch=1024, weight_var=10.0, activation="linear")
     no_exceptions(at)
     grad = ys(trace(chart(at, "Forward and backward"), "backward"))
     assert len(grad) == 200 and all(v is not None and math.isfinite(v) for v in grad)
@@ -109,17 +110,17 @@ def test_extreme_settings():
 
 
 def test_garbage_page_parameters():
-    at = open_app(PAGE, grad_layers="banana", grad_theory="maybe", **SMALL)
+    at = open_page(PAGE, grad_layers="banana", grad_theory="maybe", **SMALL)
     no_exceptions(at)
     notes = " ".join(w.value for w in at.warning)
     assert "grad_layers=banana" in notes and "grad_theory=maybe" in notes
     assert len(chart(at, "Activation gradients")["data"]) == 5
-    at = open_app(PAGE, grad_layers="99", depth=20)
+    at = open_page(PAGE, grad_layers="99", depth=20)
     assert len(chart(at, "Activation gradients")["data"]) == 8
 
 
 def test_page_controls_and_rerun_time():
-    at = open_app(PAGE)
+    at = open_page(PAGE)
     at.slider(key="grad_layers").set_value(3).run()
     no_exceptions(at)
     assert len(chart(at, "Activation gradients")["data"]) == 3

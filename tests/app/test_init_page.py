@@ -12,7 +12,8 @@ from core.readout import readout_sweep
 from ui import controls
 from ui.controls import INIT_LABELS, to_spec
 
-from .helpers import figures, no_exceptions, open_app, trace, xs, ys
+from .direct import open_page
+from .helpers import figures, no_exceptions, trace, xs, ys
 
 PAGE = "pages/initialization.py"
 LOSS_VIEW = "Confidently wrong at init"
@@ -24,7 +25,7 @@ def spec_for(**values):
 
 
 def test_every_scheme_is_one_trace_with_its_own_numbers():
-    at = open_app(PAGE)
+    at = open_page(PAGE)
     no_exceptions(at)
     spec = spec_for()
     fig = figures(at)[0]
@@ -47,7 +48,7 @@ def test_every_scheme_is_one_trace_with_its_own_numbers():
 
 
 def test_gradient_view_and_relu():
-    at = open_app(PAGE, activation="relu", init_quantity="gradient variance (backward)", **SMALL)
+    at = open_page(PAGE, activation="relu", init_quantity="gradient variance (backward)", **SMALL)
     no_exceptions(at)
     spec = spec_for(activation="relu", **SMALL)
     fig = figures(at)[0]
@@ -61,7 +62,7 @@ def test_gradient_view_and_relu():
 @pytest.mark.parametrize("activation, norm", [("linear", "none"), ("selu", "batch"),
                                               ("leaky_relu", "layer")])
 def test_activations_and_norms(activation, norm):
-    at = open_app(PAGE, activation=activation, norm=norm, **SMALL)
+    at = open_page(PAGE, activation=activation, norm=norm, **SMALL)
     no_exceptions(at)
     spec = spec_for(activation=activation, norm=norm, **SMALL)
     fig = figures(at)[0]
@@ -70,7 +71,7 @@ def test_activations_and_norms(activation, norm):
 
 
 def test_confidently_wrong_at_init():
-    at = open_app(PAGE, init_view=LOSS_VIEW)
+    at = open_page(PAGE, init_view=LOSS_VIEW)
     no_exceptions(at)
     spec = spec_for()
     loss_fig, probs_fig = figures(at)
@@ -93,7 +94,7 @@ def test_confidently_wrong_at_init():
 
 
 def test_big_readout_is_confidently_wrong():
-    at = open_app(PAGE, init_view=LOSS_VIEW, readout_scale=10.0, init_example=3)
+    at = open_page(PAGE, init_view=LOSS_VIEW, readout_scale=10.0, init_example=3)
     no_exceptions(at)
     spec = spec_for(readout_scale=10.0)
     assert float(at.metric[0].value) == pytest.approx(simulate(spec).loss, rel=1e-3)
@@ -106,11 +107,11 @@ def test_big_readout_is_confidently_wrong():
 
 
 def test_overflow_and_extremes():
-    at = open_app(PAGE, activation="linear", depth=20, weight_var=0.1, dtype="float16")
+    at = open_page(PAGE, activation="linear", depth=20, weight_var=0.1, dtype="float16")
     no_exceptions(at)
     for tr in figures(at)[0]["data"]:
         assert all(v is None or math.isfinite(v) for v in ys(tr))
-    at = open_app(PAGE, depth=200, width=1024, batch=1024, weight_var=10.0, activation="linear")
+    at = open_page(PAGE, depth=200, width=1024, batch=1024, weight_var=10.0, activation="linear")
     no_exceptions(at)
     assert any("width" in i.value for i in at.info)         # the comparison's budget note
     y = ys(trace(figures(at)[0], INIT_LABELS["custom"]))
@@ -118,19 +119,19 @@ def test_overflow_and_extremes():
 
 
 def test_garbage_page_parameters():
-    at = open_app(PAGE, init_view="nonsense", init_quantity="zzz", **SMALL)
+    at = open_page(PAGE, init_view="nonsense", init_quantity="zzz", **SMALL)
     no_exceptions(at)
     notes = " ".join(w.value for w in at.warning)
     assert "init_view=nonsense" in notes and "init_quantity=zzz" in notes
     assert len(figures(at)[0]["data"]) == len(SCHEMES)
-    at = open_app(PAGE, init_view=LOSS_VIEW, init_example="999", batch=8)
+    at = open_page(PAGE, init_view=LOSS_VIEW, init_example="999", batch=8)
     no_exceptions(at)
     assert "init_example=999" in " ".join(w.value for w in at.warning)
     assert "Example 7" in figures(at)[1]["layout"]["title"]["text"]
 
 
 def test_rerun_time_after_a_slider_change():
-    at = open_app(PAGE)
+    at = open_page(PAGE)
     at.slider(key="depth").set_value(25)
     t = time.perf_counter()
     at.run()

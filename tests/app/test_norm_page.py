@@ -13,7 +13,8 @@ from core.running_stats import train_eval
 from ui import controls
 from ui.controls import to_spec
 
-from .helpers import figures, no_exceptions, open_app, trace, ys
+from .direct import open_page
+from .helpers import figures, no_exceptions, trace, ys
 
 PAGE = "pages/normalization.py"
 SMALL = dict(depth=6, width=16, batch=32)
@@ -30,7 +31,7 @@ def chart(at, title_part):
 
 
 def test_side_by_side_is_the_bad_network_under_every_norm():
-    at = open_app(PAGE)
+    at = open_page(PAGE)
     no_exceptions(at)
     bad = badly_initialized(spec_for())
     assert bad.weight_var == 1.0
@@ -50,7 +51,7 @@ def test_side_by_side_is_the_bad_network_under_every_norm():
 
 def test_own_weights_and_dead_units():
     values = dict(activation="relu", depth=8, width=32, batch=64, weight_var=0.001, bias_var=1.0)
-    at = open_app(PAGE, norm_bad_init="false", **values)
+    at = open_page(PAGE, norm_bad_init="false", **values)
     no_exceptions(at)
     lineup = run_lineup(spec_for(**values), groups=4).results
     rows = {r["normalization"]: r for r in at.dataframe[0].value.to_dict("records")}
@@ -63,7 +64,7 @@ def test_own_weights_and_dead_units():
 @pytest.mark.parametrize("activation, norm", [("relu", "none"), ("linear", "batch"),
                                               ("gelu", "group"), ("sigmoid", "instance")])
 def test_activations_and_sidebar_norms(activation, norm):
-    at = open_app(PAGE, activation=activation, norm=norm, groups=3, **SMALL)
+    at = open_page(PAGE, activation=activation, norm=norm, groups=3, **SMALL)
     no_exceptions(at)
     bad = badly_initialized(spec_for(activation=activation, norm=norm, groups=3, **SMALL))
     groups = bad.groups if norm == "group" else 3
@@ -73,7 +74,7 @@ def test_activations_and_sidebar_norms(activation, norm):
 
 
 def test_what_is_averaged_picture():
-    at = open_app(PAGE, norm_view="What is averaged", spatial=4, groups=5)
+    at = open_page(PAGE, norm_view="What is averaged", spatial=4, groups=5)
     no_exceptions(at)
     spec = spec_for(spatial=4, groups=5)
     fig = chart(at, "averages together")
@@ -89,7 +90,7 @@ def test_what_is_averaged_picture():
 
 
 def test_batch_size_view():
-    at = open_app(PAGE, norm_view="Batch size", **SMALL)
+    at = open_page(PAGE, norm_view="Batch size", **SMALL)
     no_exceptions(at)
     dep = {r.label: r for r in batch_dependence(badly_initialized(spec_for(**SMALL))).runs}
     fig = chart(at, "batchmates")
@@ -100,7 +101,7 @@ def test_batch_size_view():
 
 
 def test_train_vs_eval_view():
-    at = open_app(PAGE, norm_view="Train vs eval", norm_eval_batches=5, **SMALL)
+    at = open_page(PAGE, norm_view="Train vs eval", norm_eval_batches=5, **SMALL)
     no_exceptions(at)
     te = train_eval(badly_initialized(spec_for(**SMALL)), 5)
     bars = chart(at, "mismatch")
@@ -115,7 +116,7 @@ def test_train_vs_eval_view():
 
 
 def test_gamma_beta_view_undoes_the_normalization():
-    at = open_app(PAGE, norm_view="γ and β", norm="batch", norm_gamma=2.5, **SMALL)
+    at = open_page(PAGE, norm_view="γ and β", norm="batch", norm_gamma=2.5, **SMALL)
     no_exceptions(at)
     bad = badly_initialized(spec_for(norm="batch", norm_gamma=2.5, **SMALL))
     fig = chart(at, "Units saturated")
@@ -128,30 +129,32 @@ def test_gamma_beta_view_undoes_the_normalization():
 
 
 def test_gamma_beta_with_no_sidebar_norm_uses_batchnorm():
-    at = open_app(PAGE, norm_view="γ and β", norm_beta=1.0, **SMALL)
+    at = open_page(PAGE, norm_view="γ and β", norm_beta=1.0, **SMALL)
     no_exceptions(at)
     names = [t["name"] for t in chart(at, "Units saturated")["data"]]
     assert names[-1] == "BatchNorm, γ = 1, β = 1"
 
 
 def test_garbage_page_parameters_and_extremes():
-    at = open_app(PAGE, norm_view="xyz", norm_eval_batches="banana", norm_bad_init="maybe", **SMALL)
+    at = open_page(PAGE, norm_view="xyz", norm_eval_batches="banana", norm_bad_init="maybe", **SMALL)
     no_exceptions(at)
     notes = " ".join(w.value for w in at.warning)
     assert "norm_view=xyz" in notes and "norm_bad_init=maybe" in notes
     assert chart(at, "Forward: activation")
-    at = open_app(PAGE, norm_view="Train vs eval", norm_eval_batches="banana", **SMALL)
+    at = open_page(PAGE, norm_view="Train vs eval", norm_eval_batches="banana", **SMALL)
     assert "norm_eval_batches=banana" in " ".join(w.value for w in at.warning)
     assert "after 10 training batches" in chart(at, "mismatch")["layout"]["title"]["text"]
-    at = open_app(PAGE, depth=200, width=1024, batch=1024, activation="linear")
+    at = open_page(PAGE, depth=200, width=1024, batch=1024, activation="linear")
     no_exceptions(at)
     assert any("width" in i.value for i in at.info)
     y = ys(trace(chart(at, "Forward: activation"), "no norm"))
     assert len(y) == 200 and all(v is None or math.isfinite(v) for v in y)
+    assert y[-1] > 550                       # (1024 x 1)^200 = 1e602: exact, not inf
+    assert any("neither saturates" in c.value for c in at.caption)
 
 
 def test_rerun_time_after_a_slider_change():
-    at = open_app(PAGE)
+    at = open_page(PAGE)
     at.slider(key="depth").set_value(25)
     t = time.perf_counter()
     at.run()
