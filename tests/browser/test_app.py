@@ -59,6 +59,30 @@ def count_ws_bytes(page):
     return got
 
 
+def drag_depth_and_wait(page, received):
+    """Drag the depth thumb right and release; return (new depth, ms from release to the
+    chart showing it, bytes the server sent for that rerun)."""
+    before = slider_value(page, "Depth")
+    thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(
+        has_text="Depth").locator('[data-testid="stSliderThumbValue"]').locator("..")
+    box = thumb.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 12, y, steps=4)
+    received[0] = 0
+    page.mouse.up()
+    t0 = time.perf_counter()
+    depth = slider_value(page, "Depth")
+    assert depth > before
+    page.wait_for_function(
+        "(n) => { const g = document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot');"
+        " return g && g.data && g.data[0].y.length === n; }", arg=depth, timeout=30000)
+    ms = (time.perf_counter() - t0) * 1e3
+    wait_for_app(page)
+    return depth, ms, received[0]
+
+
 def page_title(page) -> str:
     return page.locator("h1").first.inner_text()
 
@@ -91,32 +115,27 @@ def test_slider_updates_chart_and_settings_survive_page_switches(server, page):
     before = chart_y(page)
     assert before and len(before[0]) == 10              # default depth
 
-    # Drag the depth slider with the keyboard, then release: the chart must follow.
-    thumb = slider_input(page, "Depth")
-    thumb.focus()
-    received[0] = 0
-    for _ in range(5):
-        thumb.press("ArrowRight")
-    t0 = time.perf_counter()
-    page.wait_for_function(
-        "(n) => { const g = document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot');"
-        " return g && g.data && g.data[0].y.length === n; }", arg=15, timeout=30000)
-    update_ms = (time.perf_counter() - t0) * 1e3
-    wait_for_app(page)
-    record("slider_to_chart_ms", round(update_ms, 1))
-    record("payload_bytes_per_rerun_default_page", received[0])
-    assert len(chart_y(page)[0]) == 15
-    assert "depth=15" in page.url
-    assert received[0] < PAYLOAD_BUDGET, f"{received[0]} bytes for one rerun"
-    screenshot(page, "variance-depth-15")
+    # Drag the depth slider's thumb with the mouse and release: the chart must follow.
+    # Three drags; the first pays for new settings' simulations, like a class's first try.
+    times = []
+    for _ in range(3):
+        depth, ms, sent = drag_depth_and_wait(page, received)
+        times.append(round(ms, 1))
+    record("slider_to_chart_ms", times)
+    record("slider_to_chart_ms_median", sorted(times)[1])
+    record("payload_bytes_per_rerun_default_page", sent)
+    assert len(chart_y(page)[0]) == depth
+    assert f"depth={depth}" in page.url
+    assert sent < PAYLOAD_BUDGET, f"{sent} bytes for one rerun"
+    screenshot(page, "variance-after-drag")
 
     # Switch pages through the sidebar: the shared settings stay.
     for info in EXISTING[1:]:
         page.locator('[data-testid="stSidebarNav"] a').filter(has_text=info.title).click()
         wait_for_app(page)
         assert_no_exception(page)
-        assert slider_value(page, "Depth") == 15, info.title
-        assert "depth=15" in page.url, info.title
+        assert slider_value(page, "Depth") == depth, info.title
+        assert f"depth={depth}" in page.url, info.title
         assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1, info.title
     assert not page.console_errors, page.console_errors
 
