@@ -108,6 +108,7 @@ def phase_figure(line_sigma_b2: np.ndarray, line_sigma_w2: np.ndarray, sigma_b2:
     fig.update_yaxes(title="σ_w² = fan_in × Var(W) (log scale)", range=[lo, hi],
                      tickvals=tickvals, ticktext=ticktext, zeroline=False)
     fig.update_xaxes(title="σ_b² = bias variance", range=[-0.02 * x_hi, x_hi])
-    fig = base_layout(fig, f"Phase diagram for {activation}", height=430)
-    fig.update_layout(hovermode="closest")
+    fig = base_layout(fig, f"Phase diagram for {activation}", height=480)
+    fig.update_layout(hovermode="closest", margin=dict(b=130),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
     return fig

@@ -85,9 +85,11 @@ with right:
     st.markdown(PHASES[point.phase])
     depth_text = ("keeps its size layer after layer" if point.depth_scale == float("inf")
                   else f"changes by a factor e every {point.depth_scale:.3g} layers")
+    settles = (f"the signal settles at q* = {point.q_star:.3g}. Once there,"
+               if point.q_star != float("inf") else
+               "the signal grows without bound (no fixed point); far out,")
     st.markdown(f"This network: σ_w² = fan_in × Var(W) = **{spec.sigma_w2:.4g}**, "
-                f"σ_b² = **{spec.bias_var:g}**, fixed point q* = {point.q_star:.3g}. "
-                f"Once there, the gradient variance {depth_text}.")
+                f"σ_b² = **{spec.bias_var:g}**: {settles} the gradient variance {depth_text}.")
     st.caption("χ₁ at the fixed point is the rate deep in a network, once the signal has "
                "settled at q*. The first layers are still on their way there; the dashed "
                "line in the chart above uses each layer's own χ₁.")
