@@ -33,7 +33,8 @@ def cost(spec: NetworkSpec) -> tuple[float, float]:
 
 def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
         max_weights: float = MAX_WEIGHTS, max_macs: float = MAX_MACS,
-        weight_draws: int | None = None) -> tuple[NetworkSpec, str | None]:
+        weight_draws: int | None = None,
+        subject: str = "this comparison") -> tuple[NetworkSpec, str | None]:
     """The spec a comparison can afford, and a note if it had to shrink it.
 
     `runs` runs of the spec as it is; or, when the runs share one set of weights and
@@ -60,10 +61,22 @@ def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
             changes["weight_var"] = min(max(spec.weight_var * spec.width / width, lo), hi)
         if spec.groups > 1 and width % spec.groups:
             changes["groups"] = max(g for g in range(1, spec.groups + 1) if width % g == 0)
+    small = spec.replace(**changes)
+    return small, shrink_note(spec.batch, spec.width, small, subject)
+
+
+def shrink_note(batch: int, width: int, small: NetworkSpec,
+                subject: str = "this comparison") -> str | None:
+    """What a shrunk spec changed against the batch and width that were asked for.
+
+    >>> shrink_note(1024, 1024, NetworkSpec(batch=8, width=128), "this page")
+    'To stay live, this page uses width 128 instead of 1024 (same fan_in x Var(W)) and batch 8 instead of 1024.'
+    """
     parts = []
-    if width != spec.width:
-        parts.append(f"width {width} instead of {spec.width} (same fan_in x Var(W))")
-    if batch != spec.batch:
-        parts.append(f"batch {batch} instead of {spec.batch}")
-    note = "To stay live, this comparison uses " + " and ".join(parts) + "."
-    return spec.replace(**changes), note
+    if small.width != width:
+        parts.append(f"width {small.width} instead of {width} (same fan_in x Var(W))")
+    if small.batch != batch:
+        parts.append(f"batch {small.batch} instead of {batch}")
+    if not parts:
+        return None
+    return f"To stay live, {subject} uses " + " and ".join(parts) + "."

@@ -185,8 +185,9 @@ def _forward_backward(spec, params, on_forward, on_backward) -> RunOutput:
         t, s = settle(t, s)
         return (*affine(t, s), cache)
 
-    weights = [w.astype(dtype) for w in params.weights]
-    biases = [b.astype(dtype) for b in params.biases]
+    # no copy in float64: at depth 200 and width 1024 the weights alone are 1.6 GB
+    weights = [w.astype(dtype, copy=False) for w in params.weights]
+    biases = [b.astype(dtype, copy=False) for b in params.biases]
     x, xs = params.x0.astype(dtype), 0.0
     saved = []
     for i, (w, b) in enumerate(zip(weights, biases)):

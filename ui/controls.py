@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from core import activations, initializers, spec as core_spec
+from core import activations, budget, initializers, spec as core_spec
 from core.spec import NetworkSpec
 
 # Var(W) on a log grid, 20 steps a decade from 1e-4 to 10: exact powers of ten included.
@@ -38,9 +38,9 @@ INIT_LABELS = {
 NORM_LABELS = {"none": "none", "batch": "BatchNorm", "layer": "LayerNorm",
                "group": "GroupNorm", "instance": "InstanceNorm", "rms": "RMSNorm"}
 
-# Keep a rerun live: cap forward multiply-adds and stored values per simulation.
+# Keep a rerun live: cap the weights drawn and the forward multiply-adds of one run.
+MAX_WEIGHTS = 1.6e7          # 128 MB of float64 weights
 MAX_MACS = 1.5e9
-MAX_VALUES = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -265,14 +265,9 @@ def to_spec(values: dict[str, Any]) -> Settings:
         gain = None
     if v["init"] != "custom":
         v["weight_var"] = NetworkSpec.weight_var
-    batch = v["batch"]
-    while batch > 2 and (v["depth"] * batch * v["spatial"] * v["width"] ** 2 > MAX_MACS
-                         or v["depth"] * batch * v["spatial"] * v["width"] > MAX_VALUES):
-        batch //= 2
-    if batch != v["batch"]:
-        notes.append(f"To keep the page live at depth {v['depth']} and width {v['width']}, "
-                     f"the batch is {batch} instead of {v['batch']}.")
-        v["batch"] = batch
+    asked_batch = v["batch"]
+    while v["depth"] * v["batch"] * v["spatial"] * v["width"] > core_spec.MAX_ELEMENTS:
+        v["batch"] //= 2                      # within the core's memory guard first
     spec = NetworkSpec(
         depth=v["depth"], width=v["width"], batch=v["batch"], spatial=v["spatial"],
         input_dist=v["input_dist"], activation=v["activation"], init=v["init"],
@@ -280,6 +275,10 @@ def to_spec(values: dict[str, Any]) -> Settings:
         norm_position=v["norm_position"], groups=v["groups"], norm_gamma=v["norm_gamma"],
         norm_beta=v["norm_beta"], residual=v["residual"], residual_scale=v["residual_scale"],
         readout_scale=v["readout_scale"], dtype=v["dtype"], seed=v["seed"])
+    spec, _ = budget.fit(spec, runs=1, max_weights=MAX_WEIGHTS, max_macs=MAX_MACS)
+    note = budget.shrink_note(asked_batch, values["width"], spec, "the network on this page")
+    if note:
+        notes.append(note)
     return Settings(spec, tuple(notes))
 
 

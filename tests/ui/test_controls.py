@@ -69,12 +69,17 @@ def test_instance_norm_gets_spatial_positions():
     assert s.spec.spatial > 1 and s.notes
 
 
-def test_heavy_settings_reduce_the_batch_to_stay_live():
-    s = to_spec(controls.defaults() | dict(depth=200, width=1024, batch=1024, spatial=16))
+def test_heavy_settings_shrink_to_stay_live_and_keep_the_per_layer_factor():
+    values = controls.defaults() | dict(depth=200, width=1024, batch=1024, spatial=16,
+                                        weight_var=1.0)
+    s = to_spec(values)
     sp = s.spec
-    assert sp.batch < 1024 and any("batch" in n for n in s.notes)
-    macs = sp.depth * sp.batch * sp.spatial * sp.width ** 2
-    assert macs <= controls.MAX_MACS or sp.batch == 2
+    assert sp.depth == 200                      # depth is the lesson: it is never cut
+    assert sp.batch < 1024 and sp.width < 1024
+    assert any("batch" in n and "width" in n for n in s.notes)
+    assert sp.depth * sp.width ** 2 <= controls.MAX_WEIGHTS
+    assert sp.depth * sp.batch * sp.spatial * sp.width ** 2 <= controls.MAX_MACS
+    assert sp.sigma_w2 == pytest.approx(1024 * 1.0)     # fan_in x Var(W) as asked
 
 
 control_values = st.fixed_dictionaries({
@@ -90,7 +95,8 @@ def test_any_combination_of_controls_gives_a_valid_spec(values):
     # NetworkSpec raises on anything undefined, so constructing it is the assertion;
     # the live-page budget must hold too.
     sp = to_spec(values).spec
-    assert sp.depth * sp.batch * sp.spatial * sp.width <= controls.MAX_VALUES or sp.batch == 2
+    assert sp.depth * sp.width ** 2 <= controls.MAX_WEIGHTS or sp.width <= 16
+    assert sp.depth * sp.batch * sp.spatial * sp.width ** 2 <= controls.MAX_MACS or sp.batch <= 8
 
 
 def test_presets_only_use_known_controls_and_valid_values():
