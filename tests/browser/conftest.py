@@ -164,6 +164,8 @@ def page(browser, request):
             pg.console_errors.append(msg.text)
 
     pg.on("console", on_console)
+    pg.http_errors = []
+    pg.on("response", lambda r: pg.http_errors.append((r.status, r.url)) if r.status >= 400 else None)
     pg.on("pageerror", lambda exc: pg.console_errors.append(f"pageerror: {exc}"))
     try:
         yield pg

@@ -5,6 +5,7 @@ Use as: ``from tests.browser.helpers import wait_for_app, assert_no_exception, s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -85,3 +86,20 @@ def screenshot(page, name: str) -> Path:
         if extra > 0:
             page.set_viewport_size(size)
     return path
+
+
+# On a deep link (/<page>) Streamlit's frontend first tries /<page> as the app's base
+# path, probing /<page>/_stcore/health and /host-config; those 404 by design and the
+# browser logs each as "Failed to load resource". Anything else is a real error.
+_BASE_PATH_PROBE = re.compile(r"^https?://[^/]+/[^/?]+/_stcore/(health|host-config)$")
+
+
+def assert_clean_console(page) -> None:
+    """No console errors and no failed requests, except the frontend's base-path probes."""
+    probes = [u for status, u in page.http_errors if status == 404 and _BASE_PATH_PROBE.match(u)]
+    other_http = [(s, u) for s, u in page.http_errors if (s, u) not in [(404, p) for p in probes]]
+    assert not other_http, other_http
+    logged_404 = [e for e in page.console_errors if "status of 404" in e]
+    others = [e for e in page.console_errors if "status of 404" not in e]
+    assert not others, others
+    assert len(logged_404) <= len(probes), (logged_404, probes)

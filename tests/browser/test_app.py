@@ -14,7 +14,7 @@ import pytest
 
 from ui.shell import PAGES
 
-from .helpers import ARTIFACTS, assert_no_exception, screenshot, wait_for_app
+from .helpers import ARTIFACTS, assert_clean_console, assert_no_exception, screenshot, wait_for_app
 
 REPO = Path(__file__).resolve().parents[2]
 EXISTING = [p for p in PAGES if (REPO / "pages" / p.file).exists()]
@@ -102,7 +102,7 @@ def test_first_request_is_a_deep_link_on_a_fresh_server(fresh_server, page):
         assert page.locator('[data-testid="stSidebarNav"] a').count() == len(EXISTING)
     assert page.get_by_role("dialog").count() == 0          # no "page not found"
     screenshot(page, f"deep-link-{target.url_path}")
-    assert not page.console_errors, page.console_errors
+    assert_clean_console(page)
 
 
 def test_slider_updates_chart_and_settings_survive_page_switches(server, page):
@@ -137,7 +137,7 @@ def test_slider_updates_chart_and_settings_survive_page_switches(server, page):
         assert slider_value(page, "Depth") == depth, info.title
         assert f"depth={depth}" in page.url, info.title
         assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1, info.title
-    assert not page.console_errors, page.console_errors
+    assert_clean_console(page)
 
 
 @pytest.mark.parametrize("info", EXISTING, ids=[p.url_path for p in EXISTING])
@@ -155,7 +155,7 @@ def test_every_page_renders_with_charts(server, page, info):
             ".js-plotly-plot')[i]; return !!(g && g.data && g.data.length); }", i), (info, i)
     record(f"page_load_bytes_{info.url_path}", received[0])
     screenshot(page, f"page-{info.url_path}")
-    assert not page.console_errors, page.console_errors
+    assert_clean_console(page)
 
 
 def test_garbage_link_shows_notes_not_tracebacks(server, page):
