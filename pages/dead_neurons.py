@@ -85,7 +85,7 @@ st.download_button("Download per-layer numbers (CSV)", result_csv(res),
                    file_name="layerscope_dead_units.csv", mime="text/csv", on_click="ignore")
 
 # -- in the classroom's words ----------------------------------------------------------
-st.markdown(f"""
+st.markdown("""
 ### Why a dead unit never comes back
 
 A weight learns from its gradient, and the gradient that reaches a unit's weights is the

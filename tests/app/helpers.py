@@ -9,8 +9,14 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from ui import controls
+from ui.controls import to_spec
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def spec_for(**values):
+    """The NetworkSpec the app builds from these control values (others at default)."""
+    return to_spec(controls.defaults() | values).spec
 
 
 def open_app(page: str | None = None, timeout: float = 60, **params) -> AppTest:
@@ -26,8 +32,27 @@ def open_app(page: str | None = None, timeout: float = 60, **params) -> AppTest:
     return at
 
 
+def open_page(page: str, timeout: float = 60, **params) -> AppTest:
+    """Open a page directly, as a deep link does: the page runs first and its
+    shell.page_guard() reruns it through app.py, so the landing page never runs
+    (at extreme settings that saves its whole simulation)."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for key, value in params.items():
+        control = controls.BY_KEY.get(key)
+        at.query_params[key] = control.fmt(value) if control else str(value)
+    at.switch_page(page)
+    at.run()
+    return at
+
+
 def figures(at: AppTest) -> list[dict]:
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def chart_titled(at: AppTest, title_part: str) -> dict:
+    found = [f for f in figures(at) if title_part in f["layout"]["title"]["text"]]
+    assert found, [f["layout"]["title"]["text"] for f in figures(at)]
+    return found[0]
 
 
 def trace(fig: dict, name_part: str) -> dict:

@@ -6,24 +6,13 @@ import time
 import pytest
 
 from core import diagnose, phase, simulate, theory
-from ui import controls
-from ui.controls import to_spec
 
-from .direct import open_page
-from .helpers import figures, no_exceptions, trace, ys
+from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, trace, ys
 
 PAGE = "pages/gradients.py"
 SMALL = dict(depth=6, width=16, batch=32)
 
 
-def spec_for(**values):
-    return to_spec(controls.defaults() | values).spec
-
-
-def chart(at, title_part):
-    found = [f for f in figures(at) if title_part in f["layout"]["title"]["text"]]
-    assert found, [f["layout"]["title"]["text"] for f in figures(at)]
-    return found[0]
 
 
 def test_default_view_plots_core_numbers():
@@ -31,7 +20,7 @@ def test_default_view_plots_core_numbers():
     no_exceptions(at)
     spec = spec_for()
     res = simulate(spec)
-    flow = chart(at, "Forward and backward")
+    flow = chart_titled(at, "Forward and backward")
     grad = ys(trace(flow, "backward"))
     assert len(grad) == spec.depth
     assert grad[-1] == pytest.approx(res.log10_grad_var[-1], abs=1e-5)
@@ -43,17 +32,17 @@ def test_default_view_plots_core_numbers():
     assert diagnose.backward_trend(res.log10_grad_var).kind == "vanishing"
     assert any("Vanishing gradients" in m.value for m in at.markdown)
     # phase diagram: tanh at sigma_w2 = 1, sigma_b2 = 0 sits on the critical line
-    ph = chart(at, "Phase diagram")
+    ph = chart_titled(at, "Phase diagram")
     point = ph["data"][-1]
     assert point["x"] == [0.0] and point["y"] == [pytest.approx(0.0)]
     sb2, sw2 = phase.critical_line("tanh")
     assert ys(trace(ph, "critical line")) == pytest.approx(list(map(math.log10, sw2)), abs=1e-5)
     assert at.metric[3].value == "1"                         # chi1 at the fixed point
     # histograms: Karpathy's legends carry the std and the grad:data ratio
-    hist = chart(at, "Activation gradients")
+    hist = chart_titled(at, "Activation gradients")
     names = [t["name"] for t in hist["data"]]
     assert len(names) == 5 and names[0].startswith("layer 1: std")
-    wh = chart(at, "Weight gradients")
+    wh = chart_titled(at, "Weight gradients")
     ratio = 10 ** res.log10_weight_grad_ratio[-1]
     assert wh["data"][-1]["name"] == f"layer {spec.depth}: grad:data {ratio:.3g}"
 
@@ -66,24 +55,24 @@ def test_activations_and_norms(activation, norm):
     no_exceptions(at)
     spec = spec_for(activation=activation, norm=norm, **SMALL)
     res = simulate(spec)
-    grad = ys(trace(chart(at, "Forward and backward"), "backward"))
+    grad = ys(trace(chart_titled(at, "Forward and backward"), "backward"))
     assert grad == pytest.approx(list(res.log10_grad_var), abs=1e-5)
-    point = chart(at, "Phase diagram")["data"][-1]
+    point = chart_titled(at, "Phase diagram")["data"][-1]
     assert point["y"] == [pytest.approx(math.log10(spec.sigma_w2))]
 
 
 def test_theory_is_not_drawn_where_it_does_not_apply():
     at = open_page(PAGE, residual=True, **SMALL)
     no_exceptions(at)
-    names = [t["name"] for t in chart(at, "Forward and backward")["data"]]
+    names = [t["name"] for t in chart_titled(at, "Forward and backward")["data"]]
     assert not any("theory" in n for n in names)
     assert any("not drawn" in i.value for i in at.info)
     at = open_page(PAGE, norm="batch", **SMALL)             # couples examples: not modelled
-    assert not any("theory" in t["name"] for t in chart(at, "Forward and backward")["data"])
+    assert not any("theory" in t["name"] for t in chart_titled(at, "Forward and backward")["data"])
     at = open_page(PAGE, norm="layer", **SMALL)             # per example: modelled
-    assert any("theory" in t["name"] for t in chart(at, "Forward and backward")["data"])
+    assert any("theory" in t["name"] for t in chart_titled(at, "Forward and backward")["data"])
     at = open_page(PAGE, grad_theory="false", **SMALL)
-    names = [t["name"] for t in chart(at, "Forward and backward")["data"]]
+    names = [t["name"] for t in chart_titled(at, "Forward and backward")["data"]]
     assert not any("theory" in n for n in names)
 
 
@@ -95,18 +84,18 @@ def test_overflow_is_said_and_never_plotted():
         for tr in fig["data"]:
             for v in ys(tr) if "y" in tr else []:
                 assert v is None or math.isfinite(v)
-    names = [t["name"] for t in chart(at, "Forward and backward")["data"]]
+    names = [t["name"] for t in chart_titled(at, "Forward and backward")["data"]]
     assert not any("theory" in n for n in names)
 
 
 def test_extreme_settings():
     at = open_page(PAGE, depth=200, width=1024, batch=1024, weight_var=10.0, activation="linear")
     no_exceptions(at)
-    grad = ys(trace(chart(at, "Forward and backward"), "backward"))
+    grad = ys(trace(chart_titled(at, "Forward and backward"), "backward"))
     assert len(grad) == 200 and all(v is not None and math.isfinite(v) for v in grad)
     assert grad[0] - grad[-1] > 700                   # exploding toward the input, exactly
     assert any("Exploding gradients" in m.value for m in at.markdown)
-    assert "chaotic" in chart(at, "Phase diagram")["data"][0]["name"]
+    assert "chaotic" in chart_titled(at, "Phase diagram")["data"][0]["name"]
 
 
 def test_garbage_page_parameters():
@@ -114,21 +103,21 @@ def test_garbage_page_parameters():
     no_exceptions(at)
     notes = " ".join(w.value for w in at.warning)
     assert "grad_layers=banana" in notes and "grad_theory=maybe" in notes
-    assert len(chart(at, "Activation gradients")["data"]) == 5
+    assert len(chart_titled(at, "Activation gradients")["data"]) == 5
     at = open_page(PAGE, grad_layers="99", depth=20)
-    assert len(chart(at, "Activation gradients")["data"]) == 8
+    assert len(chart_titled(at, "Activation gradients")["data"]) == 8
 
 
 def test_page_controls_and_rerun_time():
     at = open_page(PAGE)
     at.slider(key="grad_layers").set_value(3).run()
     no_exceptions(at)
-    assert len(chart(at, "Activation gradients")["data"]) == 3
+    assert len(chart_titled(at, "Activation gradients")["data"]) == 3
     at.slider(key="depth").set_value(25)
     t = time.perf_counter()
     at.run()
     elapsed = time.perf_counter() - t
     no_exceptions(at)
-    grad = ys(trace(chart(at, "Forward and backward"), "backward"))
+    grad = ys(trace(chart_titled(at, "Forward and backward"), "backward"))
     assert grad[-1] == pytest.approx(simulate(spec_for(depth=25)).log10_grad_var[-1], abs=1e-5)
     print(f"gradient page rerun after a depth change: {elapsed * 1e3:.0f} ms (AppTest)")

@@ -9,19 +9,14 @@ import pytest
 
 from core import SCHEMES, simulate
 from core.readout import readout_sweep
-from ui import controls
-from ui.controls import INIT_LABELS, to_spec
+from ui.controls import INIT_LABELS
 
-from .direct import open_page
-from .helpers import figures, no_exceptions, trace, xs, ys
+from .helpers import figures, no_exceptions, open_page, spec_for, trace, xs, ys
 
 PAGE = "pages/initialization.py"
 LOSS_VIEW = "Confidently wrong at init"
 SMALL = dict(depth=6, width=16, batch=32)
 
-
-def spec_for(**values):
-    return to_spec(controls.defaults() | values).spec
 
 
 def test_every_scheme_is_one_trace_with_its_own_numbers():

@@ -9,17 +9,12 @@ import pytest
 from core import ACTIVATIONS, NORMS, simulate, stats
 from core.activations import get
 from figures.histograms import density
-from ui import controls
-from ui.controls import to_spec
 
-from .helpers import _decode, no_exceptions, open_app
+from .helpers import _decode, no_exceptions, open_app, spec_for
 
 PAGE = "pages/saturation.py"
 KEYS = ("sat_histograms", "sat_density_map", "sat_fraction_curve")
 
-
-def spec_for(**values):
-    return to_spec(controls.defaults() | values).spec
 
 
 def chart(at, key) -> dict:

@@ -6,14 +6,11 @@ import time
 import pytest
 
 from core import ACTIVATIONS, NORMS, simulate, theory
-from ui import controls, presets
+from ui import presets
 from ui.controls import to_spec
 
-from .helpers import figures, no_exceptions, open_app, trace, ys
+from .helpers import figures, no_exceptions, open_app, spec_for, trace, ys
 
-
-def spec_for(**values):
-    return to_spec(controls.defaults() | values).spec
 
 
 def plotted_last(at, name_part):

@@ -3,7 +3,6 @@
 import json
 
 import numpy as np
-import pytest
 
 from figures.heatmaps import (ACTIVE, DEAD, SATURATED, SMALL_ROWS, SMALL_UNITS, cell_codes,
                               count_label, dead_map_figure, small_multiples, strip_codes)
