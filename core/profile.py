@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import activations, stats
-from .propagate import LayerBackward, LayerForward, Params, forward_backward, make_params
+from . import activations
+from .propagate import Params, forward_backward, make_params
+from .simulate import Collector
 from .spec import NetworkSpec
 
 
@@ -47,28 +48,9 @@ class Profile:
 def profile(spec: NetworkSpec, params: Params | None = None) -> Profile:
     """The per-layer curves of `spec` (or of the given params), as simulate reports them."""
     params = make_params(spec) if params is None else params
-    act = activations.get(spec.activation)
-    rows: dict[str, list] = {k: [] for k in ("pre", "act", "out", "grad", "sat", "dead")}
-    overflow: list[int] = []
-
-    def on_forward(t: LayerForward):
-        if (spec.dtype != "float64" and not overflow
-                and not (np.isfinite(t.preact).all() and np.isfinite(t.out).all())):
-            overflow.append(t.index)
-        rows["pre"].append(stats.moments(t.preact, t.preact_scale)[1])
-        alv = stats.moments(t.act, t.act_scale)[1]
-        rows["act"].append(alv)
-        rows["out"].append(alv if t.out is t.act else stats.moments(t.out, t.out_scale)[1])
-        unit = stats.unit_values(act, t.act, t.act_scale) if act.bounded else None
-        sat, dead = stats.saturation(act, unit, t.u, spec.saturation_threshold,
-                                     spec.dead_threshold)
-        rows["sat"].append(sat)
-        rows["dead"].append(float(dead.mean()))
-
-    def on_backward(t: LayerBackward):
-        rows["grad"].append(stats.moments(t.grad_preact, t.grad_preact_scale)[1])
-
-    out = forward_backward(spec, params, on_forward, on_backward)
-    r = {k: np.asarray(v, dtype=float) for k, v in rows.items()}
-    return Profile(spec, r["pre"], r["act"], r["out"], r["grad"][::-1], r["sat"], r["dead"],
-                   out.loss, overflow[0] if overflow else None)
+    col = Collector(spec, light=True)
+    out = forward_backward(spec, params, col.forward, col.backward)
+    r = {k: np.asarray(v, dtype=float) for k, v in col.rows.items()}
+    return Profile(spec, r["log10_preact_var"], r["log10_act_var"], r["log10_out_var"],
+                   r["log10_grad_var"][::-1], r["saturated_frac"], r["dead_frac"],
+                   out.loss, col.overflow_layer)

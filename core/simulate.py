@@ -111,11 +111,13 @@ class Result:
         return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
 
 
-class _Collector:
+class Collector:
     """Observer that turns each layer's tensors into its statistics as they are made."""
 
-    def __init__(self, spec: NetworkSpec, keep: bool):
-        self.spec, self.keep = spec, keep
+    def __init__(self, spec: NetworkSpec, keep: bool = False, light: bool = False):
+        # light: the per-layer curves only (no histograms, heatmaps, threshold grid),
+        # for comparisons that run many networks and draw only curves
+        self.spec, self.keep, self.light = spec, keep, light
         self.act = activations.get(spec.activation)
         self.rows: dict[str, list] = {}
         self.tensors: dict[str, list] | None = {} if keep else None
@@ -142,6 +144,12 @@ class _Collector:
         am, alv = stats.moments(t.act, t.act_scale)
         olv = alv if t.out is t.act else stats.moments(t.out, t.out_scale)[1]
         unit = stats.unit_values(act, t.act, t.act_scale) if act.bounded else None
+        sat, dead = stats.saturation(act, unit, t.u, spec.saturation_threshold,
+                                     spec.dead_threshold)
+        self.put(preact_mean=pm, log10_preact_var=plv, act_mean=am, log10_act_var=alv,
+                 log10_out_var=olv, saturated_frac=sat, dead_frac=float(dead.mean()))
+        if self.light:
+            return
         if act.bounded:
             a_true = t.act * 10.0**t.act_scale if t.act_scale else t.act
             hist, hscale = stats.histogram(a_true, self.hist_edges), 0.0
@@ -149,20 +157,19 @@ class _Collector:
             z, hscale = stats.standardized(t.act)
             hscale += t.act_scale                    # the rms of the true values
             hist = stats.histogram(z, self.hist_edges)
-        sat, dead = stats.saturation(act, unit, t.u, spec.saturation_threshold,
-                                     spec.dead_threshold)
         if unit is not None:
             self.put(saturated_frac_grid=stats.saturated_fractions(unit))
-        self.put(preact_mean=pm, log10_preact_var=plv, act_mean=am, log10_act_var=alv,
-                 log10_out_var=olv, act_hist=hist, hist_log10_scale=hscale,
-                 saturated_frac=sat, dead_units=dead, dead_frac=float(dead.mean()),
+        self.put(act_hist=hist, hist_log10_scale=hscale, dead_units=dead,
                  map_values=stats.map_values(act, unit, t.u, (spec.saturation_threshold,
                                                                   spec.dead_threshold)))
         for name in ("preact", "act", "out"):
             self.keep_tensor(name, getattr(t, name), getattr(t, name + "_scale"))
 
-    def backward(self, t: LayerBackward, weight_log10_std: float):
+    def backward(self, t: LayerBackward, weight_log10_std: float = 0.0):
         _, glv = stats.moments(t.grad_preact, t.grad_preact_scale)
+        if self.light:
+            self.put(log10_grad_var=glv)
+            return
         _, wglv = stats.moments(t.grad_weight, t.grad_weight_scale)
         z, _ = stats.standardized(t.grad_preact)
         zw, _ = stats.standardized(t.grad_weight)
@@ -181,7 +188,7 @@ def simulate(spec: NetworkSpec, keep_tensors: bool = False,
     w_out, labels) and every layer's stored tensors with their log10 scales
     (true value = stored * 10**scale), so the run can be repeated elsewhere."""
     params = make_params(spec) if params is None else params
-    col = _Collector(spec, keep_tensors)
+    col = Collector(spec, keep_tensors)
     w_log_std = [0.5 * math.log10(float(np.var(w))) for w in params.weights]
     out = forward_backward(spec, params, col.forward,
                            lambda t: col.backward(t, w_log_std[t.index]))
