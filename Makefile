@@ -49,8 +49,9 @@ test: venv-dev browser-deps
 test-fast: venv-dev
 	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
-bench: venv
+bench: venv-dev
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.pages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis tests/artifacts

@@ -1,6 +1,5 @@
 """AppTest of the dead-neuron page: maps, dead marks and curves are core's numbers."""
 
-import time
 
 import numpy as np
 import pytest
@@ -75,15 +74,12 @@ def test_dying_relu_marks_the_dead_columns():
 def test_dying_tanh_and_a_chosen_layer():
     at = open_app(PAGE, **DYING_TANH)
     at.slider(key="dead_layer").set_value(5)
-    t0 = time.perf_counter()
     at.run()
-    elapsed = time.perf_counter() - t0
     res = check_page(at, spec_for(**DYING_TANH), layer=5)
     assert res.dead_units[4].sum() == 1             # |t| > 0.99 for every example
     assert at.metric[0].value == "1 of 16"
     marks = chart(at, "dead_fraction_curve")["data"][2]
     assert arr(marks["x"]).tolist() == [5]
-    print(f"\ndead page rerun after a layer change: {elapsed * 1e3:.0f} ms")
 
 
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))

@@ -2,7 +2,6 @@
 "confidently wrong" loss are core's numbers."""
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -128,9 +127,6 @@ def test_garbage_page_parameters():
 def test_rerun_time_after_a_slider_change():
     at = open_page(PAGE)
     at.slider(key="depth").set_value(25)
-    t = time.perf_counter()
     at.run()
-    elapsed = time.perf_counter() - t
     no_exceptions(at)
     assert len(ys(figures(at)[0]["data"][0])) == 25
-    print(f"initialization page rerun after a depth change: {elapsed * 1e3:.0f} ms (AppTest)")
