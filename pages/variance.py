@@ -24,10 +24,10 @@ cols[2].metric("Measured change per layer", "overflow" if verdict.kind == "overf
                else f"× {verdict.factor_per_layer:.3g}")
 
 VERDICTS = {
-    "exploding": ":red[**Exploding.**] The variance grows {dec:.0f} powers of ten from the "
-                 "first layer to the last.",
-    "vanishing": ":blue[**Vanishing.**] The variance shrinks {dec:.0f} powers of ten from the "
-                 "first layer to the last.",
+    "exploding": ":red[**Exploding.**] The variance grows by {dec:.1f} powers of ten from "
+                 "layer 1 to layer {depth}.",
+    "vanishing": ":blue[**Vanishing.**] The variance shrinks by {dec:.1f} powers of ten from "
+                 "layer 1 to layer {depth}.",
     "stable": ":green[**Stable.**] The variance stays within a factor of ten through all "
               "{depth} layers.",
     "zero": ":violet[**Dead.**] The signal is exactly zero by the last layer: every unit is off.",
