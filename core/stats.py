@@ -127,10 +127,10 @@ def saturated_fractions(unit: np.ndarray, grid=SATURATION_GRID) -> np.ndarray:
     >>> saturated_fractions(np.array([0.0, 0.6, -0.975, 1.0, np.nan]), (0.5, 0.97, 0.99)).tolist()
     [0.6, 0.4, 0.2]
     """
-    mag = np.abs(unit.reshape(-1))
-    over = np.sort(mag[mag > grid[0]])        # the first comparison also drops NaN
-    # values above t = those past t's rightmost insertion point in the sorted values
-    return (over.size - np.searchsorted(over, np.asarray(grid), side="right")) / mag.size
+    mag = np.sort(np.abs(unit.reshape(-1)))   # NaN sorts last
+    end = np.searchsorted(mag, np.nan)        # where the NaN start (size if none)
+    # values above t = those past t's rightmost insertion point, NaN excluded
+    return (end - np.searchsorted(mag, np.asarray(grid), side="right")) / mag.size
 
 
 def map_values(act: Activation, unit: np.ndarray | None, u: np.ndarray,
