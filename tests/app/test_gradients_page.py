@@ -12,8 +12,6 @@ PAGE = "pages/gradients.py"
 SMALL = dict(depth=6, width=16, batch=32)
 
 
-
-
 def test_default_view_plots_core_numbers():
     at = open_page(PAGE)
     no_exceptions(at)

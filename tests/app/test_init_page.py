@@ -17,7 +17,6 @@ LOSS_VIEW = "Confidently wrong at init"
 SMALL = dict(depth=6, width=16, batch=32)
 
 
-
 def test_every_scheme_is_one_trace_with_its_own_numbers():
     at = open_page(PAGE)
     no_exceptions(at)

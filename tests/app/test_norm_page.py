@@ -16,8 +16,6 @@ PAGE = "pages/normalization.py"
 SMALL = dict(depth=6, width=16, batch=32)
 
 
-
-
 def test_side_by_side_is_the_bad_network_under_every_norm():
     at = open_page(PAGE)
     no_exceptions(at)

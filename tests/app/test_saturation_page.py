@@ -15,7 +15,6 @@ PAGE = "pages/saturation.py"
 KEYS = ("sat_histograms", "sat_density_map", "sat_fraction_curve")
 
 
-
 def chart(at, key) -> dict:
     found = [c for c in at.get("plotly_chart") if c.proto.id.endswith("-" + key)]
     assert found, f"no chart with key {key!r}"

@@ -11,7 +11,6 @@ from ui.controls import to_spec
 from .helpers import figures, no_exceptions, open_app, spec_for, trace, ys
 
 
-
 def plotted_last(at, name_part):
     return ys(trace(figures(at)[0], name_part))[-1]
 
