@@ -69,12 +69,12 @@ class Control:
 CONTROLS: tuple[Control, ...] = (
     Control("depth", "Depth (layers)", "int", 10, lo=1, hi=200),
     Control("width", "Width (fan_in)", "int", 100, lo=2, hi=1024),
-    Control("weight_var", "Var(W)", "steps", 0.01, options=WEIGHT_VARS,
-            help="Variance of each weight, used by the custom init. The per-layer "
-                 "multiplier of the variance is fan_in x Var(W)."),
     Control("activation", "Activation", "select", "tanh", options=tuple(activations.ACTIVATIONS)),
     Control("init", "Init scheme", "select", "custom", options=initializers.SCHEMES,
             labels=INIT_LABELS),
+    Control("weight_var", "Var(W)", "steps", 0.01, options=WEIGHT_VARS,
+            help="Variance of each weight, used by the custom init. The per-layer "
+                 "multiplier of the variance is fan_in x Var(W)."),
     Control("gain", "Gain", "select", "auto", options=GAINS,
             help="auto = PyTorch's calculate_gain for the activation."),
     Control("norm", "Normalization", "select", "none", options=core_spec.NORMS,
@@ -194,8 +194,9 @@ def page_control(control: Control, container=st) -> Any:
 
 # -- drawing ---------------------------------------------------------------------------
 
-def draw(control: Control, container=st) -> Any:
-    kw = dict(key=control.key, help=control.help or None, bind="query-params")
+def draw(control: Control, container=st, disabled: bool = False) -> Any:
+    kw = dict(key=control.key, help=control.help or None, bind="query-params",
+              disabled=disabled)
     if control.kind == "int":
         return container.slider(control.label, int(control.lo), int(control.hi),
                                 int(control.default), **kw)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from core import initializers
+
 from . import controls, presets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,19 +94,33 @@ def sidebar() -> dict:
     values = {}
     bar.title("Layerscope")
     _preset_picker(bar)
+    notes = {}
     for c in controls.CONTROLS:
         if not c.advanced:
-            values[c.key] = controls.draw(c, bar)
+            values[c.key] = controls.draw(c, bar, disabled=_ignored(c.key, values))
+            if c.key in ("weight_var", "init"):
+                notes[c.key] = bar.empty()       # filled below, once the spec is known
     with bar.expander("Advanced"):
         for c in controls.CONTROLS:
             if c.advanced:
                 values[c.key] = controls.draw(c, st)
     spec = controls.to_spec(values).spec
-    bar.caption(controls.init_caption(spec))
+    notes["weight_var"].caption(f"fan_in × Var(W) = {spec.sigma_w2:.3g} per layer")
+    notes["init"].caption(controls.init_caption(spec))
     preset = presets.matching(values)
     if preset is not None:
         bar.info(f"**{preset.name}.** {preset.look_for}", icon=":material/school:")
     return values
+
+
+def _ignored(key: str, values: dict) -> bool:
+    """Var(W) only matters to the custom init; the gain not to the gainless schemes."""
+    init = values.get("init")
+    if key == "weight_var":
+        return init is not None and init != "custom"
+    if key == "gain":
+        return init in initializers.GAINLESS
+    return False
 
 
 def _apply_preset() -> None:
