@@ -52,6 +52,7 @@ test-fast: venv-dev
 bench: venv-dev
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.memory
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis tests/artifacts
