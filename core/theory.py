@@ -180,8 +180,15 @@ def chi1(activation: str, sigma_w2: float, sigma_b2: float, q: float | None = No
 
 
 def critical_sigma_w2(activation: str, sigma_b2: float) -> float:
-    """The sigma_w2 where chi1 = 1: the edge of chaos, where depth is free."""
-    lo, hi = math.log10(0.05), math.log10(50.0)
+    """The sigma_w2 where chi1 = 1: the edge of chaos, where depth is free (inf if chi1
+    stays below 1 up to sigma_w2 = 10^4).
+
+    >>> 16 < critical_sigma_w2("sigmoid", 0.0) < 1e4     # phi' <= 1/4: chi1 <= sigma_w2 / 16
+    True
+    """
+    lo, hi = math.log10(0.05), 4.0
+    if chi1(activation, 10.0**hi, sigma_b2) < 1.0:
+        return math.inf
     for _ in range(50):
         mid = 0.5 * (lo + hi)
         if chi1(activation, 10.0**mid, sigma_b2) < 1.0:
