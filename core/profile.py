@@ -18,14 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import activations
 from .propagate import Params, forward_backward, make_params
-from .simulate import Collector
+from .simulate import Collector, PerLayer
 from .spec import NetworkSpec
 
 
 @dataclass(frozen=True)
-class Profile:
+class Profile(PerLayer):
     spec: NetworkSpec
     log10_preact_var: np.ndarray       # (depth,), as Result's fields of the same names
     log10_act_var: np.ndarray
@@ -35,14 +34,6 @@ class Profile:
     dead_frac: np.ndarray
     loss: float
     overflow_layer: int | None
-
-    @property
-    def depth(self) -> int:
-        return self.spec.depth
-
-    @property
-    def activation(self) -> activations.Activation:
-        return activations.get(self.spec.activation)
 
 
 def profile(spec: NetworkSpec, params: Params | None = None) -> Profile:

@@ -21,8 +21,21 @@ from .scaled import unscale
 from .spec import NetworkSpec
 
 
+class PerLayer:
+    """What every per-layer record derives from its spec."""
+    spec: NetworkSpec
+
+    @property
+    def depth(self) -> int:
+        return self.spec.depth
+
+    @property
+    def activation(self) -> activations.Activation:
+        return activations.get(self.spec.activation)
+
+
 @dataclass
-class Result:
+class Result(PerLayer):
     spec: NetworkSpec
     # -- forward, arrays of shape (depth,); the log10 fields are always exact in float64
     preact_mean: np.ndarray
@@ -58,14 +71,6 @@ class Result:
     # -- bounded activations: saturated_frac at every threshold of stats.SATURATION_GRID,
     #    (depth, len(grid)); None for unbounded ones, whose "off" has no threshold
     saturated_frac_grid: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def depth(self) -> int:
-        return self.spec.depth
-
-    @property
-    def activation(self) -> activations.Activation:
-        return activations.get(self.spec.activation)
 
     def saturation_map(self, layer: int, threshold: float | None = None) -> np.ndarray:
         """(rows, units) bool: saturated (bounded) or off (relu-like) at this layer."""
