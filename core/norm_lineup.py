@@ -20,7 +20,7 @@ GroupNorm: 8 groups do not divide width 100, so 5 groups (20 channels each).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -140,5 +140,5 @@ def run_affine(spec: NetworkSpec, norm: str, gamma: float, beta: float,
     for label, s in specs.items():           # gamma 1, beta 0 chosen: two labels, one run
         if s not in runs:
             runs[s] = simulate(s)
-        results[label] = replace(runs[s])
+        results[label] = runs[s]
     return Lineup(results, (budget_note,) if budget_note else ())

@@ -6,11 +6,12 @@ function; the oldest are dropped first, so the server's memory stays flat.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import streamlit as st
 
-from core import NetworkSpec, Result, simulate, theory
+from core import (NetworkSpec, Result, batch_dependence, init_lineup, norm_lineup, norms,
+                  phase, readout, running_stats, simulate, theory)
 from core.theory import Prediction
 
 MAX_ENTRIES = 32
@@ -34,25 +35,9 @@ def prediction(spec: NetworkSpec, anchor_log10_grad_var: float = 0.0) -> Predict
     return _predict(float(anchor_log10_grad_var), **asdict(spec))
 
 
-@st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
-def variants(field: str, values: tuple, **fields) -> dict:
-    """The same network with one field changed: one cached call for a comparison view."""
-    base = NetworkSpec(**fields)
-    return {v: simulate(base.replace(**{field: v})) for v in values}
-
-
-def compare(spec: NetworkSpec, field: str, values) -> dict:
-    return variants(field, tuple(values), **asdict(spec))
-
-
 # -- gradient flow, initialization and normalization pages -----------------------------
 # Every comparison view computes all of its variants in one cached call. Lineups hold
 # several runs per entry, so they keep fewer entries and drop the heatmap samples.
-
-from dataclasses import replace  # noqa: E402
-
-from core import (batch_dependence, init_lineup, norm_lineup, norms, phase,  # noqa: E402
-                  readout, running_stats)
 
 LINEUP_ENTRIES = 12
 
