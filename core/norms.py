@@ -33,6 +33,7 @@ import numpy as np
 
 EPS = 1e-5                  # PyTorch's default for every normalization here
 MOMENTUM = 0.1              # BatchNorm running statistics
+RUNNING_START = (0.0, 1.0)  # PyTorch's running mean and variance before any batch
 
 _LN10 = math.log(10.0)
 
@@ -45,6 +46,9 @@ class NormCache:
     log_mult: np.ndarray      # per set: log10 of (10**in_scale / sqrt(var_true + eps))
     in_scale: float
     out_scale: float
+    mean: np.ndarray | None = None    # the set's true mean (None for RMSNorm)
+    var: np.ndarray | None = None     # the set's true biased variance; NaN past float64
+    fixed: bool = False               # eval mode: statistics given, not taken from x
 
 
 def _grouped(x: np.ndarray, kind: str, groups: int):
@@ -61,12 +65,23 @@ def _grouped(x: np.ndarray, kind: str, groups: int):
     raise ValueError(f"norm={kind!r} is not a normalization")
 
 
-def normalize(x: np.ndarray, scale: float, kind: str, groups: int = 1, eps: float = EPS):
-    """x_hat = (x - mean) / sqrt(var + eps), returned as (stored, log10_scale, cache)."""
+def normalize(x: np.ndarray, scale: float, kind: str, groups: int = 1, eps: float = EPS,
+              stats: tuple[np.ndarray, np.ndarray] | None = None):
+    """x_hat = (x - mean) / sqrt(var + eps), returned as (stored, log10_scale, cache).
+
+    With `stats` = (mean, var) in true units, BatchNorm's eval mode: those statistics
+    (PyTorch's running averages) stand in for the batch's."""
     xg, axes = _grouped(x, kind, groups)
+    if stats is not None:
+        mean, var = (np.asarray(v, dtype=np.float64) for v in stats)
+        centered = xg - (mean * 10.0**-scale).astype(x.dtype)
+        with np.errstate(divide="ignore"):
+            log_var_true = np.log(var)
+        return _finish(x, centered, log_var_true, kind, groups, scale, eps, mean, var,
+                       fixed=True)
     stats_dtype = np.float64                      # statistics in float64, like cuDNN's fp32 accumulators
     if kind == "rms":
-        centered = xg
+        centered, mean = xg, None
         var = np.mean(np.square(xg, dtype=stats_dtype), axis=axes, keepdims=True)
     else:
         mean = np.mean(xg, axis=axes, keepdims=True, dtype=stats_dtype)
@@ -75,11 +90,19 @@ def normalize(x: np.ndarray, scale: float, kind: str, groups: int = 1, eps: floa
     # log10 sqrt(var * 10**(2 scale) + eps), without forming 10**(2 scale)
     with np.errstate(divide="ignore"):
         log_var_true = np.log(var) + 2.0 * scale * _LN10
+    with np.errstate(over="ignore"):
+        true_mean = None if mean is None else mean * 10.0**scale
+        true_var = np.exp(log_var_true)
+    return _finish(x, centered, log_var_true, kind, groups, scale, eps, true_mean, true_var)
+
+
+def _finish(x, centered, log_var_true, kind, groups, scale, eps, mean, var, fixed=False):
+    """Divide the centred values by sqrt(var + eps), keeping the factor in the log10 scale."""
     log_denom = 0.5 * np.logaddexp(log_var_true, math.log(eps)) / _LN10
     log_mult = scale - log_denom
     out_scale = float(np.max(log_mult))
     xhat = centered * (10.0 ** (log_mult - out_scale)).astype(x.dtype)
-    cache = NormCache(kind, groups, xhat, log_mult, scale, out_scale)
+    cache = NormCache(kind, groups, xhat, log_mult, scale, out_scale, mean, var, fixed)
     # A copy, not a view of cache.xhat: callers may rescale the output in place
     # (scaled.renorm), which must not change what the backward pass reads.
     return xhat.reshape(x.shape).copy(), out_scale, cache
@@ -91,39 +114,34 @@ def normalize_backward(grad: np.ndarray, grad_scale: float, cache: NormCache):
     dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps), per statistics set
     (RMSNorm has no mean(g) term)."""
     gg, axes = _grouped(grad, cache.kind, cache.groups)
+    mult = (10.0 ** (cache.log_mult - cache.out_scale)).astype(grad.dtype)
+    if cache.fixed:                       # eval mode: a fixed per-channel affine map
+        return (gg * mult).reshape(grad.shape), grad_scale + cache.out_scale - cache.in_scale
     xhat_true = cache.xhat * 10.0 ** cache.out_scale     # bounded by sqrt(set size)
     proj = np.mean(gg * xhat_true, axis=axes, keepdims=True)
     dx = gg - xhat_true * proj
     if cache.kind != "rms":
         dx -= np.mean(gg, axis=axes, keepdims=True)
-    dx *= (10.0 ** (cache.log_mult - cache.out_scale)).astype(grad.dtype)
+    dx *= mult
     return dx.reshape(grad.shape), grad_scale + cache.out_scale - cache.in_scale
 
 
-def batch_running_stats(batches, momentum: float = MOMENTUM):
-    """PyTorch's BatchNorm running statistics over a sequence of (batch, positions, channels)
-    arrays: start at mean 0, var 1; update with the unbiased batch variance.
+def update_running(running: np.ndarray, batch_value: np.ndarray,
+                   momentum: float = MOMENTUM) -> np.ndarray:
+    """PyTorch's BatchNorm running average: (1 - momentum) * running + momentum * batch.
+    Running means start at 0 and running variances at 1, and the variance fed in is the
+    batch's unbiased one (see `unbiased`).
 
-    >>> import numpy as np
-    >>> m, v = batch_running_stats([np.ones((4, 1, 1)) * 2.0])
-    >>> m.ravel().tolist(), v.ravel().tolist()     # 0.9 * 0 + 0.1 * 2, 0.9 * 1 + 0.1 * 0
-    ([0.2], [0.9])
+    >>> update_running(np.ones(1), np.array([0.0])).tolist()      # 0.9 * 1 + 0.1 * 0
+    [0.9]
     """
-    running_mean = running_var = None
-    for x in batches:
-        n = x.shape[0] * x.shape[1]
-        mean = x.mean(axis=(0, 1))
-        var_unbiased = x.var(axis=(0, 1)) * n / max(n - 1, 1)
-        if running_mean is None:
-            running_mean, running_var = np.zeros_like(mean), np.ones_like(var_unbiased)
-        running_mean = (1 - momentum) * running_mean + momentum * mean
-        running_var = (1 - momentum) * running_var + momentum * var_unbiased
-    return running_mean, running_var
+    return (1 - momentum) * running + momentum * batch_value
 
 
-def normalize_eval(x: np.ndarray, running_mean, running_var, eps: float = EPS) -> np.ndarray:
-    """BatchNorm in eval mode: the running statistics stand in for the batch's."""
-    return (x - running_mean) / np.sqrt(running_var + eps)
+def unbiased(cache: NormCache) -> np.ndarray:
+    """A BatchNorm cache's per-channel variance with Bessel's correction, n / (n - 1)."""
+    n = cache.xhat.shape[0] * cache.xhat.shape[1]
+    return cache.var.reshape(-1) * n / max(n - 1, 1)
 
 
 # -- which values share statistics -------------------------------------------------------

@@ -30,10 +30,9 @@ from typing import Callable
 import numpy as np
 
 from . import activations, initializers, norms
-from .scaled import add_scaled, renorm
+from .loss import softmax_cross_entropy
+from .scaled import BIG, add_scaled, renorm, unscale
 from .spec import NetworkSpec
-
-BIG = 290.0        # beyond 10**BIG a non-homogeneous activation is taken by its asymptotes
 
 
 @dataclass
@@ -49,8 +48,7 @@ class Params:
 def make_params(spec: NetworkSpec) -> Params:
     """Draw a network from its spec; the same seed always gives the same network."""
     rng = np.random.default_rng(spec.seed)
-    shape = (spec.batch, spec.spatial, spec.width)
-    x0 = rng.standard_normal(shape) if spec.input_dist == "normal" else rng.random(shape)
+    x0 = draw_inputs(spec, rng)
     weights = [initializers.sample_weights(spec.init, spec.fan_in, spec.fan_out, rng,
                                            spec.effective_gain, spec.weight_var)
                for _ in range(spec.depth)]
@@ -60,6 +58,13 @@ def make_params(spec: NetworkSpec) -> Params:
     w_out = rng.standard_normal((spec.width, spec.classes))
     labels = rng.integers(0, spec.classes, spec.batch)
     return Params(x0, weights, biases, w_out, labels)
+
+
+def draw_inputs(spec: NetworkSpec, rng: np.random.Generator, count: int | None = None):
+    """`count` examples (the spec's batch by default) from its input distribution:
+    N(0, 1), or pixel-like U[0, 1], shaped (examples, positions, width)."""
+    shape = (spec.batch if count is None else count, spec.spatial, spec.width)
+    return rng.standard_normal(shape) if spec.input_dist == "normal" else rng.random(shape)
 
 
 # -- activations on scaled tensors ----------------------------------------------------
@@ -117,6 +122,7 @@ class LayerForward:
     act_scale: float
     out: np.ndarray
     out_scale: float
+    norm: norms.NormCache | None = None     # the layer's normalization, with its statistics
 
 
 @dataclass
@@ -151,16 +157,25 @@ def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def forward_backward(spec: NetworkSpec, params: Params,
                      on_forward: Callable[[LayerForward], None] | None = None,
-                     on_backward: Callable[[LayerBackward], None] | None = None) -> RunOutput:
-    """Run the network forward, compute the loss, and backpropagate to every layer."""
+                     on_backward: Callable[[LayerBackward], None] | None = None,
+                     norm_stats: list | None = None, backward: bool = True) -> RunOutput:
+    """Run the network forward, compute the loss, and backpropagate to every layer.
+
+    norm_stats: per layer, the (mean, var) BatchNorm uses in eval mode instead of the
+    batch's (PyTorch's running statistics); None is training mode.
+    backward=False stops after the loss (grad_input is then None)."""
     if spec.dtype == "float64":
-        return _forward_backward(spec, params, on_forward, on_backward)
+        return _forward_backward(spec, params, on_forward, on_backward, norm_stats, backward)
     # float32/16 overflow on purpose, as on hardware: that is the lesson, not a warning
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _forward_backward(spec, params, on_forward, on_backward)
+        return _forward_backward(spec, params, on_forward, on_backward, norm_stats, backward)
 
 
-def _forward_backward(spec, params, on_forward, on_backward) -> RunOutput:
+# Names in the layer loop: every tensor t travels with its log10 scale, written t_s
+# (true value = t * 10**t_s). x: layer input, h: pre-activation, u: what the activation
+# sees, a: activation, f: block output, out: next layer's input; g_*: dL/d of that tensor.
+
+def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backward) -> RunOutput:
     dtype = np.dtype(spec.dtype)
     exact = dtype == np.float64          # log-scale bookkeeping only where it can be exact
     act = activations.get(spec.activation)
@@ -180,64 +195,67 @@ def _forward_backward(spec, params, on_forward, on_backward) -> RunOutput:
             return settle(*add_scaled(t, s, np.full_like(t, beta), 0.0))
         return t, s
 
-    def norm_fwd(t, s):
-        t, s, cache = norms.normalize(t, s, spec.norm, spec.groups)
+    def norm_fwd(t, s, i):
+        fixed = None if norm_stats is None else norm_stats[i]
+        t, s, cache = norms.normalize(t, s, spec.norm, spec.groups, stats=fixed)
         t, s = settle(t, s)
         return (*affine(t, s), cache)
 
     # no copy in float64: at depth 200 and width 1024 the weights alone are 1.6 GB
     weights = [w.astype(dtype, copy=False) for w in params.weights]
     biases = [b.astype(dtype, copy=False) for b in params.biases]
-    x, xs = params.x0.astype(dtype), 0.0
-    saved = []
+    x, x_s = params.x0.astype(dtype), 0.0
+    saved = []                           # per layer, what its backward step needs
     for i, (w, b) in enumerate(zip(weights, biases)):
-        h, hs = settle(*add_scaled(_matmul(x, w), xs, b, 0.0)) if spec.bias_var else \
-            settle(_matmul(x, w), xs)
-        ncache_before = ncache_after = None
+        h, h_s = settle(*add_scaled(_matmul(x, w), x_s, b, 0.0)) if spec.bias_var else \
+            settle(_matmul(x, w), x_s)
+        norm_before = norm_after = None
         if use_norm and spec.norm_position == "before":
-            u, us, ncache_before = norm_fwd(h, hs)
+            u, u_s, norm_before = norm_fwd(h, h_s, i)
         else:
-            u, us = h, hs
-        a, as_ = settle(*act_forward(act, u, us))
+            u, u_s = h, h_s
+        a, a_s = settle(*act_forward(act, u, u_s))
         if use_norm and spec.norm_position == "after":
-            f, fs, ncache_after = norm_fwd(a, as_)
+            f, f_s, norm_after = norm_fwd(a, a_s, i)
         else:
-            f, fs = a, as_
+            f, f_s = a, a_s
         if spec.residual:
-            out, outs = settle(*add_scaled(x, xs, f * dtype.type(alpha), fs))
+            out, out_s = settle(*add_scaled(x, x_s, f * dtype.type(alpha), f_s))
         else:
-            out, outs = f, fs
+            out, out_s = f, f_s
         if on_forward is not None:
-            on_forward(LayerForward(i, x, xs, h, hs, u, us, a, as_, out, outs))
-        # phi' from phi's output where possible (as autograd does), else from its input
-        local = (a, as_) if act.deriv_from_output else (u, us)
-        saved.append((x, xs, *local, ncache_before, ncache_after))
-        x, xs = out, outs
+            on_forward(LayerForward(i, x, x_s, h, h_s, u, u_s, a, a_s, out, out_s,
+                                    norm_before or norm_after))
+        if backward:
+            # phi' from phi's output where possible (as autograd does), else from its input
+            local = (a, a_s) if act.deriv_from_output else (u, u_s)
+            saved.append((x, x_s, *local, norm_before, norm_after))
+        x, x_s = out, out_s
 
-    run = _readout(spec, params, x, xs, dtype)
-    g, gs = run.pop_grad()
+    run = _readout(spec, params, x, x_s, dtype)
+    if not backward:
+        return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, None)
+    g, g_s = run.pop_grad()                  # dL/d(out) of the last layer
     for i in range(spec.depth - 1, -1, -1):
-        xi, xis, t, ts, nb, na = saved[i]
-        g_f = g * dtype.type(alpha) if spec.residual else g
-        gfs = gs
-        if na is not None:
-            g_f, gfs = settle(*norms.normalize_backward(g_f * dtype.type(gamma), gfs, na))
-        g_h = g_f * local_grad(act, t, ts)
-        ghs = gfs
-        if nb is not None:
-            g_h, ghs = norms.normalize_backward(g_h * dtype.type(gamma), ghs, nb)
-        g_h, ghs = settle(g_h, ghs)
-        flat_x = xi.reshape(-1, spec.width)
-        flat_g = g_h.reshape(-1, spec.width)
+        x_in, x_in_s, t, t_s, norm_before, norm_after = saved[i]
+        g_f, g_f_s = (g * dtype.type(alpha) if spec.residual else g), g_s
+        if norm_after is not None:
+            g_f, g_f_s = settle(*norms.normalize_backward(g_f * dtype.type(gamma), g_f_s,
+                                                          norm_after))
+        g_h, g_h_s = g_f * local_grad(act, t, t_s), g_f_s
+        if norm_before is not None:
+            g_h, g_h_s = norms.normalize_backward(g_h * dtype.type(gamma), g_h_s, norm_before)
+        g_h, g_h_s = settle(g_h, g_h_s)
         if on_backward is not None:
-            on_backward(LayerBackward(i, g_h, ghs, _matmul(flat_x.T, flat_g), xis + ghs))
+            g_w = _matmul(x_in.reshape(-1, spec.width).T, g_h.reshape(-1, spec.width))
+            on_backward(LayerBackward(i, g_h, g_h_s, g_w, x_in_s + g_h_s))
         g_x = _matmul(g_h, weights[i].T)
         if spec.residual:
-            g, gs = settle(*add_scaled(g_x, ghs, g, gs))
+            g, g_s = settle(*add_scaled(g_x, g_h_s, g, g_s))
         else:
-            g, gs = settle(g_x, ghs)
+            g, g_s = settle(g_x, g_h_s)
         saved[i] = None                       # free layer i's tensors as soon as possible
-    return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, g, gs)
+    return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, g, g_s)
 
 
 @dataclass
@@ -259,26 +277,9 @@ def _readout(spec, params, x, xs, dtype) -> _Readout:
     pooled = x.mean(axis=1) if spec.spatial > 1 else x[:, 0, :]
     w_out = (params.w_out * spec.readout_scale).astype(dtype)
     z = _matmul(pooled, w_out)                       # true logits = z * 10**xs
-    rows = np.arange(spec.batch)
-    labels = params.labels
-    if xs <= BIG:
-        zt = z * dtype.type(10.0**xs) if xs else z
-        zmax = zt.max(axis=1, keepdims=True)
-        shifted = zt - zmax
-        lse = np.log(np.exp(shifted).sum(axis=1))
-        per_example = lse - shifted[rows, labels]
-        loss = float(np.mean(per_example, dtype=np.float64))
-        log10_loss = math.log10(loss) if loss > 0 else -math.inf
-        probs = np.exp(shifted - lse[:, None])
-    else:
-        # Logits beyond 1e290: softmax is one-hot on the largest, the loss is the gap to it.
-        gap = float(np.mean(z.max(axis=1) - z[rows, labels], dtype=np.float64))
-        log10_loss = math.log10(gap) + xs if gap > 0 else -math.inf
-        loss = 10.0**log10_loss if log10_loss < 308.25 else math.inf
-        probs = np.zeros_like(z)
-        probs[rows, z.argmax(axis=1)] = 1.0
-    probs[rows, labels] -= 1.0
+    log10_loss, probs = softmax_cross_entropy(z, xs, params.labels)
+    probs[np.arange(spec.batch), params.labels] -= 1.0
     g_logits = probs / dtype.type(spec.batch)
     g_pooled = _matmul(g_logits, w_out.T)
     g = np.repeat(g_pooled[:, None, :] / dtype.type(spec.spatial), spec.spatial, axis=1)
-    return _Readout(loss, log10_loss, z, xs, g, 0.0)
+    return _Readout(unscale(log10_loss), log10_loss, z, xs, g, 0.0)

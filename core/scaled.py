@@ -18,6 +18,9 @@ import math
 import numpy as np
 
 RENORM_LIMIT = 20.0      # renormalize when |log10 rms| exceeds this
+LOG10_MAX = 308.25       # log10 of float64's largest number: 10**x is inf beyond it
+BIG = 290.0              # beyond 10**BIG a non-homogeneous activation is taken by its asymptotes,
+                         # and a softmax by its largest logit
 
 
 def rms(x: np.ndarray) -> float:
@@ -72,4 +75,4 @@ def unscale(log10_value: float) -> float:
     """10**x, or inf past float64's range (the log10 field stays exact); NaN stays NaN."""
     if math.isnan(log10_value):
         return math.nan
-    return 10.0**log10_value if log10_value < 308.25 else math.inf
+    return 10.0**log10_value if log10_value < LOG10_MAX else math.inf

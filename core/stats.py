@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .activations import Activation
-from .scaled import log10_var
+from .scaled import LOG10_MAX, log10_var
 
 BINS = 61
 STANDARD_RANGE = 4.0          # unbounded tensors are histogrammed in units of their rms
@@ -51,7 +51,7 @@ def _times_power_of_ten(value: float, scale: float) -> float:
     if value == 0 or not math.isfinite(value):
         return value * 1.0
     log_abs = math.log10(abs(value)) + scale
-    if log_abs > 308.25:
+    if log_abs > LOG10_MAX:
         return math.copysign(math.inf, value)
     if log_abs < -323.5:
         return 0.0

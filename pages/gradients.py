@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import diagnose
+from core.experiments import diagnose
 from figures import gradients as gfig
 from figures.style import format_power
 from ui import cache, controls, shell

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core import diagnose, init_lineup
-from core.readout import SWEEP_SCALES
+from core.experiments import diagnose, init_lineup
+from core.experiments.readout import SWEEP_SCALES
 from figures import init as ifig
 from ui import cache, controls, shell
 from ui.controls import INIT_LABELS, Control

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core import norm_lineup, norms
+from core import norms
+from core.experiments import norm_lineup
 from figures import norms as nfig
 from figures.style import format_power
 from ui import cache, controls, shell

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import diagnose
+from core.experiments import diagnose
 from figures.style import format_power
 from figures.variance import variance_figure
 from ui import cache, shell

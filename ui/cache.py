@@ -10,8 +10,8 @@ from dataclasses import asdict, replace
 
 import streamlit as st
 
-from core import (NetworkSpec, Result, batch_dependence, init_lineup, norm_lineup, norms,
-                  phase, readout, running_stats, simulate, theory)
+from core import NetworkSpec, Result, norms, phase, simulate, theory
+from core.experiments import batch_dependence, init_lineup, norm_lineup, readout, running_stats
 from core.theory import Prediction
 
 MAX_ENTRIES = 32

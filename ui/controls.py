@@ -13,7 +13,8 @@ from typing import Any
 
 import streamlit as st
 
-from core import activations, budget, initializers, spec as core_spec
+from core import activations, initializers, spec as core_spec
+from core.experiments import budget
 from core.spec import NetworkSpec
 
 # Var(W) on a log grid, 20 steps a decade from 1e-4 to 10: exact powers of ten included.

@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from core import diagnose, phase, simulate, theory
+from core import phase, simulate, theory
+from core.experiments import diagnose
 
 from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, trace, ys
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core import SCHEMES, simulate
-from core.readout import readout_sweep
+from core.experiments.readout import readout_sweep
 from ui.controls import INIT_LABELS
 
 from .helpers import figures, no_exceptions, open_page, spec_for, trace, xs, ys

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from core import norms, simulate
-from core.batch_dependence import batch_dependence
-from core.norm_lineup import LABELS, badly_initialized, run_lineup, variant
-from core.running_stats import train_eval
+from core.experiments.batch_dependence import batch_dependence
+from core.experiments.norm_lineup import LABELS, badly_initialized, run_lineup, variant
+from core.experiments.running_stats import train_eval
 
 from .helpers import chart_titled, no_exceptions, open_page, spec_for, trace, ys
 

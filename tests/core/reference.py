@@ -102,3 +102,23 @@ def gauss_trapezoid(f, q: float) -> float:
     tiny = np.array([-1e-300, 1e-300])
     vals[_MID] = float(np.mean(f(tiny)))
     return float(np.sum(_TW * vals))
+
+
+def batch_running_stats(batches, momentum: float = 0.1):
+    """PyTorch's BatchNorm running statistics over (batch, positions, channels) arrays,
+    written out plainly: start at mean 0, var 1; update with the unbiased batch variance."""
+    running_mean = running_var = None
+    for x in batches:
+        n = x.shape[0] * x.shape[1]
+        mean = x.mean(axis=(0, 1))
+        var_unbiased = x.var(axis=(0, 1)) * n / max(n - 1, 1)
+        if running_mean is None:
+            running_mean, running_var = np.zeros_like(mean), np.ones_like(var_unbiased)
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var = (1 - momentum) * running_var + momentum * var_unbiased
+    return running_mean, running_var
+
+
+def normalize_eval(x: np.ndarray, running_mean, running_var, eps: float = 1e-5) -> np.ndarray:
+    """BatchNorm in eval mode: the running statistics stand in for the batch's."""
+    return (x - running_mean) / np.sqrt(running_var + eps)

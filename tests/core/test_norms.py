@@ -172,17 +172,19 @@ def test_batch_running_stats_follow_pytorch():
             unbiased = sum((flat[:, c] - mean) ** 2) / (n - 1)
             rm[c] = 0.9 * rm[c] + 0.1 * mean
             rv[c] = 0.9 * rv[c] + 0.1 * unbiased
-    got_m, got_v = norms.batch_running_stats(batches)
+    got_m, got_v = np.zeros(3), np.ones(3)
+    for x in batches:
+        _, _, cache = norms.normalize(x, 0.0, "batch")
+        got_m = norms.update_running(got_m, cache.mean.reshape(-1))
+        got_v = norms.update_running(got_v, norms.unbiased(cache))
     np.testing.assert_allclose(got_m, rm, rtol=1e-13)
     np.testing.assert_allclose(got_v, rv, rtol=1e-13)
     assert norms.MOMENTUM == 0.1 and norms.EPS == 1e-5
     # eval mode uses the running statistics
     x = rng.normal(size=(3, 2, 3))
-    np.testing.assert_allclose(norms.normalize_eval(x, got_m, got_v),
-                               (x - rm) / np.sqrt(rv + 1e-5), rtol=1e-13)
-
-
-def test_batch_running_stats_single_batch_example():
-    m, v = norms.batch_running_stats([np.full((4, 1, 1), 2.0)])
-    assert m.ravel().tolist() == pytest.approx([0.2])
-    assert v.ravel().tolist() == pytest.approx([0.9])     # 0.9 * 1 + 0.1 * 0
+    y, scale, cache = norms.normalize(x, 0.0, "batch", stats=(got_m, got_v))
+    np.testing.assert_allclose(y * 10.0**scale, (x - rm) / np.sqrt(rv + 1e-5), rtol=1e-13)
+    # and its backward pass is that fixed per-channel scaling
+    g = rng.normal(size=x.shape)
+    dx, dx_scale = norms.normalize_backward(g, 0.0, cache)
+    np.testing.assert_allclose(dx * 10.0**dx_scale, g / np.sqrt(rv + 1e-5), rtol=1e-13)

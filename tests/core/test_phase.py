@@ -1,7 +1,6 @@
 """core.phase: the critical line chi1 = 1, checked against FACTS.md, against theory.chi1
 at every point of the line, and against theory.critical_sigma_w2's root search."""
 
-import doctest
 import math
 
 import numpy as np
@@ -9,9 +8,6 @@ import pytest
 
 from core import phase, theory
 
-
-def test_doctests():
-    assert doctest.testmod(phase).failed == 0
 
 
 @pytest.mark.parametrize("name, value", [("linear", 1.0), ("relu", 2.0),

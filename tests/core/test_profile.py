@@ -1,6 +1,5 @@
 """core.profile: the light run gives simulate's numbers, field for field."""
 
-import doctest
 
 import numpy as np
 import pytest
@@ -11,9 +10,6 @@ from core import profile
 FIELDS = ("log10_preact_var", "log10_act_var", "log10_out_var", "log10_grad_var",
           "saturated_frac", "dead_frac")
 
-
-def test_doctests():
-    assert doctest.testmod(profile).failed == 0
 
 
 @pytest.mark.parametrize("kw", [

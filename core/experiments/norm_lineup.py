@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import budget, diagnose
-from .profile import Profile, profile
-from .simulate import Result, simulate
-from .spec import NORMS, NetworkSpec
+from ..profile import Profile, profile
+from ..simulate import Result, simulate
+from ..spec import NORMS, NetworkSpec
 
 BAD_WEIGHT_VAR = 1.0           # N(0, 1) weights: fan_in x Var(W) = width, far too large
 INSTANCE_POSITIONS = 4

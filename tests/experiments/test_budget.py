@@ -1,14 +1,11 @@
 """core.budget: comparisons shrink the batch, then the width, keeping fan_in x Var(W)."""
 
-import doctest
 
 import pytest
 
-from core import NetworkSpec, budget
+from core import NetworkSpec
+from core.experiments import budget
 
-
-def test_doctests():
-    assert doctest.testmod(budget).failed == 0
 
 
 def test_defaults_are_untouched():

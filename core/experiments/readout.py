@@ -25,8 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .propagate import BIG, Params, forward_backward, make_params
-from .spec import NetworkSpec
+from ..loss import cross_entropy, softmax
+from ..propagate import Params, forward_backward, make_params
+from ..scaled import unscale
+from ..spec import NetworkSpec
 
 # The sweep the app draws: 5 points a decade from 0.001 to 100, exact powers of ten included.
 SWEEP_SCALES = tuple(10.0 ** (k / 5) for k in range(-15, 11))
@@ -57,7 +59,7 @@ class ReadoutSweep:
         log10_loss = cross_entropy(self.logits[example:example + 1],
                                    self.logits_log10_scale + math.log10(scale),
                                    self.labels[example:example + 1])
-        return 10.0**log10_loss if not log10_loss >= 308.25 else math.inf
+        return unscale(log10_loss)
 
 
 def base_logits(spec: NetworkSpec, params: Params | None = None) -> tuple[np.ndarray, float]:
@@ -67,52 +69,6 @@ def base_logits(spec: NetworkSpec, params: Params | None = None) -> tuple[np.nda
     return np.asarray(out.logits, dtype=np.float64), float(out.logits_scale)
 
 
-def cross_entropy(logits: np.ndarray, log10_scale: float, labels: np.ndarray) -> float:
-    """log10 of the mean softmax cross-entropy of true logits = logits * 10**log10_scale.
-
-    >>> import numpy as np
-    >>> round(10 ** cross_entropy(np.zeros((2, 27)), 0.0, np.array([0, 5])), 4)   # log 27
-    3.2958
-    >>> round(cross_entropy(np.array([[1.0, -1.0]]), 500.0, np.array([1])), 6)   # gap 2e500
-    500.30103
-    """
-    z = np.asarray(logits, dtype=np.float64)
-    rows = np.arange(z.shape[0])
-    peak = float(np.max(np.abs(z))) if z.size else 0.0
-    if peak == 0 or log10_scale + math.log10(peak) <= BIG:
-        zt = z * 10.0**log10_scale
-        shifted = zt - zt.max(axis=1, keepdims=True)
-        per_example = np.log(np.exp(shifted).sum(axis=1)) - shifted[rows, labels]
-        loss = float(np.mean(per_example))
-        if math.isnan(loss):                     # inf/NaN logits of an overflowed run
-            return math.nan
-        return math.log10(loss) if loss > 0 else -math.inf
-    # Beyond 1e290 the softmax is one-hot on the largest logit: the loss is the gap to it.
-    gap = float(np.mean(z.max(axis=1) - z[rows, labels]))
-    if math.isnan(gap):
-        return math.nan
-    return math.log10(gap) + log10_scale if gap > 0 else -math.inf
-
-
-def softmax(logits: np.ndarray, log10_scale: float) -> np.ndarray:
-    """Softmax of one example's true logits = logits * 10**log10_scale.
-
-    >>> import numpy as np
-    >>> softmax(np.array([0.0, 0.0]), 0.0).tolist()
-    [0.5, 0.5]
-    >>> softmax(np.array([1.0, 2.0]), 400.0).tolist()      # beyond float64: one-hot
-    [0.0, 1.0]
-    """
-    z = np.asarray(logits, dtype=np.float64)
-    peak = float(np.max(np.abs(z))) if z.size else 0.0
-    if peak == 0 or log10_scale + math.log10(peak) <= BIG:
-        zt = z * 10.0**log10_scale
-        e = np.exp(zt - zt.max())
-        return e / e.sum()
-    top = z == z.max()
-    return top / top.sum()
-
-
 def readout_sweep(spec: NetworkSpec, scales, params: Params | None = None) -> ReadoutSweep:
     """The initial loss at every readout scale in `scales`, from one forward pass."""
     params = make_params(spec) if params is None else params
@@ -120,6 +76,6 @@ def readout_sweep(spec: NetworkSpec, scales, params: Params | None = None) -> Re
     scales = np.asarray(scales, dtype=np.float64)
     log10_loss = np.array([cross_entropy(logits, log10_scale + math.log10(s), params.labels)
                            for s in scales])
-    loss = np.array([10.0**v if not v >= 308.25 else math.inf for v in log10_loss])
+    loss = np.array([unscale(v) for v in log10_loss])
     return ReadoutSweep(scales, loss, log10_loss, math.log(spec.classes), spec.classes,
                         np.asarray(params.labels), logits, log10_scale)

@@ -18,7 +18,7 @@ True
 
 from __future__ import annotations
 
-from .spec import RANGES, NetworkSpec
+from ..spec import RANGES, NetworkSpec
 
 MAX_WEIGHTS = 4e7          # weight entries drawn over all runs (float64: 320 MB, one run at a time)
 MAX_MACS = 3e9             # multiply-adds over all runs, forward

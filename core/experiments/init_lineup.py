@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from . import activations, budget, initializers
-from .profile import Profile, profile
-from .spec import NetworkSpec
+from .. import activations, initializers
+from . import budget
+from ..profile import Profile, profile
+from ..spec import NetworkSpec
 
 # PyTorch's torch.nn.init.calculate_gain table (activations it does not list are marked).
 GAIN_FORMULAS = {

@@ -1,20 +1,18 @@
 """core.running_stats: BatchNorm's eval mode after k training batches, against an
-independent re-derivation with core.norms.batch_running_stats / normalize_eval, against
+independent re-derivation with tests.core.reference.batch_running_stats / normalize_eval, against
 the main simulation in train mode, and against PyTorch's conventions (FACTS.md)."""
 
-import doctest
 import math
 
 import numpy as np
 import pytest
 
-from core import NetworkSpec, activations, make_params, norms, running_stats, simulate
+from core import NetworkSpec, activations, make_params, norms, simulate
+from core.experiments import running_stats
+from tests.core import reference
 
 SPEC = NetworkSpec(depth=4, width=16, batch=32, weight_var=1.0, norm="batch")
 
-
-def test_doctests():
-    assert doctest.testmod(running_stats).failed == 0
 
 
 def plain_bn_forward(spec, params, x, stats=None):
@@ -28,7 +26,7 @@ def plain_bn_forward(spec, params, x, stats=None):
         if stats is None:
             u = (h - h.mean(axis=(0, 1))) / np.sqrt(h.var(axis=(0, 1)) + norms.EPS)
         else:
-            u = norms.normalize_eval(h, *stats[i])
+            u = reference.normalize_eval(h, *stats[i])
         x = act.fn(spec.norm_gamma * u + spec.norm_beta)
         outs.append(x)
     return inputs, outs
@@ -44,7 +42,7 @@ def test_running_statistics_re_derived(k):
     for x in batches:
         for i, h in enumerate(plain_bn_forward(SPEC, params, x)[0]):
             per_layer[i].append(h)
-    stats = [norms.batch_running_stats(seq) for seq in per_layer]
+    stats = [reference.batch_running_stats(seq) for seq in per_layer]
     for i, (mean, var) in enumerate(stats):
         assert got.running_mean[i] == pytest.approx(mean, rel=1e-10, abs=1e-12)
         assert got.running_var[i] == pytest.approx(var, rel=1e-10)

@@ -1,19 +1,16 @@
 """core.init_lineup: PyTorch's gain table and init formulas (FACTS.md), and one run per
 distinct network standing in exactly for a run per scheme."""
 
-import doctest
 import math
 
 import numpy as np
 import pytest
 
-from core import NetworkSpec, SCHEMES, init_lineup, simulate
+from core import NetworkSpec, SCHEMES, simulate
+from core.experiments import init_lineup
 
 SMALL = dict(depth=5, width=20, batch=32)
 
-
-def test_doctests():
-    assert doctest.testmod(init_lineup).failed == 0
 
 
 def test_gain_table_is_pytorchs():

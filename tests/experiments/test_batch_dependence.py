@@ -1,19 +1,16 @@
 """core.batch_dependence: BatchNorm makes an example depend on its batchmates, less so at
 larger batches; LayerNorm and GroupNorm do not, at any batch."""
 
-import doctest
 
 import numpy as np
 import pytest
 
-from core import NetworkSpec, batch_dependence, make_params
+from core import NetworkSpec, make_params
+from core.experiments import batch_dependence
 from core.propagate import forward_backward
 
 SPEC = NetworkSpec(depth=5, width=32, batch=16, weight_var=1.0)
 
-
-def test_doctests():
-    assert doctest.testmod(batch_dependence).failed == 0
 
 
 def test_layer_and_group_norm_ignore_the_batch():

@@ -26,8 +26,8 @@ import numpy as np
 
 from . import budget
 from .norm_lineup import LABELS, variant
-from .propagate import Params, forward_backward, make_params
-from .spec import NetworkSpec
+from ..propagate import Params, forward_backward, make_params
+from ..spec import NetworkSpec
 
 BATCHES = (2, 8, 32, 256)
 OTHERS_BATCH = 8            # LayerNorm / GroupNorm: any batch gives the same answer

@@ -2,18 +2,15 @@
 does not allow it; what each fixes (saturation, dead units) as numbers; and a regression
 test: InstanceNorm gradients against an independent float64 backpropagation."""
 
-import doctest
 
 import numpy as np
 import pytest
 
-from core import NORMS, NetworkSpec, make_params, norm_lineup, simulate
+from core import NORMS, NetworkSpec, make_params, simulate
+from core.experiments import norm_lineup
 
 SMALL = dict(depth=6, width=24, batch=32)
 
-
-def test_doctests():
-    assert doctest.testmod(norm_lineup).failed == 0
 
 
 def test_group_count():

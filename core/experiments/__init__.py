@@ -1,0 +1,15 @@
+"""Experiments built on the engine: each runs networks through `core.simulate` /
+`core.propagate` and returns what one view of the app compares.
+
+| module            | what it answers                                                  |
+|-------------------|------------------------------------------------------------------|
+| budget            | how far a comparison must shrink to stay live, and the note why   |
+| diagnose          | is a per-layer curve exploding, vanishing or stable?             |
+| init_lineup       | the same network under every init scheme; PyTorch's gains        |
+| norm_lineup       | the same network under every normalization; gamma and beta       |
+| batch_dependence  | how much one example depends on its batchmates, per norm          |
+| running_stats     | BatchNorm in eval mode after k batches of running statistics      |
+| readout           | the loss at init against the readout scale ("confidently wrong") |
+
+The engine never imports from here.
+"""
