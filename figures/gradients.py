@@ -29,13 +29,6 @@ def flow_figure(log10_act_var, log10_grad_var, theory_log10_grad_var=None,
                            overflow_layer, title="Forward and backward through depth")
 
 
-def pick_layers(depth: int, count: int) -> list[int]:
-    """`count` layers (0-based) spread evenly from the first to the last."""
-    if depth <= count:
-        return list(range(depth))
-    return sorted({round(i * (depth - 1) / (count - 1)) for i in range(count)})
-
-
 def histogram_figure(hist: np.ndarray, edges: np.ndarray, layers: Sequence[int],
                      legends: Sequence[str], title: str, x_title: str) -> go.Figure:
     """One density line per chosen layer (Karpathy's overlaid histograms), counts given

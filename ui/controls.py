@@ -193,6 +193,21 @@ def page_control(control: Control, container=st) -> Any:
     return draw(control, container)
 
 
+def page_tabs(key: str, views: dict, *args) -> None:
+    """A page's tabs, {title: view function}, the open one bound to the URL as `key`; only
+    the open tab's view runs (each is called with *args). An unknown tab in a hand-edited
+    link shows the first, with a note."""
+    first = next(iter(views))
+    if st.query_params.get(key, first) not in views:
+        st.warning(f"{key}={st.query_params[key]!s} is not a section of this page: "
+                   f"showing {first}.", icon=":material/link:")
+    tabs = st.tabs(list(views), key=key, bind="query-params")
+    for (title, view), tab in zip(views.items(), tabs):
+        with tab:
+            if tab.open or (tab.open is None and title == first):   # None: not known yet
+                view(*args)
+
+
 # -- drawing ---------------------------------------------------------------------------
 
 def draw(control: Control, container=st, disabled: bool = False) -> Any:
@@ -231,6 +246,7 @@ def apply_values(values: dict[str, Any]) -> None:
 class Settings:
     spec: NetworkSpec
     notes: tuple[str, ...]      # what was adjusted, to show in the page
+    values: dict                # the controls as set (the spec resets what it does not use)
 
 
 def to_spec(values: dict[str, Any]) -> Settings:
@@ -281,7 +297,7 @@ def to_spec(values: dict[str, Any]) -> Settings:
     note = budget.shrink_note(asked_batch, values["width"], spec, "the network on this page")
     if note:
         notes.append(note)
-    return Settings(spec, tuple(notes))
+    return Settings(spec, tuple(notes), dict(values))
 
 
 def init_caption(spec: NetworkSpec) -> str:

@@ -1,116 +1,92 @@
 """The frame around every page: page registry, sidebar controls, presets and notes.
 
-`app.py` calls `main()`. Pages call `settings()` for the current NetworkSpec and
-`page_guard()` first thing, which makes a deep link work on a fresh server (see there).
+`app.py` calls `main()`: it checks the link, draws the sidebar, turns the controls into
+one `Settings` (once per rerun) and runs the chosen page with it. Pages are functions
+in `views/`, so a deep link to any page goes through here, on a fresh server too.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
+from typing import Callable
 
 import streamlit as st
 
 from core import initializers
+from views import dead_neurons, gradients, initialization, normalization, saturation, variance
 
 from . import controls, presets
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
 class PageInfo:
-    file: str          # under pages/; its stem is the URL path
+    url_path: str
     title: str
     icon: str
-    prefix: str        # the page's own URL parameters are named "<prefix>_..."
-
-    @property
-    def url_path(self) -> str:
-        return Path(self.file).stem
+    prefix: str                                  # its own URL parameters: "<prefix>_..."
+    view: Callable[[controls.Settings], None]
 
 
+# Emoji, not material icons: the current page's icon becomes the favicon, and a
+# material-icon favicon is fetched from a font CDN that a classroom behind a firewall
+# (or an offline machine) cannot reach.
 PAGES = (
-    PageInfo("variance.py", "Variance through depth", "📈", "var"),
-    PageInfo("saturation.py", "tanh saturation", "📊", "sat"),
-    PageInfo("dead_neurons.py", "Dead neurons", "🟥", "dead"),
-    PageInfo("gradients.py", "Gradient flow", "⬇️", "grad"),
-    PageInfo("initialization.py", "Initialization", "🎛️", "init"),
-    PageInfo("normalization.py", "Normalization", "⚖️", "norm"),
+    PageInfo("variance", "Variance through depth", "📈", "var", variance.page),
+    PageInfo("saturation", "tanh saturation", "📊", "sat", saturation.page),
+    PageInfo("dead_neurons", "Dead neurons", "🟥", "dead", dead_neurons.page),
+    PageInfo("gradients", "Gradient flow", "⬇️", "grad", gradients.page),
+    PageInfo("initialization", "Initialization", "🎛️", "init", initialization.page),
+    PageInfo("normalization", "Normalization", "⚖️", "norm", normalization.page),
 )
-_run = threading.local()      # each session's script runs in its own thread
-
-
-def _navigation():
-    pages = [st.Page(str(ROOT / "pages" / p.file), title=p.title, icon=p.icon,
-                     url_path=p.url_path, default=(i == 0))
-             for i, p in enumerate(PAGES) if (ROOT / "pages" / p.file).exists()]
-    return st.navigation(pages)
 
 
 def main() -> None:
     """The entry point: configure, draw the shared sidebar, then run the chosen page."""
-    # Emoji, not material icons, for page icons: the current page's icon becomes the
-    # favicon, and a material-icon favicon is fetched from a font CDN that a classroom
-    # behind a firewall (or an offline machine) cannot reach.
     st.set_page_config(page_title="Layerscope", layout="wide")
-    nav = _navigation()
-    notes = controls.sanitize_query_params(tuple(p.prefix for p in PAGES))
-    values = sidebar()
-    st.session_state["_settings"] = controls.to_spec(values)
-    for note in notes:
+    link_notes = controls.sanitize_query_params(tuple(p.prefix for p in PAGES))
+    settings, preset = sidebar()
+    pages = {p.url_path: st.Page(partial(p.view, settings), title=p.title, icon=p.icon,
+                                 url_path=p.url_path, default=(i == 0))
+             for i, p in enumerate(PAGES)}
+    nav = st.navigation(list(pages.values()))
+    if preset is not None:
+        _preset_note(preset, pages[preset.page], nav)
+    for note in link_notes:
         st.warning(note, icon=":material/link:")
-    _run.in_shell = True
-    try:
-        nav.run()
-    finally:
-        _run.in_shell = False
-
-
-def page_guard() -> None:
-    """Make the first request of a fresh server work even when it is a deep link.
-
-    Until st.navigation has run once in a process, Streamlit runs a file under pages/
-    directly when its URL is asked for, skipping app.py and so the shared controls.
-    When that happens, register the real navigation and rerun: the rerun goes through
-    app.py, which shows the same page with its sidebar. (AppTest starts every run
-    like a fresh server, so the app tests go through this path all the time.)"""
-    if not getattr(_run, "in_shell", False):
-        _navigation()
-        st.rerun()
-
-
-def settings() -> controls.Settings:
-    got = st.session_state["_settings"]
-    for note in got.notes:
+    for note in settings.notes:
         st.info(note, icon=":material/info:")
-    return got
+    nav.run()
 
 
-def sidebar() -> dict:
-    """Draw every shared control in the sidebar; return their values by key."""
+def sidebar() -> tuple[controls.Settings, presets.Preset | None]:
+    """Draw every shared control in the sidebar; return the settings they make and the
+    classroom demo they match, if any."""
     bar = st.sidebar
     values = {}
     bar.title("Layerscope")
     _preset_picker(bar)
-    notes = {}
+    captions = {}
     for c in controls.CONTROLS:
         if not c.advanced:
             values[c.key] = controls.draw(c, bar, disabled=_ignored(c.key, values))
             if c.key in ("weight_var", "init"):
-                notes[c.key] = bar.empty()       # filled below, once the spec is known
+                captions[c.key] = bar.empty()     # filled below, once the spec is known
     with bar.expander("Advanced"):
         for c in controls.CONTROLS:
             if c.advanced:
                 values[c.key] = controls.draw(c, st)
-    spec = controls.to_spec(values).spec
-    notes["weight_var"].caption(f"fan_in × Var(W) = {spec.sigma_w2:.3g} per layer")
-    notes["init"].caption(controls.init_caption(spec))
-    preset = presets.matching(values)
-    if preset is not None:
-        bar.info(f"**{preset.name}.** {preset.look_for}", icon=":material/school:")
-    return values
+    settings = controls.to_spec(values)
+    captions["weight_var"].caption(f"fan_in × Var(W) = {settings.spec.sigma_w2:.3g} per layer")
+    captions["init"].caption(controls.init_caption(settings.spec))
+    return settings, presets.matching(values)
+
+
+def _preset_note(preset: presets.Preset, page: st.Page, nav: st.Page) -> None:
+    """What to look for in the demo the controls match, and where it shows best."""
+    st.sidebar.info(f"**{preset.name}.** {preset.look_for}", icon=":material/school:")
+    if nav.url_path != page.url_path:
+        st.sidebar.page_link(page, label=f"See it on: {page.title}", icon=page.icon)
 
 
 def _ignored(key: str, values: dict) -> bool:
@@ -134,4 +110,3 @@ def _preset_picker(bar) -> None:
     bar.selectbox("Classroom demos", [p.name for p in presets.PRESETS], index=None,
                   placeholder="Pick a demo...", key="_preset_choice",
                   on_change=_apply_preset)
-

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
 from ui import controls
 from ui.controls import to_spec
@@ -20,27 +21,22 @@ def spec_for(**values):
 
 
 def open_app(page: str | None = None, timeout: float = 60, **params) -> AppTest:
-    """Run the app as a browser would open a link: URL parameters first, then the page."""
+    """Run the app as a browser would open a link: URL parameters first, then the page
+    (a url path such as "gradients"; None for the landing page)."""
+    return open_page(page, timeout, **params)
+
+
+def open_page(page: str | None, timeout: float = 60, **params) -> AppTest:
+    """Open a page the way a deep link does, on a fresh app: its first run already shows
+    the page. Pages are functions (st.Page(callable)), which AppTest.switch_page cannot
+    name, so the run is pointed at the page's script hash: st.Page derives it from the
+    url path (streamlit.navigation.page.Page._script_hash)."""
     at = AppTest.from_file(APP, default_timeout=timeout)
     for key, value in params.items():
         control = controls.BY_KEY.get(key)
         at.query_params[key] = control.fmt(value) if control else str(value)
-    at.run()
     if page is not None:
-        at.switch_page(page)
-        at.run()
-    return at
-
-
-def open_page(page: str, timeout: float = 60, **params) -> AppTest:
-    """Open a page directly, as a deep link does: the page runs first and its
-    shell.page_guard() reruns it through app.py, so the landing page never runs
-    (at extreme settings that saves its whole simulation)."""
-    at = AppTest.from_file(APP, default_timeout=timeout)
-    for key, value in params.items():
-        control = controls.BY_KEY.get(key)
-        at.query_params[key] = control.fmt(value) if control else str(value)
-    at.switch_page(page)
+        at._page_hash = calc_hash(page)
     at.run()
     return at
 

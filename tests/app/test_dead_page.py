@@ -11,7 +11,7 @@ from figures.heatmaps import DEAD, SMALL_ROWS, SMALL_UNITS
 from .helpers import no_exceptions, open_app
 from .test_saturation_page import arr, assert_finite_data, chart, spec_for
 
-PAGE = "pages/dead_neurons.py"
+PAGE = "dead_neurons"
 # Settings where units do die: relu whose biases outweigh tiny weights; tanh at width 16
 # with a bias spread (a few units sit past |t| = 0.99 for every example); sigmoid with
 # large weights (its all-positive outputs shift the next layer's inputs off zero).

@@ -9,7 +9,7 @@ from core.experiments import diagnose
 
 from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, trace, ys
 
-PAGE = "pages/gradients.py"
+PAGE = "gradients"
 SMALL = dict(depth=6, width=16, batch=32)
 
 

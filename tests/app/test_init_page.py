@@ -12,7 +12,7 @@ from ui.controls import INIT_LABELS
 
 from .helpers import figures, no_exceptions, open_page, spec_for, trace, xs, ys
 
-PAGE = "pages/initialization.py"
+PAGE = "initialization"
 LOSS_VIEW = "Confidently wrong at init"
 SMALL = dict(depth=6, width=16, batch=32)
 

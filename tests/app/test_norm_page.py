@@ -12,7 +12,7 @@ from core.experiments.running_stats import train_eval
 
 from .helpers import chart_titled, no_exceptions, open_page, spec_for, trace, ys
 
-PAGE = "pages/normalization.py"
+PAGE = "normalization"
 SMALL = dict(depth=6, width=16, batch=32)
 
 

@@ -11,7 +11,7 @@ from figures.histograms import density
 
 from .helpers import _decode, no_exceptions, open_app, spec_for
 
-PAGE = "pages/saturation.py"
+PAGE = "saturation"
 KEYS = ("sat_histograms", "sat_density_map", "sat_fraction_curve")
 
 

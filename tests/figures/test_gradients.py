@@ -26,13 +26,6 @@ def test_flow_figure_draws_the_numbers_and_never_inf():
     assert [t.name for t in g.flow_figure(ACT, GRAD).data] == [g.FORWARD, g.BACKWARD]
 
 
-def test_pick_layers():
-    assert g.pick_layers(3, 5) == [0, 1, 2]
-    assert g.pick_layers(10, 5) == [0, 2, 4, 7, 9]
-    picked = g.pick_layers(200, 8)
-    assert picked[0] == 0 and picked[-1] == 199 and len(picked) == 8
-
-
 def test_histograms_are_densities_with_the_legend_given():
     edges = np.linspace(-4, 4, 9)
     hist = np.array([[0, 1, 2, 5, 5, 2, 1, 0], [0] * 8, [8, 0, 0, 0, 0, 0, 0, 8]])

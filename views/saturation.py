@@ -1,0 +1,155 @@
+"""Page 2: where the values of each layer sit, and how much gradient gets through there."""
+
+import streamlit as st
+
+from core import stats
+from core.activations import gradient_left, local_gradient_curve
+from figures.histograms import (activation_histograms, format_percent, layer_density_map,
+                                percent_by_layer, saturated_ranges)
+from ui import cache, controls
+from ui.controls import Settings, Control
+from ui.export import result_csv
+
+
+def page(settings: Settings) -> None:
+    spec = settings.spec
+    res = cache.result(spec)
+    act = res.activation
+
+    # Thresholds the core counts exactly in every run (stats.SATURATION_GRID): no re-simulation.
+    THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.999)
+    bounded = act.bounded is not None
+    kind = "bounded" if bounded else ("off" if act.relu_like else "linear")
+
+    st.title("tanh saturation" if act.name == "tanh" else f"Saturation: {act.name}")
+    st.caption({
+        "bounded": "A squashing activation flattens out near the ends of its range. Values that "
+                   "pile up there are *saturated*: the unit has stopped responding to its input.",
+        "off": f"{act.name} is not bounded above, so it cannot saturate the way tanh does. Its "
+               "flat side is below zero: a unit whose input is ≤ 0 is **off** on that example, "
+               "and this page counts *off* where tanh counts *saturated*.",
+        "linear": "A linear layer has no flat parts: nothing ever saturates, and every value "
+                  "passes its gradient on unchanged (φ′ = 1). The histograms still show the "
+                  "shape and the spread of the signal.",
+    }[kind])
+
+    # -- the page's own controls (in the URL, like the sidebar's) -------------------------
+    cols = st.columns(4)
+    count = controls.page_control(
+        Control("sat_count", "Layers overlaid", "int", 5, lo=1, hi=6,
+                help="How many layers to draw on top of each other, spread evenly."), cols[0])
+    if spec.depth > 1:
+        first = controls.page_control(
+            Control("sat_first", "From layer", "int", 1, lo=1, hi=spec.depth), cols[1])
+        last = controls.page_control(
+            Control("sat_last", "To layer", "int", spec.depth, lo=1, hi=spec.depth), cols[2])
+    else:
+        first = last = 1
+    threshold = None
+    if bounded:
+        threshold = controls.page_control(
+            Control("sat_threshold", "Saturated when |value| >", "steps", 0.97,
+                    options=THRESHOLDS,
+                    help="On the [-1, 1] scale. Karpathy counts tanh saturation at |t| > 0.97."
+                         + (" For sigmoid, 0.97 means s < 0.015 or s > 0.985."
+                            if act.name == "sigmoid" else "")), cols[3])
+    elif kind == "off":
+        cols[3].caption("**Off** means input ≤ 0: no threshold to choose.")
+
+    valid = spec.depth if res.overflow_layer is None else res.overflow_layer
+    # Past an overflow there is nothing to draw: spread the picks over the layers before it.
+    shown = stats.spread_layers(min(first, valid), min(last, valid), count) if valid else []
+    if res.overflow_layer is not None:
+        st.warning(f"In {spec.dtype} the values became inf or NaN at layer {valid + 1}. Layers "
+                   f"from there on are left out of every chart: their numbers mean nothing.",
+                   icon=":material/warning:")
+
+    fracs = res.saturated_frac_at(threshold)
+    word = {"bounded": "saturated", "off": "off", "linear": None}[kind]
+
+    # -- headline numbers -----------------------------------------------------------------
+    if kind != "linear" and valid > 0:
+        m = st.columns(3)
+        m[0].metric(f"{word.capitalize()} at layer 1", format_percent(fracs[0]))
+        m[1].metric(f"{word.capitalize()} at layer {valid}", format_percent(fracs[valid - 1]))
+        if bounded:
+            m[2].metric(f"Gradient left at |value| = {threshold:g}",
+                        format_percent(gradient_left(act, threshold)),
+                        help="φ′ there, as a share of its largest value (at the centre).")
+
+    # -- Karpathy's histograms, with the local gradient under them -------------------------
+    lo, hi = float(res.hist_edges[0]), float(res.hist_edges[-1])
+    if bounded:
+        x_title = "activation value " + ("t = tanh(h)" if act.name == "tanh" else
+                                         f"a = {act.name}(h)")
+        gradients = [("local gradient " + ("1 − t²" if act.name == "tanh" else
+                                           "s(1 − s)" if act.name == "sigmoid" else "φ′"),
+                      *local_gradient_curve(act, lo, hi))]
+        shade = saturated_ranges(act.bounded, threshold)
+    else:
+        x_title = "activation in units of its layer's rms (every layer scaled to rms 1)"
+        if act.homogeneous:          # the curve is the same at every scale
+            gradients = [("local gradient φ′", *local_gradient_curve(act, lo, hi))]
+        else:
+            gradients = [("local gradient φ′ (dotted, one per layer, at its scale)",
+                          *local_gradient_curve(act, lo, hi, res.hist_log10_scale[k - 1]))
+                         for k in shown]
+        shade = [(lo, 0.0)] if kind == "off" else []
+
+    if shown:
+        st.plotly_chart(activation_histograms(
+            res.hist_edges, res.act_hist, shown, res.act_mean, res.log10_act_var,
+            fracs if word else None, word, gradients, shade, x_title), key="sat_histograms")
+    else:
+        st.info("Already the first layer overflowed: there is no histogram to draw.")
+    if bounded:
+        st.caption(f"Shaded: saturated (|value| > {threshold:g}). The lower panel is the "
+                   f"local gradient φ′ at each value: whatever gradient reaches a unit from "
+                   f"above is multiplied by it on the way down.")
+    elif kind == "off":
+        st.caption("Shaded: the off side (output from an input ≤ 0). For relu, off units pile "
+                   "up in the spike at 0, where φ′ = 0. The lower panel is φ′ at each value.")
+
+    # -- all layers at once, and the saturated share per layer -----------------------------
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(layer_density_map(res.hist_edges, res.act_hist, valid, (),
+                                          x_title if bounded else "activation / layer rms"),
+                        key="sat_density_map")
+    with right:
+        name = {"bounded": f"saturated (|value| > {threshold:g})" if bounded else "",
+                "off": "off (input ≤ 0)", "linear": "saturated (never, for linear)"}[kind]
+        st.plotly_chart(percent_by_layer(
+            {name: fracs}, valid, shown,
+            title=("Saturated" if kind != "off" else "Off") + " values, layer by layer",
+            y_title="% of values"), key="sat_fraction_curve")
+
+    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
+                       file_name="layerscope_saturation.csv", mime="text/csv", on_click="ignore")
+
+    # -- in the classroom's words ----------------------------------------------------------
+    st.markdown("""
+    ### Why saturation stops learning
+
+    Backpropagation carries the gradient down through every unit, and at each one it is
+    multiplied by the activation's **local gradient** φ′ at the value the unit produced. For
+    tanh that is **1 − t²**: 1 at t = 0, but only 0.06 at |t| = 0.97 and 0.02 at 0.99. A unit
+    sitting at ±1 is like a switch jammed at one end: nudging its input changes nothing, so
+    almost no gradient reaches the weights that feed it and they hardly learn.
+
+    Read the top chart like Karpathy's plot: if a layer's histogram has horn-shaped peaks at
+    −1 and +1, many of its units are saturated (the legend gives the share). The heatmap shows
+    every layer at once, one row each: bright cells at the left and right edges are the
+    pile-up, and you can see at which depth it starts. Too large weights (raise Var(W), or use the gain 5/3 without
+    normalization) push the pre-activations far from zero and the horns appear; BatchNorm
+    keeps them near zero, where φ′ is close to 1.
+    """)
+    if kind == "off":
+        st.markdown(f"""
+    **For {act.name}** the flat side is below zero instead of at both ends. A relu unit
+    whose input is ≤ 0 outputs 0 and its gradient is exactly 0; leaky relu keeps a slope of
+    0.01 there, and elu, selu, gelu and silu let a small gradient through that fades as the
+    input gets more negative. About half the values of a healthy relu layer are off (the
+    input is positive or negative about equally often); the danger is a unit that is off
+    for *every* example: see the Dead neurons page.
+    """)
