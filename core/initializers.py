@@ -30,7 +30,7 @@ SCHEMES = (
 )
 
 # Schemes whose entries are uniform rather than normal.
-_UNIFORM = {"xavier_uniform", "kaiming_uniform", "kaiming_uniform_fan_out", "torch_default"}
+UNIFORM = {"xavier_uniform", "kaiming_uniform", "kaiming_uniform_fan_out", "torch_default"}
 # Schemes that ignore the gain argument, as PyTorch's do.
 GAINLESS = {"custom", "lecun_normal", "torch_default"}
 
@@ -59,7 +59,7 @@ def weight_var(scheme: str, fan_in: int, fan_out: int, gain: float = 1.0,
 
 def uniform_bound(scheme: str, fan_in: int, fan_out: int, gain: float = 1.0) -> float:
     """Half-width b of U(-b, b) for the uniform schemes (sqrt(3) times the std)."""
-    if scheme not in _UNIFORM:
+    if scheme not in UNIFORM:
         raise ValueError(f"init={scheme!r} is not a uniform scheme")
     return math.sqrt(3.0 * weight_var(scheme, fan_in, fan_out, gain))
 
@@ -69,7 +69,7 @@ def sample_weights(scheme: str, fan_in: int, fan_out: int, rng: np.random.Genera
     """One (fan_in, fan_out) float64 weight matrix drawn from the scheme."""
     if scheme == "orthogonal":
         return gain * _orthogonal(fan_in, fan_out, rng)
-    if scheme in _UNIFORM:
+    if scheme in UNIFORM:
         b = uniform_bound(scheme, fan_in, fan_out, gain)
         return rng.uniform(-b, b, size=(fan_in, fan_out))
     std = math.sqrt(weight_var(scheme, fan_in, fan_out, gain, custom_var))

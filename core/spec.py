@@ -22,6 +22,7 @@ NORM_POSITIONS = ("before", "after")     # before the activation (usual) or afte
 INPUT_DISTS = ("normal", "uniform")      # N(0, 1), or pixel-like U[0, 1] with mean 1/2
 DTYPES = ("float64", "float32", "float16")
 MAX_ELEMENTS = 2**28                     # depth * batch * width * spatial: memory guard
+INSTANCE_POSITIONS = 4                   # what InstanceNorm gets when a link gives it 1
 
 # (low, high) inclusive ranges of the numeric fields.
 RANGES = {
@@ -89,19 +90,8 @@ class NetworkSpec:
         self._check_combination()
 
     def _check_combination(self):
-        per_channel = self.batch * self.spatial
-        if self.norm == "batch" and per_channel < 2:
-            raise ValueError(f"norm='batch' needs more than one value per channel, but "
-                             f"batch * spatial = {per_channel}; raise batch or spatial")
-        if self.norm == "instance" and self.spatial < 2:
-            raise ValueError(f"norm='instance' normalizes over spatial positions, so it needs "
-                             f"spatial >= 2, got spatial={self.spatial}")
-        if self.norm == "group":
-            if self.width % self.groups:
-                raise ValueError(f"groups={self.groups} must divide width={self.width}")
-            if (self.width // self.groups) * self.spatial < 2:
-                raise ValueError(f"groups={self.groups} leaves one value per group "
-                                 f"(width={self.width}, spatial={self.spatial})")
+        for fix in norm_fixes(self.norm, self.width, self.batch, self.spatial, self.groups):
+            raise ValueError(_UNDEFINED[fix.why].format(s=self, fix=fix))
         elements = self.depth * self.batch * self.width * self.spatial
         if elements > MAX_ELEMENTS:
             raise ValueError(f"depth * batch * width * spatial = {elements} is over the "
@@ -137,6 +127,65 @@ class NetworkSpec:
 
     def replace(self, **changes) -> "NetworkSpec":
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One shape field a normalization needs changed, and why (a name, not prose)."""
+    field: str
+    asked: int
+    used: int
+    why: str    # "groups_divide_width" | "instance_needs_positions" | "batch_needs_two"
+
+
+def group_count(width: int, positions: int, wanted: int) -> int:
+    """The largest group count <= wanted that divides the width and leaves >= 2 values
+    per group (1 group, LayerNorm, if none does).
+
+    >>> group_count(100, 1, 8), group_count(32, 1, 32), group_count(6, 1, 4)
+    (5, 16, 3)
+    """
+    for g in range(min(wanted, width), 0, -1):
+        if width % g == 0 and (width // g) * positions >= 2:
+            return g
+    return 1
+
+
+def norm_fixes(norm: str, width: int, batch: int, spatial: int, groups: int) -> list[Fix]:
+    """What a normalization needs changed in this shape to be defined: the one rule that
+    NetworkSpec checks and every caller that adjusts a shape applies (`fit_norm`).
+
+    >>> [(f.field, f.used) for f in norm_fixes("group", 100, 256, 1, 8)]
+    [('groups', 5)]
+    >>> norm_fixes("instance", 100, 256, 1, 1)[0].used, norm_fixes("batch", 100, 1, 1, 1)[0].used
+    (4, 2)
+    """
+    if norm == "group":
+        g = group_count(width, spatial, groups)
+        return [Fix("groups", groups, g, "groups_divide_width")] if g != groups else []
+    if norm == "instance" and spatial < 2:
+        return [Fix("spatial", spatial, INSTANCE_POSITIONS, "instance_needs_positions")]
+    if norm == "batch" and batch * spatial < 2:
+        return [Fix("batch", batch, 2, "batch_needs_two")]
+    return []
+
+
+def fit_norm(values: dict) -> tuple[dict, list[Fix]]:
+    """Field values (a NetworkSpec's, or the app's controls) with the normalization's
+    shape fixed where it is undefined, and the fixes made."""
+    fixes = norm_fixes(values["norm"], values["width"], values["batch"], values["spatial"],
+                       values["groups"])
+    return values | {f.field: f.used for f in fixes}, fixes
+
+
+_UNDEFINED = {
+    "batch_needs_two": "norm='batch' needs more than one value per channel, but batch * "
+                       "spatial = {s.batch}*{s.spatial}; raise batch or spatial",
+    "instance_needs_positions": "norm='instance' normalizes over spatial positions, so it "
+                                "needs spatial >= 2, got spatial={s.spatial}",
+    "groups_divide_width": "groups={s.groups} must divide width={s.width} and leave at least "
+                           "two values per group (spatial={s.spatial}); groups={fix.used} would",
+}
 
 
 def _check_field(name, value):

@@ -8,14 +8,16 @@ out of range is clamped, unknown is reset, and either way the page says so.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import streamlit as st
 
 from core import activations, initializers, spec as core_spec
 from core.experiments import budget
-from core.spec import NetworkSpec
+from core.spec import NetworkSpec, fit_norm
+
+from . import labels
 
 # Var(W) on a log grid, 20 steps a decade from 1e-4 to 10: exact powers of ten included.
 WEIGHT_VARS = tuple(float(f"{10 ** (k / 20):.4g}") for k in range(-80, 21))
@@ -24,24 +26,13 @@ BATCHES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 SPATIALS = (1, 2, 4, 8, 16)
 GAINS = ("auto", "0.5", "0.75", "1", "1.25", "1.414", "1.5", "1.667", "2", "2.5", "3")
 READOUT_SCALES = (0.001, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-INIT_LABELS = {
-    "custom": "custom Var(W)",
-    "xavier_normal": "Xavier normal",
-    "xavier_uniform": "Xavier uniform",
-    "kaiming_normal": "Kaiming normal (fan_in)",
-    "kaiming_uniform": "Kaiming uniform (fan_in)",
-    "kaiming_normal_fan_out": "Kaiming normal (fan_out)",
-    "kaiming_uniform_fan_out": "Kaiming uniform (fan_out)",
-    "lecun_normal": "LeCun normal",
-    "orthogonal": "orthogonal",
-    "torch_default": "PyTorch nn.Linear default",
-}
-NORM_LABELS = {"none": "none", "batch": "BatchNorm", "layer": "LayerNorm",
-               "group": "GroupNorm", "instance": "InstanceNorm", "rms": "RMSNorm"}
-
 # Keep a rerun live: cap the weights drawn and the forward multiply-adds of one run.
 MAX_WEIGHTS = 1.6e7          # 128 MB of float64 weights
 MAX_MACS = 1.5e9
+
+
+SPEC_DEFAULTS = {f.name: f.default for f in fields(NetworkSpec)}
+_FROM_SPEC = object()         # a default or bound left to NetworkSpec
 
 
 @dataclass(frozen=True)
@@ -49,7 +40,7 @@ class Control:
     key: str                      # session-state key and URL parameter
     label: str
     kind: str                     # "int" slider, "select", "steps" (select_slider), "toggle", "float" slider
-    default: Any
+    default: Any = _FROM_SPEC     # NetworkSpec's default for a spec field
     options: tuple = ()           # for "select" and "steps"
     lo: float = 0
     hi: float = 0
@@ -57,6 +48,15 @@ class Control:
     advanced: bool = False
     help: str = ""
     labels: dict = field(default_factory=dict)   # option -> shown text
+
+    def __post_init__(self):
+        if self.default is _FROM_SPEC:
+            value = SPEC_DEFAULTS[self.key]
+            object.__setattr__(self, "default", "auto" if self.key == "gain" else value)
+        if self.key in core_spec.RANGES and self.kind in ("int", "float"):
+            lo, hi = core_spec.RANGES[self.key]      # a slider never leaves the spec's range
+            if not lo <= self.lo <= self.hi <= hi:
+                raise ValueError(f"{self.key}: {self.lo}..{self.hi} is outside {lo}..{hi}")
 
     def fmt(self, value) -> str:
         """The text a value shows, which is also its form in the URL."""
@@ -67,41 +67,40 @@ class Control:
         return str(value)
 
 
+# Defaults come from NetworkSpec; the sliders' ranges are the classroom's part of the
+# spec's. The one default of our own: 4 GroupNorm groups (the spec's 1 is LayerNorm).
 CONTROLS: tuple[Control, ...] = (
-    Control("depth", "Depth (layers)", "int", 10, lo=1, hi=200),
-    Control("width", "Width (fan_in)", "int", 100, lo=2, hi=1024),
-    Control("activation", "Activation", "select", "tanh", options=tuple(activations.ACTIVATIONS)),
-    Control("init", "Init scheme", "select", "custom", options=initializers.SCHEMES,
-            labels=INIT_LABELS),
-    Control("weight_var", "Var(W)", "steps", 0.01, options=WEIGHT_VARS,
+    Control("depth", "Depth (layers)", "int", lo=1, hi=200),
+    Control("width", "Width (fan_in)", "int", lo=2, hi=1024),
+    Control("activation", "Activation", "select", options=tuple(activations.ACTIVATIONS)),
+    Control("init", "Init scheme", "select", options=initializers.SCHEMES,
+            labels=labels.INIT_LABELS),
+    Control("weight_var", "Var(W)", "steps", options=WEIGHT_VARS,
             help="Variance of each weight, used by the custom init. The per-layer "
                  "multiplier of the variance is fan_in x Var(W)."),
-    Control("gain", "Gain", "select", "auto", options=GAINS,
+    Control("gain", "Gain", "select", options=GAINS,
             help="auto = PyTorch's calculate_gain for the activation."),
-    Control("norm", "Normalization", "select", "none", options=core_spec.NORMS,
-            labels=NORM_LABELS),
-    Control("batch", "Batch size", "steps", 256, options=BATCHES),
-    Control("bias_var", "Bias variance", "steps", 0.0, options=BIAS_VARS),
-    Control("seed", "Seed", "int", 0, lo=0, hi=999),
+    Control("norm", "Normalization", "select", options=core_spec.NORMS,
+            labels=labels.NORM_LABELS),
+    Control("batch", "Batch size", "steps", options=BATCHES),
+    Control("bias_var", "Bias variance", "steps", options=BIAS_VARS),
+    Control("seed", "Seed", "int", lo=0, hi=999),
     # advanced
-    Control("spatial", "Spatial positions", "steps", 1, options=SPATIALS, advanced=True,
+    Control("spatial", "Spatial positions", "steps", options=SPATIALS, advanced=True,
             help="More than 1 makes (batch, channels, positions) tensors, as in a CNN."),
     Control("groups", "GroupNorm groups", "int", 4, lo=1, hi=64, advanced=True),
-    Control("norm_position", "Normalization position", "select", "before",
+    Control("norm_position", "Normalization position", "select",
             options=core_spec.NORM_POSITIONS, advanced=True,
-            labels={"before": "before the activation", "after": "after the activation"}),
-    Control("norm_gamma", "Norm gamma", "float", 1.0, lo=0.1, hi=3.0, step=0.05,
-            advanced=True),
-    Control("norm_beta", "Norm beta", "float", 0.0, lo=-2.0, hi=2.0, step=0.05, advanced=True),
-    Control("residual", "Residual connections", "toggle", False, advanced=True),
-    Control("residual_scale", "Residual scale alpha", "float", 1.0, lo=0.05, hi=2.0,
+            labels=labels.NORM_POSITION_LABELS),
+    Control("norm_gamma", "Norm gamma", "float", lo=0.1, hi=3.0, step=0.05, advanced=True),
+    Control("norm_beta", "Norm beta", "float", lo=-2.0, hi=2.0, step=0.05, advanced=True),
+    Control("residual", "Residual connections", "toggle", advanced=True),
+    Control("residual_scale", "Residual scale alpha", "float", lo=0.05, hi=2.0,
             step=0.05, advanced=True),
-    Control("input_dist", "Input distribution", "select", "normal",
-            options=core_spec.INPUT_DISTS, advanced=True,
-            labels={"normal": "N(0, 1)", "uniform": "pixel-like U[0, 1]"}),
-    Control("dtype", "Precision", "select", "float64", options=core_spec.DTYPES,
-            advanced=True),
-    Control("readout_scale", "Readout scale", "steps", 1.0, options=READOUT_SCALES,
+    Control("input_dist", "Input distribution", "select",
+            options=core_spec.INPUT_DISTS, advanced=True, labels=labels.INPUT_LABELS),
+    Control("dtype", "Precision", "select", options=core_spec.DTYPES, advanced=True),
+    Control("readout_scale", "Readout scale", "steps", options=READOUT_SCALES,
             advanced=True, help="Multiplies the last layer, as in Karpathy's 0.01 fix."),
 )
 BY_KEY = {c.key: c for c in CONTROLS}
@@ -249,27 +248,21 @@ class Settings:
     values: dict                # the controls as set (the spec resets what it does not use)
 
 
+FIX_NOTES = {
+    "groups_divide_width": "GroupNorm needs the groups to divide the width ({width}) with at "
+                           "least two values each: using {used} groups instead of {asked}.",
+    "instance_needs_positions": "InstanceNorm averages over spatial positions, and there is "
+                                "only one: using {used} positions (Advanced › Spatial positions).",
+    "batch_needs_two": "BatchNorm needs more than one value per channel: using batch {used}.",
+}
+
+
 def to_spec(values: dict[str, Any]) -> Settings:
     """Turn control values into a valid NetworkSpec, adjusting what would be undefined or
     too slow for a live page, and saying what was adjusted."""
-    v = dict(values)
-    notes = []
-    gain = None if v["gain"] == "auto" else float(v["gain"])
-    if v["norm"] == "group" and v["width"] % v["groups"]:
-        g = max(d for d in range(1, min(v["groups"], v["width"]) + 1) if v["width"] % d == 0)
-        notes.append(f"GroupNorm needs groups to divide the width ({v['width']}): "
-                     f"using {g} groups instead of {v['groups']}.")
-        v["groups"] = g
-    if v["norm"] == "group" and (v["width"] // v["groups"]) * v["spatial"] < 2:
-        notes.append("One value per group is not defined: using 1 group (LayerNorm).")
-        v["groups"] = 1
-    if v["norm"] == "instance" and v["spatial"] < 2:
-        notes.append("InstanceNorm averages over spatial positions, and there is only one: "
-                     "using 4 positions (Advanced > Spatial positions).")
-        v["spatial"] = 4
-    if v["norm"] == "batch" and v["batch"] * v["spatial"] < 2:
-        notes.append("BatchNorm needs more than one value per channel: using batch 2.")
-        v["batch"] = 2
+    v, fixes = fit_norm(dict(values))
+    notes = [FIX_NOTES[f.why].format(width=v["width"], asked=f.asked, used=f.used)
+             for f in fixes]
     # Fields that do nothing in this configuration take their defaults, so that
     # equivalent settings share one cached simulation.
     if v["norm"] != "group":
@@ -280,19 +273,13 @@ def to_spec(values: dict[str, Any]) -> Settings:
         v["residual_scale"] = 1.0
     if v["init"] in initializers.GAINLESS:
         v["gain"] = "auto"
-        gain = None
     if v["init"] != "custom":
-        v["weight_var"] = NetworkSpec.weight_var
+        v["weight_var"] = SPEC_DEFAULTS["weight_var"]
     asked_batch = v["batch"]
     while v["depth"] * v["batch"] * v["spatial"] * v["width"] > core_spec.MAX_ELEMENTS:
         v["batch"] //= 2                      # within the core's memory guard first
-    spec = NetworkSpec(
-        depth=v["depth"], width=v["width"], batch=v["batch"], spatial=v["spatial"],
-        input_dist=v["input_dist"], activation=v["activation"], init=v["init"],
-        weight_var=v["weight_var"], gain=gain, bias_var=v["bias_var"], norm=v["norm"],
-        norm_position=v["norm_position"], groups=v["groups"], norm_gamma=v["norm_gamma"],
-        norm_beta=v["norm_beta"], residual=v["residual"], residual_scale=v["residual_scale"],
-        readout_scale=v["readout_scale"], dtype=v["dtype"], seed=v["seed"])
+    gain = None if v["gain"] == "auto" else float(v["gain"])
+    spec = NetworkSpec(**{k: v[k] for k in SPEC_DEFAULTS if k in v} | {"gain": gain})
     spec, _ = budget.fit(spec, runs=1, max_weights=MAX_WEIGHTS, max_macs=MAX_MACS)
     note = budget.shrink_note(asked_batch, values["width"], spec, "the network on this page")
     if note:

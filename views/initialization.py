@@ -6,7 +6,8 @@ from core.experiments import diagnose, init_lineup
 from core.experiments.readout import SWEEP_SCALES
 from figures import init as ifig
 from ui import cache, controls
-from ui.controls import Settings, INIT_LABELS, Control
+from ui.controls import Control, Settings
+from ui.labels import GAIN_FORMULAS, INIT_LABELS, NO_TORCH_GAIN, SCHEME_FORMULAS
 
 QUANTITY = Control("init_quantity", "Show per layer", "select", "preact",
                    options=("preact", "act", "grad"),
@@ -53,7 +54,7 @@ def _every_scheme(spec) -> None:
         chi = cache.phase_point(spec.activation, row.sigma_w2, spec.bias_var).chi1
         table.append({
             "scheme": ("▶ " if s == spec.init else "") + INIT_LABELS[s],
-            "Var(W) formula": row.formula,
+            "Var(W) formula": SCHEME_FORMULAS[s],
             "gain": "—" if row.gain is None else f"{row.gain:.4g}",
             f"Var(W), width {spec.width}": f"{row.weight_var:.4g}",
             "fan_in×Var(W)": f"{row.sigma_w2:.4g}",
@@ -80,7 +81,8 @@ deep plain network starts with a vanishing signal.
     st.subheader("PyTorch's gains (calculate_gain)")
     gain_md = ["| activation | gain | value |", "|---|---|---|"]
     for g in init_lineup.gain_rows(spec.activation):
-        cells = [g.activation, g.formula, f"{g.gain:.4f}"]
+        formula = GAIN_FORMULAS[g.activation] if g.in_pytorch else NO_TORCH_GAIN
+        cells = [g.activation, formula, f"{g.gain:.4f}"]
         if g.current:
             cells = [f"**▶ {c}**" for c in cells]
         gain_md.append("| " + " | ".join(cells) + " |")

@@ -3,11 +3,13 @@
 import streamlit as st
 
 from core import norms
+from core.spec import group_count
 from core.experiments import norm_lineup
 from figures import norms as nfig
 from figures.style import format_power
 from ui import cache, controls
-from ui.controls import Settings, NORM_LABELS, Control
+from ui.controls import Control, Settings
+from ui.labels import LINEUP_LABELS, NORM_LABELS, affine_label, batch_run_label
 
 BAD = Control("norm_bad_init", "Start from a bad init: N(0, 1) weights", "toggle", True,
               help="fan_in × Var(W) = width: without normalization the signal explodes or "
@@ -35,7 +37,7 @@ def _side_by_side(spec, net, groups, settings: Settings) -> None:
     lineup = cache.norm_lineup_runs(net, groups)
     for note in lineup.notes:
         st.info(note, icon=":material/info:")
-    res = {norm_lineup.LABELS[n]: r for n, r in lineup.results.items()}
+    res = {LINEUP_LABELS[n]: r for n, r in lineup.results.items()}
     left, right = st.columns(2)
     left.plotly_chart(nfig.lineup_variance_figure(
         {k: r.log10_act_var for k, r in res.items()}, "Forward: activation variance"),
@@ -55,7 +57,7 @@ def _side_by_side(spec, net, groups, settings: Settings) -> None:
     for row in lineup.summary():
         back = row.backward
         rows.append({
-            "normalization": norm_lineup.LABELS[row.norm],
+            "normalization": LINEUP_LABELS[row.norm],
             "activation variance, last layer": format_power(row.last_log10_act_var),
             "gradients, layer 1 vs last": f"{WORDS[back.kind]} ({format_power(back.decades)}×)"
             if back.kind not in ("overflow", "zero") else WORDS[back.kind],
@@ -80,7 +82,7 @@ readout, and it adds its own problems: see *Batch size* and *Train vs eval*.
 def _what_is_averaged(spec, net, groups, settings: Settings) -> None:
     """Which values share one mean and variance, for each normalization."""
     shape = (spec.batch, spec.width, spec.spatial)
-    g = norm_lineup.group_count(spec.width, spec.spatial, groups)
+    g = group_count(spec.width, spec.spatial, groups)
     ex, ch, pos = norms.picture_indices(shape, g, max_channels=12 if spec.spatial == 1 else 6)
     kinds = ("batch", "layer", "group", "instance", "rms")
     masks = cache.statistics_sets(kinds, shape, (0, 0, 0), g, tuple(ex), tuple(ch), tuple(pos))
@@ -116,11 +118,11 @@ def _batch_size(spec, net, groups, settings: Settings) -> None:
     dep = cache.batch_dependence_runs(net, groups)
     if dep.note:
         st.info(dep.note, icon=":material/speed:")
-    curves = {r.label: r.sensitivity for r in dep.runs}
+    curves = {batch_run_label(r.norm, r.batch): r.sensitivity for r in dep.runs}
     left, right = st.columns(2)
     left.plotly_chart(nfig.sensitivity_figure(curves), key="norm_batch_chart")
     right.plotly_chart(nfig.lineup_variance_figure(
-        {r.label: r.log10_act_var for r in dep.runs}, "Activation variance per layer"),
+        {batch_run_label(r.norm, r.batch): r.log10_act_var for r in dep.runs}, "Activation variance per layer"),
         key="norm_batch_var_chart")
     st.markdown("""
 The same weights, the same example 0, two batches that differ in every *other* example.
@@ -170,7 +172,7 @@ def _gamma_beta(spec, net, groups, settings: Settings) -> None:
     aff = cache.affine_runs(net, norm, gamma, beta, groups)
     for note in aff.notes:
         st.info(note, icon=":material/speed:")
-    res = aff.results
+    res = {affine_label(role, norm, gamma, beta): r for role, r in aff.results.items()}
     left, right = st.columns(2)
     act = next(iter(res.values())).activation
     if act.bounded or act.relu_like:
@@ -186,7 +188,7 @@ def _gamma_beta(spec, net, groups, settings: Settings) -> None:
         {k: (r.act_hist[-1], r.hist_edges, float(r.hist_log10_scale[-1]))
          for k, r in res.items()}, f"Activations at layer {spec.depth}",
         "activation value"), key="norm_affine_hist_chart")
-    plain = res["no normalization"]
+    plain = aff.results["none"]
     st.markdown(f"""
 After normalizing, each layer multiplies by a learned **γ** and adds a learned **β**:
 y = γ · x̂ + β. They start at 1 and 0, and training may move them anywhere. With γ equal

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import budget
-from .norm_lineup import LABELS, variant
+from .norm_lineup import variant
 from ..propagate import Params, forward_backward, make_params
 from ..spec import NetworkSpec
 
@@ -35,7 +35,6 @@ OTHERS_BATCH = 8            # LayerNorm / GroupNorm: any batch gives the same an
 
 @dataclass(frozen=True)
 class BatchRun:
-    label: str
     norm: str
     batch: int
     sensitivity: np.ndarray       # (depth,) relative change of example 0's layer output
@@ -97,7 +96,7 @@ def batchmate_sensitivity(spec: NetworkSpec, norm: str, batch: int, groups: int 
     outs_a, moments = _run(s, params, batch_a)
     outs_b, _ = _run(s, params, batch_b)
     sens = np.array([_relative_change(a, b) for a, b in zip(outs_a, outs_b)])
-    return BatchRun(f"{LABELS[norm]}, batch {batch}", norm, batch, sens,
+    return BatchRun(norm, batch, sens,
                     np.array([m[0] for m in moments]), np.array([m[1] for m in moments]))
 
 

@@ -18,7 +18,7 @@ True
 
 from __future__ import annotations
 
-from ..spec import RANGES, NetworkSpec
+from ..spec import RANGES, NetworkSpec, fit_norm
 
 MAX_WEIGHTS = 4e7          # weight entries drawn over all runs (float64: 320 MB, one run at a time)
 MAX_MACS = 3e9             # multiply-adds over all runs, forward
@@ -59,9 +59,7 @@ def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
         if spec.init == "custom":
             lo, hi = RANGES["weight_var"]
             changes["weight_var"] = min(max(spec.weight_var * spec.width / width, lo), hi)
-        if spec.groups > 1 and width % spec.groups:
-            changes["groups"] = max(g for g in range(1, spec.groups + 1) if width % g == 0)
-    small = spec.replace(**changes)
+    small = spec.replace(**fit_norm(vars(spec) | changes)[0])
     return small, shrink_note(spec.batch, spec.width, small, subject)
 
 

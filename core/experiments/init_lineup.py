@@ -28,34 +28,9 @@ from . import budget
 from ..profile import Profile, profile
 from ..spec import NetworkSpec
 
-# PyTorch's torch.nn.init.calculate_gain table (activations it does not list are marked).
-GAIN_FORMULAS = {
-    "linear": "1",
-    "sigmoid": "1",
-    "tanh": "5/3",
-    "relu": "√2",
-    "leaky_relu": "√(2 / (1 + 0.01²))",
-    "selu": "3/4",
-}
-
-SCHEME_FORMULAS = {
-    "custom": "Var(W) slider",
-    "xavier_normal": "gain² · 2 / (fan_in + fan_out)",
-    "xavier_uniform": "gain² · 2 / (fan_in + fan_out), uniform",
-    "kaiming_normal": "gain² / fan_in",
-    "kaiming_uniform": "gain² / fan_in, uniform",
-    "kaiming_normal_fan_out": "gain² / fan_out",
-    "kaiming_uniform_fan_out": "gain² / fan_out, uniform",
-    "lecun_normal": "1 / fan_in (no gain)",
-    "orthogonal": "gain² · min(fan_in, fan_out) / (fan_in · fan_out)",
-    "torch_default": "1 / (3 · fan_in): U(±1/√fan_in)",
-}
-
-
 @dataclass(frozen=True)
 class GainRow:
     activation: str
-    formula: str            # as PyTorch writes it, or a note when PyTorch has no gain
     gain: float             # what Layerscope uses (1 where PyTorch has none)
     in_pytorch: bool
     current: bool
@@ -64,7 +39,6 @@ class GainRow:
 @dataclass(frozen=True)
 class SchemeRow:
     scheme: str
-    formula: str
     gain: float | None      # the gain the scheme uses (None: it ignores gains)
     weight_var: float       # Var(W) at the spec's width
     sigma_w2: float         # fan_in x Var(W): the per-layer factor before the activation
@@ -74,7 +48,7 @@ def gain_rows(current: str) -> list[GainRow]:
     """One row per activation: PyTorch's gain, with the current activation flagged."""
     rows = []
     for name, act in activations.ACTIVATIONS.items():
-        rows.append(GainRow(name, GAIN_FORMULAS.get(name, "not in PyTorch's table: 1"),
+        rows.append(GainRow(name,
                             activations.calculate_gain(name), act.gain is not None,
                             name == current))
     return rows
@@ -86,7 +60,7 @@ def scheme_rows(spec: NetworkSpec) -> list[SchemeRow]:
     rows = []
     for scheme in initializers.SCHEMES:
         var = initializers.weight_var(scheme, spec.fan_in, spec.fan_out, gain, spec.weight_var)
-        rows.append(SchemeRow(scheme, SCHEME_FORMULAS[scheme],
+        rows.append(SchemeRow(scheme,
                               None if scheme in initializers.GAINLESS else gain,
                               var, spec.fan_in * var))
     return rows
@@ -97,9 +71,7 @@ def draw_key(spec: NetworkSpec) -> tuple:
     if spec.init == "orthogonal":
         family = ("orthogonal", spec.effective_gain)
     else:
-        uniform = spec.init in ("xavier_uniform", "kaiming_uniform", "kaiming_uniform_fan_out",
-                                "torch_default")
-        family = ("uniform" if uniform else "normal", float(f"{spec.effective_weight_var:.12g}"))
+        family = ("uniform" if spec.init in initializers.UNIFORM else "normal", float(f"{spec.effective_weight_var:.12g}"))
     return family + tuple(v for k, v in sorted(vars(spec).items())
                           if k not in ("init", "weight_var", "gain"))
 

@@ -27,12 +27,9 @@ import numpy as np
 from . import budget, diagnose
 from ..profile import Profile, profile
 from ..simulate import Result, simulate
-from ..spec import NORMS, NetworkSpec
+from ..spec import NORMS, NetworkSpec, fit_norm
 
 BAD_WEIGHT_VAR = 1.0           # N(0, 1) weights: fan_in x Var(W) = width, far too large
-INSTANCE_POSITIONS = 4
-LABELS = {"none": "no norm", "batch": "BatchNorm", "layer": "LayerNorm", "group": "GroupNorm",
-          "instance": "InstanceNorm", "rms": "RMSNorm"}
 
 
 @dataclass(frozen=True)
@@ -47,37 +44,21 @@ def badly_initialized(spec: NetworkSpec) -> NetworkSpec:
     return spec.replace(init="custom", weight_var=BAD_WEIGHT_VAR, gain=None)
 
 
-def group_count(width: int, positions: int, wanted: int) -> int:
-    """The largest group count <= wanted that divides the width and leaves >= 2 values
-    per group (1 group, LayerNorm, if none does).
-
-    >>> group_count(100, 1, 8), group_count(32, 1, 32), group_count(6, 1, 4)
-    (5, 16, 3)
-    """
-    for g in range(min(wanted, width), 0, -1):
-        if width % g == 0 and (width // g) * positions >= 2:
-            return g
-    return 1
-
-
 def variant(spec: NetworkSpec, norm: str, groups: int) -> Variant:
     """The spec with this normalization, adjusted where the shape does not allow it."""
-    changes = dict(norm=norm, groups=1)
+    changes, fixes = fit_norm(vars(spec) | dict(norm=norm, groups=groups if norm == "group" else 1))
     note = None
-    if norm == "group":
-        g = group_count(spec.width, spec.spatial, groups)
-        if g != groups:
-            note = (f"GroupNorm: {groups} groups do not divide width {spec.width}, so {g} "
-                    f"groups ({spec.width // g} channels each).")
-        changes["groups"] = g
-    if norm == "instance" and spec.spatial < 2:
-        batch = max(2, spec.batch // INSTANCE_POSITIONS)
-        changes.update(spatial=INSTANCE_POSITIONS, batch=batch)
-        note = (f"InstanceNorm averages over positions and there is only one: it runs with "
-                f"{INSTANCE_POSITIONS} positions and batch {batch} (about as many values).")
-    if norm == "batch" and spec.batch * spec.spatial < 2:
-        changes["batch"] = 2
-        note = "BatchNorm needs two values per channel: it runs with batch 2."
+    for fix in fixes:
+        if fix.field == "groups":
+            note = (f"GroupNorm: {groups} groups do not divide width {spec.width}, so "
+                    f"{fix.used} groups ({spec.width // fix.used} channels each).")
+        elif fix.field == "spatial":
+            # as many values as the one-position batch: the comparison costs the same
+            changes["batch"] = max(2, spec.batch // fix.used)
+            note = (f"InstanceNorm averages over positions and there is only one: it runs with "
+                    f"{fix.used} positions and batch {changes['batch']} (about as many values).")
+        else:
+            note = "BatchNorm needs two values per channel: it runs with batch 2."
     if norm == "none":
         changes.update(norm_position="before", norm_gamma=1.0, norm_beta=0.0)
     return Variant(norm, spec.replace(**changes), note)
@@ -120,13 +101,13 @@ def run_lineup(spec: NetworkSpec, groups: int = 4, norms=NORMS) -> Lineup:
 
 def affine_specs(spec: NetworkSpec, norm: str, gamma: float, beta: float,
                  groups: int = 4) -> dict[str, NetworkSpec]:
-    """no norm / norm with gamma 1, beta 0 / norm with the chosen gamma and beta."""
+    """By role: "none" (no normalization), "unit" (the norm with gamma 1, beta 0) and
+    "chosen" (the norm with the gamma and beta given)."""
     base = variant(spec, norm, groups).spec
-    label = LABELS[norm]
     return {
-        "no normalization": variant(spec, "none", groups).spec,
-        f"{label}, γ = 1, β = 0": base.replace(norm_gamma=1.0, norm_beta=0.0),
-        f"{label}, γ = {gamma:g}, β = {beta:g}": base.replace(norm_gamma=gamma, norm_beta=beta),
+        "none": variant(spec, "none", groups).spec,
+        "unit": base.replace(norm_gamma=1.0, norm_beta=0.0),
+        "chosen": base.replace(norm_gamma=gamma, norm_beta=beta),
     }
 
 
@@ -137,8 +118,8 @@ def run_affine(spec: NetworkSpec, norm: str, gamma: float, beta: float,
     specs = affine_specs(spec, norm, gamma, beta, groups)
     runs: dict[NetworkSpec, Result] = {}
     results = {}
-    for label, s in specs.items():           # gamma 1, beta 0 chosen: two labels, one run
+    for role, s in specs.items():            # gamma 1, beta 0 chosen: two roles, one run
         if s not in runs:
             runs[s] = simulate(s)
-        results[label] = runs[s]
+        results[role] = runs[s]
     return Lineup(results, (budget_note,) if budget_note else ())

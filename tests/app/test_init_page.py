@@ -8,7 +8,7 @@ import pytest
 
 from core import SCHEMES, simulate
 from core.experiments.readout import readout_sweep
-from ui.controls import INIT_LABELS
+from ui.labels import INIT_LABELS
 
 from .helpers import figures, no_exceptions, open_page, spec_for, trace, xs, ys
 

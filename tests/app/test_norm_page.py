@@ -7,7 +7,8 @@ import pytest
 
 from core import norms, simulate
 from core.experiments.batch_dependence import batch_dependence
-from core.experiments.norm_lineup import LABELS, badly_initialized, run_lineup, variant
+from core.experiments.norm_lineup import badly_initialized, run_lineup, variant
+from ui.labels import LINEUP_LABELS as LABELS, batch_run_label
 from core.experiments.running_stats import train_eval
 
 from .helpers import chart_titled, no_exceptions, open_page, spec_for, trace, ys
@@ -78,7 +79,7 @@ def test_what_is_averaged_picture():
 def test_batch_size_view():
     at = open_page(PAGE, norm_view="Batch size", **SMALL)
     no_exceptions(at)
-    dep = {r.label: r for r in batch_dependence(badly_initialized(spec_for(**SMALL))).runs}
+    dep = {batch_run_label(r.norm, r.batch): r for r in batch_dependence(badly_initialized(spec_for(**SMALL))).runs}
     fig = chart_titled(at, "batchmates")
     for label, run in dep.items():
         assert ys(trace(fig, label)) == pytest.approx(list(100 * run.sensitivity), abs=1e-4)

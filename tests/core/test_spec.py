@@ -67,7 +67,7 @@ def test_numpy_scalars_are_accepted():
 
 
 @pytest.mark.parametrize("kw,names", [
-    (dict(norm="batch", batch=1, spatial=1), ["norm='batch'", "batch * spatial = 1"]),
+    (dict(norm="batch", batch=1, spatial=1), ["norm='batch'", "batch * spatial = 1*1"]),
     (dict(norm="instance", spatial=1), ["norm='instance'", "spatial=1"]),
     (dict(norm="group", width=10, groups=3), ["groups=3", "width=10"]),
     (dict(norm="group", width=8, groups=8, spatial=1), ["groups=8"]),

@@ -15,12 +15,12 @@ SPEC = NetworkSpec(depth=5, width=32, batch=16, weight_var=1.0)
 
 def test_layer_and_group_norm_ignore_the_batch():
     dep = batch_dependence.batch_dependence(SPEC)
-    runs = {r.label: r for r in dep.runs}
-    assert list(runs) == ["BatchNorm, batch 2", "BatchNorm, batch 8", "BatchNorm, batch 32",
-                          "BatchNorm, batch 256", "LayerNorm, batch 8", "GroupNorm, batch 8"]
-    for name in ("LayerNorm, batch 8", "GroupNorm, batch 8"):
+    runs = {(r.norm, r.batch): r for r in dep.runs}
+    assert list(runs) == [("batch", 2), ("batch", 8), ("batch", 32), ("batch", 256),
+                          ("layer", 8), ("group", 8)]
+    for name in (("layer", 8), ("group", 8)):
         assert runs[name].sensitivity.max() < 1e-12
-    bn = [runs[f"BatchNorm, batch {b}"].sensitivity for b in (2, 8, 32, 256)]
+    bn = [runs["batch", b].sensitivity for b in (2, 8, 32, 256)]
     assert all(s.min() > 0.01 for s in bn)
     assert bn[0][0] > bn[1][0] > bn[2][0] > bn[3][0]             # layer 1: falls with the batch
 

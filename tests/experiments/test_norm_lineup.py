@@ -8,17 +8,18 @@ import pytest
 
 from core import NORMS, NetworkSpec, make_params, simulate
 from core.experiments import norm_lineup
+from core.spec import group_count
 
 SMALL = dict(depth=6, width=24, batch=32)
 
 
 
 def test_group_count():
-    assert norm_lineup.group_count(100, 1, 4) == 4
-    assert norm_lineup.group_count(100, 1, 8) == 5
-    assert norm_lineup.group_count(7, 1, 4) == 1
-    assert norm_lineup.group_count(4, 1, 4) == 2          # 4 groups of 1 channel: 1 value each
-    assert norm_lineup.group_count(4, 2, 4) == 4          # ... unless there are positions
+    assert group_count(100, 1, 4) == 4
+    assert group_count(100, 1, 8) == 5
+    assert group_count(7, 1, 4) == 1
+    assert group_count(4, 1, 4) == 2          # 4 groups of 1 channel: 1 value each
+    assert group_count(4, 2, 4) == 4          # ... unless there are positions
 
 
 def test_variants_adjust_only_what_needs_it():
@@ -64,15 +65,16 @@ def test_what_normalization_fixes_and_what_it_does_not():
 def test_affine_specs():
     spec = NetworkSpec(**SMALL)
     specs = norm_lineup.affine_specs(spec, "batch", 2.0, 0.5)
-    assert list(specs) == ["no normalization", "BatchNorm, γ = 1, β = 0", "BatchNorm, γ = 2, β = 0.5"]
-    assert specs["BatchNorm, γ = 2, β = 0.5"].norm_gamma == 2.0
+    assert list(specs) == ["none", "unit", "chosen"]
+    assert specs["chosen"].norm_gamma == 2.0 and specs["unit"].norm_gamma == 1.0
+    assert specs["none"].norm == "none" and specs["chosen"].norm == "batch"
     lineup = norm_lineup.run_affine(spec, "batch", 2.0, 0.5)
-    assert lineup.results["BatchNorm, γ = 2, β = 0.5"].log10_act_var[-1] == pytest.approx(
-        simulate(specs["BatchNorm, γ = 2, β = 0.5"]).log10_act_var[-1])
+    assert lineup.results["chosen"].log10_act_var[-1] == pytest.approx(
+        simulate(specs["chosen"]).log10_act_var[-1])
     # a large gamma brings tanh saturation back: the network undoes the normalization
     sat = {k: r.saturated_frac.mean() for k, r in norm_lineup.run_affine(
         norm_lineup.badly_initialized(spec), "batch", 3.0, 0.0).results.items()}
-    assert sat["BatchNorm, γ = 1, β = 0"] < sat["BatchNorm, γ = 3, β = 0"] < sat["no normalization"]
+    assert sat["unit"] < sat["chosen"] < sat["none"]
 
 
 def _instance_norm_backprop(spec):

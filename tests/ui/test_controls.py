@@ -116,3 +116,32 @@ def test_preset_numbers_agree_with_the_lesson():
     vanish = to_spec(presets.BY_NAME["Vanishing: Var(W) = 0.001"].full_values()).spec
     assert math.log10(explode.sigma_w2 ** explode.depth) == pytest.approx(20)
     assert math.log10(vanish.sigma_w2 ** vanish.depth) == pytest.approx(-10)
+
+
+def test_every_name_has_its_display_text():
+    """One table per kind of name (ui.labels): a new scheme, norm or activation that the
+    core grows without a label or formula fails here, not on a page."""
+    from core import ACTIVATIONS, NORMS, SCHEMES
+    from core.experiments import init_lineup
+    from ui import labels
+    assert set(labels.INIT_LABELS) == set(SCHEMES) == set(labels.SCHEME_FORMULAS)
+    assert set(labels.NORM_LABELS) == set(NORMS) == set(labels.LINEUP_LABELS)
+    in_torch = {r.activation for r in init_lineup.gain_rows("tanh") if r.in_pytorch}
+    assert in_torch == set(labels.GAIN_FORMULAS) and in_torch <= set(ACTIVATIONS)
+
+
+def test_defaults_and_ranges_come_from_the_spec():
+    from dataclasses import fields
+
+    from core.spec import RANGES, NetworkSpec
+    spec_defaults = {f.name: f.default for f in fields(NetworkSpec)}
+    for c in controls.CONTROLS:
+        if c.key == "groups":
+            assert c.default == 4          # the one default of the app's own
+        elif c.key == "gain":
+            assert c.default == "auto" and spec_defaults["gain"] is None
+        else:
+            assert c.default == spec_defaults[c.key], c.key
+        if c.kind in ("int", "float") and c.key in RANGES:
+            assert RANGES[c.key][0] <= c.lo <= c.hi <= RANGES[c.key][1]
+    assert controls.to_spec(controls.defaults()).spec == NetworkSpec(groups=1)
