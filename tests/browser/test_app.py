@@ -17,7 +17,7 @@ from ui.shell import PAGES
 from .helpers import ARTIFACTS, assert_clean_console, assert_no_exception, screenshot, wait_for_app
 
 REPO = Path(__file__).resolve().parents[2]
-EXISTING = [p for p in PAGES if (REPO / "pages" / p.file).exists()]
+EXISTING = list(PAGES)
 PAYLOAD_BUDGET = 300_000          # bytes sent to the browser per rerun at the defaults
 METRICS = ARTIFACTS / "browser_metrics.json"
 
@@ -95,6 +95,7 @@ def test_first_request_is_a_deep_link_on_a_fresh_server(fresh_server, page):
     page.goto(f"{fresh_server}/{path}?depth=15&activation=relu&width=64")
     wait_for_app(page)
     assert_no_exception(page)
+    assert page_title(page) == target.title                  # the linked page, not the landing
     assert slider_value(page, "Depth") == 15
     assert slider_value(page, "Width") == 64
     assert "activation=relu" in page.url and "depth=15" in page.url
