@@ -617,7 +617,8 @@ def predict(spec: NetworkSpec, anchor_log10_grad_var: float = 0.0) -> Prediction
     with np.errstate(over="ignore"):
         chis = 10.0**log_chi
     return Prediction(np.array(pre), np.array(actv), chis, anchor_log10_grad_var + tail,
-                      covers_norm=not (spec.residual or _norm_after(spec) or _couples_units(spec)),
+                      covers_norm=not (spec.residual or _norm_after(spec) or _couples_units(spec)
+                                       or np.isneginf(log_chi).any()),   # a zero gradient: no curve to draw
                       covers_forward=_covers_forward(spec))
 
 
