@@ -28,13 +28,13 @@ def test_tanh_line_matches_the_reference_numbers():
 
 @pytest.mark.parametrize("name", ["tanh", "sigmoid", "elu", "selu", "gelu", "silu"])
 def test_every_point_of_the_line_has_chi1_one(name):
-    """Independent of how the line was traced: theory's own fixed point and chi1."""
+    """chi1 at the attractor reached from the input is below 1 just under the line and at
+    least 1 just over it (gelu and silu jump there, from q* = 0 to the runaway branch)."""
     sb2, sw2 = phase.critical_line(name)
     for b, w in list(zip(sb2, sw2))[1::5]:
         if not math.isfinite(w):
             continue
-        chi = theory.chi1(name, w, b)
-        assert chi == pytest.approx(1.0, abs=0.02), (name, b, w, chi)
+        assert theory.chi1(name, w * (1 - 1e-6), b) < 1.0 <= theory.chi1(name, w * (1 + 1e-6), b)
 
 
 @pytest.mark.parametrize("name, sigma_b2", [("tanh", 0.5), ("elu", 0.05)])

@@ -124,7 +124,7 @@ def test_relu_and_linear_critical_points_and_fixed_points():
     assert theory.fixed_point("linear", 0.5, 1.0) == pytest.approx(2.0)          # q = q/2 + 1
     assert theory.fixed_point("relu", 1.0, 0.5) == pytest.approx(1.0)            # q = q/2 + 1/2
     assert theory.fixed_point("relu", 3.0, 0.0) == math.inf
-    assert theory.fixed_point("relu", 2.0, 0.0) == 0.0
+    assert theory.fixed_point("relu", 2.0, 0.0) == 2.0          # marginal: q stays at q_1 = 2 * 1
 
 
 @pytest.mark.parametrize("chi", [0.1, 0.5, 0.9, 0.999])
