@@ -103,15 +103,17 @@ def off_mask(u: np.ndarray) -> np.ndarray:
 
 
 def saturation(act: Activation, unit: np.ndarray | None, u: np.ndarray,
-               threshold: float, dead_threshold: float) -> tuple[float, np.ndarray]:
+               threshold: float, dead_threshold: float,
+               mag: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """(fraction saturated or off, (width,) dead flags).
 
     Bounded activations: saturated where |unit| > threshold; a unit is dead where
-    |unit| > dead_threshold on every example and position. Relu-like: off where the
-    input is <= 0, dead where off everywhere. Linear: never."""
+    |unit| > dead_threshold on every example and position (`mag`: |unit| if the caller
+    has it). Relu-like: off where the input is <= 0, dead where off everywhere. Linear:
+    never."""
     width = u.shape[-1]
     if act.bounded is not None:
-        mag = np.abs(unit.reshape(-1, width))
+        mag = np.abs(unit.reshape(-1, width)) if mag is None else mag.reshape(-1, width)
         frac = np.count_nonzero(mag > threshold) / mag.size
         return frac, mag.min(axis=0) > dead_threshold
     if act.relu_like:
