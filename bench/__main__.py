@@ -1,6 +1,6 @@
 """Time `simulate` against the bare chain of the same matrix products, in one run.
 
-    python -m bench            # or: make bench
+    python -m bench            # or: make bench; --repeats N (default 9)
 
 The baseline does only what no implementation can skip: per layer, the forward product
 x @ W, and the backward products g @ W.T and x.T @ g, on the same shapes and dtype.
@@ -44,34 +44,37 @@ def bare_chain(spec: NetworkSpec, params, with_activation: bool = False) -> None
         g = g @ w.T
 
 
-def best_of(fns, repeats: int) -> list[float]:
-    """Best time of each function, taking turns so that drifts in machine load hit all."""
+def medians_of(fns, repeats: int) -> list[float]:
+    """Median time of each function, taking turns so that drifts in machine load hit all."""
     for fn in fns:
         fn()                                  # warm caches and BLAS threads
-    best = [float("inf")] * len(fns)
+    times = [[] for _ in fns]
     for _ in range(repeats):
         for i, fn in enumerate(fns):
             t = time.perf_counter()
             fn()
-            best[i] = min(best[i], time.perf_counter() - t)
-    return best
+            times[i].append(time.perf_counter() - t)
+    return [float(np.median(t)) for t in times]
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=9)
     args = ap.parse_args(argv)
-    print(f"{'case':20} {'bare ms':>8} {'+act ms':>8} {'simulate ms':>12} "
-          f"{'ratio':>6} {'vs +act':>8} {'result MB':>10}")
+    print(f"medians of {args.repeats} runs, taken in turns\n")
+    print(f"| {'case':18} | {'bare ms':>8} | {'+act ms':>8} | {'simulate ms':>11} | "
+          f"{'ratio':>5} | {'vs +act':>7} | {'result MB':>9} |")
+    print(f"|{'-' * 20}|{'-' * 10}|{'-' * 10}|{'-' * 13}|{'-' * 7}|{'-' * 9}|{'-' * 11}|")
     for name, spec in CASES.items():
         params = make_params(spec)
-        t_bare, t_act, t_sim = best_of([lambda: bare_chain(spec, params),
-                                        lambda: bare_chain(spec, params, True),
-                                        lambda: simulate(spec, params=params)], args.repeats)
+        t_bare, t_act, t_sim = medians_of([lambda: bare_chain(spec, params),
+                                           lambda: bare_chain(spec, params, True),
+                                           lambda: simulate(spec, params=params)], args.repeats)
         mb = simulate(spec, params=params).nbytes() / 2**20
-        print(f"{name:20} {t_bare*1e3:8.2f} {t_act*1e3:8.2f} {t_sim*1e3:12.2f} "
-              f"{t_sim/t_bare:6.2f} {t_sim/t_act:8.2f} {mb:10.2f}")
-    print("ratio: simulate / matrix products alone; vs +act: / products plus phi and phi'")
+        print(f"| {name:18} | {t_bare*1e3:8.2f} | {t_act*1e3:8.2f} | {t_sim*1e3:11.2f} | "
+              f"{t_sim/t_bare:5.2f} | {t_sim/t_act:7.2f} | {mb:9.2f} |")
+    print("\nratio: simulate / the forward and backward matrix products alone, measured in the"
+          "\nsame run; vs +act: / those products plus phi and phi'")
 
 
 if __name__ == "__main__":

@@ -47,6 +47,9 @@ class Activation:
     neg_limit: float
     # phi' written in terms of phi's output, where that is possible (saves recomputing phi)
     deriv_from_output: Callable[[Array], Array] | None = None
+    # ln phi'(h) from the input, without cancellation or underflow: for where phi' from
+    # the output has cancelled (bounded activations near their limits)
+    log_deriv: Callable[[Array], Array] | None = None
 
     @property
     def homogeneous(self) -> bool:
@@ -66,19 +69,48 @@ class Activation:
         return (2.0 * a - (lo + hi)) / (hi - lo)
 
 
+def _sigmoid_parts(h):
+    """(s(h), 1 - s(h)), both to full relative precision: e = exp(-|h|) never overflows,
+    and neither side is a difference of nearly equal numbers."""
+    h = np.asarray(h)
+    e = np.exp(-np.abs(h))
+    near = 1.0 / (1.0 + e)                  # the side nearer 1
+    far = e * near                          # e / (1 + e): the side nearer 0
+    pos = h >= 0
+    return np.where(pos, near, far), np.where(pos, far, near)
+
+
 def _sigmoid(h):
-    # tanh form: no overflow warning for large |h|, unlike 1 / (1 + exp(-h)).
-    return 0.5 * (1.0 + np.tanh(0.5 * h))
+    return _sigmoid_parts(h)[0]
 
 
 def _sigmoid_d(h):
-    s = _sigmoid(h)
-    return s * (1.0 - s)
+    e = np.exp(-np.abs(np.asarray(h)))     # s (1 - s) = e / (1 + e)^2, no cancellation
+    r = 1.0 / (1.0 + e)
+    return e * r * r
 
 
 def _tanh_d(h):
-    t = np.tanh(h)
-    return 1.0 - t * t
+    # sech^2 h = 4 e / (1 + e)^2 with e = exp(-2|h|): 1 - tanh^2 cancels to 0 past |h| ~ 19
+    e = np.exp(-2.0 * np.abs(np.asarray(h)))
+    r = 2.0 / (1.0 + e)
+    return e * r * r
+
+
+def _log1p_exp_neg(a):
+    return np.log1p(np.exp(-a))
+
+
+def _tanh_log_d(h):
+    """ln sech^2 h = ln 4 - 2|h| - 2 ln(1 + e^-2|h|): finite wherever |h| is."""
+    a = 2.0 * np.abs(h)
+    return math.log(4.0) - a - 2.0 * _log1p_exp_neg(a)
+
+
+def _sigmoid_log_d(h):
+    """ln s'(h) = -|h| - 2 ln(1 + e^-|h|)."""
+    a = np.abs(h)
+    return -a - 2.0 * _log1p_exp_neg(a)
 
 
 def _erf(x):
@@ -108,9 +140,25 @@ def _erf(x):
     return np.copysign(out, x)
 
 
+def _erfc_tail(z):
+    """erfc(z) for z >= 3 by its continued fraction, to full relative precision."""
+    frac = z.copy()
+    for k in range(30, 0, -1):
+        frac = z + (0.5 * k) / frac
+    return np.exp(-z * z) / math.sqrt(math.pi) / frac
+
+
 def _norm_cdf(h):
     h = np.asarray(h)
-    return (0.5 * (1.0 + _erf(h / _SQRT2))).astype(h.dtype, copy=False)
+    out = np.asarray(0.5 * (1.0 + _erf(h / _SQRT2)))
+    # far left, 1 + erf cancels (to 0 past h ~ -8): take erfc's tail, exact to ~-38
+    left = h < -3.0 * _SQRT2
+    if left.any():
+        out = out.copy() if out.ndim else out.reshape(1)
+        left = left.reshape(out.shape)
+        out[left] = 0.5 * _erfc_tail(-h.reshape(out.shape)[left].astype(np.float64) / _SQRT2)
+        out = out.reshape(h.shape)
+    return out.astype(h.dtype, copy=False)
 
 
 def _gelu(h):
@@ -126,8 +174,8 @@ def _silu(h):
 
 
 def _silu_d(h):
-    s = _sigmoid(h)
-    return s * (1.0 + h * (1.0 - s))
+    s, rest = _sigmoid_parts(h)             # 1 - s without cancellation
+    return s * (1.0 + h * rest)
 
 
 def _elu(h, alpha=ELU_ALPHA):
@@ -156,9 +204,9 @@ ACTIVATIONS: dict[str, Activation] = {
     for a in (
         Activation("linear", lambda h: h, _one, 1.0, None, 1.0, 1.0, 0.0, 0.0, _one),
         Activation("tanh", np.tanh, _tanh_d, 5.0 / 3.0, (-1.0, 1.0), 0.0, 0.0, 1.0, -1.0,
-                   lambda a: 1.0 - a * a),
+                   lambda a: 1.0 - a * a, _tanh_log_d),
         Activation("sigmoid", _sigmoid, _sigmoid_d, 1.0, (0.0, 1.0), 0.0, 0.0, 1.0, 0.0,
-                   lambda a: a * (1.0 - a)),
+                   lambda a: a * (1.0 - a), _sigmoid_log_d),
         Activation("relu", lambda h: np.maximum(h, 0), _step,
                    math.sqrt(2.0), None, 1.0, 0.0, 0.0, 0.0, _step),
         Activation("leaky_relu", lambda h: np.where(h > 0, h, LEAKY_SLOPE * h), _leaky_d,

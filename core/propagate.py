@@ -13,6 +13,15 @@ overflows; in float32 and float16 the tensors are plain and overflow as on hardw
 Observers receive each layer's tensors as they are made, so statistics are taken
 without keeping every tensor alive.
 
+Saturation in float64: tanh' and sigmoid' come from the output (1 - t^2, s (1 - s))
+except where that would cancel (|t| > 1 - 2^-10 on the [-1, 1] scale); there they come
+from the input, with the layer's log10 scale carrying values below 1e-308, so they stay
+nonzero for any |u| < 1e308. The limit that remains: a value that rounds to its
+activation's limit is stored as that limit (tanh = +-1 past |u| ~ 19, elu = -alpha
+below u ~ -37, gelu = 0 below u ~ -37.5), and elu', selu' and gelu' underflow to 0
+below u ~ -745, -745 and -37.5. Only a layer whose every pre-activation is past such a
+point reports a variance or gradient of exactly 0 (log10 = -inf).
+
 >>> from core.spec import NetworkSpec
 >>> spec = NetworkSpec(depth=3, width=8, batch=4, activation="relu")
 >>> params = make_params(spec)
@@ -24,6 +33,8 @@ True
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -46,18 +57,97 @@ class Params:
 
 
 def make_params(spec: NetworkSpec) -> Params:
-    """Draw a network from its spec; the same seed always gives the same network."""
+    """Draw a network from its spec; the same seed always gives the same network.
+
+    The stream: one np.random.default_rng(seed) draws, in order, x0, the depth weight
+    matrices in their scheme's family (standard normal, standard uniform, or Haar
+    orthogonal), the biases (standard normal, only when bias_var > 0), w_out and the
+    labels; each scheme then scales its family's draw, exactly as rng.normal(0, std) and
+    rng.uniform(-b, b) would. Settings that change only a scale (Var(W), gain, the
+    scheme within a family, the activation, bias_var > 0) reuse the cached draws.
+
+    >>> spec = NetworkSpec(depth=2, width=4, batch=3, weight_var=0.5)
+    >>> bool((make_params(spec.replace(weight_var=2.0)).weights[1]
+    ...       == 2 * make_params(spec).weights[1]).all())
+    True
+    """
+    base = _base_draws(spec)
+    gain, fan_in, fan_out = spec.effective_gain, spec.fan_in, spec.fan_out
+    if base.family == "orthogonal":
+        weights = [gain * z for z in base.weights]
+    elif base.family == "uniform":
+        b = initializers.uniform_bound(spec.init, fan_in, fan_out, gain)
+        weights = [z * (b - -b) + -b for z in base.weights]      # rng.uniform's low + range * U
+    else:
+        std = math.sqrt(initializers.weight_var(spec.init, fan_in, fan_out, gain, spec.weight_var))
+        weights = [std * z for z in base.weights]
+    bias_std = math.sqrt(spec.bias_var)
+    biases = [bias_std * z if bias_std else np.zeros(spec.width) for z in base.biases]
+    return Params(base.x0.copy(), weights, biases, base.w_out.copy(), base.labels.copy())
+
+
+@dataclass(frozen=True)
+class _Draws:
+    family: str
+    x0: np.ndarray
+    weights: list[np.ndarray]
+    biases: list            # standard normal draws, or None per layer when bias_var = 0
+    w_out: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.x0, self.w_out, self.labels, *self.weights]
+        return sum(a.nbytes for a in arrays) + sum(z.nbytes for z in self.biases if z is not None)
+
+
+BASE_CACHE_BYTES = 64 * 2**20       # the draws of a few recent shapes; a class shares them
+_base_cache: OrderedDict = OrderedDict()
+_base_lock = threading.Lock()
+
+
+def _family(init: str) -> str:
+    if init == "orthogonal":
+        return "orthogonal"
+    return "uniform" if init in initializers.UNIFORM else "normal"
+
+
+def _base_draws(spec: NetworkSpec) -> _Draws:
+    """The unscaled random numbers of `spec`, from a small LRU cache (bounded in bytes)."""
+    family = _family(spec.init)
+    key = (spec.seed, spec.batch, spec.spatial, spec.width, spec.depth, spec.classes,
+           spec.input_dist, family, spec.bias_var > 0)
+    with _base_lock:
+        if key in _base_cache:
+            _base_cache.move_to_end(key)
+            return _base_cache[key]
+    draws = _draw(spec, family)
+    if draws.nbytes <= BASE_CACHE_BYTES // 2:
+        with _base_lock:
+            _base_cache[key] = draws
+            total = sum(d.nbytes for d in _base_cache.values())
+            while total > BASE_CACHE_BYTES:
+                total -= _base_cache.popitem(last=False)[1].nbytes
+    return draws
+
+
+def _draw(spec: NetworkSpec, family: str) -> _Draws:
     rng = np.random.default_rng(spec.seed)
     x0 = draw_inputs(spec, rng)
-    weights = [initializers.sample_weights(spec.init, spec.fan_in, spec.fan_out, rng,
-                                           spec.effective_gain, spec.weight_var)
-               for _ in range(spec.depth)]
-    bias_std = math.sqrt(spec.bias_var)
-    biases = [rng.normal(0.0, bias_std, spec.width) if bias_std else np.zeros(spec.width)
+    square = (spec.fan_in, spec.fan_out)
+    if family == "orthogonal":
+        weights = [initializers.sample_weights("orthogonal", *square, rng) for _ in range(spec.depth)]
+    elif family == "uniform":
+        weights = [rng.random(square) for _ in range(spec.depth)]
+    else:
+        weights = [rng.standard_normal(square) for _ in range(spec.depth)]
+    biases = [rng.standard_normal(spec.width) if spec.bias_var > 0 else None
               for _ in range(spec.depth)]
     w_out = rng.standard_normal((spec.width, spec.classes))
     labels = rng.integers(0, spec.classes, spec.batch)
-    return Params(x0, weights, biases, w_out, labels)
+    for arr in (x0, w_out, labels, *weights, *(z for z in biases if z is not None)):
+        arr.setflags(write=False)           # shared by every Params drawn from the cache
+    return _Draws(family, x0, weights, biases, w_out, labels)
 
 
 def draw_inputs(spec: NetworkSpec, rng: np.random.Generator, count: int | None = None):
@@ -89,12 +179,54 @@ def act_forward(act: activations.Activation, u: np.ndarray, scale: float):
 
 def local_grad(act: activations.Activation, t: np.ndarray, scale: float) -> np.ndarray:
     """phi' at the layer, from phi's output t when the activation allows it, else from
-    its input (see act_deriv); a plain array, since derivatives need no scale."""
+    its input (see act_deriv); a plain array. Near a bounded activation's limits the
+    output-based form cancels: `saturated_fix` and `local_grad_scaled` repair that."""
     if act.deriv_from_output is None:
         return act_deriv(act, t, scale)
     if act.homogeneous or not scale:
         return act.deriv_from_output(t)
     return act.deriv_from_output(t * 10.0**scale)
+
+
+# |phi on the [-1, 1] scale| beyond which phi' is taken from the input: there 1 - t^2
+# (or s (1 - s)) is below ~2e-3, and the rounding of t would cost it more than ~2e-13.
+SATURATED = 1.0 - 2.0**-10
+
+
+def saturated_fix(act: activations.Activation, a: np.ndarray, a_scale: float,
+                  u: np.ndarray, u_scale: float):
+    """(flat indices, ln phi'(u) there) where phi' from the output a would have cancelled,
+    or None. Float64 runs only: float32/16 keep the hardware's output-based phi'.
+
+    >>> from core.activations import get
+    >>> u = np.array([0.5, 30.0]); idx, log_d = saturated_fix(get("tanh"), np.tanh(u), 0.0, u, 0.0)
+    >>> idx.tolist(), round(float(log_d[0]), 6)         # ln sech^2 30 = ln 4 - 60
+    ([1], -58.613706)
+    """
+    if act.log_deriv is None or a.dtype != np.float64 or a_scale:
+        return None                          # a_scale != 0: |a| far below 1, no saturation
+    idx = np.flatnonzero(np.abs(act.to_unit(a)) > SATURATED)
+    if not idx.size:
+        return None
+    with np.errstate(over="ignore"):         # |u| past 1e308: ln phi' = -inf, phi' = 0
+        mag = np.abs(u.reshape(-1)[idx]) * 10.0**u_scale if u_scale else u.reshape(-1)[idx]
+    return idx, act.log_deriv(mag)
+
+
+def local_grad_scaled(act: activations.Activation, t: np.ndarray, scale: float,
+                      fix=None) -> tuple[np.ndarray, float]:
+    """local_grad with `saturated_fix`'s values put in, as (stored, log10 scale): where
+    every unit is saturated the scale carries phi' below float64's range (sech^2 400 ~
+    1e-347), so the gradient stays nonzero and its log10 variance exact."""
+    d = local_grad(act, t, scale)
+    if fix is None:
+        return d, 0.0
+    idx, log_d = fix
+    top = float(log_d.max()) if idx.size == d.size else 0.0
+    top = top if math.isfinite(top) else 0.0
+    d = np.array(d, dtype=np.float64)        # a fresh array: the fix writes into it
+    d.reshape(-1)[idx] = np.exp(log_d - top)
+    return d, top / math.log(10.0)
 
 
 def act_deriv(act: activations.Activation, u: np.ndarray, scale: float) -> np.ndarray:
@@ -229,7 +361,8 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
         if backward:
             # phi' from phi's output where possible (as autograd does), else from its input
             local = (a, a_s) if act.deriv_from_output else (u, u_s)
-            saved.append((x, x_s, *local, norm_before, norm_after))
+            fix = saturated_fix(act, a, a_s, u, u_s) if exact and act.deriv_from_output else None
+            saved.append((x, x_s, *local, norm_before, norm_after, fix))
         x, x_s = out, out_s
 
     run = _readout(spec, params, x, x_s, dtype)
@@ -237,12 +370,13 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
         return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, None)
     g, g_s = run.pop_grad()                  # dL/d(out) of the last layer
     for i in range(spec.depth - 1, -1, -1):
-        x_in, x_in_s, t, t_s, norm_before, norm_after = saved[i]
+        x_in, x_in_s, t, t_s, norm_before, norm_after, fix = saved[i]
         g_f, g_f_s = (g * dtype.type(alpha) if spec.residual else g), g_s
         if norm_after is not None:
             g_f, g_f_s = settle(*norms.normalize_backward(g_f * dtype.type(gamma), g_f_s,
                                                           norm_after))
-        g_h, g_h_s = g_f * local_grad(act, t, t_s), g_f_s
+        d, d_s = local_grad_scaled(act, t, t_s, fix)
+        g_h, g_h_s = g_f * d, g_f_s + d_s
         if norm_before is not None:
             g_h, g_h_s = norms.normalize_backward(g_h * dtype.type(gamma), g_h_s, norm_before)
         g_h, g_h_s = settle(g_h, g_h_s)

@@ -6,6 +6,13 @@
 20
 >>> res.overflow_layer is None                 # float64 runs never overflow
 True
+
+A page that draws only some things asks for those groups (STAT_GROUPS); the others'
+fields are None:
+
+>>> part = simulate(NetworkSpec(depth=3, width=20, batch=16), stats=("histograms",))
+>>> part.act_hist.shape, part.map_values is None, part.saturated_frac_grid is None
+((3, 61), True, True)
 """
 
 from __future__ import annotations
@@ -116,13 +123,32 @@ class Result(PerLayer):
         return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
 
 
+# What `simulate(stats=...)` can leave out; the per-layer curves are always computed.
+STAT_GROUPS = (
+    "histograms",        # act_hist, grad_hist, weight_grad_hist (hist_log10_scale)
+    "heatmaps",          # map_values (saturation_map, dead_map)
+    "threshold_grid",    # saturated_frac_grid (saturated_frac_at off the spec's threshold)
+    "weight_grads",      # weight_grad_ratio, log10_weight_grad_ratio, weight_grad_hist
+)
+
+
+def _groups(stats_: tuple[str, ...] | None) -> frozenset:
+    chosen = frozenset(STAT_GROUPS if stats_ is None else stats_)
+    unknown = chosen - set(STAT_GROUPS)
+    if unknown:
+        raise ValueError(f"stats={sorted(unknown)} not among {list(STAT_GROUPS)}")
+    return chosen
+
+
 class Collector:
     """Observer that turns each layer's tensors into its statistics as they are made."""
 
-    def __init__(self, spec: NetworkSpec, keep: bool = False, light: bool = False):
-        # light: the per-layer curves only (no histograms, heatmaps, threshold grid),
-        # for comparisons that run many networks and draw only curves
+    def __init__(self, spec: NetworkSpec, keep: bool = False, light: bool = False,
+                 groups: tuple[str, ...] | None = None):
+        # light: the per-layer curves only (groups=()), for comparisons that run many
+        # networks and draw only curves
         self.spec, self.keep, self.light = spec, keep, light
+        self.groups = frozenset() if light else _groups(groups)
         self.act = activations.get(spec.activation)
         self.rows: dict[str, list] = {}
         self.tensors: dict[str, list] | None = {} if keep else None
@@ -146,61 +172,73 @@ class Collector:
                 and not (np.isfinite(t.preact).all() and np.isfinite(t.out).all())):
             self.overflow_layer = t.index
         pm, plv = stats.moments(t.preact, t.preact_scale)
-        am, alv = stats.moments(t.act, t.act_scale)
+        # the same array (no norm after, no residual) is measured once
+        am, alv = (pm, plv) if t.act is t.preact else stats.moments(t.act, t.act_scale)
         olv = alv if t.out is t.act else stats.moments(t.out, t.out_scale)[1]
         unit = stats.unit_values(act, t.act, t.act_scale) if act.bounded else None
+        mag = np.abs(unit) if unit is not None else None     # shared by both counts
         sat, dead = stats.saturation(act, unit, t.u, spec.saturation_threshold,
-                                     spec.dead_threshold)
+                                     spec.dead_threshold, mag)
         self.put(preact_mean=pm, log10_preact_var=plv, act_mean=am, log10_act_var=alv,
                  log10_out_var=olv, saturated_frac=sat, dead_frac=float(dead.mean()))
         if self.light:
             return
-        if act.bounded:
-            a_true = t.act * 10.0**t.act_scale if t.act_scale else t.act
-            hist, hscale = stats.histogram(a_true, self.hist_edges), 0.0
-        else:
-            z, hscale = stats.standardized(t.act)
-            hscale += t.act_scale                    # the rms of the true values
-            hist = stats.histogram(z, self.hist_edges)
-        if unit is not None:
-            self.put(saturated_frac_grid=stats.saturated_fractions(unit))
-        self.put(act_hist=hist, hist_log10_scale=hscale, dead_units=dead,
-                 map_values=stats.map_values(act, unit, t.u, (spec.saturation_threshold,
+        self.put(dead_units=dead)
+        if "histograms" in self.groups:
+            self.put(**self._act_hist(t, unit))
+        if mag is not None and "threshold_grid" in self.groups:
+            self.put(saturated_frac_grid=stats.saturated_fractions(mag, magnitude=True))
+        if "heatmaps" in self.groups:
+            self.put(map_values=stats.map_values(act, unit, t.u, (spec.saturation_threshold,
                                                                   spec.dead_threshold)))
         for name in ("preact", "act", "out"):
             self.keep_tensor(name, getattr(t, name), getattr(t, name + "_scale"))
 
+    def _act_hist(self, t: LayerForward, unit) -> dict:
+        if unit is not None:                         # bounded: fixed edges in true units
+            a_true = t.act * 10.0**t.act_scale if t.act_scale else t.act
+            return dict(act_hist=stats.histogram(a_true, self.hist_edges), hist_log10_scale=0.0)
+        z, hscale = stats.standardized(t.act)
+        return dict(act_hist=stats.histogram(z, self.hist_edges),
+                    hist_log10_scale=hscale + t.act_scale)   # the rms of the true values
+
     def backward(self, t: LayerBackward, weight_log10_std: float = 0.0):
         _, glv = stats.moments(t.grad_preact, t.grad_preact_scale)
-        if self.light:
-            self.put(log10_grad_var=glv)
-            return
-        _, wglv = stats.moments(t.grad_weight, t.grad_weight_scale)
-        z, _ = stats.standardized(t.grad_preact)
-        zw, _ = stats.standardized(t.grad_weight)
-        self.put(log10_grad_var=glv, log10_weight_grad_ratio=0.5 * wglv - weight_log10_std,
-                 grad_hist=stats.histogram(z, self.grad_edges),
-                 weight_grad_hist=stats.histogram(zw, self.grad_edges))
+        self.put(log10_grad_var=glv)
+        hists, weights = "histograms" in self.groups, "weight_grads" in self.groups
+        if hists:
+            z, _ = stats.standardized(t.grad_preact)
+            self.put(grad_hist=stats.histogram(z, self.grad_edges))
+        if weights:
+            _, wglv = stats.moments(t.grad_weight, t.grad_weight_scale)
+            self.put(log10_weight_grad_ratio=0.5 * wglv - weight_log10_std)
+        if weights and hists:
+            zw, _ = stats.standardized(t.grad_weight)
+            self.put(weight_grad_hist=stats.histogram(zw, self.grad_edges))
         self.keep_tensor("grad_preact", t.grad_preact, t.grad_preact_scale)
         self.keep_tensor("grad_weight", t.grad_weight, t.grad_weight_scale)
 
 
 def simulate(spec: NetworkSpec, keep_tensors: bool = False,
-             params: Params | None = None) -> Result:
+             params: Params | None = None, stats: tuple[str, ...] | None = None) -> Result:
     """Simulate `spec` (or re-run it on given `params`) and return its per-layer statistics.
 
     With keep_tensors=True, `Result.tensors` holds the run's inputs (x0, weights, biases,
     w_out, labels) and every layer's stored tensors with their log10 scales
-    (true value = stored * 10**scale), so the run can be repeated elsewhere."""
+    (true value = stored * 10**scale), so the run can be repeated elsewhere.
+    `stats` names the STAT_GROUPS to compute (default: all); the others' fields are None."""
     params = make_params(spec) if params is None else params
-    col = Collector(spec, keep_tensors)
-    w_log_std = [0.5 * math.log10(float(np.var(w))) for w in params.weights]
+    col = Collector(spec, keep_tensors, groups=stats)
+    w_log_std = ([0.5 * _log10_var(w) for w in params.weights]
+                 if "weight_grads" in col.groups else [0.0] * spec.depth)
     out = forward_backward(spec, params, col.forward,
                            lambda t: col.backward(t, w_log_std[t.index]))
     r = {k: np.asarray(v) for k, v in col.rows.items()}
     for k in ("log10_grad_var", "log10_weight_grad_ratio", "grad_hist", "weight_grad_hist"):
-        r[k] = r[k][::-1]                             # the backward pass ran last layer first
+        if k in r:
+            r[k] = r[k][::-1]                         # the backward pass ran last layer first
     lin = np.vectorize(unscale, otypes=[float])
+    wgr = r.get("log10_weight_grad_ratio")
     tensors = None
     if keep_tensors:
         tensors = {k: v for k, v in col.tensors.items()}
@@ -218,13 +256,17 @@ def simulate(spec: NetworkSpec, keep_tensors: bool = False,
         log10_act_var=r["log10_act_var"], log10_out_var=r["log10_out_var"],
         saturated_frac=r["saturated_frac"], dead_frac=r["dead_frac"],
         grad_var=lin(r["log10_grad_var"]), log10_grad_var=r["log10_grad_var"],
-        weight_grad_ratio=lin(r["log10_weight_grad_ratio"]),
-        log10_weight_grad_ratio=r["log10_weight_grad_ratio"],
+        weight_grad_ratio=None if wgr is None else lin(wgr), log10_weight_grad_ratio=wgr,
         loss=out.loss, log10_loss=out.log10_loss, loss_uniform=math.log(spec.classes),
         overflow_layer=col.overflow_layer if spec.dtype != "float64" else None,
-        act_hist=r["act_hist"], hist_edges=col.hist_edges,
-        hist_log10_scale=r["hist_log10_scale"], grad_hist=r["grad_hist"],
-        weight_grad_hist=r["weight_grad_hist"], grad_hist_edges=col.grad_edges,
-        dead_units=r["dead_units"], map_values=r["map_values"], tensors=tensors,
+        act_hist=r.get("act_hist"), hist_edges=col.hist_edges,
+        hist_log10_scale=r.get("hist_log10_scale"), grad_hist=r.get("grad_hist"),
+        weight_grad_hist=r.get("weight_grad_hist"), grad_hist_edges=col.grad_edges,
+        dead_units=r["dead_units"], map_values=r.get("map_values"), tensors=tensors,
         saturated_frac_grid=r.get("saturated_frac_grid"),
     )
+
+
+def _log10_var(w: np.ndarray) -> float:
+    """log10 Var(w) in two passes and no temporary (np.var makes a centred copy)."""
+    return stats.moments(w, 0.0)[1]
