@@ -22,12 +22,15 @@ them all and `bistable` flags it, so a diagram can shade those regions.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from . import theory
+from . import activations, theory
 
 CRITICAL_TOLERANCE = 0.01      # |ln chi1| below this counts as critical
 
@@ -46,12 +49,39 @@ class PhasePoint:
     bistable: bool = False     # more than one: the phase depends on where the signal starts
 
 
+# The app's phase diagrams (sigma_b2 from 0 to 1, 21 points, N(0, 1) input) are computed
+# once by `python -m core.phase` and stored beside this file: gelu's line alone costs
+# seconds of quadrature, too slow for the first student who picks gelu. A test checks
+# the stored lines against `trace_critical_line`.
+LINE_TABLE = Path(__file__).with_name("critical_lines.json")
+TABLE_ARGS = dict(sigma_b2_max=1.0, points=21, q0=1.0)
+
+
+@lru_cache(maxsize=1)
+def _stored_lines() -> dict:
+    try:
+        return json.loads(LINE_TABLE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def critical_line(activation: str, sigma_b2_max: float = 1.0, points: int = 21,
                   q0: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(sigma_b2, sigma_w2) along the critical line, as `trace_critical_line` computes it,
+    read from the stored table when the arguments are the app's (TABLE_ARGS)."""
+    stored = _stored_lines().get(activation)
+    if stored is not None and dict(sigma_b2_max=sigma_b2_max, points=points, q0=q0) == TABLE_ARGS:
+        sw2 = np.array([math.nan if w is None else w for w in stored], dtype=float)
+        return np.linspace(0.0, sigma_b2_max, points), sw2
+    return trace_critical_line(activation, sigma_b2_max, points, q0)
+
+
+def trace_critical_line(activation: str, sigma_b2_max: float = 1.0, points: int = 21,
+                        q0: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(sigma_b2, sigma_w2) along the critical line at `points` bias variances from 0 to
     sigma_b2_max; sigma_w2 is nan where chi1 stays below 1 up to sigma_w2 = 10^4.
 
-    >>> sb2, sw2 = critical_line("gelu", 0.05, points=2)   # the jump to the runaway branch
+    >>> sb2, sw2 = trace_critical_line("gelu", 0.05, points=2)   # the jump to the runaway branch
     >>> [round(float(w), 3) for w in sw2]
     [2.155, 2.105]
     """
@@ -93,3 +123,15 @@ def phase_point(activation: str, sigma_w2: float, sigma_b2: float, line=None,
                       theory.gradient_depth_scale(chi),
                       critical_sigma_w2_at(activation, sigma_b2, line, q0),
                       tuple(float(a) for a in found), len(found) > 1)
+
+
+def write_line_table(path: Path = LINE_TABLE) -> None:
+    """Compute the app's critical line of every activation and store it (nan as null)."""
+    lines = {name: [None if math.isnan(w) else float(w)
+                    for w in trace_critical_line(name, **TABLE_ARGS)[1]]
+             for name in activations.ACTIVATIONS}
+    path.write_text(json.dumps(lines, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    write_line_table()

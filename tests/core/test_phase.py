@@ -53,3 +53,18 @@ def test_phase_points():
     assert chaotic.critical_sigma_w2 == pytest.approx(1.0)
     assert math.isnan(phase.phase_point("relu", 2.0, 5.0, line=phase.critical_line("relu")
                                         ).critical_sigma_w2)     # outside the line's range
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "selu", "gelu"])
+def test_stored_lines_are_the_traced_ones(activation):
+    """The table the app draws from (python -m core.phase) is what the root finder gives:
+    every stored point re-traced for the cheap activations, a few for gelu (seconds each)."""
+    sb2, stored = phase.critical_line(activation)
+    assert len(sb2) == 21 and sb2[-1] == 1.0
+    picks = range(21) if activation != "gelu" else (0, 10, 20)
+    for k in picks:
+        want = theory.critical_sigma_w2(activation, float(sb2[k]))
+        if math.isfinite(want):
+            assert stored[k] == pytest.approx(want, rel=1e-9)
+        else:
+            assert math.isnan(stored[k])
