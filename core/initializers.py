@@ -82,8 +82,3 @@ def _orthogonal(rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
     q, r = np.linalg.qr(flat)
     q *= np.sign(np.diag(r))                   # makes the distribution uniform (Haar)
     return q if rows >= cols else q.T
-
-
-def bias_bound_torch_default(fan_in: int) -> float:
-    """nn.Linear's bias is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), the same bound as its weight."""
-    return 1.0 / math.sqrt(fan_in)

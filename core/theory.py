@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import activations
+from . import activations, norms
 from .norms import EPS as NORM_EPS
 from .spec import NetworkSpec
 
@@ -528,10 +528,8 @@ def norm_set_size(spec: NetworkSpec) -> int:
     >>> norm_set_size(NetworkSpec(norm="instance", spatial=2))
     2
     """
-    sizes = {"none": spec.width * spec.spatial, "batch": spec.batch * spec.spatial,
-             "layer": spec.width * spec.spatial, "rms": spec.width * spec.spatial,
-             "instance": spec.spatial, "group": spec.width // spec.groups * spec.spatial}
-    return sizes[spec.norm]
+    kind = "layer" if spec.norm == "none" else spec.norm   # no norm: one example's units
+    return norms.statistics_set_size(kind, (spec.batch, spec.width, spec.spatial), spec.groups)
 
 
 def _input_second_moment(spec: NetworkSpec) -> float:

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import budget
 from .norm_lineup import variant
-from ..propagate import Params, forward_backward, make_params
+from ..propagate import Params, draw_inputs, forward_backward, make_params
 from ..spec import NetworkSpec
 
 BATCHES = (2, 8, 32, 256)
@@ -44,9 +44,7 @@ class BatchRun:
 
 def _inputs(spec: NetworkSpec, count: int) -> np.ndarray:
     """`count` fresh examples from the spec's input distribution (seeded by the spec)."""
-    rng = np.random.default_rng([spec.seed, 17])
-    shape = (count, spec.spatial, spec.width)
-    return rng.standard_normal(shape) if spec.input_dist == "normal" else rng.random(shape)
+    return draw_inputs(spec, np.random.default_rng([spec.seed, 17]), count)
 
 
 def _run(spec: NetworkSpec, params: Params, x0: np.ndarray):

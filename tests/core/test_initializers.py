@@ -82,7 +82,7 @@ def test_torch_default_bound_is_one_over_sqrt_fan_in():
     w = sample_weights("torch_default", 400, 50, rng, gain=7.0)      # gain is ignored
     assert np.abs(w).max() <= 1 / math.sqrt(400)
     assert np.abs(w).max() > (1 / math.sqrt(400)) * (1 - 20 / w.size)
-    assert initializers.bias_bound_torch_default(400) == pytest.approx(0.05)
+    assert initializers.uniform_bound("torch_default", 400, 400) == pytest.approx(0.05)   # and its bias: U(+-1/sqrt(fan_in))
 
 
 @pytest.mark.parametrize("scheme", sorted(initializers.GAINLESS))
