@@ -73,6 +73,8 @@ def normalize(x: np.ndarray, scale: float, kind: str, groups: int = 1, eps: floa
     (PyTorch's running averages) stand in for the batch's."""
     xg, axes = _grouped(x, kind, groups)
     if stats is not None:
+        if kind != "batch":
+            raise ValueError(f"given statistics are BatchNorm's eval mode, not {kind!r}'s")
         mean, var = (np.asarray(v, dtype=np.float64) for v in stats)
         centered = xg - (mean * 10.0**-scale).astype(x.dtype)
         with np.errstate(divide="ignore"):

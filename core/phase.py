@@ -86,24 +86,19 @@ def trace_critical_line(activation: str, sigma_b2_max: float = 1.0, points: int 
     [2.155, 2.105]
     """
     targets = np.linspace(0.0, sigma_b2_max, points)
-    sw2 = np.array([theory.critical_sigma_w2(activation, float(b), q0) for b in targets])
-    sw2[~np.isfinite(sw2)] = math.nan
-    return targets, sw2
+    return targets, np.array([critical_sigma_w2_at(activation, float(b), q0) for b in targets])
 
 
-def critical_sigma_w2_at(activation: str, sigma_b2: float, line=None, q0: float = 1.0) -> float:
-    """The critical sigma_w2 at this bias variance (nan: none below 10^4), root-found, not
-    read off a drawn line; `line` is accepted for old callers and only bounds the range
-    (nan outside it, as the drawn line has no value there)."""
-    if line is not None:
-        sb2 = np.asarray(line[0])
-        if not sb2[0] <= sigma_b2 <= sb2[-1]:
-            return math.nan
+@lru_cache(maxsize=256)
+def critical_sigma_w2_at(activation: str, sigma_b2: float, q0: float = 1.0) -> float:
+    """The critical sigma_w2 at this bias variance (nan: none below 10^4), root-found by
+    `theory.critical_sigma_w2`; kept per (activation, sigma_b2, q0), since a page asks
+    for it once per network it shows (the initialization table: once per scheme)."""
     w = theory.critical_sigma_w2(activation, sigma_b2, q0)
     return w if math.isfinite(w) else math.nan
 
 
-def phase_point(activation: str, sigma_w2: float, sigma_b2: float, line=None,
+def phase_point(activation: str, sigma_w2: float, sigma_b2: float,
                 q0: float = 1.0) -> PhasePoint:
     """chi1 at the attractor the input reaches, and the phase it puts the network in.
 
@@ -121,7 +116,7 @@ def phase_point(activation: str, sigma_w2: float, sigma_b2: float, line=None,
     found = theory.attractors(activation, sigma_w2, sigma_b2)
     return PhasePoint(activation, float(sigma_w2), float(sigma_b2), float(q), float(chi), phase,
                       theory.gradient_depth_scale(chi),
-                      critical_sigma_w2_at(activation, sigma_b2, line, q0),
+                      critical_sigma_w2_at(activation, float(sigma_b2), q0),
                       tuple(float(a) for a in found), len(found) > 1)
 
 

@@ -77,7 +77,7 @@ def make_params(spec: NetworkSpec) -> Params:
         weights = [gain * z for z in base.weights]
     elif base.family == "uniform":
         b = initializers.uniform_bound(spec.init, fan_in, fan_out, gain)
-        weights = [z * (b - -b) + -b for z in base.weights]      # rng.uniform's low + range * U
+        weights = [z * (2 * b) - b for z in base.weights]      # rng.uniform(-b, b): low + range * U
     else:
         std = math.sqrt(initializers.weight_var(spec.init, fan_in, fan_out, gain, spec.weight_var))
         weights = [std * z for z in base.weights]
@@ -106,7 +106,9 @@ _base_cache: OrderedDict = OrderedDict()
 _base_lock = threading.Lock()
 
 
-def _family(init: str) -> str:
+def weight_family(init: str) -> str:
+    """The random draw a scheme scales: "normal", "uniform" or "orthogonal". Two specs
+    that differ only in a scale within one family draw the same unscaled numbers."""
     if init == "orthogonal":
         return "orthogonal"
     return "uniform" if init in initializers.UNIFORM else "normal"
@@ -114,7 +116,7 @@ def _family(init: str) -> str:
 
 def _base_draws(spec: NetworkSpec) -> _Draws:
     """The unscaled random numbers of `spec`, from a small LRU cache (bounded in bytes)."""
-    family = _family(spec.init)
+    family = weight_family(spec.init)
     key = (spec.seed, spec.batch, spec.spatial, spec.width, spec.depth, spec.classes,
            spec.input_dist, family, spec.bias_var > 0)
     with _base_lock:

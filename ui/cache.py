@@ -51,8 +51,7 @@ def critical_line(activation: str, sigma_b2_max: float = 1.0):
 @cached()
 def phase_point(activation: str, sigma_w2: float, sigma_b2: float) -> phase.PhasePoint:
     """chi1 at the fixed point, the phase, and the critical sigma_w2 at this bias variance."""
-    line = critical_line(activation, max(1.0, sigma_b2))
-    return phase.phase_point(activation, sigma_w2, sigma_b2, line)
+    return phase.phase_point(activation, sigma_w2, sigma_b2)
 
 
 @cached(LINEUP_ENTRIES)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from .. import activations, initializers
 from . import budget
 from ..profile import Profile, profile
+from ..propagate import weight_family
 from ..spec import NetworkSpec
 
 @dataclass(frozen=True)
@@ -68,11 +69,9 @@ def scheme_rows(spec: NetworkSpec) -> list[SchemeRow]:
 
 def draw_key(spec: NetworkSpec) -> tuple:
     """Two specs with the same key draw the same weights (and so are the same network)."""
-    if spec.init == "orthogonal":
-        family = ("orthogonal", spec.effective_gain)
-    else:
-        family = ("uniform" if spec.init in initializers.UNIFORM else "normal", float(f"{spec.effective_weight_var:.12g}"))
-    return family + tuple(v for k, v in sorted(vars(spec).items())
+    family = weight_family(spec.init)
+    scale = spec.effective_gain if family == "orthogonal" else float(f"{spec.effective_weight_var:.12g}")
+    return (family, scale) + tuple(v for k, v in sorted(vars(spec).items())
                           if k not in ("init", "weight_var", "gain"))
 
 

@@ -20,17 +20,12 @@ def spec_for(**values):
     return to_spec(controls.defaults() | values).spec
 
 
-def open_app(page: str | None = None, timeout: float = 60, **params) -> AppTest:
-    """Run the app as a browser would open a link: URL parameters first, then the page
-    (a url path such as "gradients"; None for the landing page)."""
-    return open_page(page, timeout, **params)
-
-
-def open_page(page: str | None, timeout: float = 60, **params) -> AppTest:
-    """Open a page the way a deep link does, on a fresh app: its first run already shows
-    the page. Pages are functions (st.Page(callable)), which AppTest.switch_page cannot
-    name, so the run is pointed at the page's script hash: st.Page derives it from the
-    url path (streamlit.navigation.page.Page._script_hash)."""
+def open_page(page: str | None = None, timeout: float = 60, **params) -> AppTest:
+    """Open a page (a url path such as "gradients"; None: the landing page) the way a
+    link does, on a fresh app: URL parameters first, and its first run shows the page.
+    Pages are functions (st.Page(callable)), which AppTest.switch_page cannot name, so
+    the run is pointed at the page's script hash, which st.Page derives from the url
+    path (streamlit.navigation.page.Page._script_hash)."""
     at = AppTest.from_file(APP, default_timeout=timeout)
     for key, value in params.items():
         control = controls.BY_KEY.get(key)

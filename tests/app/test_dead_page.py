@@ -8,7 +8,7 @@ from core import ACTIVATIONS, NORMS, simulate, stats
 from core.activations import get
 from figures.heatmaps import DEAD, SMALL_ROWS, SMALL_UNITS
 
-from .helpers import no_exceptions, open_app
+from .helpers import no_exceptions, open_page
 from .test_saturation_page import arr, assert_finite_data, chart, spec_for
 
 PAGE = "dead_neurons"
@@ -56,14 +56,14 @@ def check_page(at, spec, layer=None):
 
 
 def test_default_view():
-    at = open_app(PAGE)
+    at = open_page(PAGE)
     res = check_page(at, spec_for())
     assert at.slider(key="dead_layer").value == 10
     assert at.metric[0].value == f"{int(res.dead_units[9].sum())} of 100"
 
 
 def test_dying_relu_marks_the_dead_columns():
-    at = open_app(PAGE, **DYING_RELU)
+    at = open_page(PAGE, **DYING_RELU)
     res = check_page(at, spec_for(**DYING_RELU))
     assert res.dead_units[-1].any() and not res.dead_units[-1].all()
     strip = arr(chart(at, "dead_map")["data"][0]["z"])
@@ -72,7 +72,7 @@ def test_dying_relu_marks_the_dead_columns():
 
 
 def test_dying_tanh_and_a_chosen_layer():
-    at = open_app(PAGE, **DYING_TANH)
+    at = open_page(PAGE, **DYING_TANH)
     at.slider(key="dead_layer").set_value(5)
     at.run()
     res = check_page(at, spec_for(**DYING_TANH), layer=5)
@@ -86,7 +86,7 @@ def test_dying_tanh_and_a_chosen_layer():
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
 def test_every_activation(activation):
     values = dict(activation=activation, weight_var=0.1, bias_var=0.5)
-    at = open_app(PAGE, **values)
+    at = open_page(PAGE, **values)
     assert not at.warning, [w.value for w in at.warning]
     if activation == "linear":          # linear never dies: said, and nothing drawn
         no_exceptions(at)
@@ -99,7 +99,7 @@ def test_every_activation(activation):
 
 
 def test_every_norm():
-    at = open_app(PAGE, **DYING_RELU)
+    at = open_page(PAGE, **DYING_RELU)
     for norm in NORMS:
         at.selectbox(key="norm").set_value(norm)
         at.run()
@@ -111,7 +111,7 @@ def test_every_norm():
 
 
 def test_dying_sigmoid():
-    at = open_app(PAGE, **DYING_SIGMOID)
+    at = open_page(PAGE, **DYING_SIGMOID)
     res = check_page(at, spec_for(**DYING_SIGMOID))
     assert res.dead_frac[-1] > 0.1
     strip = arr(chart(at, "dead_map")["data"][0]["z"])
@@ -126,13 +126,13 @@ def test_dying_sigmoid():
     dict(depth=1),
 ])
 def test_extreme_settings(values):
-    at = open_app(PAGE, **values)
+    at = open_page(PAGE, **values)
     check_page(at, spec_for(**values))
 
 
 def test_float16_overflow_is_a_note_not_data():
     values = dict(activation="relu", dtype="float16", weight_var=1.0, depth=20)
-    at = open_app(PAGE, **values, dead_layer=20)
+    at = open_page(PAGE, **values, dead_layer=20)
     res = check_page(at, spec_for(**values))
     assert res.overflow_layer is not None and res.overflow_layer < 20
     assert any("inf or NaN" in w.value for w in at.warning)
@@ -144,7 +144,7 @@ def test_float16_overflow_is_a_note_not_data():
 @pytest.mark.parametrize("raw, want", [("banana", 10), ("-4", 1), ("1e9", 10), ("nan", 10),
                                        ("4.4", 4)])
 def test_garbage_url_parameters(raw, want):
-    at = open_app(PAGE, dead_layer=raw)
+    at = open_page(PAGE, dead_layer=raw)
     assert at.slider(key="dead_layer").value == want
     check_page(at, spec_for(), layer=want)
     if raw != "4.4":

@@ -9,7 +9,7 @@ from core import ACTIVATIONS, NORMS, simulate, stats
 from core.activations import get
 from figures.histograms import density
 
-from .helpers import _decode, no_exceptions, open_app, spec_for
+from .helpers import _decode, no_exceptions, open_page, spec_for
 
 PAGE = "saturation"
 KEYS = ("sat_histograms", "sat_density_map", "sat_fraction_curve")
@@ -69,7 +69,7 @@ def check_page(at, spec, threshold=0.97):
 
 
 def test_default_view_is_karpathys_plot():
-    at = open_app(PAGE)
+    at = open_page(PAGE)
     spec = spec_for()
     res = check_page(at, spec)
     hist = chart(at, "sat_histograms")
@@ -89,7 +89,7 @@ def test_default_view_is_karpathys_plot():
 
 
 def test_threshold_moves_the_count_not_the_simulation():
-    at = open_app(PAGE, weight_var=0.1)
+    at = open_page(PAGE, weight_var=0.1)
     at.select_slider(key="sat_threshold").set_value(0.8)
     at.run()
     check_page(at, spec_for(weight_var=0.1), threshold=0.8)
@@ -101,7 +101,7 @@ def test_threshold_moves_the_count_not_the_simulation():
 
 
 def test_layer_picks_follow_the_controls():
-    at = open_app(PAGE, depth=30, sat_count=3, sat_first=4, sat_last=20)
+    at = open_page(PAGE, depth=30, sat_count=3, sat_first=4, sat_last=20)
     spec = spec_for(depth=30)
     check_page(at, spec)
     names = [t["name"] for t in chart(at, "sat_histograms")["data"]]
@@ -113,7 +113,7 @@ def test_layer_picks_follow_the_controls():
 
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
 def test_every_activation(activation):
-    at = open_app(PAGE, activation=activation, weight_var=0.03162)
+    at = open_page(PAGE, activation=activation, weight_var=0.03162)
     assert not at.warning, [w.value for w in at.warning]
     spec = spec_for(activation=activation, weight_var=0.03162)
     res = check_page(at, spec)
@@ -139,7 +139,7 @@ def test_every_activation(activation):
 
 
 def test_every_norm():
-    at = open_app(PAGE, weight_var=1.0)
+    at = open_page(PAGE, weight_var=1.0)
     for norm in NORMS:
         at.selectbox(key="norm").set_value(norm)
         at.run()
@@ -159,13 +159,13 @@ def test_every_norm():
     dict(depth=1),
 ])
 def test_extreme_settings(values):
-    at = open_app(PAGE, **values)
+    at = open_page(PAGE, **values)
     check_page(at, spec_for(**values))
 
 
 def test_float16_overflow_is_a_note_not_data():
     values = dict(activation="linear", dtype="float16", weight_var=10.0, depth=20)
-    at = open_app(PAGE, **values)
+    at = open_page(PAGE, **values)
     res = check_page(at, spec_for(**values))
     assert res.overflow_layer is not None
     assert any("inf or NaN" in w.value for w in at.warning)
@@ -184,7 +184,7 @@ def test_float16_overflow_is_a_note_not_data():
     dict(sat_threshold="0.9", sat_count="2.6", sat_first="-3", sat_last="7"),
 ])
 def test_garbage_url_parameters(params):
-    at = open_app(PAGE, **params)
+    at = open_page(PAGE, **params)
     spec = spec_for()
     got = at.select_slider(key="sat_threshold").value
     assert got in stats.SATURATION_GRID           # exact counts kept by the core
@@ -200,7 +200,7 @@ def test_garbage_url_parameters(params):
 
 
 def test_layer_pickers_stay_inside_a_shrinking_depth():
-    at = open_app(PAGE, depth=40, sat_first=30, sat_last=40)
+    at = open_page(PAGE, depth=40, sat_first=30, sat_last=40)
     at.slider(key="depth").set_value(12)
     at.run()
     check_page(at, spec_for(depth=12))

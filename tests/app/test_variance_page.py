@@ -8,7 +8,7 @@ from core import ACTIVATIONS, NORMS, simulate, theory
 from ui import presets
 from ui.controls import to_spec
 
-from .helpers import figures, no_exceptions, open_app, spec_for, trace, ys
+from .helpers import figures, no_exceptions, open_page, spec_for, trace, ys
 
 
 def plotted_last(at, name_part):
@@ -16,7 +16,7 @@ def plotted_last(at, name_part):
 
 
 def test_default_view_plots_the_simulation_and_the_theory():
-    at = open_app()
+    at = open_page()
     no_exceptions(at)
     spec = spec_for()
     res = simulate(spec)
@@ -30,19 +30,19 @@ def test_default_view_plots_the_simulation_and_the_theory():
 
 def test_lesson_numbers_on_the_page():
     # FACTS.md: ten linear layers of width 100, N(0, 1) weights -> ~1e20.
-    at = open_app(activation="linear", depth=10, width=100, weight_var=1.0)
+    at = open_page(activation="linear", depth=10, width=100, weight_var=1.0)
     no_exceptions(at)
     assert plotted_last(at, "activation φ") == pytest.approx(20, abs=0.3)
     assert "10²⁰" in at.metric[0].value or "10¹⁹" in at.metric[0].value
     assert at.metric[1].value == "100"
     assert any("Exploding" in m.value for m in at.markdown)
-    at = open_app(activation="linear", depth=10, width=100, weight_var=0.001)
+    at = open_page(activation="linear", depth=10, width=100, weight_var=0.001)
     assert plotted_last(at, "activation φ") == pytest.approx(-10, abs=0.3)
     assert any("Vanishing" in m.value for m in at.markdown)
 
 
 def test_slider_change_updates_the_chart():
-    at = open_app()
+    at = open_page()
     before = plotted_last(at, "activation φ")
     at.slider(key="depth").set_value(40)
     at.run()
@@ -56,7 +56,7 @@ def test_slider_change_updates_the_chart():
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("norm", NORMS)
 def test_every_activation_and_norm(activation, norm):
-    at = open_app(activation=activation, norm=norm, depth=6, width=16, batch=32)
+    at = open_page(activation=activation, norm=norm, depth=6, width=16, batch=32)
     no_exceptions(at)
     spec = spec_for(activation=activation, norm=norm, depth=6, width=16, batch=32)
     res = simulate(spec)
@@ -65,7 +65,7 @@ def test_every_activation_and_norm(activation, norm):
 
 @pytest.mark.parametrize("preset", presets.PRESETS, ids=lambda p: p.name)
 def test_each_preset_sets_the_controls_and_explains_itself(preset):
-    at = open_app()
+    at = open_page()
     at.selectbox(key="_preset_choice").set_value(preset.name)
     at.run()
     no_exceptions(at)
@@ -85,7 +85,7 @@ def test_each_preset_sets_the_controls_and_explains_itself(preset):
 
 
 def test_garbage_url_is_clamped_and_said():
-    at = open_app(width="5000", depth="-4", weight_var="banana", activation="softmax",
+    at = open_page(width="5000", depth="-4", weight_var="banana", activation="softmax",
                   residual="maybe", zzz="1")
     no_exceptions(at)
     notes = " ".join(w.value for w in at.warning)
@@ -98,7 +98,7 @@ def test_garbage_url_is_clamped_and_said():
 
 
 def test_extreme_settings_stay_live_and_finite():
-    at = open_app(depth=200, width=1024, batch=1024, weight_var=10.0, activation="linear")
+    at = open_page(depth=200, width=1024, batch=1024, weight_var=10.0, activation="linear")
     no_exceptions(at)
     assert any("batch" in i.value for i in at.info)
     y = ys(trace(figures(at)[0], "activation φ"))
@@ -107,7 +107,7 @@ def test_extreme_settings_stay_live_and_finite():
 
 
 def test_float16_overflow_is_marked_not_plotted():
-    at = open_app(activation="linear", depth=20, weight_var=0.1, dtype="float16")
+    at = open_page(activation="linear", depth=20, weight_var=0.1, dtype="float16")
     no_exceptions(at)
     fig = figures(at)[0]
     shapes = fig["layout"].get("shapes", [])

@@ -150,3 +150,24 @@ def test_explicit_gain_overrides_activation_gain():
 def test_unknown_scheme_raises():
     with pytest.raises(ValueError, match="glorot"):
         initializers.weight_var("glorot", 3, 3)
+
+
+@pytest.mark.parametrize("init", ["kaiming_uniform", "xavier_normal", "torch_default"])
+def test_make_params_draws_the_documented_stream(init):
+    """make_params scales cached unscaled draws; the numbers must be exactly those of one
+    default_rng(seed) drawing x0, then each weight as rng.uniform(-b, b) / rng.normal(0, std),
+    then w_out and the labels (the stream its docstring states)."""
+    spec = NetworkSpec(depth=3, width=6, batch=5, init=init, seed=11)
+    rng = np.random.default_rng(11)
+    x0 = rng.standard_normal((5, 1, 6))
+    if init in initializers.UNIFORM:
+        b = initializers.uniform_bound(init, 6, 6, spec.effective_gain)
+        ws = [rng.uniform(-b, b, (6, 6)) for _ in range(3)]
+    else:
+        ws = [rng.normal(0.0, math.sqrt(spec.effective_weight_var), (6, 6)) for _ in range(3)]
+    w_out = rng.standard_normal((6, spec.classes))
+    got = make_params(spec)
+    assert np.array_equal(got.x0, x0) and np.array_equal(got.w_out, w_out)
+    for g, w in zip(got.weights, ws):
+        assert np.array_equal(g, w)
+    assert np.array_equal(got.labels, rng.integers(0, spec.classes, 5))

@@ -188,3 +188,9 @@ def test_batch_running_stats_follow_pytorch():
     g = rng.normal(size=x.shape)
     dx, dx_scale = norms.normalize_backward(g, 0.0, cache)
     np.testing.assert_allclose(dx * 10.0**dx_scale, g / np.sqrt(rv + 1e-5), rtol=1e-13)
+
+
+def test_given_statistics_are_batchnorm_only():
+    x = np.ones((4, 1, 2))
+    with pytest.raises(ValueError, match="BatchNorm"):
+        norms.normalize(x, 0.0, "layer", stats=(np.zeros(2), np.ones(2)))

@@ -37,12 +37,6 @@ def test_every_point_of_the_line_has_chi1_one(name):
         assert theory.chi1(name, w * (1 - 1e-6), b) < 1.0 <= theory.chi1(name, w * (1 + 1e-6), b)
 
 
-@pytest.mark.parametrize("name, sigma_b2", [("tanh", 0.5), ("elu", 0.05)])
-def test_agrees_with_the_root_search_of_core_theory(name, sigma_b2):
-    assert phase.critical_sigma_w2_at(name, sigma_b2) == pytest.approx(
-        theory.critical_sigma_w2(name, sigma_b2), rel=5e-3)
-
-
 def test_phase_points():
     p = phase.phase_point("relu", 1.0, 0.0)                 # half of He: chi1 = 1/2
     assert (p.phase, p.chi1) == ("ordered", pytest.approx(0.5))
@@ -51,8 +45,8 @@ def test_phase_points():
     chaotic = phase.phase_point("tanh", 100.0, 0.0)
     assert chaotic.phase == "chaotic" and chaotic.chi1 > 1
     assert chaotic.critical_sigma_w2 == pytest.approx(1.0)
-    assert math.isnan(phase.phase_point("relu", 2.0, 5.0, line=phase.critical_line("relu")
-                                        ).critical_sigma_w2)     # outside the line's range
+    # sigmoid' <= 1/4, so chi1 <= sigma_w2 / 16: no edge below 16 (nan: none below 10^4)
+    assert not phase.phase_point("sigmoid", 1.0, 10.0).critical_sigma_w2 <= 16
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "selu", "gelu"])
