@@ -131,11 +131,16 @@ class NetworkSpec:
 
 @dataclass(frozen=True)
 class Fix:
-    """One shape field a normalization needs changed, and why (a name, not prose)."""
+    """One shape field changed from what was asked, and why: a name the UI words.
+
+    The reasons: a normalization undefined in this shape ("groups_divide_width",
+    "instance_needs_positions", "batch_needs_two"), InstanceNorm's extra positions paid
+    for with a smaller batch ("instance_same_values"), a network over the live budget
+    ("budget", core.experiments.budget)."""
     field: str
     asked: int
     used: int
-    why: str    # "groups_divide_width" | "instance_needs_positions" | "batch_needs_two"
+    why: str
 
 
 def group_count(width: int, positions: int, wanted: int) -> int:

@@ -248,21 +248,10 @@ class Settings:
     values: dict                # the controls as set (the spec resets what it does not use)
 
 
-FIX_NOTES = {
-    "groups_divide_width": "GroupNorm needs the groups to divide the width ({width}) with at "
-                           "least two values each: using {used} groups instead of {asked}.",
-    "instance_needs_positions": "InstanceNorm averages over spatial positions, and there is "
-                                "only one: using {used} positions (Advanced › Spatial positions).",
-    "batch_needs_two": "BatchNorm needs more than one value per channel: using batch {used}.",
-}
-
-
 def to_spec(values: dict[str, Any]) -> Settings:
     """Turn control values into a valid NetworkSpec, adjusting what would be undefined or
     too slow for a live page, and saying what was adjusted."""
     v, fixes = fit_norm(dict(values))
-    notes = [FIX_NOTES[f.why].format(width=v["width"], asked=f.asked, used=f.used)
-             for f in fixes]
     # Fields that do nothing in this configuration take their defaults, so that
     # equivalent settings share one cached simulation.
     if v["norm"] != "group":
@@ -281,10 +270,15 @@ def to_spec(values: dict[str, Any]) -> Settings:
     gain = None if v["gain"] == "auto" else float(v["gain"])
     spec = NetworkSpec(**{k: v[k] for k in SPEC_DEFAULTS if k in v} | {"gain": gain})
     spec, _ = budget.fit(spec, runs=1, max_weights=MAX_WEIGHTS, max_macs=MAX_MACS)
-    note = budget.shrink_note(asked_batch, values["width"], spec, "the network on this page")
-    if note:
-        notes.append(note)
+    fixes = budget.shrunk(asked_batch, values["width"], spec) + tuple(fixes)
+    notes = labels.fix_notes(fixes, "the network on this page")
     return Settings(spec, tuple(notes), dict(values))
+
+
+def show_fixes(fixes) -> None:
+    """What a comparison changed from the sidebar's network (core.spec.Fix), in words."""
+    for note in labels.fix_notes(fixes):
+        st.info(note, icon=":material/speed:")
 
 
 def init_caption(spec: NetworkSpec) -> str:

@@ -61,3 +61,31 @@ def affine_label(role: str, norm: str, gamma: float, beta: float) -> str:
 
 def batch_run_label(norm: str, batch: int) -> str:
     return f"{NORM_LABELS[norm]}, batch {batch}"
+
+
+# How the app words a core.spec.Fix (a shape field changed from what was asked), by reason.
+FIX_NOTES = {
+    "groups_divide_width": "GroupNorm needs the groups to divide the width with at least "
+                           "two values each: using {used} groups instead of {asked}.",
+    "instance_needs_positions": "InstanceNorm averages over spatial positions, and there is "
+                                "only one: using {used} positions (Advanced › Spatial positions).",
+    "instance_same_values": "InstanceNorm runs on batch {used} instead of {asked}, so that "
+                            "its extra positions leave about as many values at the same cost.",
+    "batch_needs_two": "BatchNorm needs more than one value per channel: using batch {used}.",
+}
+_BUDGET_PARTS = {"width": "width {used} instead of {asked} (same fan_in × Var(W))",
+                 "batch": "batch {used} instead of {asked}"}
+
+
+def fix_notes(fixes, subject: str = "this comparison") -> list[str]:
+    """One sentence per fix, the budget's shrinks joined into one that comes first.
+
+    >>> from core.spec import Fix
+    >>> fix_notes([Fix("width", 1024, 128, "budget"), Fix("batch", 512, 8, "budget")])
+    ['To stay live, this comparison uses width 128 instead of 1024 (same fan_in × Var(W)) and batch 8 instead of 512.']
+    """
+    shrunk = [_BUDGET_PARTS[f.field].format(asked=f.asked, used=f.used)
+              for f in fixes if f.why == "budget"]
+    notes = [f"To stay live, {subject} uses " + " and ".join(shrunk) + "."] if shrunk else []
+    return notes + [FIX_NOTES[f.why].format(asked=f.asked, used=f.used)
+                    for f in fixes if f.why != "budget"]

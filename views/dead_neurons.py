@@ -3,96 +3,106 @@
 import streamlit as st
 
 from core import stats
-from figures.heatmaps import CODE_COLORS, count_label, dead_map_figure, small_multiples
+from figures.heatmaps import (CODE_COLORS, SMALL_ROWS, SMALL_UNITS, count_label,
+                              dead_map_figure, small_multiples)
 from figures.histograms import format_percent, percent_by_layer
 from ui import cache, controls
 from ui.controls import Settings, Control
 from ui.export import result_csv
 
 
+LINEAR_NOTE = ("**A linear unit never dies.** Its output is its input, with slope 1 "
+               "everywhere: there is no flat side to get stuck on, so every unit passes its "
+               "gradient on for every example. Pick tanh, sigmoid or a relu-like activation "
+               "in the sidebar to see units die.")
+
+
 def page(settings: Settings) -> None:
     spec = settings.spec
     res = cache.result(spec)
     act = res.activation
-
-    bounded = act.bounded is not None
-    cutoff = spec.dead_threshold
-    word = "saturated" if bounded else "off"
-    rule = (f"|value| > {cutoff:g} on the [-1, 1] scale" if bounded else "input ≤ 0")
-
     st.title("Dead neurons")
-    if not bounded and not act.relu_like:
-        st.info("**A linear unit never dies.** Its output is its input, with slope 1 "
-                "everywhere: there is no flat side to get stuck on, so every unit passes its "
-                "gradient on for every example. Pick tanh, sigmoid or a relu-like activation "
-                "in the sidebar to see units die.", icon=":material/info:")
+    if act.bounded is None and not act.relu_like:
+        st.info(LINEAR_NOTE, icon=":material/info:")
         return
-
+    word = "saturated" if act.bounded is not None else "off"
+    rule = (f"|value| > {spec.dead_threshold:g} on the [-1, 1] scale"
+            if act.bounded is not None else "input ≤ 0")
     st.caption(f"Each map is a batch of examples (rows) against the units of one layer "
                f"(columns). A dark cell: that unit is **{word}** on that example ({rule}). "
                f"A column dark from top to bottom, for every example of the batch, is a "
                f"**dead unit**, drawn in brown and marked in the strip above the map.")
-
     valid = spec.depth if res.overflow_layer is None else res.overflow_layer
     if res.overflow_layer is not None:
         st.warning(f"In {spec.dtype} the values became inf or NaN at layer {valid + 1}. Layers "
                    f"from there on are left out: whether a unit is {word} there means nothing.",
                    icon=":material/warning:")
-
-    # -- the page's own control ----------------------------------------------------------
     layer = 1
     if spec.depth > 1:
         layer = controls.page_control(
             Control("dead_layer", "Layer", "int", spec.depth, lo=1, hi=spec.depth,
                     help="The layer drawn large. Defaults to the last layer."), st.columns(2)[0])
+    at_cutoff = res.saturated_frac_at(spec.dead_threshold)
+    _metrics(res, layer, valid, word, at_cutoff)
+    _one_layer(res, layer, valid, word)
+    _through_depth(res, layer, valid, word, rule, at_cutoff)
+    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
+                       file_name="layerscope_dead_units.csv", mime="text/csv", on_click="ignore")
+    _explanation()
 
-    dead_frac = res.dead_frac
-    at_cutoff = res.saturated_frac_at(cutoff)
 
+def _metrics(res, layer, valid, word, at_cutoff) -> None:
     m = st.columns(3)
     m[0].metric(f"Dead units at layer {layer}", count_label(res.dead_units[layer - 1]))
     m[1].metric(f"{word.capitalize()} values at layer {layer}",
                 format_percent(at_cutoff[layer - 1]) if layer <= valid else "inf/NaN")
+    depth = len(res.dead_units)
     m[2].metric("Dead units in the whole network", count_label(res.dead_units[:valid]),
                 help=f"All units of layers 1 to {valid}" + (", up to the overflow."
-                                                             if valid < spec.depth else "."))
+                                                             if valid < depth else "."))
 
-    # -- one layer, large ----------------------------------------------------------------
-    if layer <= valid:
-        st.plotly_chart(dead_map_figure(res.dead_map(layer - 1), res.dead_units[layer - 1],
-                                        layer, word), key="dead_map")
-        st.caption(f"Shown: the first {res.map_values.shape[1]} examples"
-                   + (" × positions" if spec.spatial > 1 else "")
-                   + f" and the first {res.map_values.shape[2]} units. Dead means {word} on "
-                     f"all {spec.batch * spec.spatial} values of the batch, not only the rows "
-                     f"shown. Light: active; dark: {word} on that example; brown: a dead "
-                     f"unit's column.")
-    else:
+
+def _one_layer(res, layer, valid, word) -> None:
+    """One layer's map, large."""
+    if layer > valid:
         st.info(f"Layer {layer} is past the overflow: pick a layer up to {valid}.")
+        return
+    spec = res.spec
+    st.plotly_chart(dead_map_figure(res.dead_map(layer - 1), res.dead_units[layer - 1],
+                                    layer, word), key="dead_map")
+    st.caption(f"Shown: the first {res.map_values.shape[1]} examples"
+               + (" × positions" if spec.spatial > 1 else "")
+               + f" and the first {res.map_values.shape[2]} units. Dead means {word} on "
+                 f"all {spec.batch * spec.spatial} values of the batch, not only the rows "
+                 f"shown. Light: active; dark: {word} on that example; brown: a dead "
+                 f"unit's column.")
 
-    # -- through depth -------------------------------------------------------------------
+
+def _through_depth(res, layer, valid, word, rule, at_cutoff) -> None:
+    """The dead share per layer, and six layers' maps side by side."""
     st.plotly_chart(percent_by_layer(
-        {"dead units (% of units)": dead_frac, f"{word} values (% of values, {rule})": at_cutoff},
+        {"dead units (% of units)": res.dead_frac,
+         f"{word} values (% of values, {rule})": at_cutoff},
         valid, [layer], mark_name="drawn above", title="Dead units, layer by layer",
         y_title="%", colors=CODE_COLORS[2:0:-1]), key="dead_fraction_curve")
-
-    panels = stats.spread_layers(1, spec.depth, 6)
+    panels = stats.spread_layers(1, len(res.dead_units), 6)
+    rows, units = (min(SMALL_ROWS, res.map_values.shape[1]), min(SMALL_UNITS, res.map_values.shape[2]))
     st.plotly_chart(small_multiples(
         [(k, res.dead_map(k - 1) if k <= valid else None, res.dead_units[k - 1]) for k in panels],
-        word, title=f"{len(panels)} layers side by side (first 64 examples × 128 units)"),
+        word, title=f"{len(panels)} layers side by side (first {rows} examples × {units} units)"),
         key="dead_small_multiples")
 
-    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
-                       file_name="layerscope_dead_units.csv", mime="text/csv", on_click="ignore")
 
-    # -- in the classroom's words ----------------------------------------------------------
-    st.markdown("""
+def _explanation() -> None:
+    """In the classroom's words."""
+    st.markdown(f"""
     ### Why a dead unit never comes back
 
     A weight learns from its gradient, and the gradient that reaches a unit's weights is the
     gradient arriving from above **multiplied by the unit's local gradient φ′** on each
     example. A dead unit sits where φ′ is (almost) zero on every example: for relu that is
-    exactly 0 whenever the input is ≤ 0; for tanh it is 1 − t², below 0.02 once |t| > 0.99.
+    exactly 0 whenever the input is ≤ 0; for tanh it is 1 − t², below {1 - 0.99**2:.2f} once
+    |t| > 0.99.
     So the products are zero, its weights and bias get no update, and next step the unit is
     just as dead as before. Nothing inside the network can push it back: the unit is stuck
     for good, and it wastes its share of the layer.

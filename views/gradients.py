@@ -10,20 +10,53 @@ from ui import cache, controls
 from ui.controls import Settings, Control
 
 
+THEORY = Control("grad_theory", "Draw the mean-field prediction", "toggle", True)
+LAYERS = Control("grad_layers", "Layers in the histograms", "int", 5, lo=2, hi=8,
+                 help="Histograms of this many layers, spread from the first to the last.")
+VERDICTS = {
+    "vanishing": ":blue[**Vanishing gradients.**] The gradient reaching layer 1 is {dec:.1f} "
+                 "powers of ten smaller than at the last layer: the first layers would barely learn.",
+    "exploding": ":red[**Exploding gradients.**] The gradient grows {dec:.1f} powers of ten on "
+                 "its way back to layer 1: one step of gradient descent would wreck the first layers.",
+    "stable": ":green[**Stable.**] The gradient keeps its size within a factor of ten from the "
+              "last layer back to the first.",
+    "zero": ":violet[**No gradient.**] The gradient is exactly zero: every unit is off.",
+    "overflow": ":orange[**Overflow.**] In {dtype} the forward pass passed the largest number the "
+                "format holds at layer {layer}; from there on values are inf or NaN, and they "
+                "are left out of the charts.",
+}
+PHASES = {
+    "ordered": ":blue[**Ordered phase.**] χ₁ < 1: deep in the network each layer shrinks "
+               "the gradient variance by χ₁, so gradients vanish.",
+    "critical": ":green[**At the edge of chaos.**] χ₁ ≈ 1: gradients keep their size "
+                "through any depth (in the wide-network limit).",
+    "chaotic": ":red[**Chaotic phase.**] χ₁ > 1: each layer multiplies the gradient variance "
+               "by χ₁, so gradients explode.",
+}
+NOT_MODELLED = ("The mean-field prediction covers plain networks, and LayerNorm or RMSNorm "
+                "before the activation. Residual connections, normalization after the "
+                "activation, and norms whose statistics couple examples or few units "
+                "(BatchNorm, GroupNorm, InstanceNorm) change the backward pass in ways it does "
+                "not model, so it is not drawn.")
+
+
 def page(settings: Settings) -> None:
     spec = settings.spec
     res = cache.result(spec)
-    point = cache.phase_point(spec.activation, spec.sigma_w2, spec.bias_var)
-    line = cache.critical_line(spec.activation, max(1.0, spec.bias_var))
-
-    THEORY = Control("grad_theory", "Draw the mean-field prediction", "toggle", True)
-    LAYERS = Control("grad_layers", "Layers in the histograms", "int", 5, lo=2, hi=8,
-                     help="Histograms of this many layers, spread from the first to the last.")
-
     st.title("Gradient flow")
     st.caption("Backpropagation runs the network in reverse: the gradient dL/dh starts at the "
                "loss and is multiplied by every layer on its way back to the input.")
+    verdict = _headline(spec, res)
+    _flow(spec, res, verdict)
+    st.subheader("Where this network sits: ordered, critical or chaotic")
+    _phase(spec)
+    st.subheader("Gradient histograms (Karpathy's diagnostics)")
+    _histograms(spec, res)
+    _explanation()
 
+
+def _headline(spec, res) -> diagnose.Trend:
+    """The gradient's change from the last layer back to layer 1, in numbers and a verdict."""
     verdict = diagnose.backward_trend(res.log10_grad_var, res.overflow_layer)
     cols = st.columns(3)
     cols[0].metric("Gradient variance at layer 1", format_power(float(res.log10_grad_var[0])))
@@ -31,33 +64,20 @@ def page(settings: Settings) -> None:
                    format_power(float(res.log10_grad_var[-1])))
     cols[2].metric("Layer 1 ÷ last layer", "overflow" if verdict.kind == "overflow"
                    else format_power(verdict.decades))
-
-    VERDICTS = {
-        "vanishing": ":blue[**Vanishing gradients.**] The gradient reaching layer 1 is {dec:.1f} "
-                     "powers of ten smaller than at the last layer: the first layers would barely learn.",
-        "exploding": ":red[**Exploding gradients.**] The gradient grows {dec:.1f} powers of ten on "
-                     "its way back to layer 1: one step of gradient descent would wreck the first layers.",
-        "stable": ":green[**Stable.**] The gradient keeps its size within a factor of ten from the "
-                  "last layer back to the first.",
-        "zero": ":violet[**No gradient.**] The gradient is exactly zero: every unit is off.",
-        "overflow": ":orange[**Overflow.**] In {dtype} the forward pass passed the largest number the "
-                    "format holds at layer {layer}; from there on values are inf or NaN, and they "
-                    "are left out of the charts.",
-    }
     st.markdown(VERDICTS[verdict.kind].format(
         dec=abs(verdict.decades) if verdict.decades == verdict.decades else 0.0,
         dtype=spec.dtype, layer=(res.overflow_layer or 0) + 1))
+    return verdict
 
+
+def _flow(spec, res, verdict) -> None:
+    """Forward and backward variance per layer, with the theory's backward line."""
     show_theory = controls.page_control(THEORY)
     theory_curve = None
     if res.overflow_layer is None and verdict.kind != "zero":
         pred = cache.prediction(spec, float(res.log10_grad_var[-1]))
         if not pred.covers_norm:
-            st.info("The mean-field prediction covers plain networks, and LayerNorm or RMSNorm "
-                    "before the activation. Residual connections, normalization after the "
-                    "activation, and norms whose statistics couple examples or few units "
-                    "(BatchNorm, GroupNorm, InstanceNorm) change the backward pass in ways it does "
-                    "not model, so it is not drawn.", icon=":material/info:")
+            st.info(NOT_MODELLED, icon=":material/info:")
         elif show_theory:
             theory_curve = pred.log10_grad_var
             st.caption(f"Dashed: the theory, anchored at the last layer and multiplied by χ₁ of "
@@ -66,18 +86,14 @@ def page(settings: Settings) -> None:
     st.plotly_chart(gfig.flow_figure(res.log10_act_var, res.log10_grad_var, theory_curve,
                                      res.overflow_layer), key="grad_flow_chart")
 
-    st.subheader("Where this network sits: ordered, critical or chaotic")
+
+def _phase(spec) -> None:
+    """The mean-field phase diagram, with this network's point and its χ₁."""
+    point = cache.phase_point(spec.activation, spec.sigma_w2, spec.bias_var)
+    line = cache.critical_line(spec.activation, max(1.0, spec.bias_var))
     left, right = st.columns([3, 2])
     left.plotly_chart(gfig.phase_figure(line[0], line[1], spec.bias_var, spec.sigma_w2, point.chi1,
                                         spec.activation), key="grad_phase_chart")
-    PHASES = {
-        "ordered": ":blue[**Ordered phase.**] χ₁ < 1: deep in the network each layer shrinks "
-                   "the gradient variance by χ₁, so gradients vanish.",
-        "critical": ":green[**At the edge of chaos.**] χ₁ ≈ 1: gradients keep their size "
-                    "through any depth (in the wide-network limit).",
-        "chaotic": ":red[**Chaotic phase.**] χ₁ > 1: each layer multiplies the gradient variance "
-                   "by χ₁, so gradients explode.",
-    }
     with right:
         st.metric("χ₁ at the fixed point", f"{point.chi1:.4g}")
         crit = point.critical_sigma_w2
@@ -99,7 +115,9 @@ def page(settings: Settings) -> None:
             st.caption("The diagram describes the plain network (no normalization, no residual "
                        "connections); those change the backward pass, as the chart above shows.")
 
-    st.subheader("Gradient histograms (Karpathy's diagnostics)")
+
+def _histograms(spec, res) -> None:
+    """Karpathy's gradient histograms, and the grad:data ratio of the weights."""
     count = controls.page_control(LAYERS)
     layers = [k - 1 for k in stats.spread_layers(1, spec.depth, count)]   # 0-based
     st.caption("Each layer's values are shown in units of its own standard deviation, so the "
@@ -116,6 +134,9 @@ def page(settings: Settings) -> None:
         [gfig.ratio_legend(i, float(res.log10_weight_grad_ratio[i])) for i in layers],
         "Weight gradients dL/dW", "dL/dW in units of its std"), key="grad_weight_hist_chart")
 
+
+def _explanation() -> None:
+    """In the classroom's words."""
     st.markdown("""
     ### Why gradients vanish or explode
 

@@ -26,9 +26,8 @@ def page(settings: Settings) -> None:
 
 def _every_scheme(spec) -> None:
     """Every init scheme on the same network, with the Var(W) each one draws from."""
-    runs, note = cache.schemes(spec)
-    if note:
-        st.info(note, icon=":material/speed:")
+    runs, shrunk = cache.schemes(spec)
+    controls.show_fixes(shrunk)
     quantity = controls.page_control(QUANTITY)
     rows = {r.scheme: r for r in init_lineup.scheme_rows(spec)}
     forward = {s: diagnose.trend(r.log10_preact_var, r.overflow_layer) for s, r in runs.items()}

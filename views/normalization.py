@@ -35,8 +35,7 @@ def page(settings: Settings) -> None:
 def _side_by_side(spec, net, groups, settings: Settings) -> None:
     """Every normalization on the same network: forward, backward, saturation."""
     lineup = cache.norm_lineup_runs(net, groups)
-    for note in lineup.notes:
-        st.info(note, icon=":material/info:")
+    controls.show_fixes(lineup.fixes)
     res = {LINEUP_LABELS[n]: r for n, r in lineup.results.items()}
     left, right = st.columns(2)
     left.plotly_chart(nfig.lineup_variance_figure(
@@ -116,8 +115,7 @@ Only BatchNorm mixes examples, so only BatchNorm depends on the batch.
 def _batch_size(spec, net, groups, settings: Settings) -> None:
     """How much one example depends on its batchmates, by batch size."""
     dep = cache.batch_dependence_runs(net, groups)
-    if dep.note:
-        st.info(dep.note, icon=":material/speed:")
+    controls.show_fixes(dep.shrunk)
     curves = {batch_run_label(r.norm, r.batch): r.sensitivity for r in dep.runs}
     left, right = st.columns(2)
     left.plotly_chart(nfig.sensitivity_figure(curves), key="norm_batch_chart")
@@ -139,8 +137,7 @@ def _train_vs_eval(spec, net, groups, settings: Settings) -> None:
     """BatchNorm in eval mode, after k batches of running statistics."""
     k = controls.page_control(EVAL_BATCHES)
     te = cache.train_eval(net, k)
-    if te.note:
-        st.info(te.note, icon=":material/speed:")
+    controls.show_fixes(te.shrunk)
     c = st.columns(3)
     c[0].metric("Loss, train mode (batch statistics)", f"{te.train_loss:.4g}")
     c[1].metric("Loss, eval mode (running statistics)", f"{te.eval_loss:.4g}")
@@ -170,8 +167,7 @@ def _gamma_beta(spec, net, groups, settings: Settings) -> None:
     gamma = spec.norm_gamma if spec.norm != "none" else settings.values["norm_gamma"]
     beta = spec.norm_beta if spec.norm != "none" else settings.values["norm_beta"]
     aff = cache.affine_runs(net, norm, gamma, beta, groups)
-    for note in aff.notes:
-        st.info(note, icon=":material/speed:")
+    controls.show_fixes(aff.fixes)
     res = {affine_label(role, norm, gamma, beta): r for role, r in aff.results.items()}
     left, right = st.columns(2)
     act = next(iter(res.values())).activation

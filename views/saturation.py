@@ -11,42 +11,60 @@ from ui.controls import Settings, Control
 from ui.export import result_csv
 
 
+# Thresholds the core counts exactly in every run (stats.SATURATION_GRID): no re-simulation.
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.999)
+INTROS = {
+    "bounded": "A squashing activation flattens out near the ends of its range. Values that "
+               "pile up there are *saturated*: the unit has stopped responding to its input.",
+    "off": "{name} is not bounded above, so it cannot saturate the way tanh does. Its flat "
+           "side is below zero: a unit whose input is ≤ 0 is **off** on that example, and "
+           "this page counts *off* where tanh counts *saturated*.",
+    "linear": "A linear layer has no flat parts: nothing ever saturates, and every value "
+              "passes its gradient on unchanged (φ′ = 1). The histograms still show the "
+              "shape and the spread of the signal.",
+}
+WORDS = {"bounded": "saturated", "off": "off", "linear": None}
+
+
 def page(settings: Settings) -> None:
     spec = settings.spec
     res = cache.result(spec)
     act = res.activation
-
-    # Thresholds the core counts exactly in every run (stats.SATURATION_GRID): no re-simulation.
-    THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.999)
-    bounded = act.bounded is not None
-    kind = "bounded" if bounded else ("off" if act.relu_like else "linear")
-
+    kind = "bounded" if act.bounded is not None else ("off" if act.relu_like else "linear")
     st.title("tanh saturation" if act.name == "tanh" else f"Saturation: {act.name}")
-    st.caption({
-        "bounded": "A squashing activation flattens out near the ends of its range. Values that "
-                   "pile up there are *saturated*: the unit has stopped responding to its input.",
-        "off": f"{act.name} is not bounded above, so it cannot saturate the way tanh does. Its "
-               "flat side is below zero: a unit whose input is ≤ 0 is **off** on that example, "
-               "and this page counts *off* where tanh counts *saturated*.",
-        "linear": "A linear layer has no flat parts: nothing ever saturates, and every value "
-                  "passes its gradient on unchanged (φ′ = 1). The histograms still show the "
-                  "shape and the spread of the signal.",
-    }[kind])
+    st.caption(INTROS[kind].format(name=act.name))
+    first, last, count, threshold = _controls(spec, act, kind)
+    valid = spec.depth if res.overflow_layer is None else res.overflow_layer
+    # Past an overflow there is nothing to draw: spread the picks over the layers before it.
+    shown = stats.spread_layers(min(first, valid), min(last, valid), count) if valid else []
+    if res.overflow_layer is not None:
+        st.warning(f"In {spec.dtype} the values became inf or NaN at layer {valid + 1}. Layers "
+                   f"from there on are left out of every chart: their numbers mean nothing.",
+                   icon=":material/warning:")
+    fracs = res.saturated_frac_at(threshold)
+    if kind != "linear" and valid > 0:
+        _headline(act, kind, fracs, valid, threshold)
+    x_title = _histograms(res, kind, shown, fracs, threshold)
+    _by_layer(res, kind, shown, fracs, valid, threshold, x_title)
+    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
+                       file_name="layerscope_saturation.csv", mime="text/csv", on_click="ignore")
+    _explanation(act, kind)
 
-    # -- the page's own controls (in the URL, like the sidebar's) -------------------------
+
+def _controls(spec, act, kind):
+    """The page's own controls (in the URL, like the sidebar's): layers and threshold."""
     cols = st.columns(4)
     count = controls.page_control(
         Control("sat_count", "Layers overlaid", "int", 5, lo=1, hi=6,
                 help="How many layers to draw on top of each other, spread evenly."), cols[0])
+    first = last = 1
     if spec.depth > 1:
         first = controls.page_control(
             Control("sat_first", "From layer", "int", 1, lo=1, hi=spec.depth), cols[1])
         last = controls.page_control(
             Control("sat_last", "To layer", "int", spec.depth, lo=1, hi=spec.depth), cols[2])
-    else:
-        first = last = 1
     threshold = None
-    if bounded:
+    if kind == "bounded":
         threshold = controls.page_control(
             Control("sat_threshold", "Saturated when |value| >", "steps", 0.97,
                     options=THRESHOLDS,
@@ -55,31 +73,25 @@ def page(settings: Settings) -> None:
                             if act.name == "sigmoid" else "")), cols[3])
     elif kind == "off":
         cols[3].caption("**Off** means input ≤ 0: no threshold to choose.")
+    return first, last, count, threshold
 
-    valid = spec.depth if res.overflow_layer is None else res.overflow_layer
-    # Past an overflow there is nothing to draw: spread the picks over the layers before it.
-    shown = stats.spread_layers(min(first, valid), min(last, valid), count) if valid else []
-    if res.overflow_layer is not None:
-        st.warning(f"In {spec.dtype} the values became inf or NaN at layer {valid + 1}. Layers "
-                   f"from there on are left out of every chart: their numbers mean nothing.",
-                   icon=":material/warning:")
 
-    fracs = res.saturated_frac_at(threshold)
-    word = {"bounded": "saturated", "off": "off", "linear": None}[kind]
+def _headline(act, kind, fracs, valid, threshold) -> None:
+    word = WORDS[kind].capitalize()
+    m = st.columns(3)
+    m[0].metric(f"{word} at layer 1", format_percent(fracs[0]))
+    m[1].metric(f"{word} at layer {valid}", format_percent(fracs[valid - 1]))
+    if kind == "bounded":
+        m[2].metric(f"Gradient left at |value| = {threshold:g}",
+                    format_percent(gradient_left(act, threshold)),
+                    help="φ′ there, as a share of its largest value (at the centre).")
 
-    # -- headline numbers -----------------------------------------------------------------
-    if kind != "linear" and valid > 0:
-        m = st.columns(3)
-        m[0].metric(f"{word.capitalize()} at layer 1", format_percent(fracs[0]))
-        m[1].metric(f"{word.capitalize()} at layer {valid}", format_percent(fracs[valid - 1]))
-        if bounded:
-            m[2].metric(f"Gradient left at |value| = {threshold:g}",
-                        format_percent(gradient_left(act, threshold)),
-                        help="φ′ there, as a share of its largest value (at the centre).")
 
-    # -- Karpathy's histograms, with the local gradient under them -------------------------
+def _histograms(res, kind, shown, fracs, threshold) -> str:
+    """Karpathy's histograms, with the local gradient under them; returns the x-axis title."""
+    act = res.activation
     lo, hi = float(res.hist_edges[0]), float(res.hist_edges[-1])
-    if bounded:
+    if kind == "bounded":
         x_title = "activation value " + ("t = tanh(h)" if act.name == "tanh" else
                                          f"a = {act.name}(h)")
         gradients = [("local gradient " + ("1 − t²" if act.name == "tanh" else
@@ -95,45 +107,46 @@ def page(settings: Settings) -> None:
                           *local_gradient_curve(act, lo, hi, res.hist_log10_scale[k - 1]))
                          for k in shown]
         shade = [(lo, 0.0)] if kind == "off" else []
-
     if shown:
         st.plotly_chart(activation_histograms(
             res.hist_edges, res.act_hist, shown, res.act_mean, res.log10_act_var,
-            fracs if word else None, word, gradients, shade, x_title), key="sat_histograms")
+            fracs if WORDS[kind] else None, WORDS[kind], gradients, shade, x_title),
+            key="sat_histograms")
     else:
         st.info("Already the first layer overflowed: there is no histogram to draw.")
-    if bounded:
+    if kind == "bounded":
         st.caption(f"Shaded: saturated (|value| > {threshold:g}). The lower panel is the "
                    f"local gradient φ′ at each value: whatever gradient reaches a unit from "
                    f"above is multiplied by it on the way down.")
     elif kind == "off":
         st.caption("Shaded: the off side (output from an input ≤ 0). For relu, off units pile "
                    "up in the spike at 0, where φ′ = 0. The lower panel is φ′ at each value.")
+    return x_title
 
-    # -- all layers at once, and the saturated share per layer -----------------------------
+
+def _by_layer(res, kind, shown, fracs, valid, threshold, x_title) -> None:
+    """All layers at once, and the saturated share per layer."""
     left, right = st.columns(2)
-    with left:
-        st.plotly_chart(layer_density_map(res.hist_edges, res.act_hist, valid, (),
-                                          x_title if bounded else "activation / layer rms"),
-                        key="sat_density_map")
-    with right:
-        name = {"bounded": f"saturated (|value| > {threshold:g})" if bounded else "",
-                "off": "off (input ≤ 0)", "linear": "saturated (never, for linear)"}[kind]
-        st.plotly_chart(percent_by_layer(
-            {name: fracs}, valid, shown,
-            title=("Saturated" if kind != "off" else "Off") + " values, layer by layer",
-            y_title="% of values"), key="sat_fraction_curve")
+    left.plotly_chart(layer_density_map(
+        res.hist_edges, res.act_hist, valid, (),
+        x_title if kind == "bounded" else "activation / layer rms"), key="sat_density_map")
+    name = {"bounded": f"saturated (|value| > {threshold or 0:g})",
+            "off": "off (input ≤ 0)", "linear": "saturated (never, for linear)"}[kind]
+    right.plotly_chart(percent_by_layer(
+        {name: fracs}, valid, shown,
+        title=("Saturated" if kind != "off" else "Off") + " values, layer by layer",
+        y_title="% of values"), key="sat_fraction_curve")
 
-    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
-                       file_name="layerscope_saturation.csv", mime="text/csv", on_click="ignore")
 
-    # -- in the classroom's words ----------------------------------------------------------
-    st.markdown("""
+def _explanation(act, kind) -> None:
+    """In the classroom's words."""
+    st.markdown(f"""
     ### Why saturation stops learning
 
     Backpropagation carries the gradient down through every unit, and at each one it is
     multiplied by the activation's **local gradient** φ′ at the value the unit produced. For
-    tanh that is **1 − t²**: 1 at t = 0, but only 0.06 at |t| = 0.97 and 0.02 at 0.99. A unit
+    tanh that is **1 − t²**: 1 at t = 0, but only {1 - 0.97**2:.2f} at |t| = 0.97 and
+    {1 - 0.99**2:.2f} at 0.99. A unit
     sitting at ±1 is like a switch jammed at one end: nudging its input changes nothing, so
     almost no gradient reaches the weights that feed it and they hardly learn.
 

@@ -27,7 +27,7 @@ import numpy as np
 from . import budget
 from .norm_lineup import variant
 from ..propagate import Params, draw_inputs, forward_backward, make_params
-from ..spec import NetworkSpec
+from ..spec import Fix, NetworkSpec
 
 BATCHES = (2, 8, 32, 256)
 OTHERS_BATCH = 8            # LayerNorm / GroupNorm: any batch gives the same answer
@@ -101,7 +101,7 @@ def batchmate_sensitivity(spec: NetworkSpec, norm: str, batch: int, groups: int 
 @dataclass(frozen=True)
 class BatchDependence:
     runs: list[BatchRun]
-    note: str | None
+    shrunk: tuple[Fix, ...]         # what the budget changed (core.experiments.budget)
 
 
 def batch_dependence(spec: NetworkSpec, batches=BATCHES, others=("layer", "group"),
@@ -109,10 +109,10 @@ def batch_dependence(spec: NetworkSpec, batches=BATCHES, others=("layer", "group
     """BatchNorm at every batch size in `batches`, and the `others` at OTHERS_BATCH, all on
     the same weights and the same example 0."""
     examples = 2 * (sum(batches) + OTHERS_BATCH * len(others)) * spec.spatial
-    spec, note = budget.fit(spec, runs=1, examples=examples, weight_draws=1)
+    spec, shrunk = budget.fit(spec, runs=1, examples=examples, weight_draws=1)
     largest = max(max(batches), OTHERS_BATCH)
     params = make_params(spec)
     pool = _inputs(spec, 2 * largest)
     runs = [batchmate_sensitivity(spec, "batch", b, groups, params, pool) for b in batches]
     runs += [batchmate_sensitivity(spec, n, OTHERS_BATCH, groups, params, pool) for n in others]
-    return BatchDependence(runs, note)
+    return BatchDependence(runs, shrunk)

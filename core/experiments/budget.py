@@ -9,16 +9,18 @@ to keep fan_in x Var(W), the per-layer factor, unchanged.
 
 >>> from core.spec import NetworkSpec
 >>> spec = NetworkSpec(depth=200, width=1024, batch=4, weight_var=0.01)
->>> small, note = fit(spec, runs=6)
+>>> small, fixes = fit(spec, runs=6)
 >>> small.width, small.sigma_w2 == spec.sigma_w2
 (128, True)
->>> fit(NetworkSpec(), runs=6)[1] is None          # the defaults fit as they are
-True
+>>> [(f.field, f.asked, f.used) for f in fixes]
+[('width', 1024, 128)]
+>>> fit(NetworkSpec(), runs=6)[1]                  # the defaults fit as they are
+()
 """
 
 from __future__ import annotations
 
-from ..spec import RANGES, NetworkSpec, fit_norm
+from ..spec import RANGES, Fix, NetworkSpec, fit_norm
 
 MAX_WEIGHTS = 4e7          # weight entries drawn over all runs (float64: 320 MB, one run at a time)
 MAX_MACS = 3e9             # multiply-adds over all runs, forward
@@ -34,8 +36,8 @@ def cost(spec: NetworkSpec) -> tuple[float, float]:
 def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
         max_weights: float = MAX_WEIGHTS, max_macs: float = MAX_MACS,
         weight_draws: int | None = None,
-        subject: str = "this comparison") -> tuple[NetworkSpec, str | None]:
-    """The spec a comparison can afford, and a note if it had to shrink it.
+        ) -> tuple[NetworkSpec, tuple[Fix, ...]]:
+    """The spec a comparison can afford, and what it shrank (`shrunk`).
 
     `runs` runs of the spec as it is; or, when the runs share one set of weights and
     differ in their inputs, `weight_draws` draws of weights and `examples` examples in
@@ -53,28 +55,23 @@ def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
     while width > 16 and over(width):
         width //= 2
     if (batch, width) == (spec.batch, spec.width):
-        return spec, None
+        return spec, ()
     changes = dict(batch=batch, width=width)
     if width != spec.width:
         if spec.init == "custom":
             lo, hi = RANGES["weight_var"]
             changes["weight_var"] = min(max(spec.weight_var * spec.width / width, lo), hi)
     small = spec.replace(**fit_norm(vars(spec) | changes)[0])
-    return small, shrink_note(spec.batch, spec.width, small, subject)
+    return small, shrunk(spec.batch, spec.width, small)
 
 
-def shrink_note(batch: int, width: int, small: NetworkSpec,
-                subject: str = "this comparison") -> str | None:
-    """What a shrunk spec changed against the batch and width that were asked for.
+def shrunk(batch: int, width: int, small: NetworkSpec) -> tuple[Fix, ...]:
+    """The batch and width a shrunk spec changed against those asked for, as fixes with
+    the reason "budget" (worded by the UI).
 
-    >>> shrink_note(1024, 1024, NetworkSpec(batch=8, width=128), "this page")
-    'To stay live, this page uses width 128 instead of 1024 (same fan_in x Var(W)) and batch 8 instead of 1024.'
+    >>> [(f.field, f.asked, f.used) for f in shrunk(1024, 1024, NetworkSpec(batch=8, width=128))]
+    [('width', 1024, 128), ('batch', 1024, 8)]
     """
-    parts = []
-    if small.width != width:
-        parts.append(f"width {small.width} instead of {width} (same fan_in x Var(W))")
-    if small.batch != batch:
-        parts.append(f"batch {small.batch} instead of {batch}")
-    if not parts:
-        return None
-    return f"To stay live, {subject} uses " + " and ".join(parts) + "."
+    asked = {"width": width, "batch": batch}
+    return tuple(Fix(field, asked[field], getattr(small, field), "budget")
+                 for field in ("width", "batch") if getattr(small, field) != asked[field])

@@ -95,6 +95,7 @@ def distinct_runs(spec: NetworkSpec, schemes=initializers.SCHEMES) -> int:
 
 
 def run_schemes_within_budget(spec: NetworkSpec, schemes=initializers.SCHEMES):
-    """run_schemes on a network small enough for a live page: (results, note or None)."""
-    small, note = budget.fit(spec, runs=distinct_runs(spec, schemes))
-    return run_schemes(small, schemes), note
+    """run_schemes on a network small enough for a live page: (results, what the budget
+    changed)."""
+    small, shrunk = budget.fit(spec, runs=distinct_runs(spec, schemes))
+    return run_schemes(small, schemes), shrunk

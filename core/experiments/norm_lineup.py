@@ -14,8 +14,8 @@ and the normalization with the gamma and beta chosen.
 >>> specs = lineup_specs(NetworkSpec(width=100, spatial=1), groups=8)
 >>> specs["group"].spec.groups, specs["instance"].spec.spatial
 (5, 4)
->>> print(specs["group"].note)
-GroupNorm: 8 groups do not divide width 100, so 5 groups (20 channels each).
+>>> [(f.field, f.asked, f.used, f.why) for f in specs["instance"].fixes]
+[('spatial', 1, 4, 'instance_needs_positions'), ('batch', 256, 64, 'instance_same_values')]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import numpy as np
 from . import budget, diagnose
 from ..profile import Profile, profile
 from ..simulate import Result, simulate
-from ..spec import NORMS, NetworkSpec, fit_norm
+from ..spec import NORMS, Fix, NetworkSpec, fit_norm
 
 BAD_WEIGHT_VAR = 1.0           # N(0, 1) weights: fan_in x Var(W) = width, far too large
 
@@ -36,7 +36,7 @@ BAD_WEIGHT_VAR = 1.0           # N(0, 1) weights: fan_in x Var(W) = width, far t
 class Variant:
     norm: str
     spec: NetworkSpec
-    note: str | None          # what was adjusted for this normalization, if anything
+    fixes: tuple[Fix, ...]    # what was adjusted for this normalization, if anything
 
 
 def badly_initialized(spec: NetworkSpec) -> NetworkSpec:
@@ -47,21 +47,13 @@ def badly_initialized(spec: NetworkSpec) -> NetworkSpec:
 def variant(spec: NetworkSpec, norm: str, groups: int) -> Variant:
     """The spec with this normalization, adjusted where the shape does not allow it."""
     changes, fixes = fit_norm(vars(spec) | dict(norm=norm, groups=groups if norm == "group" else 1))
-    note = None
-    for fix in fixes:
-        if fix.field == "groups":
-            note = (f"GroupNorm: {groups} groups do not divide width {spec.width}, so "
-                    f"{fix.used} groups ({spec.width // fix.used} channels each).")
-        elif fix.field == "spatial":
-            # as many values as the one-position batch: the comparison costs the same
-            changes["batch"] = max(2, spec.batch // fix.used)
-            note = (f"InstanceNorm averages over positions and there is only one: it runs with "
-                    f"{fix.used} positions and batch {changes['batch']} (about as many values).")
-        else:
-            note = "BatchNorm needs two values per channel: it runs with batch 2."
+    if any(f.field == "spatial" for f in fixes):
+        # as many values as the one-position batch: the comparison costs the same
+        changes["batch"] = max(2, spec.batch // changes["spatial"])
+        fixes.append(Fix("batch", spec.batch, changes["batch"], "instance_same_values"))
     if norm == "none":
         changes.update(norm_position="before", norm_gamma=1.0, norm_beta=0.0)
-    return Variant(norm, spec.replace(**changes), note)
+    return Variant(norm, spec.replace(**changes), tuple(fixes))
 
 
 def lineup_specs(spec: NetworkSpec, groups: int = 4, norms=NORMS) -> dict[str, Variant]:
@@ -81,7 +73,7 @@ class Summary:
 @dataclass(frozen=True)
 class Lineup:
     results: dict[str, Profile | Result]
-    notes: tuple[str, ...]     # adjustments, budget first
+    fixes: tuple[Fix, ...]     # adjustments, budget first
 
     def summary(self) -> list[Summary]:
         return [Summary(n, float(r.log10_act_var[-1]),
@@ -93,10 +85,10 @@ class Lineup:
 def run_lineup(spec: NetworkSpec, groups: int = 4, norms=NORMS) -> Lineup:
     """One run per normalization (its per-layer curves, `core.profile`), within the
     comparison budget (see core.budget)."""
-    spec, budget_note = budget.fit(spec, runs=len(norms))
+    spec, shrunk = budget.fit(spec, runs=len(norms))
     variants = lineup_specs(spec, groups, norms)
-    notes = tuple(n for n in [budget_note] + [v.note for v in variants.values()] if n)
-    return Lineup({n: profile(v.spec) for n, v in variants.items()}, notes)
+    fixes = shrunk + tuple(f for v in variants.values() for f in v.fixes)
+    return Lineup({n: profile(v.spec) for n, v in variants.items()}, fixes)
 
 
 def affine_specs(spec: NetworkSpec, norm: str, gamma: float, beta: float,
@@ -114,7 +106,7 @@ def affine_specs(spec: NetworkSpec, norm: str, gamma: float, beta: float,
 def run_affine(spec: NetworkSpec, norm: str, gamma: float, beta: float,
                groups: int = 4) -> Lineup:
     """Full runs (with histograms) of the three `affine_specs` networks."""
-    spec, budget_note = budget.fit(spec, runs=3)
+    spec, shrunk = budget.fit(spec, runs=3)
     specs = affine_specs(spec, norm, gamma, beta, groups)
     runs: dict[NetworkSpec, Result] = {}
     results = {}
@@ -122,4 +114,4 @@ def run_affine(spec: NetworkSpec, norm: str, gamma: float, beta: float,
         if s not in runs:
             runs[s] = simulate(s)
         results[role] = runs[s]
-    return Lineup(results, (budget_note,) if budget_note else ())
+    return Lineup(results, shrunk)

@@ -25,14 +25,14 @@ True
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .. import norms, stats
 from ..norms import MOMENTUM, RUNNING_START
 from ..propagate import Params, draw_inputs, forward_backward, make_params
-from ..spec import NetworkSpec
+from ..spec import Fix, NetworkSpec
 from . import budget
 
 
@@ -50,7 +50,7 @@ class TrainEval:
     mismatch: np.ndarray            # (depth,) ||out_eval - out_train|| / ||out_train|| per layer
     train_loss: float
     eval_loss: float
-    note: str | None = None
+    shrunk: tuple[Fix, ...] = ()    # what the budget changed (core.experiments.budget)
 
     @property
     def start_weight(self) -> float:
@@ -134,6 +134,5 @@ def _log10_mean(v: np.ndarray) -> float:
 def train_eval_within_budget(spec: NetworkSpec, k: int, momentum: float = MOMENTUM) -> TrainEval:
     """train_eval on a network small enough for a live page (see core.budget)."""
     examples = (k + 2) * spec.batch * spec.spatial
-    small, note = budget.fit(spec, runs=1, examples=examples, weight_draws=1)
-    res = train_eval(small, k, momentum)
-    return TrainEval(**{**vars(res), "note": note})
+    small, shrunk = budget.fit(spec, runs=1, examples=examples, weight_draws=1)
+    return replace(train_eval(small, k, momentum), shrunk=shrunk)

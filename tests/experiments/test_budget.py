@@ -10,29 +10,31 @@ from core.experiments import budget
 
 def test_defaults_are_untouched():
     spec = NetworkSpec()
-    assert budget.fit(spec, runs=10) == (spec, None)
-    assert budget.fit(spec, runs=1, examples=5000, weight_draws=1) == (spec, None)
+    assert budget.fit(spec, runs=10) == (spec, ())
+    assert budget.fit(spec, runs=1, examples=5000, weight_draws=1) == (spec, ())
 
 
 def test_batch_halves_before_the_width():
     spec = NetworkSpec(depth=50, width=256, batch=1024)
-    small, note = budget.fit(spec, runs=6)
-    assert small.width == 256 and small.batch < 1024 and "batch" in note
+    small, fixes = budget.fit(spec, runs=6)
+    assert small.width == 256 and small.batch < 1024
+    assert [(f.field, f.asked, f.used) for f in fixes] == [("batch", 1024, small.batch)]
     assert 6 * small.depth * small.width**2 * small.batch <= budget.MAX_MACS
 
 
 @pytest.mark.parametrize("init", ["custom", "kaiming_normal", "torch_default"])
 def test_width_shrinks_with_the_same_factor(init):
     spec = NetworkSpec(depth=200, width=1024, batch=4, init=init, weight_var=0.003)
-    small, note = budget.fit(spec, runs=6)
-    assert small.width < 1024 and "width" in note
+    small, fixes = budget.fit(spec, runs=6)
+    assert small.width < 1024
+    assert [(f.field, f.asked, f.used, f.why) for f in fixes] == [("width", 1024, small.width, "budget")]
     assert small.sigma_w2 == pytest.approx(spec.sigma_w2)
     assert 6 * small.depth * small.width**2 <= budget.MAX_WEIGHTS
 
 
 def test_examples_mode_keeps_the_batch():
     spec = NetworkSpec(depth=100, width=512, batch=256)
-    small, note = budget.fit(spec, runs=1, examples=12 * 256, weight_draws=1)
+    small, fixes = budget.fit(spec, runs=1, examples=12 * 256, weight_draws=1)
     assert small.batch == 256 and small.width < 512
     assert 12 * 256 * small.depth * small.width**2 <= budget.MAX_MACS
 

@@ -63,8 +63,8 @@ def test_distinct_runs_counts_identical_draws():
 
 def test_within_budget_shrinks_width_and_keeps_the_factor():
     spec = NetworkSpec(depth=200, width=1024, batch=4, activation="linear", weight_var=10.0)
-    runs, note = init_lineup.run_schemes_within_budget(spec, schemes=("custom", "lecun_normal"))
-    assert note and "width" in note
+    runs, shrunk = init_lineup.run_schemes_within_budget(spec, schemes=("custom", "lecun_normal"))
+    assert [(f.field, f.asked, f.why) for f in shrunk] == [("width", 1024, "budget")]
     res = runs["custom"]
     assert res.spec.width < 1024
     assert res.spec.sigma_w2 == pytest.approx(spec.sigma_w2)

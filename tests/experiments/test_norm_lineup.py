@@ -8,7 +8,7 @@ import pytest
 
 from core import NORMS, NetworkSpec, make_params, simulate
 from core.experiments import norm_lineup
-from core.spec import group_count
+from core.spec import Fix, group_count
 
 SMALL = dict(depth=6, width=24, batch=32)
 
@@ -27,12 +27,12 @@ def test_variants_adjust_only_what_needs_it():
     v = norm_lineup.lineup_specs(spec, groups=5)
     assert [n for n in v] == list(NORMS)
     assert v["instance"].spec.spatial == 4 and v["instance"].spec.batch == 8
-    assert v["group"].spec.groups == 4 and "5 groups" in v["group"].note
-    assert v["batch"].note is None and v["batch"].spec == spec.replace(norm="batch")
+    assert v["group"].spec.groups == 4 and v["group"].fixes == (Fix("groups", 5, 4, "groups_divide_width"),)
+    assert v["batch"].fixes == () and v["batch"].spec == spec.replace(norm="batch")
     assert v["none"].spec.norm_gamma == 1.0
     assert v["layer"].spec.norm_gamma == 1.5
     with_positions = norm_lineup.lineup_specs(spec.replace(spatial=2), groups=4)
-    assert with_positions["instance"].note is None and with_positions["instance"].spec.spatial == 2
+    assert with_positions["instance"].fixes == () and with_positions["instance"].spec.spatial == 2
 
 
 def test_lineup_runs_are_plain_simulations():
@@ -41,7 +41,7 @@ def test_lineup_runs_are_plain_simulations():
     for n, res in lineup.results.items():
         ref = simulate(norm_lineup.variant(spec, n, 4).spec)
         assert np.array_equal(res.log10_act_var, ref.log10_act_var), n
-    assert any("InstanceNorm" in note for note in lineup.notes)
+    assert {f.why for f in lineup.fixes} == {"instance_needs_positions", "instance_same_values"}
 
 
 def test_what_normalization_fixes_and_what_it_does_not():

@@ -96,7 +96,8 @@ def test_more_batches_less_mismatch_and_any_norm_becomes_batch():
 def test_within_budget_notes_the_shrink():
     big = NetworkSpec(depth=50, width=1024, batch=64, norm="batch")
     got = running_stats.train_eval_within_budget(big, 10)
-    assert got.note and got.spec.width < 1024
+    assert got.spec.width < 1024
+    assert [(f.field, f.asked, f.used) for f in got.shrunk] == [("width", 1024, got.spec.width)]
     assert np.isfinite(got.mismatch).all()
 
 
