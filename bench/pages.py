@@ -20,7 +20,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from ui.shell import PAGES
+from ui.links import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE = '''

@@ -57,6 +57,11 @@ class Activation:
         return self.name in ("linear", "relu", "leaky_relu")
 
     @property
+    def exact_zero_side(self) -> bool:
+        """phi(h) = 0 exactly for every h <= 0 (relu alone: the others only near zero)."""
+        return self.name == "relu"
+
+    @property
     def relu_like(self) -> bool:
         """Unbounded above with an 'off' side below zero, where units can die."""
         return self.bounded is None and self.name != "linear"

@@ -34,6 +34,8 @@ class Profile(PerLayer):
     dead_frac: np.ndarray
     loss: float
     overflow_layer: int | None
+    underflow_layer: int | None = None
+    grad_underflow_layer: int | None = None
 
 
 def profile(spec: NetworkSpec, params: Params | None = None) -> Profile:
@@ -44,4 +46,4 @@ def profile(spec: NetworkSpec, params: Params | None = None) -> Profile:
     r = {k: np.asarray(v, dtype=float) for k, v in col.rows.items()}
     return Profile(spec, r["log10_preact_var"], r["log10_act_var"], r["log10_out_var"],
                    r["log10_grad_var"][::-1], r["saturated_frac"], r["dead_frac"],
-                   out.loss, col.overflow_layer)
+                   out.loss, col.overflow_layer, col.underflow_layer, col.grad_underflow_layer)

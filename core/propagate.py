@@ -266,6 +266,7 @@ class LayerBackward:
     grad_preact_scale: float
     grad_weight: np.ndarray           # dL/dW, shape (width, width)
     grad_weight_scale: float
+    underflow: bool = False     # the format rounded this layer's nonzero dL/dh to all zeros
 
 
 @dataclass
@@ -371,6 +372,7 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
     if not backward:
         return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, None)
     g, g_s = run.pop_grad()                  # dL/d(out) of the last layer
+    lost_above = False                       # the layer above rounded dL/dx to all zeros
     for i in range(spec.depth - 1, -1, -1):
         x_in, x_in_s, t, t_s, norm_before, norm_after, fix = saved[i]
         g_f, g_f_s = (g * dtype.type(alpha) if spec.residual else g), g_s
@@ -384,14 +386,28 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
         g_h, g_h_s = settle(g_h, g_h_s)
         if on_backward is not None:
             g_w = _matmul(x_in.reshape(-1, spec.width).T, g_h.reshape(-1, spec.width))
-            on_backward(LayerBackward(i, g_h, g_h_s, g_w, x_in_s + g_h_s))
+            lost = lost_above or _backward_lost(act, g_f, d, g_h)
+            on_backward(LayerBackward(i, g_h, g_h_s, g_w, x_in_s + g_h_s, lost))
         g_x = _matmul(g_h, weights[i].T)
         if spec.residual:
             g, g_s = settle(*add_scaled(g_x, g_h_s, g, g_s))
         else:
             g, g_s = settle(g_x, g_h_s)
+        lost_above = bool(g_h.any()) and not g.any()
         saved[i] = None                       # free layer i's tensors as soon as possible
     return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, g, g_s)
+
+
+def _backward_lost(act, g_f, d, g_h) -> bool:
+    """Whether dL/dh = dL/df * phi'(u) is all zeros only because the format rounded it:
+    some dL/df is nonzero where phi' is nonzero (every activation's phi' is, except
+    relu's below zero, so a phi' of exactly 0 elsewhere is itself a rounding)."""
+    if g_h.any():
+        return False
+    live = g_f != 0
+    if act.exact_zero_side:
+        live &= d != 0
+    return bool(live.any())
 
 
 @dataclass

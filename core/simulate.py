@@ -51,6 +51,7 @@ class Result(PerLayer):
     act_mean: np.ndarray
     act_var: np.ndarray
     log10_act_var: np.ndarray
+    log10_u_var: np.ndarray            # what the activation sees: h, or h normalized (norm before)
     log10_out_var: np.ndarray          # the layer's output: differs from act with norm-after/residual
     saturated_frac: np.ndarray         # bounded: |a| > threshold; relu-like: off (input <= 0)
     dead_frac: np.ndarray              # units saturated or off on every example
@@ -64,6 +65,8 @@ class Result(PerLayer):
     log10_loss: float
     loss_uniform: float                # log(classes): the loss of a network that knows nothing
     overflow_layer: int | None         # first layer with inf/NaN (float32/float16 only)
+    underflow_layer: int | None        # first layer whose spread the format rounded away
+    grad_underflow_layer: int | None   # first layer (going back) whose dL/dh it rounded to 0
     # -- histograms: counts (depth, bins) on edges (bins + 1,)
     act_hist: np.ndarray
     hist_edges: np.ndarray
@@ -153,6 +156,9 @@ class Collector:
         self.rows: dict[str, list] = {}
         self.tensors: dict[str, list] | None = {} if keep else None
         self.overflow_layer: int | None = None
+        self.underflow_layer: int | None = None
+        self.last_out_lv = 0.0               # the previous layer's output (the input: finite)
+        self.grad_underflow_layer: int | None = None
         bounded = self.act.bounded
         self.hist_edges = stats.fixed_edges(*bounded) if bounded else stats.standard_edges()
         self.grad_edges = stats.standard_edges()
@@ -174,13 +180,18 @@ class Collector:
         pm, plv = stats.moments(t.preact, t.preact_scale)
         # the same array (no norm after, no residual) is measured once
         am, alv = (pm, plv) if t.act is t.preact else stats.moments(t.act, t.act_scale)
+        ulv = plv if t.u is t.preact else stats.moments(t.u, t.u_scale)[1]
         olv = alv if t.out is t.act else stats.moments(t.out, t.out_scale)[1]
+        if self.underflow_layer is None and self._spread_lost(t, plv, ulv, alv):
+            self.underflow_layer = t.index
+        self.last_out_lv = olv
         unit = stats.unit_values(act, t.act, t.act_scale) if act.bounded else None
         mag = np.abs(unit) if unit is not None else None     # shared by both counts
         sat, dead = stats.saturation(act, unit, t.u, spec.saturation_threshold,
                                      spec.dead_threshold, mag)
         self.put(preact_mean=pm, log10_preact_var=plv, act_mean=am, log10_act_var=alv,
-                 log10_out_var=olv, saturated_frac=sat, dead_frac=float(dead.mean()))
+                 log10_u_var=ulv, log10_out_var=olv, saturated_frac=sat,
+                 dead_frac=float(dead.mean()))
         if self.light:
             return
         self.put(dead_units=dead)
@@ -194,6 +205,19 @@ class Collector:
         for name in ("preact", "act", "out"):
             self.keep_tensor(name, getattr(t, name), getattr(t, name + "_scale"))
 
+    def _spread_lost(self, t: LayerForward, plv: float, ulv: float, alv: float) -> bool:
+        """Whether the format, not the network, made this layer's values all equal: h
+        has no spread though its input has, u (the normalized h) none though h has, or
+        phi(u) none though u has (and phi is not relu switching every unit off, an
+        exact zero)."""
+        if plv == -math.inf and self.last_out_lv > -math.inf:
+            return True
+        if ulv == -math.inf and plv > -math.inf:         # the norm's gamma, beta rounded it
+            return True
+        if alv == -math.inf and ulv > -math.inf:
+            return not self.act.exact_zero_side or bool((t.u > 0).any())
+        return False
+
     def _act_hist(self, t: LayerForward, unit) -> dict:
         if unit is not None:                         # bounded: fixed edges in true units
             a_true = t.act * 10.0**t.act_scale if t.act_scale else t.act
@@ -203,6 +227,8 @@ class Collector:
                     hist_log10_scale=hscale + t.act_scale)   # the rms of the true values
 
     def backward(self, t: LayerBackward, weight_log10_std: float = 0.0):
+        if t.underflow and self.grad_underflow_layer is None:
+            self.grad_underflow_layer = t.index
         _, glv = stats.moments(t.grad_preact, t.grad_preact_scale)
         self.put(log10_grad_var=glv)
         hists, weights = "histograms" in self.groups, "weight_grads" in self.groups
@@ -253,12 +279,14 @@ def simulate(spec: NetworkSpec, keep_tensors: bool = False,
         preact_mean=r["preact_mean"], preact_var=lin(r["log10_preact_var"]),
         log10_preact_var=r["log10_preact_var"],
         act_mean=r["act_mean"], act_var=lin(r["log10_act_var"]),
-        log10_act_var=r["log10_act_var"], log10_out_var=r["log10_out_var"],
+        log10_act_var=r["log10_act_var"], log10_u_var=r["log10_u_var"],
+        log10_out_var=r["log10_out_var"],
         saturated_frac=r["saturated_frac"], dead_frac=r["dead_frac"],
         grad_var=lin(r["log10_grad_var"]), log10_grad_var=r["log10_grad_var"],
         weight_grad_ratio=None if wgr is None else lin(wgr), log10_weight_grad_ratio=wgr,
         loss=out.loss, log10_loss=out.log10_loss, loss_uniform=math.log(spec.classes),
         overflow_layer=col.overflow_layer if spec.dtype != "float64" else None,
+        underflow_layer=col.underflow_layer, grad_underflow_layer=col.grad_underflow_layer,
         act_hist=r.get("act_hist"), hist_edges=col.hist_edges,
         hist_log10_scale=r.get("hist_log10_scale"), grad_hist=r.get("grad_hist"),
         weight_grad_hist=r.get("weight_grad_hist"), grad_hist_edges=col.grad_edges,

@@ -532,7 +532,8 @@ def norm_set_size(spec: NetworkSpec) -> int:
     return norms.statistics_set_size(kind, (spec.batch, spec.width, spec.spatial), spec.groups)
 
 
-def _input_second_moment(spec: NetworkSpec) -> float:
+def input_q0(spec: NetworkSpec) -> float:
+    """E[x^2] of the network's input, where the length map starts."""
     return 1.0 if spec.input_dist == "normal" else 1.0 / 3.0     # U[0,1]: E[x^2] = 1/3
 
 
@@ -597,7 +598,7 @@ def predict(spec: NetworkSpec, anchor_log10_grad_var: float = 0.0) -> Prediction
     """
     lsw2 = math.log10(spec.sigma_w2)
     lsb2 = _log10(spec.bias_var)
-    stream = _Stream(math.log10(_input_second_moment(spec)), _input_rho(spec))
+    stream = _Stream(math.log10(input_q0(spec)), _input_rho(spec))
     pre, actv, log_chi = [], [], []
     for _ in range(spec.depth):
         log_q = _log10_add(lsw2 + stream.log10_s, lsb2)

@@ -21,12 +21,14 @@ THEORY = "theory: gradient (χ₁ per layer)"
 
 
 def flow_figure(log10_act_var, log10_grad_var, theory_log10_grad_var=None,
-                overflow_layer: int | None = None) -> go.Figure:
+                overflow_layer: int | None = None,
+                underflow_layer: int | None = None) -> go.Figure:
     """The forward activation variance and the backward gradient variance per layer on one
     log axis, with the mean-field gradient prediction dashed when there is one."""
     theory = None if theory_log10_grad_var is None else {THEORY: theory_log10_grad_var}
     return variance_figure({FORWARD: log10_act_var, BACKWARD: log10_grad_var}, theory,
-                           overflow_layer, title="Forward and backward through depth")
+                           overflow_layer, title="Forward and backward through depth",
+                           underflow_layer=underflow_layer)
 
 
 def histogram_figure(hist: np.ndarray, edges: np.ndarray, layers: Sequence[int],

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from .style import COLORS, PALETTE, base_layout, finite_or_none, power_label, power_ticks
 
 VERDICT_COLORS = {"stable": PALETTE[2], "exploding": PALETTE[1], "vanishing": PALETTE[0],
-                  "overflow": PALETTE[4], "zero": PALETTE[3]}
+                  "overflow": PALETTE[4], "underflow": PALETTE[4], "zero": PALETTE[3]}
 
 
 def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],

@@ -15,6 +15,7 @@ COLORS = {
     "theory": "#555555",
     "limit": "#ff7f0e",
     "dead": "#7f3b08",
+    "band": "rgba(31, 119, 180, 0.18)",     # the pre-activation blue, see-through
 }
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
            "#e377c2", "#7f7f7f", "#bcbd22")

@@ -22,11 +22,23 @@ OVERFLOW_LOG10_VAR = {
 
 def variance_figure(curves: dict[str, np.ndarray], theory: dict[str, np.ndarray] | None = None,
                     overflow_layer: int | None = None, title: str = "Variance through depth",
-                    y_title: str = "variance (log scale)", show_limits: bool = True) -> go.Figure:
+                    y_title: str = "variance (log scale)", show_limits: bool = True,
+                    underflow_layer: int | None = None,
+                    band: dict[str, np.ndarray] | None = None) -> go.Figure:
     """One line per curve (name -> log10 values per layer, layer 1 first), the theory's
-    prediction dashed beside it, and the float16/float32 overflow levels marked."""
+    prediction dashed beside it, the float16/float32 overflow levels marked, and the
+    layer from which values are inf/NaN (overflow) or rounded to zero (underflow).
+    `band`: name -> (2, depth) lowest and highest log10 values per layer, shaded."""
     fig = go.Figure()
     all_vals = []
+    for name, (lo_vals, hi_vals) in (band or {}).items():
+        lo_y, hi_y = finite_or_none(lo_vals), finite_or_none(hi_vals)
+        all_vals += [v for v in lo_y + hi_y if v is not None]
+        x = np.arange(1, len(lo_y) + 1, dtype=np.float32)
+        fig.add_trace(go.Scatter(x=x, y=lo_y, mode="lines", line=dict(width=0),
+                                 showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=hi_y, mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor=COLORS["band"], name=name, hoverinfo="skip"))
     for i, (name, vals) in enumerate(curves.items()):
         y = finite_or_none(vals)
         all_vals += [v for v in y if v is not None]
@@ -49,10 +61,11 @@ def variance_figure(curves: dict[str, np.ndarray], theory: dict[str, np.ndarray]
                               annotation_text=f"{dtype} overflows near here",
                               annotation_position="top left")
                 lo, hi = min(lo, level), max(hi, level)
-    if overflow_layer is not None:
-        fig.add_vline(x=overflow_layer + 1, line=dict(color=COLORS["limit"], width=3),
-                      annotation_text=f"inf/NaN from layer {overflow_layer + 1}",
-                      annotation_position="top right")
+    for layer, what in ((overflow_layer, "inf/NaN"), (underflow_layer, "rounded to 0")):
+        if layer is not None:
+            fig.add_vline(x=layer + 1, line=dict(color=COLORS["limit"], width=3),
+                          annotation_text=f"{what} from layer {layer + 1}",
+                          annotation_position="top right")
     pad = max(0.5, 0.05 * (hi - lo))
     tickvals, ticktext = power_ticks(lo - pad, hi + pad)
     fig.update_yaxes(title=y_title, tickvals=tickvals, ticktext=ticktext,

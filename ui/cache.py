@@ -14,7 +14,7 @@ import streamlit as st
 
 from core import NetworkSpec, Result, norms, phase, simulate, theory
 from core.experiments import (batch_dependence, init_lineup, norm_lineup, readout,
-                              running_stats)
+                              running_stats, seeds)
 from core.theory import Prediction
 
 MAX_ENTRIES = 32
@@ -48,10 +48,23 @@ def critical_line(activation: str, sigma_b2_max: float = 1.0):
     return phase.critical_line(activation, sigma_b2_max)
 
 
+def phase_point(spec: NetworkSpec, sigma_w2: float | None = None) -> phase.PhasePoint:
+    """chi1 at the attractor the spec's input reaches (at its own sigma_w2 unless another
+    is given), the phase, and the critical sigma_w2 at its bias variance."""
+    return _phase_point(spec.activation, spec.sigma_w2 if sigma_w2 is None else sigma_w2,
+                        spec.bias_var, theory.input_q0(spec))
+
+
 @cached()
-def phase_point(activation: str, sigma_w2: float, sigma_b2: float) -> phase.PhasePoint:
-    """chi1 at the fixed point, the phase, and the critical sigma_w2 at this bias variance."""
-    return phase.phase_point(activation, sigma_w2, sigma_b2)
+def _phase_point(activation: str, sigma_w2: float, sigma_b2: float,
+                 q0: float) -> phase.PhasePoint:
+    return phase.phase_point(activation, sigma_w2, sigma_b2, q0)
+
+
+@cached(LINEUP_ENTRIES)
+def seed_band(spec: NetworkSpec):
+    """The spec under the next few seeds: (per-layer band, what the budget shrank)."""
+    return seeds.seed_band(spec)
 
 
 @cached(LINEUP_ENTRIES)

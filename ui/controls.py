@@ -8,10 +8,12 @@ out of range is clamped, unknown is reset, and either way the page says so.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.state import get_session_state
 
 from core import activations, initializers, spec as core_spec
 from core.experiments import budget
@@ -48,6 +50,7 @@ class Control:
     advanced: bool = False
     help: str = ""
     labels: dict = field(default_factory=dict)   # option -> shown text
+    follows_hi: bool = False      # at the top of its range, it stays there when hi grows
 
     def __post_init__(self):
         if self.default is _FROM_SPEC:
@@ -108,8 +111,29 @@ BY_KEY = {c.key: c for c in CONTROLS}
 
 # -- reading a hand-edited URL ---------------------------------------------------------
 
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'])")
+
+
+def inert(raw: str, limit: int = 40) -> str:
+    """URL text made safe to show in a note: cut short, on one line, and every character
+    that Markdown, HTML or Streamlit's :directives: would act on escaped.
+
+    >>> print(inert("[log in](https://evil.example)"))
+    \\[log in\\]\\(https\\://evil\\.example\\)
+    """
+    text = " ".join(raw.split())
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return _MARKUP.sub(r"\\\1", text)
+
+
 def check_url_value(control: Control, raw: str) -> tuple[Any, str | None]:
-    """(value to use, note or None) for one raw query-parameter string."""
+    """(value to use, note or None) for one raw query-parameter string; the note quotes
+    the raw text only made inert."""
+    value, why = _read_url_value(control, raw)
+    return value, None if why is None else f"{control.key}={inert(raw)} {why}"
+
+
+def _read_url_value(control: Control, raw: str) -> tuple[Any, str | None]:
     shown = {control.fmt(o): o for o in control.options}
     if control.kind in ("select", "steps"):
         if raw in shown:
@@ -118,21 +142,21 @@ def check_url_value(control: Control, raw: str) -> tuple[Any, str | None]:
             number = _number(raw)
             if number is not None:
                 near = min(control.options, key=lambda o: abs(_log(o) - _log(number)))
-                return near, f"{control.key}={raw} is not one of the steps: using {control.fmt(near)}"
-        return control.default, (f"{control.key}={raw} is not a valid choice: "
-                                 f"using the default, {control.fmt(control.default)}")
+                return near, f"is not one of the steps: using {control.fmt(near)}"
+        return control.default, (f"is not a valid choice: using the default, "
+                                 f"{control.fmt(control.default)}")
     if control.kind == "toggle":
         if raw.lower() in ("true", "false"):
             return raw.lower() == "true", None
-        return control.default, f"{control.key}={raw} must be true or false: using the default"
+        return control.default, "must be true or false: using the default"
     number = _number(raw)
     if number is None:
-        return control.default, (f"{control.key}={raw} is not a number: using the default, "
+        return control.default, (f"is not a number: using the default, "
                                  f"{control.fmt(control.default)}")
     value = int(round(number)) if control.kind == "int" else number
     clamped = min(max(value, control.lo), control.hi)
     if clamped != value:
-        return clamped, (f"{control.key}={raw} is out of range {control.fmt(control.lo)} to "
+        return clamped, (f"is out of range {control.fmt(control.lo)} to "
                          f"{control.fmt(control.hi)}: using {control.fmt(clamped)}")
     return value, None
 
@@ -160,7 +184,7 @@ def sanitize_query_params(page_prefixes: tuple[str, ...] = ()) -> list[str]:
             if note:
                 notes.append(note)
         elif not key.startswith(tuple(f"{p}_" for p in page_prefixes)):
-            notes.append(f"Unknown link parameter {key!r} ignored.")
+            notes.append(f"Unknown link parameter {inert(key)} ignored.")
     return notes
 
 
@@ -170,9 +194,26 @@ def _sanitize_one(control: Control) -> str | None:
     if control.key in st.session_state or control.key not in st.query_params:
         return None
     value, note = check_url_value(control, st.query_params.get_all(control.key)[-1])
-    if note and value != control.default:
-        st.session_state[control.key] = value
+    if note:
+        _set_link_value(control.key, None if value == control.default else control.fmt(value))
     return note
+
+
+def _set_link_value(key: str, text: str | None) -> None:
+    """Put a fixed value into the link (None: drop it) before its widget reads it, so the
+    widget starts there and the address bar shows the view.
+
+    A bound widget seeds itself from the link as it was first loaded, and drops a value
+    it cannot read rather than clamp it; only the session's query-params object holds
+    that first-load copy (Streamlit 1.67, QueryParams._initial_query_params). If a new
+    Streamlit moves it, tests/app/test_links.py fails."""
+    params = get_session_state()._state.query_params
+    if text is None:
+        st.query_params.pop(key, None)
+        params._initial_query_params.pop(key, None)
+    else:
+        st.query_params[key] = text
+        params._initial_query_params[key] = [text]
 
 
 def page_control(control: Control, container=st) -> Any:
@@ -182,6 +223,10 @@ def page_control(control: Control, container=st) -> Any:
     if note:
         container.warning(note, icon=":material/link:")
     current = st.session_state.get(control.key)
+    last_hi = st.session_state.get(f"_{control.key}_hi")
+    st.session_state[f"_{control.key}_hi"] = control.hi
+    if control.follows_hi and current is not None and current == last_hi:
+        st.session_state[control.key] = current = control.hi     # "the last layer" stays so
     if control.kind in ("int", "float") and current is not None:
         clamped = min(max(current, control.lo), control.hi)
         if clamped != current:
@@ -198,8 +243,9 @@ def page_tabs(key: str, views: dict, *args) -> None:
     link shows the first, with a note."""
     first = next(iter(views))
     if st.query_params.get(key, first) not in views:
-        st.warning(f"{key}={st.query_params[key]!s} is not a section of this page: "
+        st.warning(f"{key}={inert(st.query_params[key])} is not a section of this page: "
                    f"showing {first}.", icon=":material/link:")
+        _set_link_value(key, None)
     tabs = st.tabs(list(views), key=key, bind="query-params")
     for (title, view), tab in zip(views.items(), tabs):
         with tab:

@@ -9,68 +9,111 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from figures.style import format_power
+
 from .controls import defaults
 
 
 @dataclass(frozen=True)
 class Preset:
     name: str
-    look_for: str
+    look_for: str            # a template: its {fields} are `facts` of the network shown
     values: dict[str, Any]
-    page: str = "variance"        # the page that shows it best
+    page: str = "variance"   # the page that shows it best
+    # what core.experiments.diagnose finds, for every seed (checked by the tests)
+    problems: tuple[str, ...] = ()
 
     def full_values(self) -> dict[str, Any]:
         return defaults() | self.values
 
+    def text(self, res) -> str:
+        """What to look for, with this network's own numbers."""
+        return self.look_for.format(**facts(res))
+
+
+def facts(res) -> dict[str, str]:
+    """The numbers a preset's text may quote, measured on the run shown."""
+    valid = res.depth if res.overflow_layer is None else res.overflow_layer
+    return {
+        "depth": str(res.depth),
+        "sigma_w2": f"{res.spec.sigma_w2:.3g}",
+        "first_act_var": format_power(float(res.log10_act_var[0])),
+        "last_act_var": format_power(float(res.log10_act_var[valid - 1])),
+        "last_preact_std": f"{10 ** (float(res.log10_preact_var[valid - 1]) / 2):.2g}",
+        "decades": f"{abs(float(res.log10_preact_var[valid - 1] - res.log10_preact_var[0])):.1f}",
+        "sat_first": f"{res.saturated_frac[0]:.0%}",
+        "sat_last": f"{res.saturated_frac[valid - 1]:.0%}",
+        "dead": f"{float(np.mean(res.dead_frac[:valid])):.0%}",
+        "overflow_layer": str(valid + 1),
+        "float16_max": f"{float(np.finfo(np.float16).max):g}",
+    }
+
 
 PRESETS: tuple[Preset, ...] = (
     Preset("Exploding: N(0, 1) weights",
-           "Ten linear layers of width 100 with Var(W) = 1: each layer multiplies the "
-           "variance by fan_in x Var(W) = 100, so layer 10 sits near 10^20.",
-           dict(activation="linear", depth=10, width=100, weight_var=1.0)),
+           "{depth} linear layers of width 100 with Var(W) = 1: each layer multiplies the "
+           "variance by fan_in × Var(W) = {sigma_w2}, so layer {depth} sits at {last_act_var}.",
+           dict(activation="linear", depth=10, width=100, weight_var=1.0),
+           problems=("exploding", "gradients_exploding")),
     Preset("Vanishing: Var(W) = 0.001",
-           "The same network with Var(W) = 0.001: the per-layer factor is 0.1, so the "
-           "signal shrinks to about 10^-10 by layer 10.",
-           dict(activation="linear", depth=10, width=100, weight_var=0.001)),
+           "The same network with Var(W) = 0.001: the per-layer factor is {sigma_w2}, so the "
+           "signal shrinks to {last_act_var} by layer {depth}.",
+           dict(activation="linear", depth=10, width=100, weight_var=0.001),
+           problems=("vanishing", "gradients_vanishing")),
     Preset("Just right: Var(W) = 1 / fan_in",
-           "With Var(W) = 1/100 the factor is exactly 1: the curve stays flat, however "
-           "deep the network. Drag the depth slider to check.",
+           "With Var(W) = 1/100 the factor is {sigma_w2}: the curve stays level, however "
+           "deep the network (here it moves {decades} powers of ten over {depth} layers). "
+           "Drag the depth slider to check.",
            dict(activation="linear", depth=50, width=100, weight_var=0.01)),
     Preset("tanh with gain 1",
            "Kaiming init with gain 1 under tanh: tanh squashes, nothing makes up for it, and "
-           "the activations shrink layer after layer.",
-           dict(activation="tanh", depth=50, width=100, init="kaiming_normal", gain="1"),
-           page="saturation"),
+           "the activations shrink layer after layer, slowly but without end: from "
+           "{first_act_var} at layer 1 to {last_act_var} at layer {depth}.",
+           dict(activation="tanh", depth=200, width=100, init="kaiming_normal", gain="1"),
+           page="saturation", problems=("vanishing", "gradients_vanishing")),
     Preset("tanh with gain 5/3 (Karpathy)",
            "PyTorch's tanh gain, 5/3, makes up for the squashing: the activations keep a "
-           "steady spread, with only a few percent beyond |0.97|.",
+           "steady spread. {sat_first} of layer 1's values are beyond |0.97|, "
+           "{sat_last} of layer {depth}'s.",
            dict(activation="tanh", depth=50, width=100, init="kaiming_normal", gain="auto"),
-           page="saturation"),
+           page="saturation", problems=("gradients_exploding",)),
     Preset("tanh saturated by big weights",
-           "Var(W) = 0.1 at width 100 gives pre-activations with std ~3: the histograms "
-           "pile up at -1 and +1, where tanh's slope, and so the gradient, is nearly zero.",
+           "Var(W) = 0.1 at width 100 gives pre-activations with std {last_preact_std}: the "
+           "histograms pile up at -1 and +1 ({sat_last} of the last layer's values are "
+           "beyond |0.97|), where tanh's slope, and so the gradient, is nearly zero.",
            dict(activation="tanh", depth=10, width=100, weight_var=0.1),
-           page="saturation"),
+           page="saturation", problems=("saturated", "gradients_exploding")),
     Preset("ReLU with He init",
            "Kaiming (He) init, Var(W) = 2 / fan_in, makes up for ReLU zeroing half of its "
-           "inputs: the variance stays flat through 50 layers.",
-           dict(activation="relu", depth=50, width=100, init="kaiming_normal", gain="auto")),
+           "inputs: the variance stays level through {depth} layers (it moves {decades} "
+           "powers of ten).",
+           dict(activation="relu", depth=50, width=100, init="kaiming_normal", gain="auto"),
+           problems=("dead",)),
     Preset("Dying ReLU",
            "Small weights and large random biases: a unit whose bias is negative never "
-           "switches on, for any example. Those columns are dead: no gradient ever reaches them.",
+           "switches on, for any example. Those columns are dead ({dead} of the units): no "
+           "gradient ever reaches them.",
            dict(activation="relu", depth=20, width=100, weight_var=0.001, bias_var=1.0),
-           page="dead_neurons"),
+           page="dead_neurons", problems=("dead", "gradients_vanishing")),
     Preset("Bad init, no normalization",
-           "tanh with Var(W) = 1 at width 100: every unit is pinned at +-1.",
-           dict(activation="tanh", depth=20, width=100, weight_var=1.0)),
+           "tanh with Var(W) = 1 at width 100: the variance is steady only because tanh "
+           "cannot exceed 1. {sat_last} of the last layer's values are pinned beyond |0.97|.",
+           dict(activation="tanh", depth=20, width=100, weight_var=1.0),
+           page="saturation", problems=("saturated", "gradients_exploding")),
     Preset("BatchNorm rescues the bad init",
            "The same bad weights, with BatchNorm before each tanh: every layer is "
-           "re-centred and re-scaled, so the activations look healthy again.",
-           dict(activation="tanh", depth=20, width=100, weight_var=1.0, norm="batch")),
+           "re-centred and re-scaled, and only {sat_last} of the last layer's values are "
+           "beyond |0.97|.",
+           dict(activation="tanh", depth=20, width=100, weight_var=1.0, norm="batch"),
+           page="saturation"),
     Preset("float16 overflows",
-           "A linear net whose variance grows 10x a layer, run in float16: values pass "
-           "65504, float16's largest number, become inf, and then NaN from there on.",
-           dict(activation="linear", depth=20, width=100, weight_var=0.1, dtype="float16")),
+           "A linear net whose variance grows {sigma_w2}× a layer, run in float16: values "
+           "pass {float16_max}, float16's largest number, and are inf from layer "
+           "{overflow_layer} on.",
+           dict(activation="linear", depth=20, width=100, weight_var=0.1, dtype="float16"),
+           problems=("overflow",)),
 )
 BY_NAME = {p.name: p for p in PRESETS}
 

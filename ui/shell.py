@@ -7,51 +7,31 @@ in `views/`, so a deep link to any page goes through here, on a fresh server too
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 import streamlit as st
 
 from core import initializers
 from views import dead_neurons, gradients, initialization, normalization, saturation, variance
 
-from . import controls, presets
+from . import cache, controls, links, presets
+from .links import PAGES, PREFIXES
 
-
-@dataclass(frozen=True)
-class PageInfo:
-    url_path: str
-    title: str
-    icon: str
-    prefix: str                                  # its own URL parameters: "<prefix>_..."
-    view: Callable[[controls.Settings], None]
-
-
-# Emoji, not material icons: the current page's icon becomes the favicon, and a
-# material-icon favicon is fetched from a font CDN that a classroom behind a firewall
-# (or an offline machine) cannot reach.
-PAGES = (
-    PageInfo("variance", "Variance through depth", "📈", "var", variance.page),
-    PageInfo("saturation", "tanh saturation", "📊", "sat", saturation.page),
-    PageInfo("dead_neurons", "Dead neurons", "🟥", "dead", dead_neurons.page),
-    PageInfo("gradients", "Gradient flow", "⬇️", "grad", gradients.page),
-    PageInfo("initialization", "Initialization", "🎛️", "init", initialization.page),
-    PageInfo("normalization", "Normalization", "⚖️", "norm", normalization.page),
-)
+VIEWS = {"variance": variance.page, "saturation": saturation.page,
+         "dead_neurons": dead_neurons.page, "gradients": gradients.page,
+         "initialization": initialization.page, "normalization": normalization.page}
 
 
 def main() -> None:
     """The entry point: configure, draw the shared sidebar, then run the chosen page."""
     st.set_page_config(page_title="Layerscope", layout="wide")
-    link_notes = controls.sanitize_query_params(tuple(p.prefix for p in PAGES))
+    link_notes = controls.sanitize_query_params(PREFIXES)
     settings, preset = sidebar()
-    pages = {p.url_path: st.Page(partial(p.view, settings), title=p.title, icon=p.icon,
-                                 url_path=p.url_path, default=(i == 0))
-             for i, p in enumerate(PAGES)}
-    nav = st.navigation(list(pages.values()))
+    nav = st.navigation([st.Page(partial(VIEWS[p.url_path], settings), title=p.title,
+                                 icon=p.icon, url_path=p.url_path, default=(i == 0))
+                         for i, p in enumerate(PAGES)])
     if preset is not None:
-        _preset_note(preset, pages[preset.page], nav)
+        _preset_note(preset, settings, nav)
     for note in link_notes:
         st.warning(note, icon=":material/link:")
     for note in settings.notes:
@@ -82,11 +62,14 @@ def sidebar() -> tuple[controls.Settings, presets.Preset | None]:
     return settings, presets.matching(values)
 
 
-def _preset_note(preset: presets.Preset, page: st.Page, nav: st.Page) -> None:
-    """What to look for in the demo the controls match, and where it shows best."""
-    st.sidebar.info(f"**{preset.name}.** {preset.look_for}", icon=":material/school:")
-    if nav.url_path != page.url_path:
-        st.sidebar.page_link(page, label=f"See it on: {page.title}", icon=page.icon)
+def _preset_note(preset: presets.Preset, settings: controls.Settings, nav: st.Page) -> None:
+    """What to look for in the demo the controls match (with the numbers of the network
+    shown), and where it shows best."""
+    text = preset.text(cache.result(settings.spec))
+    st.sidebar.info(f"**{preset.name}.** {text}", icon=":material/school:")
+    if nav.url_path != preset.page:
+        links.page_link(preset.page, f"See it on: {links.BY_PATH[preset.page].title}",
+                        st.sidebar)
 
 
 def _ignored(key: str, values: dict) -> bool:

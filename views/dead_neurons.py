@@ -41,7 +41,8 @@ def page(settings: Settings) -> None:
     if spec.depth > 1:
         layer = controls.page_control(
             Control("dead_layer", "Layer", "int", spec.depth, lo=1, hi=spec.depth,
-                    help="The layer drawn large. Defaults to the last layer."), st.columns(2)[0])
+                    help="The layer drawn large. Defaults to the last layer.", follows_hi=True),
+            st.columns(2)[0])
     at_cutoff = res.saturated_frac_at(spec.dead_threshold)
     _metrics(res, layer, valid, word, at_cutoff)
     _one_layer(res, layer, valid, word)

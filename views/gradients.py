@@ -3,33 +3,22 @@
 import streamlit as st
 
 from core import stats
-from core.experiments import diagnose
+from core.experiments.diagnose import diagnose
 from figures import gradients as gfig
 from figures.style import format_power
-from ui import cache, controls
+from ui import cache, controls, verdicts
 from ui.controls import Settings, Control
 
 
 THEORY = Control("grad_theory", "Draw the mean-field prediction", "toggle", True)
 LAYERS = Control("grad_layers", "Layers in the histograms", "int", 5, lo=2, hi=8,
                  help="Histograms of this many layers, spread from the first to the last.")
-VERDICTS = {
-    "vanishing": ":blue[**Vanishing gradients.**] The gradient reaching layer 1 is {dec:.1f} "
-                 "powers of ten smaller than at the last layer: the first layers would barely learn.",
-    "exploding": ":red[**Exploding gradients.**] The gradient grows {dec:.1f} powers of ten on "
-                 "its way back to layer 1: one step of gradient descent would wreck the first layers.",
-    "stable": ":green[**Stable.**] The gradient keeps its size within a factor of ten from the "
-              "last layer back to the first.",
-    "zero": ":violet[**No gradient.**] The gradient is exactly zero: every unit is off.",
-    "overflow": ":orange[**Overflow.**] In {dtype} the forward pass passed the largest number the "
-                "format holds at layer {layer}; from there on values are inf or NaN, and they "
-                "are left out of the charts.",
-}
 PHASES = {
     "ordered": ":blue[**Ordered phase.**] χ₁ < 1: deep in the network each layer shrinks "
                "the gradient variance by χ₁, so gradients vanish.",
-    "critical": ":green[**At the edge of chaos.**] χ₁ ≈ 1: gradients keep their size "
-                "through any depth (in the wide-network limit).",
+    "critical": ":green[**At the edge of chaos.**] χ₁ ≈ 1: deep in the network the "
+                "gradient variance neither shrinks nor grows layer after layer; what change "
+                "there is comes from the first layers, while the signal settles.",
     "chaotic": ":red[**Chaotic phase.**] χ₁ > 1: each layer multiplies the gradient variance "
                "by χ₁, so gradients explode.",
 }
@@ -46,8 +35,9 @@ def page(settings: Settings) -> None:
     st.title("Gradient flow")
     st.caption("Backpropagation runs the network in reverse: the gradient dL/dh starts at the "
                "loss and is multiplied by every layer on its way back to the input.")
-    verdict = _headline(spec, res)
-    _flow(spec, res, verdict)
+    diag = diagnose(res)
+    _headline(spec, res, diag)
+    _flow(spec, res, diag.backward)
     st.subheader("Where this network sits: ordered, critical or chaotic")
     _phase(spec)
     st.subheader("Gradient histograms (Karpathy's diagnostics)")
@@ -55,26 +45,30 @@ def page(settings: Settings) -> None:
     _explanation()
 
 
-def _headline(spec, res) -> diagnose.Trend:
-    """The gradient's change from the last layer back to layer 1, in numbers and a verdict."""
-    verdict = diagnose.backward_trend(res.log10_grad_var, res.overflow_layer)
+def _headline(spec, res, diag) -> None:
+    """The gradient's change from the last layer back to layer 1, in numbers and a verdict,
+    and what else is wrong."""
+    verdict = diag.backward
     cols = st.columns(3)
     cols[0].metric("Gradient variance at layer 1", format_power(float(res.log10_grad_var[0])))
     cols[1].metric(f"… at layer {spec.depth} (next to the loss)",
                    format_power(float(res.log10_grad_var[-1])))
-    cols[2].metric("Layer 1 ÷ last layer", "overflow" if verdict.kind == "overflow"
-                   else format_power(verdict.decades))
-    st.markdown(VERDICTS[verdict.kind].format(
-        dec=abs(verdict.decades) if verdict.decades == verdict.decades else 0.0,
-        dtype=spec.dtype, layer=(res.overflow_layer or 0) + 1))
-    return verdict
+    cols[2].metric("Layer 1 ÷ last layer", verdict.kind if verdict.kind in (
+        "overflow", "underflow", "zero") else format_power(verdict.decades))
+    edge = res.overflow_layer if res.overflow_layer is not None else res.grad_underflow_layer
+    st.markdown(verdicts.backward_sentence(verdict, spec.dtype,
+                                           None if edge is None else edge + 1))
+    verdicts.show_elsewhere(diag, "gradients", spec.depth)
 
 
 def _flow(spec, res, verdict) -> None:
     """Forward and backward variance per layer, with the theory's backward line."""
     show_theory = controls.page_control(THEORY)
     theory_curve = None
-    if res.overflow_layer is None and verdict.kind != "zero":
+    if verdict.kind in ("zero", "underflow"):
+        st.caption("No theory line: the mean-field prediction describes a gradient that "
+                   "shrinks or grows, not one that is exactly zero.")
+    elif res.overflow_layer is None:
         pred = cache.prediction(spec, float(res.log10_grad_var[-1]))
         if not pred.covers_norm:
             st.info(NOT_MODELLED, icon=":material/info:")
@@ -84,12 +78,13 @@ def _flow(spec, res, verdict) -> None:
                        f"each layer going back (χ₁ = {pred.chi1[-1]:.3g} at layer {spec.depth}, "
                        f"{pred.chi1[0]:.3g} at layer 1).")
     st.plotly_chart(gfig.flow_figure(res.log10_act_var, res.log10_grad_var, theory_curve,
-                                     res.overflow_layer), key="grad_flow_chart")
+                                     res.overflow_layer, res.underflow_layer),
+                    key="grad_flow_chart")
 
 
 def _phase(spec) -> None:
     """The mean-field phase diagram, with this network's point and its χ₁."""
-    point = cache.phase_point(spec.activation, spec.sigma_w2, spec.bias_var)
+    point = cache.phase_point(spec)
     line = cache.critical_line(spec.activation, max(1.0, spec.bias_var))
     left, right = st.columns([3, 2])
     left.plotly_chart(gfig.phase_figure(line[0], line[1], spec.bias_var, spec.sigma_w2, point.chi1,

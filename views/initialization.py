@@ -2,11 +2,14 @@
 
 import streamlit as st
 
-from core.experiments import diagnose, init_lineup
+from core.experiments import init_lineup
+from core.experiments.diagnose import diagnose
 from core.experiments.readout import SWEEP_SCALES
 from figures import init as ifig
+from figures.style import format_power
 from ui import cache, controls
 from ui.controls import Control, Settings
+from ui.verdicts import TREND_WORDS
 from ui.labels import GAIN_FORMULAS, INIT_LABELS, NO_TORCH_GAIN, SCHEME_FORMULAS
 
 QUANTITY = Control("init_quantity", "Show per layer", "select", "preact",
@@ -15,8 +18,6 @@ QUANTITY = Control("init_quantity", "Show per layer", "select", "preact",
                            "act": "activation variance (forward)",
                            "grad": "gradient variance (backward)"})
 FIELDS = {"preact": "log10_preact_var", "act": "log10_act_var", "grad": "log10_grad_var"}
-VERDICT_WORDS = {"stable": "flat", "exploding": "explodes", "vanishing": "vanishes",
-                 "overflow": "overflows", "zero": "dies (zero)"}
 
 
 def page(settings: Settings) -> None:
@@ -30,9 +31,9 @@ def _every_scheme(spec) -> None:
     controls.show_fixes(shrunk)
     quantity = controls.page_control(QUANTITY)
     rows = {r.scheme: r for r in init_lineup.scheme_rows(spec)}
-    forward = {s: diagnose.trend(r.log10_preact_var, r.overflow_layer) for s, r in runs.items()}
-    backward = {s: diagnose.backward_trend(r.log10_grad_var, r.overflow_layer)
-                for s, r in runs.items()}
+    diags = {s: diagnose(r) for s, r in runs.items()}
+    forward = {s: d.forward for s, d in diags.items()}
+    backward = {s: d.backward for s, d in diags.items()}
     shown = forward if quantity != "grad" else backward
     fig = ifig.schemes_figure(
         {INIT_LABELS[s]: getattr(r, FIELDS[quantity]) for s, r in runs.items()},
@@ -40,17 +41,18 @@ def _every_scheme(spec) -> None:
         {INIT_LABELS[s]: ifig.verdict_subtitle(rows[s].sigma_w2)
          for s in runs}, QUANTITY.labels[quantity].split(" (")[0])
     st.plotly_chart(fig, key="init_schemes_chart")
-    st.caption("Green: stays within a factor of ten through all layers. Red: explodes. "
-               "Blue: vanishes. Every panel is the same network (same seed) with "
+    st.caption("Green: steady (within a factor of 100 end to end, or within the spread "
+               "another seed of this width would give). Red: explodes. Blue: vanishes. "
+               "Every panel is the same network (same seed) with "
                "weights drawn by a different scheme; float16/32 values past overflow "
                "are left out. In the table, ▶ marks the sidebar's scheme and χ₁ is the "
                "theory's gradient factor per layer at the fixed point.")
 
-    critical = cache.phase_point(spec.activation, spec.sigma_w2, spec.bias_var)
+    critical = cache.phase_point(spec)
     table = []
     for s in runs:
         row = rows[s]
-        chi = cache.phase_point(spec.activation, row.sigma_w2, spec.bias_var).chi1
+        chi = cache.phase_point(spec, row.sigma_w2).chi1
         table.append({
             "scheme": ("▶ " if s == spec.init else "") + INIT_LABELS[s],
             "Var(W) formula": SCHEME_FORMULAS[s],
@@ -58,8 +60,8 @@ def _every_scheme(spec) -> None:
             f"Var(W), width {spec.width}": f"{row.weight_var:.4g}",
             "fan_in×Var(W)": f"{row.sigma_w2:.4g}",
             "χ₁": f"{chi:.3g}",
-            "forward": VERDICT_WORDS[forward[s].kind],
-            "gradients": VERDICT_WORDS[backward[s].kind]})
+            "forward": TREND_WORDS[forward[s].kind],
+            "gradients": TREND_WORDS[backward[s].kind]})
     st.dataframe(table, hide_index=True, key="init_scheme_table")
     crit = critical.critical_sigma_w2
     crit_text = (f"about **{crit:.3g}**" if crit == crit else "not reached for σ_b² ≤ 1")
@@ -99,9 +101,15 @@ def _confidently_wrong(spec) -> None:
     sweep = cache.readout_sweep(spec, SWEEP_SCALES)
     scale = spec.readout_scale
     current = cache.readout_sweep(spec, (scale,))
+    if not current.defined:
+        st.warning(f"In {spec.dtype} the forward pass overflowed before the last layer, so "
+                   f"the logits are inf or NaN and there is no loss to show. Pick float64 "
+                   f"in the sidebar's Advanced section, or smaller weights.",
+                   icon=":material/warning:")
+        return
     c = st.columns(3)
-    c[0].metric("Initial loss at this readout scale", f"{current.loss[0]:.4g}"
-                if current.loss[0] == current.loss[0] else "overflow")
+    c[0].metric("Initial loss at this readout scale",
+                format_power(float(current.log10_loss[0]), 4))
     c[1].metric(f"log {spec.classes}: a network that knows nothing",
                 f"{sweep.loss_uniform:.4f}")
     above = sweep.first_scale_above(27.0)
@@ -119,9 +127,11 @@ def _confidently_wrong(spec) -> None:
     st.markdown(f"""
 Example {example}'s true class is **{int(current.labels[example])}**; the network gives it
 probability **{current.probs(example, scale)[int(current.labels[example])]:.3g}**, so this
-example's loss is −log p = **{current.example_loss(example, scale):.4g}**.
+example's loss is −log p = **{format_power(current.example_log10_loss(example, scale), 4)}**.
 
-**Why a big last layer starts the loss near 27.** At init the network knows nothing, so
+**Why a big last layer starts the loss high** (Karpathy's makemore network started near
+27; this one, at readout scale 1, starts at
+{format_power(float(sweep.log10_loss[SWEEP_SCALES.index(1.0)]), 4)}). At init the network knows nothing, so
 the honest prediction is 1/{spec.classes} for every class: loss log {spec.classes} =
 {sweep.loss_uniform:.4f}. The logits are the readout scale times a sum of random numbers:
 when they are large, softmax turns small random differences into near-certainty, and

@@ -1,5 +1,7 @@
 """Page 6: what each normalization fixes, what it averages, and where BatchNorm bites."""
 
+import math
+
 import streamlit as st
 
 from core import norms
@@ -9,6 +11,7 @@ from figures import norms as nfig
 from figures.style import format_power
 from ui import cache, controls
 from ui.controls import Control, Settings
+from ui.verdicts import TREND_WORDS
 from ui.labels import LINEUP_LABELS, NORM_LABELS, affine_label, batch_run_label
 
 BAD = Control("norm_bad_init", "Start from a bad init: N(0, 1) weights", "toggle", True,
@@ -16,8 +19,6 @@ BAD = Control("norm_bad_init", "Start from a bad init: N(0, 1) weights", "toggle
                    "saturates. Off: the sidebar's own weights.")
 EVAL_BATCHES = Control("norm_eval_batches", "Training batches before eval", "steps", 10,
                        options=(1, 2, 5, 10, 20, 50, 100, 200))
-WORDS = {"stable": "flat", "exploding": "explodes", "vanishing": "vanishes",
-         "overflow": "overflows", "zero": "zero"}
 
 
 def page(settings: Settings) -> None:
@@ -58,8 +59,8 @@ def _side_by_side(spec, net, groups, settings: Settings) -> None:
         rows.append({
             "normalization": LINEUP_LABELS[row.norm],
             "activation variance, last layer": format_power(row.last_log10_act_var),
-            "gradients, layer 1 vs last": f"{WORDS[back.kind]} ({format_power(back.decades)}×)"
-            if back.kind not in ("overflow", "zero") else WORDS[back.kind],
+            "gradients, layer 1 vs last": TREND_WORDS[back.kind] + (
+                f" ({format_power(back.decades)}×)" if math.isfinite(back.decades) else ""),
             f"{word or 'saturated'}, last layer": f"{100 * row.last_saturated:.1f}%",
             "dead units (all layers)": f"{100 * row.dead:.1f}%"})
     st.dataframe(rows, hide_index=True, key="norm_lineup_table")

@@ -62,7 +62,8 @@ def _controls(spec, act, kind):
         first = controls.page_control(
             Control("sat_first", "From layer", "int", 1, lo=1, hi=spec.depth), cols[1])
         last = controls.page_control(
-            Control("sat_last", "To layer", "int", spec.depth, lo=1, hi=spec.depth), cols[2])
+            Control("sat_last", "To layer", "int", spec.depth, lo=1, hi=spec.depth,
+                    follows_hi=True), cols[2])
     threshold = None
     if kind == "bounded":
         threshold = controls.page_control(

@@ -2,61 +2,81 @@
 
 import streamlit as st
 
-from core.experiments import diagnose
+from core.experiments.diagnose import diagnose
+from core.experiments.seeds import SEEDS
 from figures.style import format_power
 from figures.variance import variance_figure
-from ui import cache
+from ui import cache, controls, verdicts
+from ui.controls import Control, Settings
 from ui.export import result_csv
-from ui.controls import Settings
+
+
+BAND = Control("var_band", f"Show {SEEDS} other seeds", "toggle", False,
+               help="Run the same network with the next seeds and shade, per layer, the "
+                    "range their curves cover: how far finite width lets one draw wander.")
 
 
 def page(settings: Settings) -> None:
     spec = settings.spec
     res = cache.result(spec)
-    pred = cache.prediction(spec)
-
+    diag = diagnose(res)
     st.title("Variance through depth")
+    _headline(spec, res, diag)
+    _chart(spec, res)
+    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
+                       file_name="layerscope_variance.csv", mime="text/csv", on_click="ignore")
+    _explanation()
 
-    last = float(res.log10_act_var[-1])
-    verdict = diagnose.trend(res.log10_preact_var, res.overflow_layer)
+
+def _headline(spec, res, diag) -> None:
+    """The numbers, the verdict on the forward signal, and what else is wrong."""
+    verdict = diag.forward
     cols = st.columns(3)
-    cols[0].metric("Activation variance at the last layer", format_power(last))
+    cols[0].metric("Activation variance at the last layer",
+                   format_power(float(res.log10_act_var[-1])))
     cols[1].metric("fan_in × Var(W) per layer", f"{spec.sigma_w2:.3g}")
-    cols[2].metric("Measured change per layer", "overflow" if verdict.kind == "overflow"
-                   else f"× {verdict.factor_per_layer:.3g}")
+    cols[2].metric("Measured change per layer", verdict.kind if verdict.kind in (
+        "overflow", "underflow", "zero") else f"× {verdict.factor_per_layer:.3g}")
+    edge = res.overflow_layer if res.overflow_layer is not None else res.underflow_layer
+    st.markdown(verdicts.forward_sentence(verdict, spec.depth, spec.dtype,
+                                          None if edge is None else edge + 1))
+    verdicts.show_elsewhere(diag, "variance", spec.depth)
 
-    VERDICTS = {
-        "exploding": ":red[**Exploding.**] The variance grows by {dec:.1f} powers of ten from "
-                     "layer 1 to layer {depth}.",
-        "vanishing": ":blue[**Vanishing.**] The variance shrinks by {dec:.1f} powers of ten from "
-                     "layer 1 to layer {depth}.",
-        "stable": ":green[**Stable.**] The variance stays within a factor of ten through all "
-                  "{depth} layers.",
-        "zero": ":violet[**Dead.**] The signal is exactly zero by the last layer: every unit is off.",
-        "overflow": ":orange[**Overflow.**] In {dtype} the values passed the largest number the "
-                    "format holds at layer {layer}; from there on they are inf or NaN.",
-    }
-    st.markdown(VERDICTS[verdict.kind].format(
-        dec=abs(verdict.decades) if verdict.decades == verdict.decades else 0, depth=spec.depth,
-        dtype=spec.dtype, layer=(res.overflow_layer or 0) + 1))
 
-    curves = {"pre-activation h = xW + b": res.log10_preact_var,
-              "activation φ(·)": res.log10_act_var}
+def _chart(spec, res) -> None:
+    """The measured curves, the theory's, and (on request) other seeds' band."""
+    pred = cache.prediction(spec)
+    normed = spec.norm != "none" and spec.norm_position == "before"
+    curves = {"pre-activation h = xW + b" + (" (before the norm)" if normed else ""):
+              res.log10_preact_var}
+    if normed:
+        curves["after the norm: what φ sees"] = res.log10_u_var
+    curves["activation φ(·)"] = res.log10_act_var
     if spec.residual or (spec.norm != "none" and spec.norm_position == "after"):
         curves["layer output"] = res.log10_out_var
     theory_curves = {"theory: pre-activation": pred.log10_preact_var,
                      "theory: activation": pred.log10_act_var}
     if res.overflow_layer is not None or not pred.covers_forward:
         theory_curves = {}
+    elif res.underflow_layer is not None:        # past it the run is zeros, not the network
+        theory_curves = {k: v[:res.underflow_layer] for k, v in theory_curves.items()}
     if not pred.covers_forward:
         st.caption("No theory line: each set of normalization statistics here holds too few "
                    "values to look Gaussian, which the mean-field prediction assumes.")
-    st.plotly_chart(variance_figure(curves, theory_curves, res.overflow_layer),
+    band = None
+    if controls.page_control(BAND):
+        seeds, shrunk = cache.seed_band(spec)
+        controls.show_fixes(shrunk)
+        band = {"other seeds (lowest to highest)": seeds.preact}
+        st.caption(f"Shaded: where the pre-activation curve of seeds "
+                   f"{', '.join(map(str, seeds.seeds))} lies, layer by layer.")
+    st.plotly_chart(variance_figure(curves, theory_curves, res.overflow_layer,
+                                    underflow_layer=res.underflow_layer, band=band),
                     key="variance_chart")
 
-    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
-                       file_name="layerscope_variance.csv", mime="text/csv", on_click="ignore")
 
+def _explanation() -> None:
+    """In the classroom's words."""
     st.markdown("""
     ### Why the curve does this
 
@@ -72,9 +92,14 @@ def page(settings: Settings) -> None:
     tanh squashes large values, which is why PyTorch multiplies its init by the gain 5/3.
 
     Normalization layers cut the chain: BatchNorm, LayerNorm and their relatives rescale
-    every layer's pre-activations to variance 1 (times their gain γ) whatever came in, so
-    no factor can compound. Switch on BatchNorm in the sidebar and watch the curve flatten.
+    what enters the activation to variance 1 (then multiply it by their γ and add their
+    β), whatever came in, so no factor can compound. The pre-activation h itself, measured
+    before the norm, still has the size the weights give it: with a bad init it sits high,
+    but level, because every layer starts again from a normalized signal. Switch on
+    BatchNorm in the sidebar and compare the curves before and after the norm.
 
-    The dashed line is mean-field theory's prediction for an infinitely wide network; at
-    finite width the measured curve wanders around it by roughly 1 / √width per layer.
+    The dashed line is mean-field theory's prediction for an infinitely wide network. At
+    finite width each layer's factor is itself a little random, so the measured curve
+    wanders around the line, and another seed wanders differently: switch on the other
+    seeds to see how far, at this width and depth.
     """)

@@ -3,8 +3,9 @@
 
 | module            | what it answers                                                  |
 |-------------------|------------------------------------------------------------------|
-| budget            | how far a comparison must shrink to stay live, and the note why   |
-| diagnose          | is a per-layer curve exploding, vanishing or stable?             |
+| budget            | how far a comparison must shrink to stay live, and what it shrank |
+| diagnose          | is a per-layer curve exploding, vanishing or stable? (all pages) |
+| seeds             | the same network under other seeds: the finite-width band        |
 | init_lineup       | the same network under every init scheme; PyTorch's gains        |
 | norm_lineup       | the same network under every normalization; gamma and beta       |
 | batch_dependence  | how much one example depends on its batchmates, per norm          |

@@ -77,7 +77,7 @@ class Lineup:
 
     def summary(self) -> list[Summary]:
         return [Summary(n, float(r.log10_act_var[-1]),
-                        diagnose.backward_trend(r.log10_grad_var, r.overflow_layer),
+                        diagnose.diagnose(r).backward,
                         float(r.saturated_frac[-1]), float(np.mean(r.dead_frac)))
                 for n, r in self.results.items()]
 

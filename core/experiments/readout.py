@@ -45,6 +45,11 @@ class ReadoutSweep:
     logits: np.ndarray            # (batch, classes) stored logits at scale 1 (float64)
     logits_log10_scale: float     # true logits at scale s = s * logits * 10**this
 
+    @property
+    def defined(self) -> bool:
+        """False when the forward pass overflowed (float32/16): no logits, no loss."""
+        return bool(np.isfinite(self.logits).all())
+
     def probs(self, example: int, scale: float) -> np.ndarray:
         """Softmax probabilities of one example at a readout scale."""
         return softmax(self.logits[example], self.logits_log10_scale + math.log10(scale))
@@ -54,12 +59,15 @@ class ReadoutSweep:
         hits = [s for s, v in zip(self.scales, self.loss) if v >= loss]
         return float(min(hits)) if hits else None
 
+    def example_log10_loss(self, example: int, scale: float) -> float:
+        """log10 of -log p(true class) of one example, exact however large the logits."""
+        return cross_entropy(self.logits[example:example + 1],
+                             self.logits_log10_scale + math.log10(scale),
+                             self.labels[example:example + 1])
+
     def example_loss(self, example: int, scale: float) -> float:
-        """-log p(true class) of one example, exact however large the logits."""
-        log10_loss = cross_entropy(self.logits[example:example + 1],
-                                   self.logits_log10_scale + math.log10(scale),
-                                   self.labels[example:example + 1])
-        return unscale(log10_loss)
+        """-log p(true class) of one example (inf past float64's range)."""
+        return unscale(self.example_log10_loss(example, scale))
 
 
 def base_logits(spec: NetworkSpec, params: Params | None = None) -> tuple[np.ndarray, float]:

@@ -5,7 +5,6 @@ import math
 import pytest
 
 from core import phase, simulate, theory
-from core.experiments import diagnose
 
 from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, trace, ys
 
@@ -26,9 +25,13 @@ def test_default_view_plots_core_numbers():
     assert ys(trace(flow, "forward"))[-1] == pytest.approx(res.log10_act_var[-1], abs=1e-5)
     pred = theory.predict(spec, res.log10_grad_var[-1])
     assert ys(trace(flow, "theory")) == pytest.approx(list(pred.log10_grad_var), abs=1e-5)
-    # the verdict follows the numbers: gradients are smaller at layer 1 (vanishing)
-    assert diagnose.backward_trend(res.log10_grad_var).kind == "vanishing"
-    assert any("Vanishing gradients" in m.value for m in at.markdown)
+    # the verdict follows the numbers: at layer 1 the gradient is 1-2 decades smaller, a
+    # slow drift at the edge of chaos (not the "vanishing" the phase text would contradict)
+    decades = res.log10_grad_var[0] - res.log10_grad_var[-1]
+    assert -2 < decades < -1
+    text = " ".join(m.value for m in at.markdown)
+    assert f"shrinks {-decades:.1f} powers of ten" in text and "Stable" in text
+    assert "Vanishing" not in text and "edge of chaos" in text
     # phase diagram: tanh at sigma_w2 = 1, sigma_b2 = 0 sits on the critical line
     ph = chart_titled(at, "Phase diagram")
     point = ph["data"][-1]

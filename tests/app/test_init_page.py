@@ -31,7 +31,7 @@ def test_every_scheme_is_one_trace_with_its_own_numbers():
     table = at.dataframe[0].value
     rows = {r["scheme"].lstrip("▶ "): r for r in table.to_dict("records")}
     assert rows["PyTorch nn.Linear default"]["forward"] == "vanishes"
-    assert rows["Kaiming normal (fan_in)"]["forward"] == "flat"
+    assert rows["Kaiming normal (fan_in)"]["forward"] == "steady"
     assert rows["Kaiming normal (fan_in)"]["fan_in×Var(W)"] == "2.778"
     assert rows["PyTorch nn.Linear default"]["Var(W), width 100"] == "0.003333"
     assert table.to_dict("records")[0]["scheme"].startswith("▶")      # the sidebar's scheme

@@ -1,0 +1,73 @@
+"""Links: URL text is never Markdown or HTML, and the address bar always shows the view."""
+
+import re
+
+import pytest
+
+from .helpers import no_exceptions, open_page
+
+# a '[', '!' or '<' that no backslash makes literal would start a link, an image or a tag
+LIVE_MARKUP = re.compile(r"(?<!\\)[\[<]|(?<!\\)!(?=\\?\[)|(?<!\\)\]\(")
+
+
+@pytest.mark.parametrize("params", [
+    {"depth": "[click here to log in](https://evil.example/login)"},
+    {"[key](https://evil.example/k)": "1"},
+    {"width": "![x](https://evil.example/pixel.png)"},
+    {"activation": "<img src=https://evil.example/p.png>"},
+    {"dtype": ":red[**alarm**] :material/warning:"},
+])
+def test_url_text_is_shown_inert(params):
+    at = open_page(**params)
+    no_exceptions(at)
+    notes = [w.value for w in at.warning]
+    assert notes, "a bad link gets a note"
+    for note in notes:
+        assert not LIVE_MARKUP.search(note), note
+        assert not re.search(r"(?<!\\):(red|material)", note), note
+
+
+def test_a_page_section_from_the_url_is_inert():
+    at = open_page("initialization", init_view="[x](https://evil.example)")
+    no_exceptions(at)
+    (note,) = [w.value for w in at.warning]
+    assert not LIVE_MARKUP.search(note)
+    assert "init_view" not in at.query_params
+
+
+def test_clamped_values_are_written_back_to_the_url():
+    at = open_page(width="5000", depth="-4", weight_var="banana")
+    no_exceptions(at)
+    assert at.query_params["width"] == "1024"              # clamped to the top
+    assert at.query_params["depth"] == "1"                 # clamped to the bottom
+    assert "weight_var" not in at.query_params             # reset to the default: no param
+    assert at.slider(key="width").value == 1024 and at.slider(key="depth").value == 1
+
+
+def test_a_value_between_steps_is_written_as_the_step_used():
+    at = open_page(weight_var="0.05")
+    assert at.select_slider(key="weight_var").value == 0.05012
+    assert at.query_params["weight_var"] == "0.05012"
+
+
+def test_layer_pickers_follow_a_growing_depth():
+    """At "the last layer", a picker stays at the last layer as the depth grows (and
+    shrinks); once moved off it, it keeps its place."""
+    at = open_page("saturation", depth=10)
+    for depth in (71, 30, 50):
+        at.slider(key="depth").set_value(depth)
+        at.run()
+        assert at.slider(key="sat_last").value == depth
+    at.slider(key="sat_last").set_value(20)
+    at.run()
+    at.slider(key="depth").set_value(60)
+    at.run()
+    assert at.slider(key="sat_last").value == 20
+
+
+def test_dead_neurons_layer_follows_the_depth():
+    at = open_page("dead_neurons", depth=10, activation="relu")
+    at.slider(key="depth").set_value(40)
+    at.run()
+    assert at.slider(key="dead_layer").value == 40
+    assert any(m.label == "Dead units at layer 40" for m in at.metric)

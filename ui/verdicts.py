@@ -1,0 +1,126 @@
+"""Verdicts in words: one wording of core.experiments.diagnose for every page.
+
+Each page judges what it is about (the variance page the forward signal, the gradient
+page the backward one) and then names what else is wrong with the same network, with a
+link to the page that shows it. Every page asks the same `Diagnosis`, so no two pages
+can disagree about one network.
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from core.experiments.diagnose import DRIFT_DECADES, Diagnosis, Trend
+from figures.style import format_power
+
+from . import links
+
+# In a table cell, beside a chart line: one word per verdict.
+TREND_WORDS = {"stable": "steady", "exploding": "explodes", "vanishing": "vanishes",
+               "overflow": "overflows", "underflow": "underflows", "zero": "zero"}
+COLORS = {"stable": "green", "exploding": "red", "vanishing": "blue", "zero": "violet",
+          "overflow": "orange", "underflow": "orange"}
+# Which page shows each problem best.
+PROBLEM_PAGES = {"exploding": "variance", "vanishing": "variance", "overflow": "variance",
+                 "underflow": "variance", "saturated": "saturation", "dead": "dead_neurons",
+                 "gradients_exploding": "gradients", "gradients_vanishing": "gradients"}
+
+
+def _drift(trend: Trend, what: str, layers: str) -> str:
+    """A change within the tolerance: said as a number, with why it is no trend."""
+    if trend.within_ten:
+        return f"{what} stays within a factor of ten {layers}."
+    way = "grows" if trend.decades > 0 else "shrinks"
+    why = (f"within the ±{trend.tolerance:.1f} decades by which networks of this width "
+           f"differ from one random draw of the weights to the next"
+           if trend.tolerance > DRIFT_DECADES else
+           "a slow drift, not the steady layer-after-layer trend of a network off balance")
+    return f"{what} {way} {abs(trend.decades):.1f} powers of ten {layers}: {why}."
+
+
+def forward_sentence(trend: Trend, depth: int, dtype: str, edge_layer: int | None) -> str:
+    """The variance page's verdict on the pre-activation variance."""
+    layers = f"from layer 1 to layer {depth}"
+    title, body = {
+        "stable": lambda: ("Stable.", _drift(trend, "The variance", f"through all {depth} layers"
+                                             if trend.within_ten else layers)),
+        "exploding": lambda: ("Exploding.", f"The variance grows {trend.decades:.1f} powers of "
+                              f"ten {layers} (× {trend.factor_per_layer:.3g} a layer)."),
+        "vanishing": lambda: ("Vanishing.", f"The variance shrinks {-trend.decades:.1f} powers "
+                              f"of ten {layers} (× {trend.factor_per_layer:.3g} a layer)."),
+        "zero": lambda: ("Dead.", "The signal is exactly zero by the last layer: every unit "
+                         "is off."),
+        "overflow": lambda: ("Overflow.", f"In {dtype} the values passed the largest number "
+                             f"the format holds at layer {edge_layer}; from there on they are "
+                             f"inf or NaN."),
+        "underflow": lambda: ("Underflow.", f"In {dtype} the values fell below the smallest "
+                              f"number the format holds at layer {edge_layer}: from there on "
+                              f"they are rounded to exactly zero. The units are not off; in "
+                              f"float64 the signal would go on shrinking."),
+    }[trend.kind]()
+    return _colored(trend.kind, title, body)
+
+
+def backward_sentence(trend: Trend, dtype: str, edge_layer: int | None) -> str:
+    """The gradient page's verdict on the gradient's way back to layer 1."""
+    dec = abs(trend.decades) if not math.isnan(trend.decades) else 0.0
+    title, body = {
+        "stable": lambda: ("Stable.", _drift(trend, "The gradient",
+                                             "from the last layer back to the first")),
+        "vanishing": lambda: ("Vanishing gradients.", f"The gradient reaching layer 1 is "
+                              f"{dec:.1f} powers of ten smaller than at the last layer: "
+                              + ("the first layers would barely learn." if trend.severe else
+                                 f"with one learning rate, the first layers learn "
+                                 f"{10 ** dec:.0f}× slower than the last.")),
+        "exploding": lambda: ("Exploding gradients.", f"The gradient grows {dec:.1f} powers "
+                              f"of ten on its way back to layer 1: "
+                              + ("one step of gradient descent would wreck the first layers."
+                                 if trend.severe else
+                                 f"a learning rate that suits the last layer is "
+                                 f"{10 ** dec:.0f}× too large for the first.")),
+        "zero": lambda: ("No gradient.", "The gradient is exactly zero: every unit is off."),
+        "overflow": lambda: ("Overflow.", f"In {dtype} the forward pass passed the largest "
+                             f"number the format holds at layer {edge_layer}; from there on "
+                             f"values are inf or NaN, and they are left out of the charts."),
+        "underflow": lambda: ("Underflow.", f"In {dtype} the gradient fell below the smallest "
+                              f"number the format holds at layer {edge_layer} and was rounded "
+                              f"to exactly zero below it: the units are not off, the format "
+                              f"ran out of small numbers."),
+    }[trend.kind]()
+    return _colored(trend.kind, title, body)
+
+
+def _colored(kind: str, title: str, body: str) -> str:
+    return f":{COLORS[kind]}[**{title}**] {body}"
+
+
+def problem_sentence(name: str, diag: Diagnosis, depth: int) -> str:
+    """One line about a problem another page shows."""
+    f, b = diag.forward, diag.backward
+    return {
+        "exploding": f"The forward signal explodes: {f.decades:.1f} powers of ten over "
+                     f"{depth} layers.",
+        "vanishing": f"The forward signal vanishes: {-f.decades:.1f} powers of ten over "
+                     f"{depth} layers.",
+        "overflow": "The values overflow the number format.",
+        "underflow": "The values underflow the number format.",
+        "saturated": f"{diag.saturated:.0%} of the last layer's values are saturated: "
+                     f"those units have stopped responding, whatever the variance does.",
+        "dead": f"{diag.dead:.1%} of the units are dead: off for every example of the batch.",
+        "gradients_vanishing": f"The gradient reaching layer 1 is {format_power(b.decades)} "
+                               f"times the last layer's.",
+        "gradients_exploding": f"The gradient reaching layer 1 is {format_power(b.decades)} "
+                               f"times the last layer's.",
+    }[name]
+
+
+def show_elsewhere(diag: Diagnosis, here: str, depth: int) -> None:
+    """What else is wrong with this network, each with a link to the page that shows it."""
+    for name in diag.problems:
+        page = PROBLEM_PAGES[name]
+        if page == here:
+            continue
+        st.markdown(":material/arrow_forward: " + problem_sentence(name, diag, depth))
+        links.page_link(page, f"See it on: {links.BY_PATH[page].title}")
