@@ -28,9 +28,11 @@ BATCHES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 SPATIALS = (1, 2, 4, 8, 16)
 GAINS = ("auto", "0.5", "0.75", "1", "1.25", "1.414", "1.5", "1.667", "2", "2.5", "3")
 READOUT_SCALES = (0.001, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-# Keep a rerun live: cap the weights drawn and the forward multiply-adds of one run.
+# Keep a rerun live: cap the weights drawn, the forward multiply-adds and the layer
+# values (element-wise work and memory) of the sidebar's one run.
 MAX_WEIGHTS = 1.6e7          # 128 MB of float64 weights
 MAX_MACS = 1.5e9
+MAX_VALUES = 6e6             # ~40 element-wise passes each; the backward holds a few copies
 
 
 SPEC_DEFAULTS = {f.name: f.default for f in fields(NetworkSpec)}
@@ -111,26 +113,27 @@ BY_KEY = {c.key: c for c in CONTROLS}
 
 # -- reading a hand-edited URL ---------------------------------------------------------
 
-_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'])")
-
-
 def inert(raw: str, limit: int = 40) -> str:
-    """URL text made safe to show in a note: cut short, on one line, and every character
-    that Markdown, HTML or Streamlit's :directives: would act on escaped.
+    """URL text made safe to show in a note: cut short, on one line, and set as inline
+    code, where Markdown, HTML, Streamlit's :directives: and bare-URL autolinks all stay
+    plain text (the fence is longer than any run of backticks inside).
 
     >>> print(inert("[log in](https://evil.example)"))
-    \\[log in\\]\\(https\\://evil\\.example\\)
+    ` [log in](https://evil.example) `
+    >>> print(inert("a`b"))
+    `` a`b ``
     """
     text = " ".join(raw.split())
     text = text if len(text) <= limit else text[:limit] + "…"
-    return _MARKUP.sub(r"\\\1", text)
+    fence = "`" * (1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    return f"{fence} {text} {fence}"
 
 
 def check_url_value(control: Control, raw: str) -> tuple[Any, str | None]:
     """(value to use, note or None) for one raw query-parameter string; the note quotes
     the raw text only made inert."""
     value, why = _read_url_value(control, raw)
-    return value, None if why is None else f"{control.key}={inert(raw)} {why}"
+    return value, None if why is None else f"{inert(f'{control.key}={raw}')} {why}"
 
 
 def _read_url_value(control: Control, raw: str) -> tuple[Any, str | None]:
@@ -185,6 +188,7 @@ def sanitize_query_params(page_prefixes: tuple[str, ...] = ()) -> list[str]:
                 notes.append(note)
         elif not key.startswith(tuple(f"{p}_" for p in page_prefixes)):
             notes.append(f"Unknown link parameter {inert(key)} ignored.")
+            _set_link_value(key, None)
     return notes
 
 
@@ -243,7 +247,7 @@ def page_tabs(key: str, views: dict, *args) -> None:
     link shows the first, with a note."""
     first = next(iter(views))
     if st.query_params.get(key, first) not in views:
-        st.warning(f"{key}={inert(st.query_params[key])} is not a section of this page: "
+        st.warning(f"{inert(f'{key}={st.query_params[key]}')} is not a section of this page: "
                    f"showing {first}.", icon=":material/link:")
         _set_link_value(key, None)
     tabs = st.tabs(list(views), key=key, bind="query-params")
@@ -315,7 +319,8 @@ def to_spec(values: dict[str, Any]) -> Settings:
         v["batch"] //= 2                      # within the core's memory guard first
     gain = None if v["gain"] == "auto" else float(v["gain"])
     spec = NetworkSpec(**{k: v[k] for k in SPEC_DEFAULTS if k in v} | {"gain": gain})
-    spec, _ = budget.fit(spec, runs=1, max_weights=MAX_WEIGHTS, max_macs=MAX_MACS)
+    spec, _ = budget.fit(spec, runs=1, max_weights=MAX_WEIGHTS, max_macs=MAX_MACS,
+                         max_values=MAX_VALUES, max_held=MAX_VALUES)
     fixes = budget.shrunk(asked_batch, values["width"], spec) + tuple(fixes)
     notes = labels.fix_notes(fixes, "the network on this page")
     return Settings(spec, tuple(notes), dict(values))

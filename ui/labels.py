@@ -74,7 +74,8 @@ FIX_NOTES = {
     "batch_needs_two": "BatchNorm needs more than one value per channel: using batch {used}.",
 }
 _BUDGET_PARTS = {"width": "width {used} instead of {asked} (same fan_in × Var(W))",
-                 "batch": "batch {used} instead of {asked}"}
+                 "batch": "batch {used} instead of {asked}",
+                 "train_batches": "{used} training batches instead of {asked}"}
 
 
 def fix_notes(fixes, subject: str = "this comparison") -> list[str]:

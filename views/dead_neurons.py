@@ -3,10 +3,11 @@
 import streamlit as st
 
 from core import stats
+from core.experiments.diagnose import diagnose
 from figures.heatmaps import (CODE_COLORS, SMALL_ROWS, SMALL_UNITS, count_label,
                               dead_map_figure, small_multiples)
 from figures.histograms import format_percent, percent_by_layer
-from ui import cache, controls
+from ui import cache, controls, verdicts
 from ui.controls import Settings, Control
 from ui.export import result_csv
 
@@ -45,6 +46,7 @@ def page(settings: Settings) -> None:
             st.columns(2)[0])
     at_cutoff = res.saturated_frac_at(spec.dead_threshold)
     _metrics(res, layer, valid, word, at_cutoff)
+    verdicts.show_elsewhere(diagnose(res), "dead_neurons", spec.depth)
     _one_layer(res, layer, valid, word)
     _through_depth(res, layer, valid, word, rule, at_cutoff)
     st.download_button("Download per-layer numbers (CSV)", result_csv(res),

@@ -3,10 +3,11 @@
 import streamlit as st
 
 from core import stats
+from core.experiments.diagnose import diagnose
 from core.activations import gradient_left, local_gradient_curve
 from figures.histograms import (activation_histograms, format_percent, layer_density_map,
                                 percent_by_layer, saturated_ranges)
-from ui import cache, controls
+from ui import cache, controls, verdicts
 from ui.controls import Settings, Control
 from ui.export import result_csv
 
@@ -44,6 +45,7 @@ def page(settings: Settings) -> None:
     fracs = res.saturated_frac_at(threshold)
     if kind != "linear" and valid > 0:
         _headline(act, kind, fracs, valid, threshold)
+    verdicts.show_elsewhere(diagnose(res), "saturation", spec.depth)
     x_title = _histograms(res, kind, shown, fracs, threshold)
     _by_layer(res, kind, shown, fracs, valid, threshold, x_title)
     st.download_button("Download per-layer numbers (CSV)", result_csv(res),

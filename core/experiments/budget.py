@@ -1,11 +1,17 @@
-"""Keep a comparison live: shrink the network a side-by-side view runs, and say how.
+"""Keep a view live: shrink the network a view runs, and say how.
 
-A comparison runs the same network several times (every init scheme, every norm). Its
-cost is about runs x depth x width^2 x (1 + batch x positions): drawing the weights and
-multiplying by them. When that is over budget the comparison halves the batch (down to
-`MIN_BATCH`), then the width. Halving the width keeps the physics that matters here:
-every init scheme is defined through fan_in, and for the custom scheme Var(W) is raised
-to keep fan_in x Var(W), the per-layer factor, unchanged.
+A view runs a network once, or several times (every init scheme, every norm). Three
+things bound what a visitor can ask of the server:
+- weights drawn, depth x width^2 per run (`max_weights`);
+- multiply-adds, depth x width^2 x batch x positions per run (`max_macs`);
+- values, depth x batch x positions x width per run: every one is touched by some
+  forty element-wise passes (norm, activation, statistics, backward) and the backward
+  pass holds several arrays of them (`max_values` over all runs, `max_held` in one run:
+  the memory). At small widths this is what costs, not the products.
+When over, the batch halves (down to `MIN_BATCH`), then the width. Halving the width
+keeps the physics that matters here: every init scheme is defined through fan_in, and
+for the custom scheme Var(W) is raised to keep fan_in x Var(W), the per-layer factor,
+unchanged. The depth never shrinks: it is what the app is about.
 
 >>> from core.spec import NetworkSpec
 >>> spec = NetworkSpec(depth=200, width=1024, batch=4, weight_var=0.01)
@@ -24,6 +30,8 @@ from ..spec import RANGES, Fix, NetworkSpec, fit_norm
 
 MAX_WEIGHTS = 4e7          # weight entries drawn over all runs (float64: 320 MB, one run at a time)
 MAX_MACS = 3e9             # multiply-adds over all runs, forward
+MAX_VALUES = 2.4e7         # layer values over all runs (~40 element-wise passes each: ~1 s)
+MAX_HELD = 4e6             # layer values of one run (x, u, a kept for backward: ~100 MB)
 MIN_BATCH = 8
 
 
@@ -35,24 +43,32 @@ def cost(spec: NetworkSpec) -> tuple[float, float]:
 
 def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
         max_weights: float = MAX_WEIGHTS, max_macs: float = MAX_MACS,
-        weight_draws: int | None = None,
-        ) -> tuple[NetworkSpec, tuple[Fix, ...]]:
-    """The spec a comparison can afford, and what it shrank (`shrunk`).
+        weight_draws: int | None = None, max_values: float = MAX_VALUES,
+        max_held: float = MAX_HELD) -> tuple[NetworkSpec, tuple[Fix, ...]]:
+    """The spec a view can afford, and what it shrank (`shrunk`).
 
     `runs` runs of the spec as it is; or, when the runs share one set of weights and
     differ in their inputs, `weight_draws` draws of weights and `examples` examples in
-    all (then the batch is the caller's business and only the width shrinks)."""
+    all, one batch at a time (then the batch is the caller's business and only the
+    width shrinks: see `affordable_batches`).
+
+    >>> small, fixes = fit(NetworkSpec(depth=200, width=21, batch=1024, spatial=16), runs=1)
+    >>> small.batch, small.width           # the batch pays first, the width keeps fan_in
+    (32, 21)
+    """
     draws = runs if weight_draws is None else weight_draws
     batch, width = spec.batch, spec.width
+
+    def over(b, w):
+        n = runs * b * spec.spatial if examples is None else examples
+        held = (b if examples is None else spec.batch) * spec.spatial * spec.depth * w
+        return (draws * spec.depth * w**2 > max_weights or n * spec.depth * w**2 > max_macs
+                or n * spec.depth * w > max_values or held > max_held)
+
     if examples is None:
-        while batch > MIN_BATCH and runs * spec.depth * width**2 * batch * spec.spatial > max_macs:
+        while batch > MIN_BATCH and over(batch, width):
             batch //= 2
-
-    def over(w):
-        n = runs * batch * spec.spatial if examples is None else examples
-        return draws * spec.depth * w**2 > max_weights or n * spec.depth * w**2 > max_macs
-
-    while width > 16 and over(width):
+    while width > 16 and over(batch, width):
         width //= 2
     if (batch, width) == (spec.batch, spec.width):
         return spec, ()
@@ -63,6 +79,17 @@ def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
             changes["weight_var"] = min(max(spec.weight_var * spec.width / width, lo), hi)
     small = spec.replace(**fit_norm(vars(spec) | changes)[0])
     return small, shrunk(spec.batch, spec.width, small)
+
+
+def affordable_batches(spec: NetworkSpec, batches: int,
+                       max_values: float = MAX_VALUES) -> int:
+    """How many of `batches` batches of the spec a one-weight-draw view can run.
+
+    >>> affordable_batches(NetworkSpec(depth=200, width=16, batch=1024, spatial=16), 200)
+    1
+    """
+    per_batch = spec.batch * spec.spatial * spec.depth * spec.width
+    return max(1, min(batches, int(max_values // per_batch)))
 
 
 def shrunk(batch: int, width: int, small: NetworkSpec) -> tuple[Fix, ...]:

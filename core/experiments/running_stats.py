@@ -135,4 +135,7 @@ def train_eval_within_budget(spec: NetworkSpec, k: int, momentum: float = MOMENT
     """train_eval on a network small enough for a live page (see core.budget)."""
     examples = (k + 2) * spec.batch * spec.spatial
     small, shrunk = budget.fit(spec, runs=1, examples=examples, weight_draws=1)
-    return replace(train_eval(small, k, momentum), shrunk=shrunk)
+    used = max(1, budget.affordable_batches(small, k + 2) - 2)
+    if used < k:
+        shrunk += (Fix("train_batches", k, used, "budget"),)
+    return replace(train_eval(small, used, momentum), shrunk=shrunk)

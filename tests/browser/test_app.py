@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import urlparse
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,29 @@ def test_garbage_link_shows_notes_not_tracebacks(server, page):
     assert "width=99999" in joined and "activation=softmax" in joined, text
     assert slider_value(page, "Width") == 1024
     screenshot(page, "garbage-link")
+    # the address bar shows the view: the clamped width, no parameter for a reset default
+    page.wait_for_function("() => location.search.includes('width=1024')")
+    assert "activation=" not in page.url and "weight_var=" not in page.url
+
+
+def test_link_text_never_becomes_a_link_or_an_image(server, page):
+    """Markdown and HTML in a hand-edited link are shown as text: no anchor to the
+    payload's site, no image fetched from it."""
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url)
+            if urlparse(r.url).hostname == "evil.example" else None)
+    payload = ("?depth=%5Bclick%20here%5D(https%3A%2F%2Fevil.example%2Flogin)"
+               "&%5Bkey%5D(https%3A%2F%2Fevil.example%2Fk)=1"
+               "&width=!%5Bx%5D(https%3A%2F%2Fevil.example%2Fpixel.png)"
+               "&activation=%3Cimg%20src%3Dhttps%3A%2F%2Fevil.example%2Fp.png%3E")
+    page.goto(f"{server}/{payload}")
+    wait_for_app(page)
+    assert_no_exception(page)
+    alerts = page.locator('[data-testid="stAlert"]')
+    assert alerts.count() >= 4
+    assert "[click here]" in " ".join(alerts.all_inner_texts())     # shown, as text
+    assert page.locator('a[href^="https://evil.example"]').count() == 0     # no live link
+    assert page.locator('img[src*="evil.example"]').count() == 0
+    assert "evil.example" not in page.url          # unknown or bad parameters dropped
+    assert not fetched, fetched
+    screenshot(page, "markup-link")
