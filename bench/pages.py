@@ -1,6 +1,7 @@
 """Rerun time of every page after a sidebar slider change, on the server (AppTest).
 
     python -m bench.pages            # or: make bench
+    python -m bench.pages --new 30   # + p50/p95 of 30 new settings per page (depth 2-60)
 
 Each page is opened at the app's defaults, then the depth slider moves between two
 values; the first visit to a value pays for its simulation (a student's first try),
@@ -12,6 +13,7 @@ and Plotly cost before Layerscope does anything.
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import tempfile
 import time
@@ -20,6 +22,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from ui.controls import WEIGHT_VARS
 from ui.links import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,9 +57,31 @@ def measure(page: str | None, script: str, repeats: int) -> tuple[float, float]:
     return first, statistics.median(cached)
 
 
+def new_settings(page: str, count: int, seed: int = 0) -> list[float]:
+    """Rerun times (ms) of `count` settings no session asked for before: depth 2-60,
+    Var(W) from 0.001 to 1, one of five activations, as a class trying things would."""
+    rng = random.Random(seed)
+    steps = [v for v in WEIGHT_VARS if 0.001 <= v <= 1.0]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at._page_hash = calc_hash(page)
+    at.run()
+    times = []
+    for _ in range(count):
+        at.slider(key="depth").set_value(rng.randint(2, 60))
+        at.select_slider(key="weight_var").set_value(rng.choice(steps))
+        at.selectbox(key="activation").set_value(
+            rng.choice(["tanh", "relu", "linear", "gelu", "sigmoid"]))
+        t = time.perf_counter()
+        at.run()
+        times.append((time.perf_counter() - t) * 1e3)
+        assert not at.exception, [e.value for e in at.exception]
+    return times
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--new", type=int, default=0, help="new settings per page (0: skip)")
     args = ap.parse_args(argv)
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(BARE)
@@ -66,6 +91,13 @@ def main(argv=None) -> None:
     for info in PAGES:
         first, cached = measure(info.url_path, str(ROOT / "app.py"), args.repeats)
         print(f"{info.title:26} {first:15.0f} {cached:10.0f} {cached / base:14.2f}")
+    if args.new:
+        print(f"\n{args.new} new settings per page (depth 2-60, Var(W) 0.001-1, 5 activations)")
+        print(f"{'page':26} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+        for info in PAGES:
+            t = sorted(new_settings(info.url_path, args.new))
+            p95 = t[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))]
+            print(f"{info.title:26} {statistics.median(t):8.0f} {p95:8.0f} {t[-1]:8.0f}")
 
 
 if __name__ == "__main__":

@@ -21,15 +21,34 @@ MAX_ENTRIES = 32
 LINEUP_ENTRIES = 12
 
 
-def cached(entries: int = MAX_ENTRIES):
-    """st.cache_data, bounded, silent, hashing a NetworkSpec by its field values."""
-    return st.cache_data(max_entries=entries, show_spinner=False,
+def cached(entries: int = MAX_ENTRIES, spinner: str | bool = False):
+    """st.cache_data, bounded, hashing a NetworkSpec by its field values. `spinner`: what
+    a visitor sees while a new setting is computed (a sign of life when the server is
+    busy with a class); quick look-ups stay silent."""
+    return st.cache_data(max_entries=entries, show_spinner=spinner,
                          hash_funcs={NetworkSpec: astuple})
 
 
-@cached()
-def result(spec: NetworkSpec) -> Result:
-    return simulate(spec)
+RUNNING = "Running the network…"
+RUNNING_ALL = "Running the comparison…"
+
+
+# The statistic groups (core.simulate.STAT_GROUPS) each page draws: a new setting costs
+# a page only what it shows. The per-layer curves always come; the CSV export needs the
+# weight gradients' ratio.
+CURVES = ("weight_grads",)
+PAGE_STATS = {
+    "variance": CURVES,
+    "saturation": CURVES + ("histograms", "threshold_grid"),
+    "dead_neurons": CURVES + ("heatmaps", "threshold_grid"),
+    "gradients": CURVES + ("histograms",),
+}
+
+
+@cached(spinner=RUNNING)
+def result(spec: NetworkSpec, stats: tuple[str, ...] = CURVES) -> Result:
+    """The simulation of `spec` with the statistic groups named (PAGE_STATS)."""
+    return simulate(spec, stats=stats)
 
 
 @cached()
@@ -61,13 +80,13 @@ def _phase_point(activation: str, sigma_w2: float, sigma_b2: float,
     return phase.phase_point(activation, sigma_w2, sigma_b2, q0)
 
 
-@cached(LINEUP_ENTRIES)
+@cached(LINEUP_ENTRIES, RUNNING_ALL)
 def seed_band(spec: NetworkSpec):
     """The spec under the next few seeds: (per-layer band, what the budget shrank)."""
     return seeds.seed_band(spec)
 
 
-@cached(LINEUP_ENTRIES)
+@cached(LINEUP_ENTRIES, RUNNING_ALL)
 def schemes(spec: NetworkSpec):
     """The spec under every init scheme: ({scheme: Profile}, note or None)."""
     return init_lineup.run_schemes_within_budget(spec)
@@ -79,13 +98,13 @@ def readout_sweep(spec: NetworkSpec, scales: tuple) -> readout.ReadoutSweep:
     return readout.readout_sweep(spec, tuple(float(s) for s in scales))
 
 
-@cached(LINEUP_ENTRIES)
+@cached(LINEUP_ENTRIES, RUNNING_ALL)
 def norm_lineup_runs(spec: NetworkSpec, groups: int) -> norm_lineup.Lineup:
     """The spec under none/batch/layer/group/instance/rms, adjusted where needed."""
     return norm_lineup.run_lineup(spec, int(groups))
 
 
-@cached(LINEUP_ENTRIES)
+@cached(LINEUP_ENTRIES, RUNNING_ALL)
 def affine_runs(spec: NetworkSpec, norm: str, gamma: float, beta: float,
                 groups: int) -> norm_lineup.Lineup:
     """No norm / norm with gamma 1, beta 0 / norm with the chosen gamma and beta."""
@@ -93,13 +112,13 @@ def affine_runs(spec: NetworkSpec, norm: str, gamma: float, beta: float,
     return replace(lineup, results={k: _slim(v) for k, v in lineup.results.items()})
 
 
-@cached()
+@cached(spinner=RUNNING_ALL)
 def batch_dependence_runs(spec: NetworkSpec, groups: int) -> batch_dependence.BatchDependence:
     """BatchNorm at batch 2, 8, 32, 256 against LayerNorm and GroupNorm, same weights."""
     return batch_dependence.batch_dependence(spec, groups=int(groups))
 
 
-@cached()
+@cached(spinner=RUNNING_ALL)
 def train_eval(spec: NetworkSpec, k: int) -> running_stats.TrainEval:
     """BatchNorm in train mode against eval mode after k batches of running statistics."""
     return running_stats.train_eval_within_budget(spec, int(k))

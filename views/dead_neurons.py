@@ -20,7 +20,7 @@ LINEAR_NOTE = ("**A linear unit never dies.** Its output is its input, with slop
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec)
+    res = cache.result(spec, cache.PAGE_STATS["dead_neurons"])
     act = res.activation
     st.title("Dead neurons")
     if act.bounded is None and not act.relu_like:

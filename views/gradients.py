@@ -31,7 +31,7 @@ NOT_MODELLED = ("The mean-field prediction covers plain networks, and LayerNorm 
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec)
+    res = cache.result(spec, cache.PAGE_STATS["gradients"])
     st.title("Gradient flow")
     st.caption("Backpropagation runs the network in reverse: the gradient dL/dh starts at the "
                "loss and is multiplied by every layer on its way back to the input.")

@@ -29,7 +29,7 @@ WORDS = {"bounded": "saturated", "off": "off", "linear": None}
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec)
+    res = cache.result(spec, cache.PAGE_STATS["saturation"])
     act = res.activation
     kind = "bounded" if act.bounded is not None else ("off" if act.relu_like else "linear")
     st.title("tanh saturation" if act.name == "tanh" else f"Saturation: {act.name}")

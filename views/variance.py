@@ -18,7 +18,7 @@ BAND = Control("var_band", f"Show {SEEDS} other seeds", "toggle", False,
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec)
+    res = cache.result(spec, cache.PAGE_STATS["variance"])
     diag = diagnose(res)
     st.title("Variance through depth")
     _headline(spec, res, diag)

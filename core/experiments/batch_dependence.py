@@ -109,7 +109,8 @@ def batch_dependence(spec: NetworkSpec, batches=BATCHES, others=("layer", "group
     """BatchNorm at every batch size in `batches`, and the `others` at OTHERS_BATCH, all on
     the same weights and the same example 0."""
     examples = 2 * (sum(batches) + OTHERS_BATCH * len(others)) * spec.spatial
-    spec, shrunk = budget.fit(spec, runs=1, examples=examples, weight_draws=1)
+    spec, shrunk = budget.fit(spec, runs=1, examples=examples, weight_draws=1,
+                              max_values=budget.FORWARD_VALUES)
     largest = max(max(batches), OTHERS_BATCH)
     params = make_params(spec)
     pool = _inputs(spec, 2 * largest)

@@ -30,7 +30,9 @@ from ..spec import RANGES, Fix, NetworkSpec, fit_norm
 
 MAX_WEIGHTS = 4e7          # weight entries drawn over all runs (float64: 320 MB, one run at a time)
 MAX_MACS = 3e9             # multiply-adds over all runs, forward
-MAX_VALUES = 2.4e7         # layer values over all runs (~40 element-wise passes each: ~1 s)
+MAX_VALUES = 3e6           # layer values over all runs (~40 element-wise passes each,
+                           # forward, backward, statistics: ~0.1 s on one core)
+FORWARD_VALUES = 2.4e7     # the same for forward-only views (no backward, no histograms)
 MAX_HELD = 4e6             # layer values of one run (x, u, a kept for backward: ~100 MB)
 MIN_BATCH = 8
 
@@ -82,7 +84,7 @@ def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
 
 
 def affordable_batches(spec: NetworkSpec, batches: int,
-                       max_values: float = MAX_VALUES) -> int:
+                       max_values: float = FORWARD_VALUES) -> int:
     """How many of `batches` batches of the spec a one-weight-draw view can run.
 
     >>> affordable_batches(NetworkSpec(depth=200, width=16, batch=1024, spatial=16), 200)

@@ -134,7 +134,8 @@ def _log10_mean(v: np.ndarray) -> float:
 def train_eval_within_budget(spec: NetworkSpec, k: int, momentum: float = MOMENTUM) -> TrainEval:
     """train_eval on a network small enough for a live page (see core.budget)."""
     examples = (k + 2) * spec.batch * spec.spatial
-    small, shrunk = budget.fit(spec, runs=1, examples=examples, weight_draws=1)
+    small, shrunk = budget.fit(spec, runs=1, examples=examples, weight_draws=1,
+                               max_values=budget.FORWARD_VALUES)
     used = max(1, budget.affordable_batches(small, k + 2) - 2)
     if used < k:
         shrunk += (Fix("train_batches", k, used, "budget"),)

@@ -11,7 +11,8 @@ from core.experiments import budget
 def test_defaults_are_untouched():
     spec = NetworkSpec()
     assert budget.fit(spec, runs=10) == (spec, ())
-    assert budget.fit(spec, runs=1, examples=5000, weight_draws=1) == (spec, ())
+    assert budget.fit(spec, runs=1, examples=5000, weight_draws=1,
+                      max_values=budget.FORWARD_VALUES) == (spec, ())
 
 
 def test_batch_halves_before_the_width():
@@ -43,3 +44,26 @@ def test_groups_follow_the_width():
     spec = NetworkSpec(depth=200, width=768, batch=4, norm="group", groups=3)
     small, _ = budget.fit(spec, runs=6)
     assert small.width % small.groups == 0
+
+
+def test_small_width_pays_for_its_values():
+    """Depth 200, width 21, batch 1024 x 16 positions: few products, but 69 million
+    layer values (each touched by every element-wise pass, several held for backward).
+    The batch shrinks until the values fit; the width and depth stay."""
+    spec = NetworkSpec(depth=200, width=21, batch=1024, spatial=16, norm="batch",
+                       residual=True, activation="gelu")
+    small, fixes = budget.fit(spec, runs=1)
+    values = small.depth * small.batch * small.spatial * small.width
+    assert values <= min(budget.MAX_VALUES, budget.MAX_HELD) < 2 * values   # halved just enough
+    assert (small.width, small.depth) == (21, 200)
+    assert [(f.field, f.asked) for f in fixes] == [("batch", 1024)]
+
+
+def test_eval_batches_are_cut_to_the_budget():
+    spec = NetworkSpec(depth=200, width=16, batch=1024, spatial=16)
+    assert budget.affordable_batches(spec, 200) == 1
+    spec = NetworkSpec()
+    per_batch = spec.depth * spec.batch * spec.width
+    k = budget.affordable_batches(spec, 10**6)
+    assert k * per_batch <= budget.FORWARD_VALUES < (k + 1) * per_batch
+    assert budget.affordable_batches(spec, 3) == 3
