@@ -16,9 +16,9 @@ LAYERS = Control("grad_layers", "Layers in the histograms", "int", 5, lo=2, hi=8
 PHASES = {
     "ordered": ":blue[**Ordered phase.**] χ₁ < 1: deep in the network each layer shrinks "
                "the gradient variance by χ₁, so gradients vanish.",
-    "critical": ":green[**At the edge of chaos.**] χ₁ ≈ 1: deep in the network the "
-                "gradient variance neither shrinks nor grows layer after layer; what change "
-                "there is comes from the first layers, while the signal settles.",
+    "critical": ":green[**At the edge of chaos.**] χ₁ ≈ 1: the gradient variance has no "
+                "exponential trend through depth; it changes only slowly, like a power of "
+                "the depth, while the signal settles toward its fixed point.",
     "chaotic": ":red[**Chaotic phase.**] χ₁ > 1: each layer multiplies the gradient variance "
                "by χ₁, so gradients explode.",
 }
