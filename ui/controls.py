@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import streamlit as st
@@ -33,6 +33,7 @@ READOUT_SCALES = (0.001, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 MAX_WEIGHTS = 1.6e7          # 128 MB of float64 weights
 MAX_MACS = 1.5e9
 MAX_VALUES = 6e6             # ~40 element-wise passes each; the backward holds a few copies
+LIGHT_VALUES = 4e5           # while the server is busy (ui.load): a new setting runs this light
 
 
 SPEC_DEFAULTS = {f.name: f.default for f in fields(NetworkSpec)}
@@ -296,11 +297,13 @@ class Settings:
     spec: NetworkSpec
     notes: tuple[str, ...]      # what was adjusted, to show in the page
     values: dict                # the controls as set (the spec resets what it does not use)
+    light: bool = False         # run smaller than the budget allows, while the server is busy
 
 
-def to_spec(values: dict[str, Any]) -> Settings:
+def to_spec(values: dict[str, Any], light: bool = False) -> Settings:
     """Turn control values into a valid NetworkSpec, adjusting what would be undefined or
-    too slow for a live page, and saying what was adjusted."""
+    too slow for a live page, and saying what was adjusted. `light`: the server is busy,
+    so a heavy setting runs with a smaller batch for now (ui.load)."""
     v, fixes = fit_norm(dict(values))
     # Fields that do nothing in this configuration take their defaults, so that
     # equivalent settings share one cached simulation.
@@ -322,8 +325,13 @@ def to_spec(values: dict[str, Any]) -> Settings:
     spec, _ = budget.fit(spec, runs=1, max_weights=MAX_WEIGHTS, max_macs=MAX_MACS,
                          max_values=MAX_VALUES, max_held=MAX_VALUES)
     fixes = budget.shrunk(asked_batch, values["width"], spec) + tuple(fixes)
-    notes = labels.fix_notes(fixes, "the network on this page")
-    return Settings(spec, tuple(notes), dict(values))
+    lighter = ()
+    if light:
+        small, _ = budget.fit(spec, runs=1, max_values=LIGHT_VALUES, max_held=LIGHT_VALUES)
+        lighter = tuple(replace(f, why="busy") for f in budget.shrunk(spec.batch, spec.width, small))
+        spec = small
+    notes = labels.fix_notes(fixes + lighter, "the network on this page")
+    return Settings(spec, tuple(notes), dict(values), bool(lighter))
 
 
 def show_fixes(fixes) -> None:

@@ -88,5 +88,10 @@ def fix_notes(fixes, subject: str = "this comparison") -> list[str]:
     shrunk = [_BUDGET_PARTS[f.field].format(asked=f.asked, used=f.used)
               for f in fixes if f.why == "budget"]
     notes = [f"To stay live, {subject} uses " + " and ".join(shrunk) + "."] if shrunk else []
+    busy = [_BUDGET_PARTS[f.field].format(asked=f.asked, used=f.used)
+            for f in fixes if f.why == "busy"]
+    if busy:
+        notes.append(f"The server is busy with many visitors: for now {subject} runs with "
+                     + " and ".join(busy) + ", and catches up by itself in a few seconds.")
     return notes + [FIX_NOTES[f.why].format(asked=f.asked, used=f.used)
-                    for f in fixes if f.why != "budget"]
+                    for f in fixes if f.why not in ("budget", "busy")]

@@ -14,9 +14,10 @@ import streamlit as st
 from core import initializers
 from views import dead_neurons, gradients, initialization, normalization, saturation, variance
 
-from . import cache, controls, links, presets
+from . import cache, controls, links, load, presets
 from .links import PAGES, PREFIXES
 
+CATCH_UP_SECONDS = 3
 VIEWS = {"variance": variance.page, "saturation": saturation.page,
          "dead_neurons": dead_neurons.page, "gradients": gradients.page,
          "initialization": initialization.page, "normalization": normalization.page}
@@ -25,6 +26,11 @@ VIEWS = {"variance": variance.page, "saturation": saturation.page,
 def main() -> None:
     """The entry point: configure, draw the shared sidebar, then run the chosen page."""
     st.set_page_config(page_title="Layerscope", layout="wide")
+    with load.running():
+        _run()
+
+
+def _run() -> None:
     link_notes = controls.sanitize_query_params(PREFIXES)
     settings, preset = sidebar()
     nav = st.navigation([st.Page(partial(VIEWS[p.url_path], settings), title=p.title,
@@ -37,6 +43,16 @@ def main() -> None:
     for note in settings.notes:
         st.info(note, icon=":material/info:")
     nav.run()
+    if settings.light:
+        _catch_up()
+
+
+@st.fragment(run_every=CATCH_UP_SECONDS)
+def _catch_up() -> None:
+    """A view run light while the server was busy reruns in full once it is not."""
+    if not load.busy() and st.session_state.pop("_light_shown", False):
+        st.rerun()
+    st.session_state["_light_shown"] = True
 
 
 def sidebar() -> tuple[controls.Settings, presets.Preset | None]:
@@ -56,7 +72,7 @@ def sidebar() -> tuple[controls.Settings, presets.Preset | None]:
         for c in controls.CONTROLS:
             if c.advanced:
                 values[c.key] = controls.draw(c, st)
-    settings = controls.to_spec(values)
+    settings = controls.to_spec(values, light=load.busy())
     captions["weight_var"].caption(f"fan_in × Var(W) = {settings.spec.sigma_w2:.3g} per layer")
     captions["init"].caption(controls.init_caption(settings.spec))
     return settings, presets.matching(values)
