@@ -33,9 +33,13 @@ def main() -> None:
 def _run() -> None:
     link_notes = controls.sanitize_query_params(PREFIXES)
     settings, preset = sidebar()
-    nav = st.navigation([st.Page(partial(VIEWS[p.url_path], settings), title=p.title,
+    pages = {p.url_path: st.Page(partial(VIEWS[p.url_path], settings), title=p.title,
                                  icon=p.icon, url_path=p.url_path, default=(i == 0))
-                         for i, p in enumerate(PAGES)])
+             for i, p in enumerate(PAGES)}
+    nav = st.navigation(list(pages.values()))
+    chosen = st.session_state.pop("_preset_page", None)
+    if chosen is not None and pages[chosen] is not nav:      # a demo opens where it shows
+        st.switch_page(pages[chosen], query_params={})   # the widgets write their own
     if preset is not None:
         _preset_note(preset, settings, nav)
     for note in link_notes:
@@ -80,12 +84,11 @@ def sidebar() -> tuple[controls.Settings, presets.Preset | None]:
 
 def _preset_note(preset: presets.Preset, settings: controls.Settings, nav: st.Page) -> None:
     """What to look for in the demo the controls match (with the numbers of the network
-    shown), and where it shows best."""
+    shown), above the page's charts, as long as the controls are the demo's."""
     text = preset.text(cache.result(settings.spec))
-    st.sidebar.info(f"**{preset.name}.** {text}", icon=":material/school:")
-    if nav.url_path != preset.page:
-        links.page_link(preset.page, f"See it on: {links.BY_PATH[preset.page].title}",
-                        st.sidebar)
+    st.info(f"**{preset.name}.** {text}", icon=":material/school:")
+    if nav.title != links.BY_PATH[preset.page].title:
+        links.page_link(preset.page, f"See it on: {links.BY_PATH[preset.page].title}")
 
 
 def _ignored(key: str, values: dict) -> bool:
@@ -102,6 +105,7 @@ def _apply_preset() -> None:
     name = st.session_state.get("_preset_choice")
     if name in presets.BY_NAME:
         controls.apply_values(presets.BY_NAME[name].values)
+        st.session_state["_preset_page"] = presets.BY_NAME[name].page
     st.session_state["_preset_choice"] = None
 
 

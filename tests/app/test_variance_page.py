@@ -72,7 +72,13 @@ def test_each_preset_sets_the_controls_and_explains_itself(preset):
     for key, value in preset.values.items():
         assert at.session_state[key] == value, key
     res = simulate(to_spec(preset.full_values()).spec)
-    assert any(preset.text(res) in i.value for i in at.sidebar.info)
+    assert any(preset.text(res) in i.value for i in at.info)      # beside the charts
+    titles = {"variance": "Variance through depth", "dead_neurons": "Dead neurons",
+              "saturation": "tanh saturation" if res.spec.activation == "tanh" else
+              f"Saturation: {res.spec.activation}"}
+    assert at.title[0].value == titles[preset.page]                # the demo's own page
+    if preset.page != "variance":
+        return
     y = ys(trace(figures(at)[0], "activation φ"))
     finite = [v for v in y if v is not None]
     if res.overflow_layer is None:

@@ -196,3 +196,21 @@ def test_link_text_never_becomes_a_link_or_an_image(server, page):
     assert "evil.example" not in page.url          # unknown or bad parameters dropped
     assert not fetched, fetched
     screenshot(page, "markup-link")
+
+
+def test_a_demo_opens_its_page_with_its_text(server, page):
+    """Picking "Dying ReLU" from the demos opens the dead-neuron page with the demo's
+    settings in the address bar and its text above the charts."""
+    page.goto(server + "/")
+    wait_for_app(page)
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="Dying ReLU").click()
+    page.wait_for_url("**/dead_neurons?**", timeout=30000)
+    wait_for_app(page)
+    assert_no_exception(page)
+    assert "activation=relu" in page.url and "bias_var=1" in page.url
+    main = page.locator('[data-testid="stMain"]')
+    assert main.locator("h1").filter(has_text="Dead neurons").count() == 1
+    assert "Dying ReLU" in " ".join(main.locator('[data-testid="stAlert"]').all_inner_texts())
+    screenshot(page, "demo-dying-relu")
+    assert_clean_console(page)
