@@ -46,7 +46,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.util import calc_hash
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from ui.controls import BY_KEY, WEIGHT_VARS
 from ui.links import PAGES
@@ -323,7 +323,7 @@ async def student(s: Session, tally: Tally, rng: random.Random, stop_at: float,
     view = first or random_view(rng)
     try:
         run = await s.connect(view)
-    except (OSError, InvalidHandshake, ConnectionError, asyncio.TimeoutError) as exc:
+    except (OSError, InvalidHandshake, ConnectionClosed, asyncio.TimeoutError) as exc:
         tally.connect_errors += 1
         tally.note(f"{s.name}: connect: {exc!r}")
         return

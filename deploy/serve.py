@@ -32,6 +32,9 @@ HAPROXY_CFG = REPO / "deploy" / "haproxy.cfg"
 STARTUP_TIMEOUT = 60.0
 # A worker that keeps dying is left dead; the class runs on the others.
 MAX_RESTARTS = 5
+# A dead worker is restarted after this pause, so that a crash loop cannot eat the cores
+# its students, now on the other workers, need.
+RESTART_DELAY = 3.0
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -144,6 +147,7 @@ class Worker:
     log: Path
     proc: subprocess.Popen | None = None
     restarts: int = 0
+    died_at: float | None = None
 
     @property
     def url(self) -> str:
@@ -217,10 +221,14 @@ class Cluster:
             for w in self.workers:
                 if w.proc is None or w.proc.poll() is None or w.restarts >= MAX_RESTARTS:
                     continue
-                print(f"worker {w.name} (port {w.port}) exited with {w.proc.returncode}; "
-                      f"restarting it", file=sys.stderr, flush=True)
-                w.restarts += 1
-                w.start()
+                if w.died_at is None:
+                    w.died_at = time.monotonic()
+                    print(f"worker {w.name} (port {w.port}) exited with {w.proc.returncode}; "
+                          f"restarting it in {RESTART_DELAY:g} s", file=sys.stderr, flush=True)
+                elif time.monotonic() - w.died_at >= RESTART_DELAY:
+                    w.restarts += 1
+                    w.died_at = None
+                    w.start()
 
     def pids(self) -> list[int]:
         return [w.proc.pid for w in self.workers if w.proc is not None and w.proc.poll() is None]
