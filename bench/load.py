@@ -11,8 +11,9 @@ reads ForwardMsgs until script_finished. Then every ~interval seconds (jittered 
 moves to a new view, as a student dragging sliders and clicking pages does: depth 2-60,
 Var(W) among the app's steps in 0.001..1, an activation, any page, sent as the widgets'
 new states plus the page's hash and URL. Per rerun it times the wait for script_finished,
-checks that the server's URL now holds the view asked for, fetches the CSV download over
-plain HTTP with the session's cookies (its "# depth=" line must match), and counts errors:
+checks that the server ran the page asked for (and any URL it writes back holds the
+values), fetches the CSV download over plain HTTP with the session's cookies (its
+"# depth=" line must be the view's: the new widget states were taken), and counts errors:
 exception elements, disconnects (the session reconnects with its URL, as a browser does),
 timeouts, wrong views, failed downloads. With the server's pid (started here, or --pid),
 its resident memory is sampled every second.
@@ -30,6 +31,7 @@ import contextlib
 import hashlib
 import http.cookies
 import json
+import os
 import random
 import statistics
 import sys
@@ -372,12 +374,30 @@ async def _download(s: Session, tally: Tally) -> None:
 
 
 class MemorySampler:
-    """Resident memory of the server's processes, summed, every `every` seconds."""
+    """Resident memory of the server's processes, summed, every `every` seconds; and the
+    CPU time they used meanwhile (a cost per rerun that other load on the machine does
+    not inflate the way it inflates latencies)."""
 
     def __init__(self, pids: list[int] | callable, every: float = 1.0):
         self._pids = pids if callable(pids) else (lambda: pids)
         self.every = every
         self.samples: list[float] = []
+        self._cpu_start = {p: self.cpu_s(p) for p in self._pids()}
+        self._cpu_last = dict(self._cpu_start)
+
+    @staticmethod
+    def cpu_s(pid: int) -> float:
+        """User + system CPU seconds of a process (0 once it is gone)."""
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def cpu_used(self) -> float:
+        return sum(self._cpu_last.get(p, 0.0) - self._cpu_start.get(p, 0.0)
+                   for p in self._cpu_last)
 
     @staticmethod
     def rss_mb(pid: int) -> float:
@@ -394,6 +414,9 @@ class MemorySampler:
         pids = self._pids()
         if pids:
             self.samples.append(sum(self.rss_mb(p) for p in pids))
+        for p in pids:                 # a restarted worker counts from its start
+            self._cpu_start.setdefault(p, 0.0)
+            self._cpu_last[p] = self.cpu_s(p) or self._cpu_last.get(p, 0.0)
 
     async def run(self) -> None:
         while True:
@@ -410,6 +433,7 @@ async def run_class(url: str, sessions: int, seconds: float, interval: float = 3
     if not 1 <= sessions <= MAX_SESSIONS or not 0 < seconds <= MAX_SECONDS:
         raise ValueError(f"sessions 1..{MAX_SESSIONS}, seconds up to {MAX_SECONDS}")
     tally, mem = Tally(), MemorySampler(pids)
+    load_before = os.getloadavg()[0]
     stop_at = time.monotonic() + seconds
     sampler = asyncio.create_task(mem.run())
 
@@ -426,7 +450,11 @@ async def run_class(url: str, sessions: int, seconds: float, interval: float = 3
     finally:
         sampler.cancel()
         mem.sample()
-    return report(tally, sessions, seconds, mem.samples)
+    rep = report(tally, sessions, seconds, mem.samples)
+    runs = len(tally.latencies) + len(tally.first_loads)
+    rep["server_cpu_ms_per_run"] = round(mem.cpu_used() * 1e3 / runs) if runs else None
+    rep["loadavg_1min"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+    return rep
 
 
 def _pct(xs: list[float], q: float) -> float | None:
@@ -468,15 +496,18 @@ def check_loopback(url: str) -> None:
 # -- command line --------------------------------------------------------------------------------
 
 def table(rows: list[dict]) -> str:
-    head = ("| sessions | reruns | errors | p50 ms | p95 ms | max ms | first load p95 ms "
-            "| RSS MB start / peak / end | sessions per worker |")
-    lines = [head, "|" + "---|" * 9]
+    head = ("| workers | sessions | reruns | errors | p50 ms | p95 ms | max ms "
+            "| first load p95 ms | server CPU ms / run | RSS MB start / peak / end "
+            "| sessions per worker | load avg |")
+    lines = [head, "|" + "---|" * 12]
     for r in rows:
         m = r["rss_mb"]
-        lines.append(f"| {r['sessions']} | {r['reruns']} | {r['errors']} | {r['p50_ms']} | "
-                     f"{r['p95_ms']} | {r['max_ms']} | {r['first_load_p95_ms']} | "
+        lines.append(f"| {r.get('workers', 1)} | {r['sessions']} | {r['reruns']} | "
+                     f"{r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['max_ms']} | "
+                     f"{r['first_load_p95_ms']} | {r['server_cpu_ms_per_run']} | "
                      f"{m['start']} / {m['peak']} / {m['end']} | "
-                     f"{', '.join(f'{k}: {v}' for k, v in r['sessions_per_worker'].items())} |")
+                     f"{', '.join(f'{k}: {v}' for k, v in r['sessions_per_worker'].items())} | "
+                     f"{r['loadavg_1min'][0]}-{r['loadavg_1min'][1]} |")
     return "\n".join(lines)
 
 
@@ -488,24 +519,40 @@ def held(rows: list[dict], target_ms: float) -> int:
 
 
 @contextlib.contextmanager
-def server_for(args):
-    """(url, pids callable) of the server to load: given, a fresh one, or a cluster."""
-    if args.workers:
-        from deploy.serve import Cluster
-        with Cluster(args.workers, log_dir=args.log_dir) as cluster:
-            yield cluster.url, cluster.pids
-    elif args.start_server:
-        from deploy.serve import free_port, start_streamlit, stop, wait_healthy
-        port = free_port()
-        log = Path(args.log_dir or "/tmp") / f"bench-load-{port}.log"
-        proc = start_streamlit(port, log)
-        try:
+def servers_for(args):
+    """{workers: (url, pids callable)} of the servers to load: given, a fresh one, or
+    one cluster per worker count (all up at once, measured in turns)."""
+    with contextlib.ExitStack() as stack:
+        if args.workers:
+            from deploy.serve import Cluster
+            out = {}
+            for n in args.workers:
+                log_dir = args.log_dir / f"workers{n}" if args.log_dir else None
+                c = stack.enter_context(Cluster(n, log_dir=log_dir))
+                out[n] = (c.url, c.pids)
+            yield out
+        elif args.start_server:
+            from deploy.serve import free_port, start_streamlit, stop, wait_healthy
+            port = free_port()
+            log = Path(args.log_dir or "/tmp") / f"bench-load-{port}.log"
+            proc = start_streamlit(port, log)
+            stack.callback(stop, proc)
             wait_healthy(f"http://127.0.0.1:{port}", [proc], log=log)
-            yield f"http://127.0.0.1:{port}", lambda: [proc.pid]
-        finally:
-            stop(proc)
-    else:
-        yield args.url, lambda: list(args.pid)
+            yield {1: (f"http://127.0.0.1:{port}", lambda: [proc.pid])}
+        else:
+            yield {1: (args.url, lambda: list(args.pid))}
+
+
+def warm_up(url: str, workers: int) -> None:
+    """Every page opened once on every worker, not counted: a worker's first run pays
+    for imports and first figures, which a class meets once, not on every rerun."""
+    views = [View(p.url_path) for p in PAGES]
+    asyncio.run(run_class(url, len(views) * workers, 1.0, downloads=False, burst=True,
+                          first_views=views))
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
 
 
 def main(argv=None) -> None:
@@ -515,9 +562,10 @@ def main(argv=None) -> None:
                     help="a server process to sample memory of (repeatable)")
     ap.add_argument("--start-server", action="store_true",
                     help="start a fresh `streamlit run` on a free loopback port")
-    ap.add_argument("--workers", type=int, default=0,
-                    help="start N workers behind HAProxy (deploy.serve) and load the proxy")
-    ap.add_argument("--sessions", default="10",
+    ap.add_argument("--workers", type=_ints, default=[],
+                    help="start N workers behind HAProxy (deploy.serve) and load the proxy; "
+                         "a list (1,2) starts one cluster each, measured in turns")
+    ap.add_argument("--sessions", type=_ints, default=[10],
                     help="class size, or a list (4,8,16): one run each")
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--interval", type=float, default=3.0)
@@ -527,26 +575,31 @@ def main(argv=None) -> None:
     ap.add_argument("--json", type=Path, help="also write the report here")
     ap.add_argument("--log-dir", type=Path, default=None)
     args = ap.parse_args(argv)
-    sizes = [int(x) for x in args.sessions.split(",")]
     rows = []
-    with server_for(args) as (url, pids):
-        where = f"{args.workers} worker(s) behind HAProxy" if args.workers else url
-        print(f"load: {where}; sessions {sizes}, {args.seconds:.0f} s each, a new view "
-              f"every ~{args.interval:g} s", flush=True)
-        for n in sizes:
-            rows.append(asyncio.run(run_class(url, n, args.seconds, args.interval, pids,
-                                              not args.no_downloads, burst=args.burst)))
-            print(table(rows[-1:]).splitlines()[-1], flush=True)
+    with servers_for(args) as servers:
+        where = (f"{'/'.join(map(str, servers))} worker(s) behind HAProxy" if args.workers
+                 else next(iter(servers.values()))[0])
+        print(f"load: {where}; sessions {args.sessions}, {args.seconds:.0f} s each, a new "
+              f"view every ~{args.interval:g} s", flush=True)
+        for workers, (url, _) in servers.items():
+            warm_up(url, workers)
+        print("\n".join(table([]).splitlines()[:2]), flush=True)
+        for n in args.sessions:
+            for workers, (url, pids) in servers.items():     # in turns: drifts hit all
+                rep = asyncio.run(run_class(url, n, args.seconds, args.interval, pids,
+                                            not args.no_downloads, burst=args.burst))
+                rows.append(dict(workers=workers) | rep)
+                print(table(rows[-1:]).splitlines()[-1], flush=True)
+    target = args.target_p95 * 1e3
+    held_by = {w: held([r for r in rows if r["workers"] == w], target) for w in servers}
     out = dict(url=None if (args.workers or args.start_server) else args.url,
-               workers=args.workers or 1, interval=args.interval, runs=rows,
-               held_at_target=held(rows, args.target_p95 * 1e3),
-               target_p95_ms=args.target_p95 * 1e3)
-    print("\n" + table(rows))
-    print(f"\nheld at p95 <= {args.target_p95:g} s with no errors: {out['held_at_target']} "
-          f"sessions")
+               interval=args.interval, target_p95_ms=target, held_at_target=held_by,
+               runs=rows)
+    print(f"\nheld at p95 <= {args.target_p95:g} s with no errors: "
+          + ", ".join(f"{w} worker(s): {h} sessions" for w, h in held_by.items()))
     for r in rows:
         for n in r["notes"][:5]:
-            print(f"  note ({r['sessions']} sessions): {n}")
+            print(f"  note ({r['workers']} w, {r['sessions']} sessions): {n}")
     print(json.dumps(out))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
