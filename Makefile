@@ -17,7 +17,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Browser tests drive Debian's chromium (executable_path), never a Playwright download.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: venv venv-dev run test test-fast bench browser-deps clean
+.PHONY: venv venv-dev run test test-fast bench browser-deps clean serve serve-deps
 
 # The stamps live in the venv, so a deleted venv or a changed requirements file
 # re-runs pip; an unchanged one costs nothing.
@@ -37,17 +37,28 @@ venv-dev: $(VENV)/.dev.stamp   ## + test tools
 run: venv
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.headless true
 
+# A class on every core: WORKERS `streamlit run` processes behind HAProxy on PORT
+# (deploy/serve.py, deploy/haproxy.cfg). Ctrl-C stops them all.
+WORKERS ?= $(shell nproc)
+SERVE_PKGS := haproxy
+serve-deps:
+	if ! dpkg -s $(SERVE_PKGS) >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(SERVE_PKGS); fi
+
+serve: venv serve-deps
+	$(BIN)/python -m deploy.serve --workers $(WORKERS) --port $(PORT)
+
 # The emoji font only makes screenshots show the page icons as a browser would.
 BROWSER_PKGS := chromium fonts-noto-color-emoji
 browser-deps:
 	if ! dpkg -s $(BROWSER_PKGS) >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(BROWSER_PKGS); fi
 
-test: venv-dev browser-deps
+test: venv-dev browser-deps serve-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: venv-dev
-	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser and not served" $(PYTEST_ARGS)
 
 bench: venv-dev
 	$(BIN)/python -m bench

@@ -4,6 +4,14 @@ Run with `make run` (or `streamlit run app.py`). The pages are functions in view
 the page list, the shared sidebar and the presets are in ui/.
 """
 
-from ui import shell
+# Plotly imports pandas lazily, inside the first figure a process builds. When a class
+# opens the link together on a fresh server, several sessions build their first figure
+# at once, and one of them can meet a half-imported pandas ("partially initialized
+# module 'pandas'", tests/deploy/test_load.py). Imported here, as the first thing every
+# session runs, a second session waits for the first one's import to finish instead.
+import pandas  # noqa: F401, E402
+import plotly.graph_objects  # noqa: F401, E402
+
+from ui import shell  # noqa: E402
 
 shell.main()

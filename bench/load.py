@@ -1,0 +1,611 @@
+"""A class against a real server: N browser-like sessions over Streamlit's own websocket.
+
+    python -m bench.load --start-server --sessions 10 --seconds 60
+    python -m bench.load --workers 2 --sessions 8,16,24 --seconds 60   # through the proxy
+    python -m bench.load --url http://127.0.0.1:8501 --pid 1234
+
+Each session does what a browser does: GET / and /_stcore/health (the proxy's stickiness
+cookie, Streamlit's XSRF cookie), opens /_stcore/stream with those cookies and the XSRF
+token, sends a rerun_script BackMsg with its URL (query string and the page's hash) and
+reads ForwardMsgs until script_finished. Then every ~interval seconds (jittered ±50%) it
+moves to a new view, as a student dragging sliders and clicking pages does: depth 2-60,
+Var(W) among the app's steps in 0.001..1, an activation, any page, sent as the widgets'
+new states plus the page's hash and URL. Per rerun it times the wait for script_finished,
+checks that the server ran the page asked for (and any URL it writes back holds the
+values), fetches the CSV download over plain HTTP with the session's cookies (its
+"# depth=" line must be the view's: the new widget states were taken), and counts errors:
+exception elements, disconnects (the session reconnects with its URL, as a browser does),
+timeouts, wrong views, failed downloads. With the server's pid (started here, or --pid),
+its resident memory is sampled every second.
+
+--sessions takes a list: one run per class size, on the same server; the report names the
+largest size whose rerun p95 stayed within --target-p95 with no errors. Loopback only
+(--url must be 127.0.0.1/localhost), bounded in sessions and seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import http.cookies
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
+from streamlit.util import calc_hash
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from ui.controls import BY_KEY, WEIGHT_VARS
+from ui.links import PAGES
+
+ACTIVATIONS = ("tanh", "relu", "linear", "gelu", "sigmoid")
+STEP_VARS = tuple(w for w in WEIGHT_VARS if 0.001 <= w <= 1)
+DEPTHS = (2, 60)
+MAX_SESSIONS = 200
+MAX_SECONDS = 900
+RUN_TIMEOUT = 60.0          # a rerun slower than this counts as a timeout
+HTTP = ThreadPoolExecutor(max_workers=64, thread_name_prefix="load-http")
+FINISHED = ForwardMsg.ScriptFinishedStatus
+
+
+# -- what a student asks for --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class View:
+    """A page and the sidebar values that differ from the defaults, in their URL form."""
+    page: str
+    values: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def query(self) -> str:
+        return urllib.parse.urlencode(self.values)
+
+    @property
+    def page_hash(self) -> str:
+        return calc_hash(self.page)
+
+
+def random_view(rng: random.Random) -> View:
+    """A new view, as a student picks one: any page, depth, Var(W) step, activation.
+
+    >>> v = random_view(random.Random(0))
+    >>> dict(v.values)["activation"] in ACTIVATIONS, v.page in [p.url_path for p in PAGES]
+    (True, True)
+    """
+    values = (("depth", str(rng.randint(*DEPTHS))),
+              ("weight_var", BY_KEY["weight_var"].fmt(rng.choice(STEP_VARS))),
+              ("activation", rng.choice(ACTIVATIONS)))
+    return View(rng.choice(PAGES).url_path, values)
+
+
+def widget_state(widget, kind: str, text: str):
+    """The WidgetState a browser sends for a widget set to `text` (its URL form).
+
+    Sliders send numbers, select sliders and select boxes their options' shown text
+    (which the app also uses as the URL form, ui.controls.Control.fmt)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    state = WidgetState(id=widget.id)
+    if kind == "slider" and len(widget.options) == 0:
+        state.double_array_value.data[:] = [float(text)]
+    elif kind == "slider":
+        state.string_array_value.data[:] = [text]
+    else:
+        state.string_value = text
+    return state
+
+
+# -- one run's outcome ----------------------------------------------------------------------
+
+@dataclass
+class Run:
+    latency: float = 0.0
+    exceptions: int = 0
+    status: str = ""
+    query: str | None = None            # the URL the server reported, if it changed it
+    page_hash: str = ""
+    downloads: list[str] = field(default_factory=list)
+    fingerprint: str = ""               # hash of every chart's figure, in order
+
+
+class Session:
+    """One browser tab: cookies, one websocket, the view it shows."""
+
+    def __init__(self, base: str, name: str = ""):
+        self.base = base.rstrip("/")
+        self.name = name
+        self.cookies: dict[str, str] = {}
+        self.ws = None
+        self.session_id = ""
+        self.widgets: dict[str, tuple[object, str]] = {}    # URL key -> (proto, kind)
+        self.view: View | None = None
+        self.last: Run | None = None
+
+    # -- HTTP, with the session's cookies (the proxy routes by them)
+
+    def _take_cookies(self, headers) -> None:
+        for raw in headers.get_all("Set-Cookie") or []:
+            jar = http.cookies.SimpleCookie()
+            jar.load(raw)
+            self.cookies.update({k: m.value for k, m in jar.items()})
+
+    def _cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def _get_sync(self, path: str, timeout: float) -> tuple[int, bytes]:
+        req = urllib.request.Request(self.base + path, headers={"Cookie": self._cookie_header()})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                self._take_cookies(resp.headers)
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    async def get(self, path: str, timeout: float = 30.0) -> tuple[int, bytes]:
+        return await asyncio.get_running_loop().run_in_executor(
+            HTTP, self._get_sync, path, timeout)
+
+    @property
+    def worker(self) -> str:
+        """The worker the proxy pinned this session to ('' without a proxy)."""
+        return self.cookies.get("SERVERID", "")
+
+    # -- the websocket
+
+    async def connect(self, view: View) -> Run:
+        """Open the page at `view` as a browser does; the first run's outcome."""
+        path = f"/{view.page}" + (f"?{view.query}" if view.values else "")
+        status, _ = await self.get(path)
+        if status != 200:
+            raise ConnectionError(f"GET {path}: HTTP {status}")
+        await self.get("/_stcore/health")            # sets Streamlit's XSRF cookie
+        await self._open_ws()
+        return await self.rerun(view, widgets=False)
+
+    async def _open_ws(self) -> None:
+        ws_url = "ws" + self.base[len("http"):] + "/_stcore/stream"
+        # The frontend passes the XSRF token, and on reconnection its old session id,
+        # in the subprotocol list; the first entry is the protocol itself.
+        protocols = ["streamlit", self.cookies.get("_streamlit_xsrf", "")]
+        if self.session_id:
+            protocols.append(self.session_id)
+        self.ws = await connect(ws_url, subprotocols=[p for p in protocols if p] or None,
+                                origin=self.base, max_size=None, open_timeout=30,
+                                additional_headers={"Cookie": self._cookie_header()})
+        self._take_cookies(self.ws.response.headers)   # a redispatch re-pins the session
+
+    async def reconnect(self) -> Run:
+        """After a lost connection: a new websocket with the same cookies and URL (the
+        proxy sends it to a live worker), then the view again, widgets included."""
+        await self.close()
+        await self.get("/_stcore/health")
+        await self._open_ws()
+        return await self.rerun(self.view, widgets=True)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await self.ws.close()
+        self.ws = None
+
+    async def rerun(self, view: View, widgets: bool = True,
+                    timeout: float = RUN_TIMEOUT) -> Run:
+        """Ask for `view` and read until script_finished. With `widgets`, the changed
+        widgets' states are sent (a slider moved); the URL and the page's hash always."""
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = view.query
+        cs.page_script_hash = view.page_hash
+        if widgets:
+            states = [widget_state(*self.widgets[key], text) for key, text in view.values
+                      if key in self.widgets]
+            cs.widget_states.CopyFrom(WidgetStates(widgets=states))
+        self.view = view
+        start = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        run = await asyncio.wait_for(self._read_run(), timeout)
+        run.latency = time.perf_counter() - start
+        self.last = run
+        return run
+
+    async def _read_run(self) -> Run:
+        run, figures = Run(), hashlib.sha256()
+        while True:
+            fm = ForwardMsg()
+            fm.ParseFromString(await self.ws.recv())
+            kind = fm.WhichOneof("type")
+            if kind == "new_session":
+                self.session_id = fm.new_session.initialize.session_id or self.session_id
+            elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+                self._element(fm.delta.new_element, run, figures)
+            elif kind == "page_info_changed":
+                run.query = fm.page_info_changed.query_string
+            elif kind == "navigation":
+                run.page_hash = fm.navigation.page_script_hash
+            elif kind == "script_finished":
+                if fm.script_finished == FINISHED.FINISHED_EARLY_FOR_RERUN:
+                    continue                        # a rerun the app asked for follows
+                run.status = FINISHED.Name(fm.script_finished)
+                run.fingerprint = figures.hexdigest()[:16]
+                return run
+
+    def _element(self, el, run: Run, figures) -> None:
+        kind = el.WhichOneof("type")
+        if kind == "exception":
+            run.exceptions += 1
+        elif kind in ("slider", "selectbox"):
+            proto = getattr(el, kind)
+            if proto.query_param_key:
+                self.widgets[proto.query_param_key] = (proto, kind)
+        elif kind == "download_button" and el.download_button.url:
+            run.downloads.append(el.download_button.url)
+        elif kind == "plotly_chart":
+            figures.update(el.plotly_chart.spec.encode())
+
+    def shows(self, run: Run, view: View) -> str | None:
+        """Why `run` does not show `view`, or None: the page the server ran and the
+        URL it reports (unchanged when it reports none) must be the ones asked for."""
+        if run.status != "FINISHED_SUCCESSFULLY":
+            return f"script {run.status}"
+        if run.page_hash and run.page_hash != view.page_hash:
+            return f"ran another page than {view.page}"
+        if run.query is not None:
+            got = dict(urllib.parse.parse_qsl(run.query))
+            # a value at its default is left out of the URL
+            shown = {k: got.get(k, BY_KEY[k].fmt(BY_KEY[k].default)) for k, _ in view.values}
+            wrong = {k: shown[k] for k, v in view.values if shown[k] != v}
+            if wrong:
+                return f"URL has {wrong}, asked {dict(view.values)}"
+        return None
+
+    async def download(self, run: Run, view: View) -> str | None:
+        """Fetch the run's CSV over plain HTTP with the session's cookies; why it failed,
+        or None. Its comment lines name the settings: they must be this view's."""
+        if not run.downloads:
+            return None
+        status, body = await self.get(run.downloads[0])
+        if status != 200:
+            return f"download HTTP {status} (worker {self.worker or '-'})"
+        depth = dict(view.values).get("depth")
+        if depth and f"# depth={depth}\n" not in body.decode(errors="replace"):
+            return f"download is not this view's (depth {depth})"
+        return None
+
+
+# -- the class --------------------------------------------------------------------------------
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)     # reruns after the first load
+    first_loads: list[float] = field(default_factory=list)
+    exceptions: int = 0
+    disconnects: int = 0
+    timeouts: int = 0
+    wrong_views: int = 0
+    downloads: int = 0
+    download_errors: int = 0
+    connect_errors: int = 0
+    notes: list[str] = field(default_factory=list)
+    workers: dict[str, int] = field(default_factory=dict)      # sessions per worker
+
+    @property
+    def errors(self) -> int:
+        return (self.exceptions + self.disconnects + self.timeouts + self.wrong_views
+                + self.download_errors + self.connect_errors)
+
+    def note(self, text: str) -> None:
+        if len(self.notes) < 20:
+            self.notes.append(text)
+
+    def check(self, s: Session, run: Run, view: View) -> None:
+        self.exceptions += run.exceptions
+        why = s.shows(run, view)
+        if why:
+            self.wrong_views += 1
+            self.note(f"{s.name}: {why}")
+
+
+async def student(s: Session, tally: Tally, rng: random.Random, stop_at: float,
+                  interval: float, downloads: bool, first: View | None = None) -> None:
+    """One session: open a view, then a new one every ~interval s until stop_at."""
+    view = first or random_view(rng)
+    try:
+        run = await s.connect(view)
+    except (OSError, InvalidHandshake, ConnectionClosed, asyncio.TimeoutError) as exc:
+        tally.connect_errors += 1
+        tally.note(f"{s.name}: connect: {exc!r}")
+        return
+    tally.first_loads.append(run.latency)
+    tally.check(s, run, view)
+    tally.workers[s.worker] = tally.workers.get(s.worker, 0) + 1
+    try:
+        while True:
+            if downloads and s.last is not None:
+                await _download(s, tally)
+            pause = interval * rng.uniform(0.5, 1.5)
+            if time.monotonic() + pause >= stop_at:
+                break
+            await asyncio.sleep(pause)
+            view = random_view(rng)
+            try:
+                run = await s.rerun(view)
+            except ConnectionClosed as exc:
+                tally.disconnects += 1
+                tally.note(f"{s.name}: disconnected ({exc.rcvd}); reconnecting")
+                run = await s.reconnect()
+                tally.check(s, run, view)
+                continue
+            except asyncio.TimeoutError:
+                tally.timeouts += 1
+                tally.note(f"{s.name}: no script_finished within {RUN_TIMEOUT:.0f} s")
+                run = await s.reconnect()
+                continue
+            tally.latencies.append(run.latency)
+            tally.check(s, run, view)
+    except (ConnectionClosed, OSError, InvalidHandshake, asyncio.TimeoutError) as exc:
+        tally.disconnects += 1
+        tally.note(f"{s.name}: lost for good: {exc!r}")
+    finally:
+        await s.close()
+
+
+async def _download(s: Session, tally: Tally) -> None:
+    if not s.last.downloads:
+        return
+    tally.downloads += 1
+    why = await s.download(s.last, s.view)
+    if why:
+        tally.download_errors += 1
+        tally.note(f"{s.name}: {why}")
+
+
+class MemorySampler:
+    """Resident memory of the server's processes, summed, every `every` seconds; and the
+    CPU time they used meanwhile (a cost per rerun that other load on the machine does
+    not inflate the way it inflates latencies)."""
+
+    def __init__(self, pids: list[int] | callable, every: float = 1.0):
+        self._pids = pids if callable(pids) else (lambda: pids)
+        self.every = every
+        self.samples: list[float] = []
+        self._cpu_start = {p: self.cpu_s(p) for p in self._pids()}
+        self._cpu_last = dict(self._cpu_start)
+
+    @staticmethod
+    def cpu_s(pid: int) -> float:
+        """User + system CPU seconds of a process (0 once it is gone)."""
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def cpu_used(self) -> float:
+        return sum(self._cpu_last.get(p, 0.0) - self._cpu_start.get(p, 0.0)
+                   for p in self._cpu_last)
+
+    @staticmethod
+    def rss_mb(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def sample(self) -> None:
+        pids = self._pids()
+        if pids:
+            self.samples.append(sum(self.rss_mb(p) for p in pids))
+        for p in pids:                 # a restarted worker counts from its start
+            self._cpu_start.setdefault(p, 0.0)
+            self._cpu_last[p] = self.cpu_s(p) or self._cpu_last.get(p, 0.0)
+
+    async def run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self.every)
+
+
+async def run_class(url: str, sessions: int, seconds: float, interval: float = 3.0,
+                    pids=(), downloads: bool = True, seed: int = 0, burst: bool = False,
+                    first_views: list[View] | None = None) -> dict:
+    """N sessions for `seconds`; their starts spread over one interval (students do not
+    click at the same instant) unless `burst`. The report as a dict."""
+    check_loopback(url)
+    if not 1 <= sessions <= MAX_SESSIONS or not 0 < seconds <= MAX_SECONDS:
+        raise ValueError(f"sessions 1..{MAX_SESSIONS}, seconds up to {MAX_SECONDS}")
+    tally, mem = Tally(), MemorySampler(pids)
+    load_before = os.getloadavg()[0]
+    stop_at = time.monotonic() + seconds
+    sampler = asyncio.create_task(mem.run())
+
+    async def one(i: int) -> None:
+        rng = random.Random(seed * 100_003 + i)
+        if not burst:
+            await asyncio.sleep(rng.uniform(0, min(interval, seconds / 4)))
+        first = first_views[i % len(first_views)] if first_views else None
+        await student(Session(url, f"s{i}"), tally, rng, stop_at, interval, downloads, first)
+
+    try:
+        await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(sessions))),
+                               seconds + 2 * RUN_TIMEOUT + 30)
+    finally:
+        sampler.cancel()
+        mem.sample()
+    rep = report(tally, sessions, seconds, mem.samples)
+    runs = len(tally.latencies) + len(tally.first_loads)
+    rep["server_cpu_ms_per_run"] = round(mem.cpu_used() * 1e3 / runs) if runs else None
+    rep["loadavg_1min"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+    return rep
+
+
+def _pct(xs: list[float], q: float) -> float | None:
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def report(t: Tally, sessions: int, seconds: float, mem: list[float]) -> dict:
+    ms = lambda x: None if x is None else round(x * 1e3)               # noqa: E731
+    return dict(
+        sessions=sessions, seconds=seconds, reruns=len(t.latencies),
+        first_loads=len(t.first_loads), errors=t.errors,
+        error_kinds=dict(exceptions=t.exceptions, disconnects=t.disconnects,
+                         timeouts=t.timeouts, wrong_views=t.wrong_views,
+                         download_errors=t.download_errors, connect_errors=t.connect_errors),
+        downloads=t.downloads,
+        p50_ms=ms(_pct(t.latencies, 0.5)), p95_ms=ms(_pct(t.latencies, 0.95)),
+        max_ms=ms(max(t.latencies, default=None)),
+        first_load_p95_ms=ms(_pct(t.first_loads, 0.95)),
+        rss_mb=dict(start=_r(mem[0] if mem else None), peak=_r(max(mem, default=None)),
+                    end=_r(mem[-1] if mem else None)),
+        sessions_per_worker=dict(sorted(t.workers.items())),
+        notes=t.notes,
+    )
+
+
+def _r(x):
+    return None if x is None else round(x)
+
+
+def check_loopback(url: str) -> None:
+    host = urllib.parse.urlsplit(url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"bench.load only runs against loopback, not {host!r}")
+
+
+# -- command line --------------------------------------------------------------------------------
+
+def table(rows: list[dict]) -> str:
+    head = ("| workers | sessions | reruns | errors | p50 ms | p95 ms | max ms "
+            "| first load p95 ms | server CPU ms / run | RSS MB start / peak / end "
+            "| sessions per worker | load avg |")
+    lines = [head, "|" + "---|" * 12]
+    for r in rows:
+        m = r["rss_mb"]
+        lines.append(f"| {r.get('workers', 1)} | {r['sessions']} | {r['reruns']} | "
+                     f"{r['errors']} | {r['p50_ms']} | {r['p95_ms']} | {r['max_ms']} | "
+                     f"{r['first_load_p95_ms']} | {r['server_cpu_ms_per_run']} | "
+                     f"{m['start']} / {m['peak']} / {m['end']} | "
+                     f"{', '.join(f'{k}: {v}' for k, v in r['sessions_per_worker'].items())} | "
+                     f"{r['loadavg_1min'][0]}-{r['loadavg_1min'][1]} |")
+    return "\n".join(lines)
+
+
+def held(rows: list[dict], target_ms: float) -> int:
+    """The largest class size whose rerun p95 met the target with no errors."""
+    ok = [r["sessions"] for r in rows
+          if r["errors"] == 0 and r["p95_ms"] is not None and r["p95_ms"] <= target_ms]
+    return max(ok, default=0)
+
+
+@contextlib.contextmanager
+def servers_for(args):
+    """{workers: (url, pids callable)} of the servers to load: given, a fresh one, or
+    one cluster per worker count (all up at once, measured in turns)."""
+    with contextlib.ExitStack() as stack:
+        if args.workers:
+            from deploy.serve import Cluster
+            out = {}
+            for n in args.workers:
+                log_dir = args.log_dir / f"workers{n}" if args.log_dir else None
+                c = stack.enter_context(Cluster(n, log_dir=log_dir))
+                out[n] = (c.url, c.pids)
+            yield out
+        elif args.start_server:
+            from deploy.serve import free_port, start_streamlit, stop, wait_healthy
+            port = free_port()
+            log = Path(args.log_dir or "/tmp") / f"bench-load-{port}.log"
+            proc = start_streamlit(port, log)
+            stack.callback(stop, proc)
+            wait_healthy(f"http://127.0.0.1:{port}", [proc], log=log)
+            yield {1: (f"http://127.0.0.1:{port}", lambda: [proc.pid])}
+        else:
+            yield {1: (args.url, lambda: list(args.pid))}
+
+
+def warm_up(url: str, workers: int) -> None:
+    """Every page opened once on every worker, not counted: a worker's first run pays
+    for imports and first figures, which a class meets once, not on every rerun."""
+    views = [View(p.url_path) for p in PAGES]
+    asyncio.run(run_class(url, len(views) * workers, 1.0, downloads=False, burst=True,
+                          first_views=views))
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", default="http://127.0.0.1:8501")
+    ap.add_argument("--pid", type=int, action="append", default=[],
+                    help="a server process to sample memory of (repeatable)")
+    ap.add_argument("--start-server", action="store_true",
+                    help="start a fresh `streamlit run` on a free loopback port")
+    ap.add_argument("--workers", type=_ints, default=[],
+                    help="start N workers behind HAProxy (deploy.serve) and load the proxy; "
+                         "a list (1,2) starts one cluster each, measured in turns")
+    ap.add_argument("--sessions", type=_ints, default=[10],
+                    help="class size, or a list (4,8,16): one run each")
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--interval", type=float, default=3.0)
+    ap.add_argument("--target-p95", type=float, default=1.0, help="seconds")
+    ap.add_argument("--burst", action="store_true", help="every session opens at once")
+    ap.add_argument("--no-downloads", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write the report here")
+    ap.add_argument("--log-dir", type=Path, default=None)
+    args = ap.parse_args(argv)
+    rows = []
+    with servers_for(args) as servers:
+        where = (f"{'/'.join(map(str, servers))} worker(s) behind HAProxy" if args.workers
+                 else next(iter(servers.values()))[0])
+        print(f"load: {where}; sessions {args.sessions}, {args.seconds:.0f} s each, a new "
+              f"view every ~{args.interval:g} s", flush=True)
+        for workers, (url, _) in servers.items():
+            warm_up(url, workers)
+        print("\n".join(table([]).splitlines()[:2]), flush=True)
+        for n in args.sessions:
+            for workers, (url, pids) in servers.items():     # in turns: drifts hit all
+                rep = asyncio.run(run_class(url, n, args.seconds, args.interval, pids,
+                                            not args.no_downloads, burst=args.burst))
+                rows.append(dict(workers=workers) | rep)
+                print(table(rows[-1:]).splitlines()[-1], flush=True)
+    target = args.target_p95 * 1e3
+    held_by = {w: held([r for r in rows if r["workers"] == w], target) for w in servers}
+    out = dict(url=None if (args.workers or args.start_server) else args.url,
+               interval=args.interval, target_p95_ms=target, held_at_target=held_by,
+               runs=rows)
+    print(f"\nheld at p95 <= {args.target_p95:g} s with no errors: "
+          + ", ".join(f"{w} worker(s): {h} sessions" for w, h in held_by.items()))
+    for r in rows:
+        for n in r["notes"][:5]:
+            print(f"  note ({r['workers']} w, {r['sessions']} sessions): {n}")
+    print(json.dumps(out))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2))
+    if any(r["errors"] for r in rows):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
