@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.state import get_session_state
 
-from core import activations, initializers, spec as core_spec
+from core import activations, initializers, phase, spec as core_spec
 from core.experiments import budget
 from core.spec import NetworkSpec, fit_norm
 
@@ -23,7 +23,7 @@ from . import labels
 
 # Var(W) on a log grid, 20 steps a decade from 1e-4 to 10: exact powers of ten included.
 WEIGHT_VARS = tuple(float(f"{10 ** (k / 20):.4g}") for k in range(-80, 21))
-BIAS_VARS = (0.0, 1e-4, 1e-3, 0.01, 0.05, 0.1, 0.5, 1.0)
+BIAS_VARS = phase.STORED_SIGMA_B2      # the steps whose critical sigma_w2 is stored
 BATCHES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 SPATIALS = (1, 2, 4, 8, 16)
 GAINS = ("auto", "0.5", "0.75", "1", "1.25", "1.414", "1.5", "1.667", "2", "2.5", "3")

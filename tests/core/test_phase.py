@@ -62,3 +62,17 @@ def test_stored_lines_are_the_traced_ones(activation):
             assert stored[k] == pytest.approx(want, rel=1e-9)
         else:
             assert math.isnan(stored[k])
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "selu", "sigmoid"])
+def test_stored_points_are_the_root_finders(activation):
+    """Every stored (sigma_b2, q0) point of the app's slider steps is the root found anew
+    (a cached call is taken out of the way by asking the theory directly)."""
+    for b in phase.STORED_SIGMA_B2:
+        for q0 in phase.STORED_Q0:
+            want = theory.critical_sigma_w2(activation, b, q0)
+            got = phase.critical_sigma_w2_at(activation, b, q0)
+            if math.isfinite(want):
+                assert got == pytest.approx(want, rel=1e-9), (b, q0)
+            else:
+                assert math.isnan(got), (b, q0)
