@@ -7,7 +7,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import COLORS, PALETTE, base_layout, finite_or_none, power_ticks
+from .style import COLORS, PALETTE, figure, finite_or_none, hline, layout, power_axis, vline
 
 # Variance at which a typical batch's largest value reaches the format's maximum:
 # values ~ N(0, var) reach about 4.5 standard deviations in a few thousand draws.
@@ -29,47 +29,53 @@ def variance_figure(curves: dict[str, np.ndarray], theory: dict[str, np.ndarray]
     prediction dashed beside it, the float16/float32 overflow levels marked, and the
     layer from which values are inf/NaN (overflow) or rounded to zero (underflow).
     `band`: name -> (2, depth) lowest and highest log10 values per layer, shaded."""
-    fig = go.Figure()
-    all_vals = []
+    return figure(*variance_parts(curves, theory, overflow_layer, title, y_title, show_limits,
+                                  underflow_layer, band))
+
+
+def variance_parts(curves, theory=None, overflow_layer=None, title="Variance through depth",
+                   y_title="variance (log scale)", show_limits=True, underflow_layer=None,
+                   band=None) -> tuple[list[dict], dict]:
+    """variance_figure's (data, layout) as dicts, for builders that add to them."""
+    data, all_vals = [], []
     for name, (lo_vals, hi_vals) in (band or {}).items():
         lo_y, hi_y = finite_or_none(lo_vals), finite_or_none(hi_vals)
         all_vals += [v for v in lo_y + hi_y if v is not None]
         x = np.arange(1, len(lo_y) + 1, dtype=np.float32)
-        fig.add_trace(go.Scatter(x=x, y=lo_y, mode="lines", line=dict(width=0),
-                                 showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=x, y=hi_y, mode="lines", line=dict(width=0), fill="tonexty",
-                                 fillcolor=COLORS["band"], name=name, hoverinfo="skip"))
+        data.append(dict(type="scatter", x=x, y=lo_y, mode="lines", line=dict(width=0),
+                         showlegend=False, hoverinfo="skip"))
+        data.append(dict(type="scatter", x=x, y=hi_y, mode="lines", line=dict(width=0),
+                         fill="tonexty", fillcolor=COLORS["band"], name=name, hoverinfo="skip"))
     for i, (name, vals) in enumerate(curves.items()):
         y = finite_or_none(vals)
         all_vals += [v for v in y if v is not None]
-        fig.add_trace(go.Scatter(
-            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines+markers",
-            line=dict(color=PALETTE[i % len(PALETTE)], width=3), marker=dict(size=5),
-            hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
+        data.append(dict(
+            type="scatter", x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name,
+            mode="lines+markers", line=dict(color=PALETTE[i % len(PALETTE)], width=3),
+            marker=dict(size=5), hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
     for i, (name, vals) in enumerate((theory or {}).items()):
         y = finite_or_none(vals)
         all_vals += [v for v in y if v is not None]
-        fig.add_trace(go.Scatter(
-            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines",
+        data.append(dict(
+            type="scatter", x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name,
+            mode="lines",
             line=dict(color=COLORS["theory"], width=2, dash="dash" if i == 0 else "dot"),
             hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
     lo, hi = (min(all_vals), max(all_vals)) if all_vals else (-1.0, 1.0)
+    marks = []
     if show_limits:
         for dtype, level in OVERFLOW_LOG10_VAR.items():
             if lo - 3 <= level <= hi + 3:
-                fig.add_hline(y=level, line=dict(color=COLORS["limit"], dash="dot", width=2),
-                              annotation_text=f"{dtype} overflows near here",
-                              annotation_position="top left")
+                marks.append(hline(level, dict(color=COLORS["limit"], dash="dot", width=2),
+                                   f"{dtype} overflows near here"))
                 lo, hi = min(lo, level), max(hi, level)
     for layer, what in ((overflow_layer, "inf/NaN"), (underflow_layer, "rounded to 0")):
         if layer is not None:
-            fig.add_vline(x=layer + 1, line=dict(color=COLORS["limit"], width=3),
-                          annotation_text=f"{what} from layer {layer + 1}",
-                          annotation_position="top right")
+            marks.append(vline(layer + 1, dict(color=COLORS["limit"], width=3),
+                               f"{what} from layer {layer + 1}"))
     pad = max(0.5, 0.05 * (hi - lo))
-    tickvals, ticktext = power_ticks(lo - pad, hi + pad)
-    fig.update_yaxes(title=y_title, tickvals=tickvals, ticktext=ticktext,
-                     range=[lo - pad, hi + pad], zeroline=False)
-    fig.update_xaxes(title="layer", rangemode="tozero")
-    return base_layout(fig, title)
-
+    look = layout(title, yaxis=power_axis(lo - pad, hi + pad, title=dict(text=y_title)),
+                  xaxis=dict(title=dict(text="layer"), rangemode="tozero"))
+    if marks:
+        look.update(shapes=[s for s, _ in marks], annotations=[a for _, a in marks])
+    return data, look

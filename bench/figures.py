@@ -1,0 +1,196 @@
+"""Build time of every figure the pages draw, on the inputs the pages give them.
+
+    OPENBLAS_NUM_THREADS=1 python -m bench.figures --depth 60
+
+The inputs come from the core once (a few networks: the default tanh one, a ReLU one in
+float16 that overflows, GELU's per-layer gradient curves, the init and normalization
+comparisons), then every builder is timed: median of `--repeats` builds, in ms.
+`cases(depth)` is also what tests/figures/test_every_figure.py builds and validates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import statistics
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core import NetworkSpec, norms, phase, simulate, theory
+from core.activations import local_gradient_curve
+from core.experiments import batch_dependence, init_lineup, norm_lineup, readout, running_stats
+from core.experiments.diagnose import diagnose
+from core.stats import spread_layers
+from ui.labels import INIT_LABELS, LINEUP_LABELS, batch_run_label
+
+
+@dataclass
+class Case:
+    """One figure: figures.<module>.<function>(*args, **kwargs)."""
+    name: str
+    module: str
+    function: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+    def build(self, package: str = "figures"):
+        mod = importlib.import_module(f"{package}.{self.module}")
+        return getattr(mod, self.function)(*self.args, **self.kwargs)
+
+
+def _single_network(tag: str, res, spec: NetworkSpec) -> list[Case]:
+    """The variance, gradients, saturation and dead-neuron pages' charts for one run."""
+    depth = spec.depth
+    valid = depth if res.overflow_layer is None else res.overflow_layer
+    pred = theory.predict(spec, float(res.log10_grad_var[-1]))
+    act = res.activation
+    shown = spread_layers(1, max(valid, 1), 5)
+    theory_curves = ({} if res.overflow_layer is not None else
+                     {"theory: pre-activation": pred.log10_preact_var,
+                      "theory: activation": pred.log10_act_var})
+    lo, hi = float(res.hist_edges[0]), float(res.hist_edges[-1])
+    if act.bounded is not None:
+        grads = [("local gradient 1 − t²", *local_gradient_curve(act, lo, hi))]
+        shade = [(lo, lo + 0.03), (hi - 0.03, hi)]
+    elif act.homogeneous:
+        grads, shade = [("local gradient φ′", *local_gradient_curve(act, lo, hi))], [(lo, 0.0)]
+    else:
+        grads = [("local gradient φ′ (one per layer)",
+                  *local_gradient_curve(act, lo, hi, res.hist_log10_scale[k - 1])) for k in shown]
+        shade = [(lo, 0.0)]
+    fracs = res.saturated_frac_at(0.97)
+    layers0 = [k - 1 for k in shown]
+    point = phase.phase_point(spec.activation, spec.sigma_w2, spec.bias_var, theory.input_q0(spec))
+    line = phase.critical_line(spec.activation, max(1.0, spec.bias_var))
+    panels = spread_layers(1, depth, 6)
+    return [
+        Case(f"{tag} variance", "variance", "variance_figure",
+             ({"pre-activation h": res.log10_preact_var, "activation φ(·)": res.log10_act_var},
+              theory_curves, res.overflow_layer),
+             dict(underflow_layer=res.underflow_layer,
+                  band={"other seeds": np.stack([res.log10_preact_var - 0.3,
+                                                 res.log10_preact_var + 0.2])})),
+        Case(f"{tag} flow", "gradients", "flow_figure",
+             (res.log10_act_var, res.log10_grad_var,
+              None if res.overflow_layer is not None else pred.log10_grad_var,
+              res.overflow_layer, res.underflow_layer)),
+        Case(f"{tag} phase", "gradients", "phase_figure",
+             (line[0], line[1], spec.bias_var, spec.sigma_w2, point.chi1, spec.activation)),
+        Case(f"{tag} gradient histograms", "gradients", "histogram_figure",
+             (res.grad_hist, res.grad_hist_edges, layers0,
+              [f"layer {i + 1}" for i in layers0], "Activation gradients dL/dh", "dL/dh")),
+        Case(f"{tag} activation histograms", "histograms", "activation_histograms",
+             (res.hist_edges, res.act_hist, shown, res.act_mean, res.log10_act_var, fracs,
+              "saturated", grads, shade, "activation value")),
+        Case(f"{tag} density map", "histograms", "layer_density_map",
+             (res.hist_edges, res.act_hist, valid, (0.97,) if act.bounded else (),
+              "activation value")),
+        Case(f"{tag} saturated per layer", "histograms", "percent_by_layer",
+             ({"saturated": fracs}, valid, shown)),
+        Case(f"{tag} dead map", "heatmaps", "dead_map_figure",
+             (res.dead_map(0), res.dead_units[0], 1, "saturated")),
+        Case(f"{tag} dead per layer", "histograms", "percent_by_layer",
+             ({"dead units": res.dead_frac, "saturated values": fracs}, valid, [1]),
+             dict(mark_name="drawn above", title="Dead units, layer by layer", y_title="%",
+                  colors=("#7f3b08", "#3a3a3a"))),
+        Case(f"{tag} small multiples", "heatmaps", "small_multiples",
+             ([(k, res.dead_map(k - 1) if k <= valid else None, res.dead_units[k - 1])
+               for k in panels], "saturated")),
+    ]
+
+
+def _init_page(spec: NetworkSpec) -> list[Case]:
+    runs, _ = init_lineup.run_schemes_within_budget(spec)
+    rows = {r.scheme: r for r in init_lineup.scheme_rows(spec)}
+    scales = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+    sweep = readout.readout_sweep(spec, scales)
+    current = readout.readout_sweep(spec, (1.0,))
+    label = int(current.labels[0])
+    return [
+        Case("init schemes", "init", "schemes_figure",
+             ({INIT_LABELS[s]: r.log10_act_var for s, r in runs.items()},
+              {INIT_LABELS[s]: diagnose(r).forward.kind for s, r in runs.items()},
+              {INIT_LABELS[s]: f"fan_in × Var(W) = {rows[s].sigma_w2:.3g}" for s in runs},
+              "activation variance")),
+        Case("init loss", "init", "loss_figure",
+             (sweep.scales, sweep.log10_loss, sweep.loss_uniform, 1.0,
+              float(current.log10_loss[0]), spec.classes)),
+        Case("init softmax", "init", "softmax_figure",
+             (current.probs(0, 1.0), label, 1.0, current.probs(0, 0.01), 0.01, 0)),
+    ]
+
+
+def _norm_page(spec: NetworkSpec) -> list[Case]:
+    net = norm_lineup.badly_initialized(spec)
+    lineup = norm_lineup.run_lineup(net, 4)
+    res = {LINEUP_LABELS[n]: r for n, r in lineup.results.items()}
+    shape = (spec.batch, spec.width, 4)
+    ex, ch, pos = norms.picture_indices(shape, 4, max_channels=6)
+    kinds = ("batch", "layer", "group", "instance", "rms")
+    masks = {k: norms.statistics_set(k, shape, (0, 0, 0), 4 if k == "group" else 1, ex, ch, pos)
+             for k in kinds}
+    dep = batch_dependence.batch_dependence(net, groups=4)
+    te = running_stats.train_eval_within_budget(net, 5)
+    aff = norm_lineup.run_affine(net, "batch", 2.0, 0.5, 4)
+    return [
+        Case("norm forward", "norms", "lineup_variance_figure",
+             ({k: r.log10_act_var for k, r in res.items()}, "Forward: activation variance")),
+        Case("norm saturated", "norms", "fraction_figure",
+             ({k: r.saturated_frac for k, r in res.items()}, "Units saturated per layer",
+              "saturated units")),
+        Case("norm sets", "norms", "sets_figure",
+             ({k: masks[k] for k in kinds}, ex, ch, pos, (0, 0, 0), {k: "12 values" for k in kinds})),
+        Case("norm batchmates", "norms", "sensitivity_figure",
+             ({batch_run_label(r.norm, r.batch): r.sensitivity for r in dep.runs},)),
+        Case("norm eval mismatch", "norms", "mismatch_figure", (te.mismatch, 5)),
+        Case("norm affine histograms", "norms", "activation_hist_figure",
+             ({role: (r.act_hist[-1], r.hist_edges, float(r.hist_log10_scale[-1]))
+               for role, r in aff.results.items()}, "Activations at the last layer",
+              "activation value")),
+    ]
+
+
+def cases(depth: int = 60, width: int = 100, batch: int = 256) -> list[Case]:
+    """Every figure the pages draw, on networks of this depth (the comparisons are shrunk
+    by the core's budget just as on the pages)."""
+    tanh = NetworkSpec(depth=depth, width=width, batch=batch, init="xavier_normal", gain=5 / 3)
+    blowup = NetworkSpec(depth=depth, width=width, batch=batch, activation="relu",
+                         weight_var=0.1, dtype="float16")
+    gelu = NetworkSpec(depth=depth, width=width, batch=batch, activation="gelu", init="kaiming_normal")
+    out = []
+    for tag, spec in (("tanh", tanh), ("relu float16", blowup), ("gelu", gelu)):
+        out += _single_network(tag, simulate(spec), spec)
+    fading = NetworkSpec(depth=depth, width=width, batch=batch, weight_var=1e-4, dtype="float32")
+    out += _single_network("tanh float32 vanishing", simulate(fading), fading)[:2]
+    return out + _init_page(tanh) + _norm_page(tanh)
+
+
+def time_builds(case: Case, repeats: int, package: str = "figures") -> float:
+    """Median ms of `repeats` builds (after one warm-up build)."""
+    case.build(package)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        case.build(package)
+        times.append((time.perf_counter() - t) * 1e3)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--depth", type=int, default=60)
+    ap.add_argument("--repeats", type=int, default=15)
+    args = ap.parse_args()
+    total = 0.0
+    print(f"| figure (depth {args.depth}) | build ms |\n|---|---|")
+    for case in cases(args.depth):
+        ms = time_builds(case, args.repeats)
+        total += ms
+        print(f"| {case.name} | {ms:.2f} |")
+    print(f"| total | {total:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
