@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import COLORS, PALETTE, base_layout, format_power, power_ticks
+from .style import COLORS, PALETTE, figure, format_power, layout, power_axis
 from .variance import variance_figure
 
 FORWARD = "forward: activation variance"
@@ -35,7 +35,7 @@ def histogram_figure(hist: np.ndarray, edges: np.ndarray, layers: Sequence[int],
                      legends: Sequence[str], title: str, x_title: str) -> go.Figure:
     """One density line per chosen layer (Karpathy's overlaid histograms), counts given
     per layer on shared edges; empty layers (all values inf/NaN) are left out."""
-    fig = go.Figure()
+    data = []
     centers = (0.5 * (edges[:-1] + edges[1:])).astype(np.float32)
     width = np.diff(edges)
     for k, (layer, legend) in enumerate(zip(layers, legends)):
@@ -43,17 +43,15 @@ def histogram_figure(hist: np.ndarray, edges: np.ndarray, layers: Sequence[int],
         total = counts.sum()
         if total <= 0:
             continue
-        fig.add_trace(go.Scatter(
-            x=centers, y=(counts / (total * width)).astype(np.float32), name=legend,
-            mode="lines", line=dict(color=PALETTE[k % len(PALETTE)], width=2.5),
+        data.append(dict(
+            type="scatter", x=centers, y=(counts / (total * width)).astype(np.float32),
+            name=legend, mode="lines", line=dict(color=PALETTE[k % len(PALETTE)], width=2.5),
             hovertemplate="%{x:.2f}: %{y:.3f}<extra>" + legend + "</extra>"))
-    fig.update_xaxes(title=x_title)
-    fig.update_yaxes(title="density", rangemode="tozero")
-    fig = base_layout(fig, title, height=430)
-    fig.update_layout(legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="right", x=1.0,
-                                  bgcolor="rgba(255,255,255,0.7)"),
-                      hovermode="closest")
-    return fig
+    return figure(data, layout(
+        title, height=430, xaxis=dict(title=dict(text=x_title)),
+        yaxis=dict(title=dict(text="density"), rangemode="tozero"), hovermode="closest",
+        legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="right", x=1.0,
+                    bgcolor="rgba(255,255,255,0.7)")))
 
 
 def grad_legend(layer: int, log10_var: float) -> str:
@@ -70,7 +68,7 @@ def phase_figure(line_sigma_b2: np.ndarray, line_sigma_w2: np.ndarray, sigma_b2:
                  sigma_w2: float, chi1: float, activation: str) -> go.Figure:
     """The critical line chi1 = 1 in the (sigma_b^2, sigma_w^2) plane, with this network
     marked: below the line gradients vanish (ordered), above it they explode (chaotic)."""
-    fig = go.Figure()
+    data = []
     ok = np.isfinite(line_sigma_w2)
     y_line = np.log10(line_sigma_w2[ok]) if ok.any() else np.zeros(0)
     y_point = math.log10(sigma_w2)
@@ -79,31 +77,28 @@ def phase_figure(line_sigma_b2: np.ndarray, line_sigma_w2: np.ndarray, sigma_b2:
     x_hi = float(max(line_sigma_b2.max() if line_sigma_b2.size else 1.0, sigma_b2)) * 1.05
     if ok.any():
         x = line_sigma_b2[ok].astype(np.float32)
-        fig.add_trace(go.Scatter(
-            x=np.concatenate([x, x[::-1]]), y=np.concatenate(
-                [y_line, np.full(len(x), hi)]).astype(np.float32),
-            fill="toself", fillcolor="rgba(214, 39, 40, 0.08)", line=dict(width=0),
-            name="chaotic: gradients explode", hoverinfo="skip"))
-        fig.add_trace(go.Scatter(
-            x=np.concatenate([x, x[::-1]]), y=np.concatenate(
-                [y_line, np.full(len(x), lo)]).astype(np.float32),
-            fill="toself", fillcolor="rgba(31, 119, 180, 0.08)", line=dict(width=0),
-            name="ordered: gradients vanish", hoverinfo="skip"))
-        fig.add_trace(go.Scatter(
-            x=x, y=y_line.astype(np.float32), name="critical line: χ₁ = 1", mode="lines",
-            line=dict(color=COLORS["theory"], width=3),
+        for edge, color, name in ((hi, "rgba(214, 39, 40, 0.08)", "chaotic: gradients explode"),
+                                  (lo, "rgba(31, 119, 180, 0.08)", "ordered: gradients vanish")):
+            data.append(dict(
+                type="scatter", x=np.concatenate([x, x[::-1]]),
+                y=np.concatenate([y_line, np.full(len(x), edge)]).astype(np.float32),
+                fill="toself", fillcolor=color, line=dict(width=0), name=name,
+                hoverinfo="skip"))
+        data.append(dict(
+            type="scatter", x=x, y=y_line.astype(np.float32), name="critical line: χ₁ = 1",
+            mode="lines", line=dict(color=COLORS["theory"], width=3),
             hovertemplate="σ_b² %{x:.3g}: σ_w² = %{customdata:.3g}<extra>critical</extra>",
             customdata=line_sigma_w2[ok].astype(np.float32)))
-    fig.add_trace(go.Scatter(
-        x=[float(sigma_b2)], y=[y_point], mode="markers", name=f"this network (χ₁ = {chi1:.3g})",
+    data.append(dict(
+        type="scatter", x=[float(sigma_b2)], y=[y_point], mode="markers",
+        name=f"this network (χ₁ = {chi1:.3g})",
         marker=dict(size=16, color=COLORS["limit"], symbol="diamond",
                     line=dict(color="black", width=1.5)),
         hovertemplate=f"σ_b² = {sigma_b2:.3g}, σ_w² = {sigma_w2:.3g}, χ₁ = {chi1:.3g}<extra></extra>"))
-    tickvals, ticktext = power_ticks(lo, hi, max_ticks=7)
-    fig.update_yaxes(title="σ_w² = fan_in × Var(W) (log scale)", range=[lo, hi],
-                     tickvals=tickvals, ticktext=ticktext, zeroline=False)
-    fig.update_xaxes(title="σ_b² = bias variance", range=[-0.02 * x_hi, x_hi])
-    fig = base_layout(fig, f"Phase diagram for {activation}", height=480)
-    fig.update_layout(hovermode="closest", margin=dict(b=130),
-                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
-    return fig
+    return figure(data, layout(
+        f"Phase diagram for {activation}", height=480,
+        yaxis=power_axis(lo, hi, max_ticks=7,
+                         title=dict(text="σ_w² = fan_in × Var(W) (log scale)")),
+        xaxis=dict(title=dict(text="σ_b² = bias variance"), range=[-0.02 * x_hi, x_hi]),
+        hovermode="closest", margin=dict(b=130),
+        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0)))

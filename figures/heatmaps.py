@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import COLORS, FONT_SIZE, base_layout
+from .style import COLORS, FONT_SIZE, figure, layout
 
 ACTIVE, SATURATED, DEAD = 0, 1, 2
 CODE_COLORS = ("#f2f2f2", "#3a3a3a", COLORS["dead"])
@@ -50,9 +50,9 @@ def count_label(dead: np.ndarray) -> str:
     return f"{int(np.count_nonzero(dead))} of {dead.size}"
 
 
-def _heatmap(z: np.ndarray, name: str, hover: str) -> go.Heatmap:
-    return go.Heatmap(z=z, zmin=0, zmax=2, colorscale=_colorscale(), showscale=False,
-                      name=name, xgap=0, ygap=0, hovertemplate=hover + "<extra></extra>")
+def _heatmap(z: np.ndarray, name: str, hover: str, **axes) -> dict:
+    return dict(type="heatmap", z=z, zmin=0, zmax=2, colorscale=_colorscale(), showscale=False,
+                name=name, xgap=0, ygap=0, hovertemplate=hover + "<extra></extra>", **axes)
 
 
 def dead_map_figure(saturated: np.ndarray, dead: np.ndarray, layer: int, word: str,
@@ -63,21 +63,18 @@ def dead_map_figure(saturated: np.ndarray, dead: np.ndarray, layer: int, word: s
     rows, units = codes.shape
     n_dead = int(np.count_nonzero(np.asarray(dead, dtype=bool)))
     width = len(dead)
-    strip = _heatmap(strip_codes(dead, units), "dead units", "unit %{x}: code %{z} (2 = dead)")
-    strip.update(xaxis="x", yaxis="y2")
-    fig = go.Figure(data=[strip, _heatmap(codes, f"layer {layer}",
-                                          "example %{y}, unit %{x}: code %{z}")],
-                    layout=dict(
-        xaxis=dict(title=f"unit (first {units} of {width})" if units < width else "unit",
-                   anchor="y"),
-        yaxis=dict(domain=[0.0, 0.91], title="example", autorange="reversed"),
-        yaxis2=dict(domain=[0.93, 1.0], anchor="x", showticklabels=False, ticks="",
-                    title=dict(text="dead", font=dict(size=FONT_SIZE - 3)))))
+    strip = _heatmap(strip_codes(dead, units), "dead units", "unit %{x}: code %{z} (2 = dead)",
+                     xaxis="x", yaxis="y2")
+    grid = _heatmap(codes, f"layer {layer}", "example %{y}, unit %{x}: code %{z}")
     title = title or (f"Layer {layer}: {word} units per example; {n_dead} of {width} units "
                       f"dead ({100 * n_dead / max(width, 1):.1f}%)")
-    base_layout(fig, title, height=min(360 + 3 * rows, 700))
-    fig.update_layout(hovermode="closest")
-    return fig
+    return figure([strip, grid], layout(
+        title, height=min(360 + 3 * rows, 700), hovermode="closest",
+        xaxis=dict(title=dict(text=f"unit (first {units} of {width})" if units < width
+                              else "unit"), anchor="y"),
+        yaxis=dict(domain=[0.0, 0.91], title=dict(text="example"), autorange="reversed"),
+        yaxis2=dict(domain=[0.93, 1.0], anchor="x", showticklabels=False, ticks="",
+                    title=dict(text="dead", font=dict(size=FONT_SIZE - 3)))))
 
 
 def small_multiples(maps: Sequence[tuple[int, np.ndarray | None, np.ndarray]], word: str,
@@ -89,14 +86,14 @@ def small_multiples(maps: Sequence[tuple[int, np.ndarray | None, np.ndarray]], w
     nrows = math.ceil(n / cols)
     hgap, vgap = 0.03, 0.12
     pw, ph = (1 - hgap * (cols - 1)) / cols, (1 - vgap * (nrows - 1)) / nrows
-    data, layout, notes = [], {}, []
+    data, axes, notes = [], {}, []
     for i, (layer, sat, dead) in enumerate(maps):
         r, c = divmod(i, cols)
         ax = "" if i == 0 else str(i + 1)
         x0, y1 = c * (pw + hgap), 1 - r * (ph + vgap)
-        layout[f"xaxis{ax}"] = dict(domain=[max(x0, 0.0), min(x0 + pw, 1.0)], anchor=f"y{ax}",
+        axes[f"xaxis{ax}"] = dict(domain=[max(x0, 0.0), min(x0 + pw, 1.0)], anchor=f"y{ax}",
                                     showticklabels=False, ticks="", showgrid=False)
-        layout[f"yaxis{ax}"] = dict(domain=[max(y1 - ph, 0.0), min(y1, 1.0)], anchor=f"x{ax}",
+        axes[f"yaxis{ax}"] = dict(domain=[max(y1 - ph, 0.0), min(y1, 1.0)], anchor=f"x{ax}",
                                     showticklabels=False,
                                     ticks="", showgrid=False, autorange="reversed")
         dead = np.asarray(dead, dtype=bool)
@@ -110,11 +107,9 @@ def small_multiples(maps: Sequence[tuple[int, np.ndarray | None, np.ndarray]], w
                               xref="paper", yref="paper", showarrow=False))
             continue
         codes = cell_codes(np.asarray(sat)[:SMALL_ROWS, :SMALL_UNITS], dead)
-        trace = _heatmap(codes, f"layer {layer}",
-                         f"layer {layer}, example %{{y}}, unit %{{x}}: code %{{z}}")
-        trace.update(xaxis=f"x{ax}", yaxis=f"y{ax}")
-        data.append(trace)
-    fig = go.Figure(data=data, layout=dict(layout, annotations=notes))
-    base_layout(fig, title, height=120 + 230 * nrows)
-    fig.update_layout(hovermode="closest", margin=dict(l=20, r=20, t=90, b=20))
-    return fig
+        data.append(_heatmap(codes, f"layer {layer}",
+                             f"layer {layer}, example %{{y}}, unit %{{x}}: code %{{z}}",
+                             xaxis=f"x{ax}", yaxis=f"y{ax}"))
+    return figure(data, layout(title, height=120 + 230 * nrows, annotations=notes,
+                               hovermode="closest", margin=dict(l=20, r=20, t=90, b=20),
+                               **axes))

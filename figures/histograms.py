@@ -14,7 +14,7 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-from .style import COLORS, FONT_SIZE, PALETTE, base_layout, format_power
+from .style import COLORS, FONT_SIZE, PALETTE, figure, format_power, layout
 
 # The density map colours log10 of each bin's share of its layer (in %); empty bins sit
 # at the floor, below the smallest share a 16384-value sample can show (0.006 %).
@@ -114,15 +114,16 @@ def activation_histograms(edges: np.ndarray, hist: np.ndarray, layers: Sequence[
         k = layer - 1
         label = legend_label(layer, float(means[k]), float(log10_vars[k]),
                              None if fracs is None else float(fracs[k]), frac_word)
-        data.append(go.Scatter(
-            x=x, y=_f32(density(hist[k], edges)), name=label, mode="lines",
+        data.append(dict(
+            type="scatter", x=x, y=_f32(density(hist[k], edges)), name=label, mode="lines",
             line=dict(color=PALETTE[i % len(PALETTE)], width=3),
             hovertemplate="value %{x:.3f}: density %{y:.3g}<extra>layer " + str(layer)
                           + "</extra>"))
     per_layer = len(gradients) > 1
     for i, (name, gx, gy) in enumerate(gradients):
-        data.append(go.Scatter(
-            x=_f32(gx), y=_f32(gy), name=name, mode="lines", xaxis="x2", yaxis="y2",
+        data.append(dict(
+            type="scatter", x=_f32(gx), y=_f32(gy), name=name, mode="lines", xaxis="x2",
+            yaxis="y2",
             showlegend=not per_layer or i == 0,
             line=dict(color=PALETTE[i % len(PALETTE)] if per_layer else GRADIENT_COLOR,
                       width=2 if per_layer else 3, dash="dot" if per_layer else "solid"),
@@ -132,18 +133,15 @@ def activation_histograms(edges: np.ndarray, hist: np.ndarray, layers: Sequence[
                    line=dict(width=0), layer="below")
               for a, b in shade for xr, yr in (("x", "y domain"), ("x2", "y2 domain"))]
     n = max(len(layers), 1)
-    fig = go.Figure(data=data, layout=dict(
+    return figure(data, layout(
+        title, height=560 + 26 * n,
         xaxis=dict(range=[lo, hi], anchor="y", matches="x2", showticklabels=False),
-        yaxis=dict(domain=[0.36, 1.0], title="density", rangemode="tozero"),
-        xaxis2=dict(range=[lo, hi], anchor="y2", title=x_title),
-        yaxis2=dict(domain=[0.0, 0.3], title=gradient_title, rangemode="tozero"),
-        shapes=shapes))
-    base_layout(fig, title)
-    fig.update_layout(
-        hovermode="closest", height=560 + 26 * n, margin=dict(b=70 + 26 * n),
+        yaxis=dict(domain=[0.36, 1.0], title=dict(text="density"), rangemode="tozero"),
+        xaxis2=dict(range=[lo, hi], anchor="y2", title=dict(text=x_title)),
+        yaxis2=dict(domain=[0.0, 0.3], title=dict(text=gradient_title), rangemode="tozero"),
+        shapes=shapes, hovermode="closest", margin=dict(b=70 + 26 * n),
         legend=dict(orientation="v", yanchor="top", y=-0.14 - 0.004 * n, xanchor="left",
-                    x=0.0, font=dict(size=FONT_SIZE - 1)))
-    return fig
+                    x=0.0, font=dict(size=FONT_SIZE - 1))))
 
 
 def layer_density_map(edges: np.ndarray, counts: np.ndarray, valid_layers: int,
@@ -169,18 +167,17 @@ def layer_density_map(edges: np.ndarray, counts: np.ndarray, valid_layers: int,
         shapes.append(_hline(valid_layers + 0.5, COLORS["limit"]))
         notes.append(_note(f"inf/NaN from layer {valid_layers + 1}", 0.01, valid_layers + 0.5,
                            "x domain", "y", xanchor="left", yanchor="top"))
-    fig = go.Figure(go.Heatmap(
-        x=_f32(centers(edges)), y=np.arange(1, depth + 1, dtype=np.int16), z=_f32(z),
-        zmin=SHARE_FLOOR_LOG10, zmax=2.0, colorscale=SHARE_COLORSCALE,
-        colorbar=dict(title="share of layer", tickvals=ticks,
+    heatmap = dict(
+        type="heatmap", x=_f32(centers(edges)), y=np.arange(1, depth + 1, dtype=np.int16),
+        z=_f32(z), zmin=SHARE_FLOOR_LOG10, zmax=2.0, colorscale=SHARE_COLORSCALE,
+        colorbar=dict(title=dict(text="share of layer"), tickvals=ticks,
                       ticktext=[f"{10.0 ** t:g}%" for t in ticks]),
-        hovertemplate="layer %{y}, value %{x:.3f}: 10^%{z:.2f} %<extra></extra>"),
-        layout=dict(shapes=shapes, annotations=notes,
-                    xaxis=dict(title=x_title, range=[float(edges[0]), float(edges[-1])]),
-                    yaxis=dict(title="layer", autorange="reversed" if depth > 1 else True)))
-    base_layout(fig, title, height=min(300 + 6 * depth, 700))
-    fig.update_layout(hovermode="closest")
-    return fig
+        hovertemplate="layer %{y}, value %{x:.3f}: 10^%{z:.2f} %<extra></extra>")
+    return figure([heatmap], layout(
+        title, height=min(300 + 6 * depth, 700), shapes=shapes, annotations=notes,
+        xaxis=dict(title=dict(text=x_title), range=[float(edges[0]), float(edges[-1])]),
+        yaxis=dict(title=dict(text="layer"), autorange="reversed" if depth > 1 else True),
+        hovermode="closest"))
 
 
 def percent_by_layer(curves: dict[str, np.ndarray], valid_layers: int | None = None,
@@ -199,15 +196,17 @@ def percent_by_layer(curves: dict[str, np.ndarray], valid_layers: int | None = N
         if first is None:
             first = y
         top = max(top, float(y.max()) if n else 0.0)
-        data.append(go.Scatter(
-            x=np.arange(1, n + 1, dtype=np.int16), y=y, name=name, mode="lines+markers",
+        data.append(dict(
+            type="scatter", x=np.arange(1, n + 1, dtype=np.int16), y=y, name=name,
+            mode="lines+markers",
             line=dict(color=colors[i % len(colors)], width=3),
             marker=dict(size=5), hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name
                                                 + "</extra>"))
     shown = [k for k in marks if first is not None and 1 <= k <= len(first)]
     if shown:
-        data.append(go.Scatter(
-            x=np.asarray(shown, dtype=np.int16), y=_f32([first[k - 1] for k in shown]),
+        data.append(dict(
+            type="scatter", x=np.asarray(shown, dtype=np.int16),
+            y=_f32([first[k - 1] for k in shown]),
             name=mark_name, mode="markers",
             marker=dict(size=14, color=[PALETTE[i % len(PALETTE)] for i in range(len(shown))],
                         line=dict(color="white", width=2)),
@@ -218,10 +217,7 @@ def percent_by_layer(curves: dict[str, np.ndarray], valid_layers: int | None = N
         shapes.append(_vline(valid_layers + 0.5, COLORS["limit"], dash="solid"))
         notes.append(_note(f"inf/NaN from layer {valid_layers + 1}", valid_layers + 0.5, 1.0,
                            "x", "y domain", xanchor="left", yanchor="top"))
-    fig = go.Figure(data=data, layout=dict(
-        shapes=shapes, annotations=notes,
-        yaxis=dict(title=y_title, range=[0, 1.1 * top if top < 90 else 102]),
-        xaxis=dict(title="layer", range=[0.5, total + 0.5])))
-    base_layout(fig, title, height=400)
-    fig.update_layout(hovermode="closest")
-    return fig
+    return figure(data, layout(
+        title, height=400, shapes=shapes, annotations=notes, hovermode="closest",
+        yaxis=dict(title=dict(text=y_title), range=[0, 1.1 * top if top < 90 else 102]),
+        xaxis=dict(title=dict(text="layer"), range=[0.5, total + 0.5])))

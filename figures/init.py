@@ -10,7 +10,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import COLORS, PALETTE, base_layout, finite_or_none, power_label, power_ticks
+from .style import (COLORS, PALETTE, figure, finite_or_none, hline, layout, power_axis,
+                    power_label, power_ticks)
 
 VERDICT_COLORS = {"stable": PALETTE[2], "exploding": PALETTE[1], "vanishing": PALETTE[0],
                   "overflow": PALETTE[4], "underflow": PALETTE[4], "zero": PALETTE[3]}
@@ -23,7 +24,7 @@ def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
     blue vanishing). The panels are laid out by hand: make_subplots costs ~10x more."""
     names = list(curves)
     rows = max(1, math.ceil(len(names) / cols))
-    data, layout, titles = [], {}, []
+    data, axes, titles = [], {}, []
     finite_vals = []
     gap_x, gap_y = 0.012, 0.22 / rows
     for k, name in enumerate(names):
@@ -31,13 +32,15 @@ def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
         ax = "" if k == 0 else str(k + 1)
         x0, x1 = c / cols + gap_x, (c + 1) / cols - gap_x
         y1, y0 = 1 - r / rows - gap_y, 1 - (r + 1) / rows + gap_y * 0.3
-        layout[f"xaxis{ax}"] = dict(domain=[x0, x1], anchor=f"y{ax}",
-                                    title="layer" if r == rows - 1 else None)
-        layout[f"yaxis{ax}"] = dict(domain=[y0, y1], anchor=f"x{ax}", showticklabels=c == 0,
-                                    title=y_title if c == 0 else None)
+        axes[f"xaxis{ax}"] = dict(domain=[x0, x1], anchor=f"y{ax}")
+        axes[f"yaxis{ax}"] = dict(domain=[y0, y1], anchor=f"x{ax}", showticklabels=c == 0)
+        if r == rows - 1:
+            axes[f"xaxis{ax}"]["title"] = dict(text="layer")
+        if c == 0:
+            axes[f"yaxis{ax}"]["title"] = dict(text=y_title)
         if k:
-            layout[f"xaxis{ax}"]["matches"] = "x"
-            layout[f"yaxis{ax}"]["matches"] = "y"
+            axes[f"xaxis{ax}"]["matches"] = "x"
+            axes[f"yaxis{ax}"]["matches"] = "y"
         head = name.replace(" (", "<br>(") if " (" in name else name + "<br> "
         titles.append(dict(text=f"<b>{head}</b><br>{subtitles.get(name, '')}",
                            x=(x0 + x1) / 2, y=y1, xref="paper", yref="paper", yanchor="bottom",
@@ -45,59 +48,55 @@ def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
         y = finite_or_none(curves[name])
         finite_vals += [v for v in y if v is not None]
         kind = verdicts.get(name, "")
-        data.append(go.Scatter(
-            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines",
+        data.append(dict(
+            type="scatter", x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name,
+            mode="lines",
             line=dict(color=VERDICT_COLORS.get(kind, PALETTE[8]), width=3), showlegend=False,
             xaxis=f"x{ax}", yaxis=f"y{ax}",
             hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + f"{name} ({kind})</extra>"))
     lo, hi = (min(finite_vals), max(finite_vals)) if finite_vals else (-1.0, 1.0)
     pad = max(0.5, 0.05 * (hi - lo))
-    tickvals, ticktext = power_ticks(lo - pad, hi + pad, max_ticks=6)
-    for key, axis in layout.items():
+    for key, axis in axes.items():
         if key.startswith("yaxis"):
-            axis.update(tickvals=tickvals, ticktext=ticktext, range=[lo - pad, hi + pad],
-                        zeroline=False)
-    layout["annotations"] = titles
-    fig = go.Figure(data=data, layout=layout)
-    fig = base_layout(fig, "Every init scheme on the same network", height=300 * rows + 90)
-    fig.update_layout(margin=dict(t=110), hovermode="closest")
-    return fig
+            axis.update(power_axis(lo - pad, hi + pad, max_ticks=6))
+    return figure(data, layout("Every init scheme on the same network", height=300 * rows + 90,
+                               annotations=titles, margin=dict(t=110), hovermode="closest",
+                               **axes))
 
 
 def loss_figure(scales: np.ndarray, log10_loss: np.ndarray, loss_uniform: float,
                 current_scale: float, current_log10_loss: float, classes: int) -> go.Figure:
     """The mean initial loss against the readout scale (both on log axes), log(classes)
     marked, and the current scale as a point."""
-    fig = go.Figure()
     x = np.log10(np.asarray(scales, dtype=np.float64))
     y = finite_or_none(log10_loss)
-    fig.add_trace(go.Scatter(x=x.astype(np.float32), y=y, name="initial loss", mode="lines+markers",
-                             line=dict(color=PALETTE[1], width=3), marker=dict(size=5),
-                             customdata=np.asarray(scales, dtype=np.float32),
-                             hovertemplate="scale %{customdata:.3g}: loss 10^%{y:.3f}<extra></extra>"))
+    data = [dict(type="scatter", x=x.astype(np.float32), y=y, name="initial loss",
+                 mode="lines+markers", line=dict(color=PALETTE[1], width=3), marker=dict(size=5),
+                 customdata=np.asarray(scales, dtype=np.float32),
+                 hovertemplate="scale %{customdata:.3g}: loss 10^%{y:.3f}<extra></extra>")]
     if math.isfinite(current_log10_loss):
-        fig.add_trace(go.Scatter(
-            x=[math.log10(current_scale)], y=[current_log10_loss], mode="markers",
+        data.append(dict(
+            type="scatter", x=[math.log10(current_scale)], y=[current_log10_loss],
+            mode="markers",
             name=f"readout scale {current_scale:g}: loss {10 ** current_log10_loss:.4g}"
             if current_log10_loss < 300 else f"readout scale {current_scale:g}",
             marker=dict(size=15, color=COLORS["limit"], symbol="diamond",
                         line=dict(color="black", width=1.5))))
     level = math.log10(loss_uniform)
-    fig.add_hline(y=level, line=dict(color=COLORS["theory"], dash="dash", width=2),
-                  annotation_text=f"log {classes} = {loss_uniform:.4f}: knows nothing, "
-                                  f"says so", annotation_position="top left")
+    shape, note = hline(level, dict(color=COLORS["theory"], dash="dash", width=2),
+                        f"log {classes} = {loss_uniform:.4f}: knows nothing, says so")
     vals = [v for v in y if v is not None] + [level]
     lo, hi = min(vals), max(vals)
     pad = max(0.2, 0.05 * (hi - lo))
     tickvals, ticktext = _ticks(lo - pad, hi + pad)
-    fig.update_yaxes(title="initial loss (log scale)", range=[lo - pad, hi + pad],
-                     tickvals=tickvals, ticktext=ticktext)
     xt = list(range(math.floor(x.min()), math.ceil(x.max()) + 1))
-    fig.update_xaxes(title="readout scale (multiplies the last layer)", tickvals=xt,
-                     ticktext=[power_label(k) for k in xt])
-    fig = base_layout(fig, "Confidently wrong at init", height=430)
-    fig.update_layout(hovermode="closest")
-    return fig
+    return figure(data, layout(
+        "Confidently wrong at init", height=430, shapes=[shape], annotations=[note],
+        yaxis=dict(title=dict(text="initial loss (log scale)"), range=[lo - pad, hi + pad],
+                   tickvals=tickvals, ticktext=ticktext),
+        xaxis=dict(title=dict(text="readout scale (multiplies the last layer)"), tickvals=xt,
+                   ticktext=[power_label(k) for k in xt]),
+        hovermode="closest"))
 
 
 def _ticks(lo: float, hi: float):
@@ -116,22 +115,22 @@ def softmax_figure(probs: np.ndarray, label: int, scale: float,
     the uniform 1/classes marked; optionally the same example at a reference scale."""
     classes = len(probs)
     x = np.arange(classes, dtype=np.float32)
-    fig = go.Figure()
+    data = []
     if reference is not None:
-        fig.add_trace(go.Bar(x=x, y=np.asarray(reference, dtype=np.float32),
-                             name=f"readout scale {reference_scale:g}",
-                             marker=dict(color="rgba(85, 85, 85, 0.35)")))
+        data.append(dict(type="bar", x=x, y=np.asarray(reference, dtype=np.float32),
+                         name=f"readout scale {reference_scale:g}",
+                         marker=dict(color="rgba(85, 85, 85, 0.35)")))
     colors = [COLORS["limit"] if c == label else PALETTE[0] for c in range(classes)]
-    fig.add_trace(go.Bar(x=x, y=np.asarray(probs, dtype=np.float32),
-                         name=f"readout scale {scale:g} (true class in orange)",
-                         marker=dict(color=colors)))
-    fig.add_hline(y=1.0 / classes, line=dict(color=COLORS["theory"], dash="dash", width=2),
-                  annotation_text=f"1/{classes}: knows nothing", annotation_position="top left")
-    fig.update_xaxes(title="class", dtick=max(1, classes // 14))
-    fig.update_yaxes(title="probability", range=[0, 1.02])
-    fig = base_layout(fig, f"Example {example}: what the network predicts", height=430)
-    fig.update_layout(barmode="group", bargap=0.15, hovermode="closest")
-    return fig
+    data.append(dict(type="bar", x=x, y=np.asarray(probs, dtype=np.float32),
+                     name=f"readout scale {scale:g} (true class in orange)",
+                     marker=dict(color=colors)))
+    shape, note = hline(1.0 / classes, dict(color=COLORS["theory"], dash="dash", width=2),
+                        f"1/{classes}: knows nothing")
+    return figure(data, layout(
+        f"Example {example}: what the network predicts", height=430, shapes=[shape],
+        annotations=[note], xaxis=dict(title=dict(text="class"), dtick=max(1, classes // 14)),
+        yaxis=dict(title=dict(text="probability"), range=[0, 1.02]),
+        barmode="group", bargap=0.15, hovermode="closest"))
 
 
 def verdict_subtitle(sigma_w2: float) -> str:

@@ -14,8 +14,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import PALETTE, base_layout, finite_or_none
-from .variance import variance_figure
+from .style import PALETTE, figure, finite_or_none, layout, merge
+from .variance import variance_parts
 
 SET_COLORS = [[0.0, "#e8e8e8"], [0.33, "#e8e8e8"], [0.34, "#6baed6"], [0.66, "#6baed6"],
               [0.67, "#08306b"], [1.0, "#08306b"]]      # other / same statistics / the cell
@@ -29,7 +29,7 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
     masks: title -> bool [example, channel, position] on the pictured indices."""
     names = list(masks)
     n_ex, n_ch, n_pos = len(examples), len(channels), len(positions)
-    data, layout, notes, shapes = [], {}, [], []
+    data, axes, notes, shapes = [], {}, [], []
     cols = len(names)
     for k, name in enumerate(names):
         m = np.asarray(masks[name], dtype=np.float32).reshape(n_ex, n_ch * n_pos)
@@ -40,16 +40,18 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
             z[r, c] = 2.0
         ax = "" if k == 0 else str(k + 1)
         x0, x1 = k / cols + 0.012, (k + 1) / cols - 0.012
-        layout[f"xaxis{ax}"] = dict(
+        axes[f"xaxis{ax}"] = dict(
             domain=[x0, x1], anchor=f"y{ax}", showgrid=False, zeroline=False,
             tickvals=[i * n_pos + (n_pos - 1) / 2 for i in range(n_ch)],
             ticktext=[str(c) for c in channels], tickfont=dict(size=11),
             title=dict(text="channel" + (" × position" if n_pos > 1 else ""),
                        font=dict(size=13)))
-        layout[f"yaxis{ax}"] = dict(
+        axes[f"yaxis{ax}"] = dict(
             domain=[0.0, 0.86], anchor=f"x{ax}", autorange="reversed", showgrid=False,
             zeroline=False, tickvals=list(range(n_ex)), ticktext=[str(n) for n in examples],
-            showticklabels=k == 0, title="example" if k == 0 else None)
+            showticklabels=k == 0)
+        if k == 0:
+            axes["yaxis"]["title"] = dict(text="example")
         notes.append(dict(text=f"<b>{name}</b>" + (f"<br><sup>{subtitles[name]}</sup>"
                                                    if subtitles and name in subtitles else ""),
                           x=(x0 + x1) / 2, y=0.88, xref="paper", yref="paper",
@@ -61,63 +63,66 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
                 shapes.append(dict(type="line", xref=f"x{ax}", yref=f"y{ax}",
                                    x0=(i + 1) * n_pos - 0.5, x1=(i + 1) * n_pos - 0.5,
                                    y0=-0.5, y1=n_ex - 0.5, line=dict(color="#333", width=2)))
-        data.append(go.Heatmap(z=z, zmin=0, zmax=2, colorscale=SET_COLORS, showscale=False,
-                               xgap=2, ygap=2, xaxis=f"x{ax}", yaxis=f"y{ax}", name=name,
-                               text=text, hovertemplate="%{text}<extra>" + name + "</extra>"))
-    layout["annotations"] = notes
-    layout["shapes"] = shapes
-    fig = go.Figure(data=data, layout=layout)
-    fig = base_layout(fig, "Which values each normalization averages together", height=380)
-    fig.update_layout(margin=dict(t=70, b=60), hovermode="closest")
-    return fig
+        data.append(dict(type="heatmap", z=z, zmin=0, zmax=2, colorscale=SET_COLORS,
+                         showscale=False, xgap=2, ygap=2, xaxis=f"x{ax}", yaxis=f"y{ax}",
+                         name=name, text=text,
+                         hovertemplate="%{text}<extra>" + name + "</extra>"))
+    return figure(data, layout("Which values each normalization averages together", height=380,
+                               annotations=notes, shapes=shapes, margin=dict(t=70, b=60),
+                               hovermode="closest", **axes))
 
 
-def legend_below(fig: go.Figure, rows: int = 2) -> go.Figure:
-    """Move the legend under the plot: half-width charts have no room above for six names."""
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0),
-                      margin=dict(b=60 + 28 * rows), height=fig.layout.height + 28 * rows)
-    return fig
+def legend_below(look: dict, rows: int = 2) -> dict:
+    """A layout dict with the legend under the plot: half-width charts have no room above
+    for six names."""
+    return merge(look, legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0),
+                 margin=dict(b=60 + 28 * rows), height=look["height"] + 28 * rows)
 
 
 def lineup_variance_figure(curves: dict[str, np.ndarray], title: str,
                            y_title: str = "variance (log scale)") -> go.Figure:
     """figures.variance.variance_figure for a lineup: one line per variant, legend below."""
-    return legend_below(variance_figure(curves, title=title, y_title=y_title,
-                                        show_limits=False), rows=math.ceil(len(curves) / 3))
+    data, look = variance_parts(curves, title=title, y_title=y_title, show_limits=False)
+    return figure(data, legend_below(look, rows=math.ceil(len(curves) / 3)))
 
 
 def fraction_figure(curves: dict[str, np.ndarray], title: str, y_title: str) -> go.Figure:
     """Per-layer fractions (0..1) as percentages, one line per name; NaN left out."""
-    fig = go.Figure()
+    return figure(*_fraction_parts(curves, title, y_title))
+
+
+def _fraction_parts(curves, title, y_title) -> tuple[list[dict], dict]:
+    data = []
     for i, (name, vals) in enumerate(curves.items()):
         y = [None if v is None else 100.0 * v for v in finite_or_none(vals)]
-        fig.add_trace(go.Scatter(
-            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines+markers",
-            line=dict(color=PALETTE[i % len(PALETTE)], width=3), marker=dict(size=5),
-            hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name + "</extra>"))
-    fig.update_yaxes(title=y_title, ticksuffix="%", rangemode="tozero")
-    fig.update_xaxes(title="layer")
-    fig = base_layout(fig, title, height=420)
-    return legend_below(fig, rows=math.ceil(len(curves) / 3)) if len(curves) > 2 else fig
+        data.append(dict(
+            type="scatter", x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name,
+            mode="lines+markers", line=dict(color=PALETTE[i % len(PALETTE)], width=3),
+            marker=dict(size=5), hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name + "</extra>"))
+    look = layout(title, height=420, xaxis=dict(title=dict(text="layer")),
+                  yaxis=dict(title=dict(text=y_title), ticksuffix="%", rangemode="tozero"))
+    return data, (legend_below(look, rows=math.ceil(len(curves) / 3)) if len(curves) > 2
+                  else look)
 
 
 def mismatch_figure(mismatch: np.ndarray, train_batches: int) -> go.Figure:
     """||eval output - train output|| / ||train output|| per layer, in %."""
     y = [None if v is None else 100.0 * v for v in finite_or_none(mismatch)]
-    fig = go.Figure(go.Bar(x=np.arange(1, len(y) + 1, dtype=np.float32), y=y,
-                           marker=dict(color=PALETTE[1]), name="eval vs train",
-                           hovertemplate="layer %{x}: %{y:.1f}%<extra></extra>"))
-    fig.update_yaxes(title="relative difference", ticksuffix="%", rangemode="tozero")
-    fig.update_xaxes(title="layer")
-    return base_layout(fig, f"Train/eval mismatch after {train_batches} training "
-                            f"batch{'es' if train_batches != 1 else ''}", height=420)
+    bars = dict(type="bar", x=np.arange(1, len(y) + 1, dtype=np.float32), y=y,
+                marker=dict(color=PALETTE[1]), name="eval vs train",
+                hovertemplate="layer %{x}: %{y:.1f}%<extra></extra>")
+    return figure([bars], layout(
+        f"Train/eval mismatch after {train_batches} training "
+        f"batch{'es' if train_batches != 1 else ''}", height=420,
+        xaxis=dict(title=dict(text="layer")),
+        yaxis=dict(title=dict(text="relative difference"), ticksuffix="%", rangemode="tozero")))
 
 
 def activation_hist_figure(hists: dict[str, tuple[np.ndarray, np.ndarray, float]],
                            title: str, x_title: str) -> go.Figure:
     """Density lines of a few runs' activations at one layer: name -> (counts, edges,
     log10 scale of the edges: true edges = edges * 10**scale)."""
-    fig = go.Figure()
+    data = []
     for i, (name, (counts, edges, log10_scale)) in enumerate(hists.items()):
         counts = np.asarray(counts, dtype=np.float64)
         total = counts.sum()
@@ -126,22 +131,20 @@ def activation_hist_figure(hists: dict[str, tuple[np.ndarray, np.ndarray, float]
         true_edges = np.asarray(edges, dtype=np.float64) * 10.0**log10_scale
         centers = 0.5 * (true_edges[:-1] + true_edges[1:])
         dens = counts / (total * np.diff(true_edges))
-        fig.add_trace(go.Scatter(
-            x=centers.astype(np.float32), y=dens.astype(np.float32), name=name, mode="lines",
-            line=dict(color=PALETTE[i % len(PALETTE)], width=3),
+        data.append(dict(
+            type="scatter", x=centers.astype(np.float32), y=dens.astype(np.float32),
+            name=name, mode="lines", line=dict(color=PALETTE[i % len(PALETTE)], width=3),
             hovertemplate="%{x:.3g}: %{y:.3g}<extra>" + name + "</extra>"))
-    fig.update_xaxes(title=x_title)
-    fig.update_yaxes(title="density", rangemode="tozero")
-    fig = base_layout(fig, title, height=420)
-    fig.update_layout(hovermode="closest")
-    return legend_below(fig, rows=math.ceil(len(hists) / 2))
+    look = layout(title, height=420, xaxis=dict(title=dict(text=x_title)),
+                  yaxis=dict(title=dict(text="density"), rangemode="tozero"), hovermode="closest")
+    return figure(data, legend_below(look, rows=math.ceil(len(hists) / 2)))
 
 
 def sensitivity_figure(curves: dict[str, np.ndarray]) -> go.Figure:
     """How much example 0's output changes when its batchmates are swapped, per layer."""
-    fig = legend_below(fraction_figure(curves, "Does one example depend on its batchmates?",
-                                       "change of example 0's output"))
-    for tr in fig.data:
-        if not tr.name.startswith("BatchNorm"):
-            tr.line.dash = "dash"
-    return fig
+    data, look = _fraction_parts(curves, "Does one example depend on its batchmates?",
+                                 "change of example 0's output")
+    for tr in data:
+        if not tr["name"].startswith("BatchNorm"):
+            tr["line"]["dash"] = "dash"
+    return figure(data, legend_below(look))

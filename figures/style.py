@@ -46,8 +46,9 @@ def figure(data: list[dict], layout: dict) -> go.Figure:
 
 def layout(title: str, height: int = 460, **props) -> dict:
     """The common look as a layout dict: `props` on top (a dict value such as margin or
-    legend is merged one level deep, as update_layout does), then the grid colours on
-    xaxis, yaxis and every other axis given."""
+    legend is merged one level deep, as update_layout does; None and empty lists are left
+    out, as validation leaves them), then the grid colours on xaxis, yaxis and every
+    other axis given."""
     out = dict(
         title=dict(text=title, x=0.01, font=dict(size=FONT_SIZE + 4)),
         font=dict(size=FONT_SIZE),
@@ -59,11 +60,25 @@ def layout(title: str, height: int = 460, **props) -> dict:
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
         hovermode="x unified",
     )
-    for key, value in props.items():
-        base = out.get(key)
-        out[key] = {**base, **value} if isinstance(base, dict) and isinstance(value, dict) else value
+    out = merge(out, **props)
     for key in {"xaxis", "yaxis", *filter(_AXIS.match, out)}:
         out[key] = {**out.get(key, {}), **GRID}
+    return out
+
+
+def merge(look: dict, **props) -> dict:
+    """`look` with `props` on top, as update_layout sets them: a dict value merged one
+    level deep into the one there, None and empty lists left out (as validation does).
+
+    >>> merge(dict(margin=dict(l=70, b=60), height=400), margin=dict(b=90), shapes=[])
+    {'margin': {'l': 70, 'b': 90}, 'height': 400}
+    """
+    out = dict(look)
+    for key, value in props.items():
+        if value is None or (isinstance(value, list) and not value):
+            continue
+        base = out.get(key)
+        out[key] = {**base, **value} if isinstance(base, dict) and isinstance(value, dict) else value
     return out
 
 
