@@ -157,13 +157,14 @@ def cases(depth: int = 60, width: int = 100, batch: int = 256) -> list[Case]:
     by the core's budget just as on the pages)."""
     tanh = NetworkSpec(depth=depth, width=width, batch=batch, init="xavier_normal", gain=5 / 3)
     blowup = NetworkSpec(depth=depth, width=width, batch=batch, activation="relu",
-                         weight_var=0.1, dtype="float16")
+                         weight_var=30 / width, dtype="float16")
     gelu = NetworkSpec(depth=depth, width=width, batch=batch, activation="gelu", init="kaiming_normal")
     out = []
     for tag, spec in (("tanh", tanh), ("relu float16", blowup), ("gelu", gelu)):
         out += _single_network(tag, simulate(spec), spec)
-    fading = NetworkSpec(depth=depth, width=width, batch=batch, weight_var=1e-4, dtype="float32")
-    out += _single_network("tanh float32 vanishing", simulate(fading), fading)[:2]
+    fading = NetworkSpec(depth=depth, width=width, batch=batch, weight_var=0.01 / width,
+                         dtype="float16")
+    out += _single_network("tanh float16 vanishing", simulate(fading), fading)[:2]
     return out + _init_page(tanh) + _norm_page(tanh)
 
 

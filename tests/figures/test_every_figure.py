@@ -1,0 +1,227 @@
+"""Every figure the pages draw, built from real core output, is valid Plotly.
+
+The builders write plain dicts and skip Plotly's validation (figures.style.figure: it
+cost 15-35 ms per figure per rerun). Here every figure is rebuilt with full validation:
+it must construct, and validation must change nothing in what Streamlit sends (a string
+title that Plotly would turn into {"text": ...}, a None it would drop, a wrong type it
+would coerce all show up as a difference). Three builders are also checked against
+copies of their former graph_objects versions, kept below for that purpose only.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from bench.figures import cases
+from figures import gradients, heatmaps, histograms, init, norms, style, variance
+from figures.style import COLORS, FONT_SIZE, PALETTE, finite_or_none, power_ticks
+
+BUILDER_MODULES = (variance, gradients, histograms, heatmaps, init, norms)
+
+
+@functools.cache
+def small_cases():
+    """The pages' figures on networks of depth 12 (tanh, an overflowing float16 ReLU, GELU,
+    a float16 tanh that vanishes to zero, the init and normalization comparisons)."""
+    return tuple(cases(depth=12, width=32, batch=64))
+
+
+def sent(fig: go.Figure) -> dict:
+    """The figure as Streamlit sends it to the browser (st.plotly_chart)."""
+    return json.loads(pio.to_json(fig, validate=False))
+
+
+def validated(fig: go.Figure) -> go.Figure:
+    return go.Figure(fig.to_dict())           # full validation: raises on anything invalid
+
+
+def test_every_figure_is_valid_plotly_as_built():
+    failures = []
+    for case in small_cases():
+        fig = case.build()
+        try:
+            same = sent(validated(fig)) == sent(fig)
+        except ValueError as err:              # Plotly's validation error
+            failures.append(f"{case.name}: {str(err)[:300]}")
+            continue
+        if not same:
+            failures.append(f"{case.name}: validation changes the figure")
+    assert not failures, failures
+
+
+def test_the_check_catches_what_validation_would_fix_or_refuse():
+    as_string = style.figure([dict(type="scatter", y=[1.0])],
+                             style.layout("t", xaxis=dict(title="layer")))
+    assert sent(validated(as_string)) != sent(as_string)      # title -> {"text": "layer"}
+    typo = style.figure([dict(type="scatter", y=[1.0], colour="red")], style.layout("t"))
+    with pytest.raises(ValueError):
+        validated(typo)
+
+
+def test_cases_cover_every_builder():
+    built = {(c.module, c.function) for c in small_cases()}
+    builders = {(m.__name__.split(".")[-1], name)
+                for m in BUILDER_MODULES for name, fn in inspect.getmembers(m, inspect.isfunction)
+                if fn.__module__ == m.__name__ and not name.startswith("_")
+                and inspect.signature(fn).return_annotation in ("go.Figure", go.Figure)}
+    assert builders - built == set()
+    assert len(builders) >= 14
+
+
+def test_builders_keep_numpy_arrays():
+    """Arrays go out as typed arrays (base64), float32 where the data is float."""
+    for case in small_cases():
+        if case.name in ("tanh variance", "tanh activation histograms", "tanh density map"):
+            fig = sent(case.build())
+            x = fig["data"][-1]["x"]
+            assert isinstance(x, dict) and x["dtype"] in ("f4", "i2"), (case.name, x)
+
+
+# -- the former graph_objects builders, verbatim but for names --------------------------
+
+def old_base_layout(fig, title, height=460):
+    fig.update_layout(
+        title=dict(text=title, x=0.01, font=dict(size=FONT_SIZE + 4)), font=dict(size=FONT_SIZE),
+        height=height, margin=dict(l=70, r=20, t=60, b=60), plot_bgcolor="white",
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        hovermode="x unified")
+    fig.update_xaxes(gridcolor="#e5e5e5", zerolinecolor="#cccccc")
+    fig.update_yaxes(gridcolor="#e5e5e5", zerolinecolor="#cccccc")
+    return fig
+
+
+def old_variance_figure(curves, theory=None, overflow_layer=None, title="Variance through depth",
+                        y_title="variance (log scale)", show_limits=True, underflow_layer=None,
+                        band=None):
+    fig = go.Figure()
+    all_vals = []
+    for name, (lo_vals, hi_vals) in (band or {}).items():
+        lo_y, hi_y = finite_or_none(lo_vals), finite_or_none(hi_vals)
+        all_vals += [v for v in lo_y + hi_y if v is not None]
+        x = np.arange(1, len(lo_y) + 1, dtype=np.float32)
+        fig.add_trace(go.Scatter(x=x, y=lo_y, mode="lines", line=dict(width=0),
+                                 showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=hi_y, mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor=COLORS["band"], name=name, hoverinfo="skip"))
+    for i, (name, vals) in enumerate(curves.items()):
+        y = finite_or_none(vals)
+        all_vals += [v for v in y if v is not None]
+        fig.add_trace(go.Scatter(
+            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines+markers",
+            line=dict(color=PALETTE[i % len(PALETTE)], width=3), marker=dict(size=5),
+            hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
+    for i, (name, vals) in enumerate((theory or {}).items()):
+        y = finite_or_none(vals)
+        all_vals += [v for v in y if v is not None]
+        fig.add_trace(go.Scatter(
+            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines",
+            line=dict(color=COLORS["theory"], width=2, dash="dash" if i == 0 else "dot"),
+            hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
+    lo, hi = (min(all_vals), max(all_vals)) if all_vals else (-1.0, 1.0)
+    if show_limits:
+        for dtype, level in variance.OVERFLOW_LOG10_VAR.items():
+            if lo - 3 <= level <= hi + 3:
+                fig.add_hline(y=level, line=dict(color=COLORS["limit"], dash="dot", width=2),
+                              annotation_text=f"{dtype} overflows near here",
+                              annotation_position="top left")
+                lo, hi = min(lo, level), max(hi, level)
+    for layer, what in ((overflow_layer, "inf/NaN"), (underflow_layer, "rounded to 0")):
+        if layer is not None:
+            fig.add_vline(x=layer + 1, line=dict(color=COLORS["limit"], width=3),
+                          annotation_text=f"{what} from layer {layer + 1}",
+                          annotation_position="top right")
+    pad = max(0.5, 0.05 * (hi - lo))
+    tickvals, ticktext = power_ticks(lo - pad, hi + pad)
+    fig.update_yaxes(title=y_title, tickvals=tickvals, ticktext=ticktext,
+                     range=[lo - pad, hi + pad], zeroline=False)
+    fig.update_xaxes(title="layer", rangemode="tozero")
+    return old_base_layout(fig, title)
+
+
+def old_phase_figure(line_sigma_b2, line_sigma_w2, sigma_b2, sigma_w2, chi1, activation):
+    fig = go.Figure()
+    ok = np.isfinite(line_sigma_w2)
+    y_line = np.log10(line_sigma_w2[ok]) if ok.any() else np.zeros(0)
+    y_point = math.log10(sigma_w2)
+    ys = list(y_line) + [y_point]
+    lo, hi = min(ys) - 0.7, max(ys) + 0.7
+    x_hi = float(max(line_sigma_b2.max() if line_sigma_b2.size else 1.0, sigma_b2)) * 1.05
+    if ok.any():
+        x = line_sigma_b2[ok].astype(np.float32)
+        fig.add_trace(go.Scatter(
+            x=np.concatenate([x, x[::-1]]), y=np.concatenate(
+                [y_line, np.full(len(x), hi)]).astype(np.float32),
+            fill="toself", fillcolor="rgba(214, 39, 40, 0.08)", line=dict(width=0),
+            name="chaotic: gradients explode", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=np.concatenate([x, x[::-1]]), y=np.concatenate(
+                [y_line, np.full(len(x), lo)]).astype(np.float32),
+            fill="toself", fillcolor="rgba(31, 119, 180, 0.08)", line=dict(width=0),
+            name="ordered: gradients vanish", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(
+            x=x, y=y_line.astype(np.float32), name="critical line: χ₁ = 1", mode="lines",
+            line=dict(color=COLORS["theory"], width=3),
+            hovertemplate="σ_b² %{x:.3g}: σ_w² = %{customdata:.3g}<extra>critical</extra>",
+            customdata=line_sigma_w2[ok].astype(np.float32)))
+    fig.add_trace(go.Scatter(
+        x=[float(sigma_b2)], y=[y_point], mode="markers", name=f"this network (χ₁ = {chi1:.3g})",
+        marker=dict(size=16, color=COLORS["limit"], symbol="diamond",
+                    line=dict(color="black", width=1.5)),
+        hovertemplate=f"σ_b² = {sigma_b2:.3g}, σ_w² = {sigma_w2:.3g}, χ₁ = {chi1:.3g}<extra></extra>"))
+    tickvals, ticktext = power_ticks(lo, hi, max_ticks=7)
+    fig.update_yaxes(title="σ_w² = fan_in × Var(W) (log scale)", range=[lo, hi],
+                     tickvals=tickvals, ticktext=ticktext, zeroline=False)
+    fig.update_xaxes(title="σ_b² = bias variance", range=[-0.02 * x_hi, x_hi])
+    fig = old_base_layout(fig, f"Phase diagram for {activation}", height=480)
+    fig.update_layout(hovermode="closest", margin=dict(b=130),
+                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
+    return fig
+
+
+def old_softmax_figure(probs, label, scale, reference=None, reference_scale=None, example=0):
+    classes = len(probs)
+    x = np.arange(classes, dtype=np.float32)
+    fig = go.Figure()
+    if reference is not None:
+        fig.add_trace(go.Bar(x=x, y=np.asarray(reference, dtype=np.float32),
+                             name=f"readout scale {reference_scale:g}",
+                             marker=dict(color="rgba(85, 85, 85, 0.35)")))
+    colors = [COLORS["limit"] if c == label else PALETTE[0] for c in range(classes)]
+    fig.add_trace(go.Bar(x=x, y=np.asarray(probs, dtype=np.float32),
+                         name=f"readout scale {scale:g} (true class in orange)",
+                         marker=dict(color=colors)))
+    fig.add_hline(y=1.0 / classes, line=dict(color=COLORS["theory"], dash="dash", width=2),
+                  annotation_text=f"1/{classes}: knows nothing", annotation_position="top left")
+    fig.update_xaxes(title="class", dtick=max(1, classes // 14))
+    fig.update_yaxes(title="probability", range=[0, 1.02])
+    fig = old_base_layout(fig, f"Example {example}: what the network predicts", height=430)
+    fig.update_layout(barmode="group", bargap=0.15, hovermode="closest")
+    return fig
+
+
+OLD = {("variance", "variance_figure"): old_variance_figure,
+       ("gradients", "phase_figure"): old_phase_figure,
+       ("init", "softmax_figure"): old_softmax_figure}
+
+
+def test_same_figures_as_the_graph_objects_builders():
+    compared, marks = [], set()
+    for case in small_cases():
+        old = OLD.get((case.module, case.function))
+        if old is None:
+            continue
+        new = sent(case.build())
+        assert new == sent(old(*case.args, **case.kwargs)), case.name
+        compared.append(case.name)
+        marks |= {a["text"].split(" ")[0] for a in new["layout"].get("annotations", [])}
+    assert len(compared) == 8                  # 4 variance, 3 phase, 1 softmax
+    # the overflow level, the overflow and underflow lines and the softmax's 1/classes
+    assert {"float16", "inf/NaN", "rounded", "1/27:"} <= marks, marks
