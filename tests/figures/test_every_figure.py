@@ -225,3 +225,10 @@ def test_same_figures_as_the_graph_objects_builders():
     assert len(compared) == 8                  # 4 variance, 3 phase, 1 softmax
     # the overflow level, the overflow and underflow lines and the softmax's 1/classes
     assert {"float16", "inf/NaN", "rounded", "1/27:"} <= marks, marks
+
+
+def test_base_layout_keeps_its_look_for_graph_objects_figures():
+    def two_panels():
+        return go.Figure([go.Scatter(y=[1.0, 2.0]), go.Scatter(y=[3.0], xaxis="x2", yaxis="y2")],
+                         layout=dict(xaxis2=dict(domain=[0.6, 1.0]), yaxis2=dict(anchor="x2")))
+    assert sent(style.base_layout(two_panels(), "t", 400)) == sent(old_base_layout(two_panels(), "t", 400))
