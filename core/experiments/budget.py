@@ -30,7 +30,7 @@ from ..spec import RANGES, Fix, NetworkSpec, fit_norm
 
 MAX_WEIGHTS = 4e7          # weight entries drawn over all runs (float64: 320 MB, one run at a time)
 MAX_MACS = 3e9             # multiply-adds over all runs, forward
-MAX_VALUES = 3e6           # layer values over all runs (~40 element-wise passes each,
+MAX_VALUES = 1.6e6         # layer values over all runs (~40 element-wise passes each,
                            # forward, backward, statistics: ~0.1 s on one core)
 FORWARD_VALUES = 2.4e7     # the same for forward-only views (no backward, no histograms)
 MAX_HELD = 4e6             # layer values of one run (x, u, a kept for backward: ~100 MB)
@@ -56,7 +56,7 @@ def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
 
     >>> small, fixes = fit(NetworkSpec(depth=200, width=21, batch=1024, spatial=16), runs=1)
     >>> small.batch, small.width           # the batch pays first, the width keeps fan_in
-    (32, 21)
+    (16, 21)
     """
     draws = runs if weight_draws is None else weight_draws
     batch, width = spec.batch, spec.width
