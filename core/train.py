@@ -40,7 +40,7 @@ import numpy as np
 from . import activations, data, norms, stats
 from .norms import MOMENTUM, RUNNING_START
 from .propagate import LayerBackward, LayerForward, Params, forward_backward, make_params
-from .spec import NetworkSpec
+from .spec import Fix, NetworkSpec
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 ADAM_BETAS = (0.9, 0.999)           # PyTorch's defaults
@@ -91,6 +91,45 @@ def check_trainable(spec: NetworkSpec, batch: int) -> str | None:
         return ("BatchNorm needs at least two examples in a batch: with one, every value "
                 "equals its batch mean and normalizes to 0 (PyTorch refuses too).")
     return None
+
+
+def fit_budget(spec: NetworkSpec, config: TrainConfig, runs: int, max_macs: float):
+    """(config, fixes): `runs` trainings of this size within max_macs multiply-adds in
+    all; first fewer validation examples (down to 250), then fewer steps (whole
+    hundreds, at least 100), each recorded as a core.spec.Fix with why="train_budget".
+
+    >>> from core.spec import NetworkSpec
+    >>> cfg, fixes = fit_budget(NetworkSpec(depth=200), TrainConfig(steps=5000), 1, 2e10)
+    >>> cfg.steps < 5000, [f.field for f in fixes]
+    (True, ['steps', 'valid_examples'])
+    >>> fit_budget(NetworkSpec(), TrainConfig(), 3, 1e11)[1]
+    ()
+    """
+    def cost(c: TrainConfig) -> float:
+        evals = c.steps // c.eval_every + 2
+        per_eval = c.valid_examples * spec.depth * spec.width**2 * (2 if spec.norm == "batch" else 1)
+        return runs * (c.steps * macs_per_step(spec, c.batch) + evals * per_eval)
+
+    fixed = config
+    while cost(fixed) > max_macs and fixed.valid_examples > 250:
+        fixed = replace(fixed, valid_examples=max(250, fixed.valid_examples // 2))
+    if cost(fixed) > max_macs:
+        per_step = cost(replace(fixed, steps=1000)) - cost(replace(fixed, steps=0))
+        room = (max_macs - cost(replace(fixed, steps=0))) / max(per_step, 1.0) * 1000
+        fixed = replace(fixed, steps=int(max(100, min(fixed.steps, room // 100 * 100))))
+    fixes = tuple(Fix(name, getattr(config, name), getattr(fixed, name), "train_budget")
+                  for name in ("steps", "valid_examples")
+                  if getattr(fixed, name) != getattr(config, name))
+    return fixed, fixes
+
+
+def record_every_for(steps: int, records: int = 100) -> int:
+    """The recording interval that keeps about `records` rows of statistics.
+
+    >>> record_every_for(2000), record_every_for(50)
+    (20, 1)
+    """
+    return max(1, steps // records)
 
 
 def macs_per_step(spec: NetworkSpec, batch: int) -> float:
@@ -399,21 +438,6 @@ class Trainer:
                        if self.running is not None else batch_stats)
         self.evals.append((self.step, running, batch_stats))
 
-    def eval_loss(self, batch_size: int | None = None, examples: int = 512) -> float:
-        """Validation loss on the first `examples` validation examples, BatchNorm in eval
-        mode (None) or in train mode on batches of `batch_size` (>= 2)."""
-        vx, vy = (a[:examples] for a in self.valid)
-        if batch_size is None:
-            spec = self.run_spec.replace(batch=len(vy))
-            return forward_backward(spec, self._run_params(vx, vy), norm_stats=self.running,
-                                    backward=False).loss
-        total, n = 0.0, len(vy) // batch_size * batch_size
-        spec = self.run_spec.replace(batch=batch_size)
-        for s in range(0, n, batch_size):
-            params = self._run_params(vx[s:s + batch_size], vy[s:s + batch_size])
-            total += forward_backward(spec, params, backward=False).loss * batch_size
-        return total / n
-
     # -- reading it out ---------------------------------------------------------------
 
     def log(self) -> TrainLog:
@@ -438,6 +462,33 @@ class Trainer:
             diverged_at=self.diverged_at,
             running=None if self.running is None else [(m.copy(), v.copy()) for m, v in self.running],
             final=copy_params(self.params), **stacked)
+
+
+def valid_loss(log: TrainLog, batch_size: int | None = None, examples: int = 512) -> float:
+    """The trained network's loss on the first `examples` validation examples: BatchNorm
+    in eval mode (batch_size None: running statistics) or in train mode on consecutive
+    batches of `batch_size` >= 2 (each normalized by its own statistics).
+
+    >>> log = train(NetworkSpec(depth=2, width=8, norm="batch"), TrainConfig(steps=20, batch=8))
+    >>> valid_loss(log, 2) > valid_loss(log, 256) > 0
+    True
+    """
+    ds = data.load(log.config.split_seed)
+    vx, vy = ds.valid_x[:examples], ds.valid_y[:examples]
+    p = log.final
+    gammas = p["gammas"] or None
+
+    def loss_on(lo: int, hi: int, running) -> float:
+        params = Params(embed(p["embedding"], vx[lo:hi]), p["weights"], p["biases"],
+                        p["w_out"], vy[lo:hi], gammas, p["betas"] or None)
+        spec = train_spec(log.spec, hi - lo)
+        return forward_backward(spec, params, norm_stats=running, backward=False).loss
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if batch_size is None:
+            return loss_on(0, len(vy), log.running)
+        n = len(vy) // batch_size * batch_size
+        return float(np.mean([loss_on(s, s + batch_size, None) for s in range(0, n, batch_size)]))
 
 
 def train(spec: NetworkSpec, config: TrainConfig = TrainConfig()) -> TrainLog:
