@@ -102,7 +102,7 @@ def fit_budget(spec: NetworkSpec, config: TrainConfig, runs: int, max_macs: floa
     >>> cfg, fixes = fit_budget(NetworkSpec(depth=200), TrainConfig(steps=5000), 1, 2e10)
     >>> cfg.steps < 5000, [f.field for f in fixes]
     (True, ['steps', 'valid_examples'])
-    >>> fit_budget(NetworkSpec(), TrainConfig(), 3, 1e11)[1]
+    >>> fit_budget(NetworkSpec(), TrainConfig(), 1, 1e11)[1]
     ()
     """
     def cost(c: TrainConfig) -> float:
@@ -136,7 +136,7 @@ def macs_per_step(spec: NetworkSpec, batch: int) -> float:
     """Multiply-adds of one training step: three products per layer (x W, g W^T, x^T g)
     and the readout's, plus a per-layer allowance for the rest (activation, norm,
     bookkeeping), which dominates at small batches."""
-    per_layer = 3 * batch * spec.width**2 + 2e5
+    per_layer = 3 * batch * spec.width**2 + 1.5e6
     return spec.depth * per_layer + 3 * batch * spec.width * data.TOKENS
 
 

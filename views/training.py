@@ -21,9 +21,9 @@ LEARNING_RATES = tuple(float(f"{10 ** (k / 4):.3g}") for k in range(-16, 5))
 STEPS = (100, 200, 500, 1000, 2000, 3000, 5000, 10000, 20000)
 BATCHES = (1, 2, 3, 4, 8, 16, 32, 64, 128, 256)
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD, momentum 0.9", "adam": "Adam"}
-# One request trains at most this many multiply-adds (every run together): about three
+# One request trains at most this many multiply-adds (every run together): about two
 # default runs. Heavier settings train fewer steps, and the page says so.
-MAX_TRAIN_MACS = 8e10
+MAX_TRAIN_MACS = 1e11
 BN_BATCHES = (2, 3, 4, 8, 32)
 MAX_ROWS = 6                  # layers in the density map
 
