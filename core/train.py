@@ -96,7 +96,7 @@ def check_trainable(spec: NetworkSpec, batch: int) -> str | None:
 def fit_budget(spec: NetworkSpec, config: TrainConfig, runs: int, max_macs: float):
     """(config, fixes): `runs` trainings of this size within max_macs multiply-adds in
     all; first fewer validation examples (down to 250), then fewer steps (whole
-    hundreds, at least 100), each recorded as a core.spec.Fix with why="train_budget".
+    hundreds, at least 10), each recorded as a core.spec.Fix with why="train_budget".
 
     >>> from core.spec import NetworkSpec
     >>> cfg, fixes = fit_budget(NetworkSpec(depth=200), TrainConfig(steps=5000), 1, 2e10)
@@ -116,7 +116,8 @@ def fit_budget(spec: NetworkSpec, config: TrainConfig, runs: int, max_macs: floa
     if cost(fixed) > max_macs:
         per_step = cost(replace(fixed, steps=1000)) - cost(replace(fixed, steps=0))
         room = (max_macs - cost(replace(fixed, steps=0))) / max(per_step, 1.0) * 1000
-        fixed = replace(fixed, steps=int(max(100, min(fixed.steps, room // 100 * 100))))
+        steps = room // 100 * 100 if room >= 100 else room
+        fixed = replace(fixed, steps=int(max(10, min(fixed.steps, steps))))
     fixes = tuple(Fix(name, getattr(config, name), getattr(fixed, name), "train_budget")
                   for name in ("steps", "valid_examples")
                   if getattr(fixed, name) != getattr(config, name))

@@ -17,6 +17,7 @@ from .histograms import SHARE_COLORSCALE, SHARE_FLOOR_LOG10, centers
 from .style import COLORS, FONT_SIZE, PALETTE, base_layout, finite_or_none
 
 MAX_POINTS = 1500          # a loss curve longer than this is drawn as means of equal bins
+LIVE_POINTS = 400          # while training: the browser redraws the chart every chunk
 
 
 def binned(steps: np.ndarray, values: np.ndarray, max_points: int = MAX_POINTS):
@@ -51,7 +52,7 @@ def _guide(fig: go.Figure, y: float, text: str, color: str = COLORS["theory"],
 
 
 def loss_figure(runs: dict[str, dict], uniform_loss: float,
-                title: str = "Loss while training") -> go.Figure:
+                title: str = "Loss while training", max_points: int = MAX_POINTS) -> go.Figure:
     """Per run (label -> dict(steps, loss, eval_steps, valid_loss)): the minibatch loss
     (thin) and the validation loss (thick, markers) on a log y axis; the initial loss
     of the first run marked; -ln(1/27) dashed."""
@@ -59,7 +60,7 @@ def loss_figure(runs: dict[str, dict], uniform_loss: float,
     values = [uniform_loss]
     for i, (label, r) in enumerate(runs.items()):
         color = PALETTE[i % len(PALETTE)]
-        s, v = binned(r["steps"], r["loss"])
+        s, v = binned(r["steps"], r["loss"], max_points)
         y = finite_or_none(v)
         values += [x for x in y if x is not None and x > 0]
         fig.add_trace(go.Scatter(

@@ -24,8 +24,12 @@ from core.train import TrainConfig, Trainer, TrainLog
 from . import cache
 
 FIRST_CHUNK_SECONDS = 0.15
-CHUNK_SECONDS = 0.5
+CHUNK_SECONDS = 0.8
 FIRST_CHUNK_STEPS = 10
+# The browser redraws every chart it is sent, from scratch: the open tab's charts go out
+# every this many chunks, the loss curve every chunk, so a slow machine keeps up (and
+# the Stop click gets through).
+TAB_EVERY = 3
 # One chunk at a time for the whole server: a class training at once shares one core,
 # and every other page keeps the other.
 TRAINING_SLOT = threading.Lock()
@@ -39,7 +43,8 @@ class Run:
     config: TrainConfig
 
 
-Draw = Callable[[dict[str, TrainLog], bool], None]
+# draw(logs, stage): stage "loss" (the loss curve only), "live" (every chart) or "final"
+Draw = Callable[[dict[str, TrainLog], str], None]
 
 
 def train_runs(runs: list[Run], status, draw: Draw) -> dict[str, TrainLog]:
@@ -84,7 +89,7 @@ def _train_live(todo: list[Run], live: dict, status, draw: Draw, cached: dict) -
         stop = st.empty()
         stop.button("Stop training", key="train_stop", type="primary")
         bar = st.progress(0.0, text="Starting…")
-    chunk, limit = FIRST_CHUNK_STEPS, FIRST_CHUNK_SECONDS
+    chunk, limit, count = FIRST_CHUNK_STEPS, FIRST_CHUNK_SECONDS, 0
     while not all(t.done for t in trainers.values()):
         start = time.perf_counter()
         with TRAINING_SLOT:
@@ -95,7 +100,9 @@ def _train_live(todo: list[Run], live: dict, status, draw: Draw, cached: dict) -
         step = min(t.step for t in trainers.values())
         bar.progress(min(step / max(total, 1), 1.0), text=f"Step {step} of {total}")
         start = time.perf_counter()
-        draw(cached | {label: t.log() for label, t in trainers.items()}, False)
+        stage = "live" if count % TAB_EVERY == 0 else "loss"
+        count += 1
+        draw(cached | {label: t.log() for label, t in trainers.items()}, stage)
         # drawing takes at most about a quarter of the time: training stays the work
         limit = max(CHUNK_SECONDS, 3 * (time.perf_counter() - start))
     logs = {label: t.log() for label, t in trainers.items()}

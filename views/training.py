@@ -65,16 +65,17 @@ def page(settings: Settings) -> None:
     controls.page_tabs("train_view", TABS, tab, spec, runs)
     generation = [0]
 
-    def draw(logs: dict, finished: bool) -> None:
+    def draw(logs: dict, stage: str) -> None:
         generation[0] += 1
+        finished = stage == "final"
         with loss_slot.container():
             _loss_section(logs, generation[0], finished)
-        if tab.draw is not None:
+        if tab.draw is not None and stage != "loss":
             with tab.slot.container():
                 tab.draw(logs, generation[0], finished)
 
     logs = train_runs(runs, status, draw)
-    draw(logs, True)
+    draw(logs, "final")
 
 
 def _settings(settings: Settings):
@@ -137,7 +138,9 @@ def _loss_section(logs: dict, gen: int, finished: bool) -> None:
     curves = {label: dict(steps=np.arange(len(log.loss)), loss=log.loss,
                           eval_steps=log.eval_steps, valid_loss=log.valid_loss)
               for label, log in logs.items()}
-    st.plotly_chart(tfig.loss_figure(curves, first.uniform_loss), key=f"train_loss_{gen}")
+    points = tfig.MAX_POINTS if finished else tfig.LIVE_POINTS
+    st.plotly_chart(tfig.loss_figure(curves, first.uniform_loss, max_points=points),
+                    key=f"train_loss_{gen}")
     for label, log in logs.items():
         if log.diverged_at is not None:
             st.error(f"**{label}**: the training diverged at step {log.diverged_at}: the loss "
