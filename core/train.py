@@ -13,8 +13,10 @@ context of 3 x 27 tokens times an (81, width) matrix. Its entries start as N(0, 
 so x0 has variance 1 like the other pages' inputs, and the hidden weights are exactly
 `make_params(spec)`'s: at step 0 the network is the one every other page simulates.
 
-Every step runs the one layer recipe, `core.propagate.forward_backward`, in float64:
-minibatch SGD, SGD with momentum or Adam (PyTorch's update rules and defaults) update
+Every step runs the one layer recipe, `core.propagate.forward_backward`, in float32
+(PyTorch's default; TrainConfig(dtype="float64") for exact checks), with the parameters
+kept in float64: minibatch SGD, SGD with momentum or Adam (PyTorch's update rules and
+defaults) update
 the embedding, every weight and bias, the norms' per-channel gamma and beta (as PyTorch
 trains them) and W_out. The readout has no bias. BatchNorm keeps PyTorch's running
 statistics (momentum 0.1, unbiased variance), which validation in eval mode uses.
@@ -43,6 +45,7 @@ from .propagate import LayerBackward, LayerForward, Params, forward_backward, ma
 from .spec import Fix, NetworkSpec
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
+DTYPES = ("float32", "float64")     # what the layers compute in; parameters stay float64
 ADAM_BETAS = (0.9, 0.999)           # PyTorch's defaults
 ADAM_EPS = 1e-8
 SGD_MOMENTUM = 0.9
@@ -63,10 +66,13 @@ class TrainConfig:
     record_every: int = 20          # per-layer statistics every this many steps
     valid_examples: int = 1000      # the first this many validation examples
     split_seed: int = 0             # which names are training and which validation
+    dtype: str = "float32"          # the forward and backward pass, as PyTorch's default
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer={self.optimizer!r} is not one of {list(OPTIMIZERS)}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype={self.dtype!r} is not one of {list(DTYPES)}")
         for name, (lo, hi) in CONFIG_RANGES.items():
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -74,11 +80,11 @@ class TrainConfig:
                 raise ValueError(f"{name}={value!r} is out of range: allowed {lo:g} to {hi:g}")
 
 
-def train_spec(spec: NetworkSpec, batch: int) -> NetworkSpec:
+def train_spec(spec: NetworkSpec, batch: int, dtype: str = "float32") -> NetworkSpec:
     """The spec of one training step: the network as given, on `batch` examples of one
-    position, 27 classes, float64, readout scale folded into W_out and gamma, beta into
-    the learned per-channel arrays (so the engine reads them from Params)."""
-    return spec.replace(batch=batch, spatial=1, classes=data.TOKENS, dtype="float64",
+    position, 27 classes, in `dtype`, readout scale folded into W_out and gamma, beta
+    into the learned per-channel arrays (so the engine reads them from Params)."""
+    return spec.replace(batch=batch, spatial=1, classes=data.TOKENS, dtype=dtype,
                         input_dist="normal", readout_scale=1.0, norm_gamma=1.0, norm_beta=0.0)
 
 
@@ -262,7 +268,7 @@ class Trainer:
         if why:
             raise ValueError(why)
         self.spec, self.config = spec, config
-        self.run_spec = train_spec(spec, config.batch)
+        self.run_spec = train_spec(spec, config.batch, config.dtype)
         self.act = activations.get(spec.activation)
         self.data = data.load(config.split_seed)
         nv = min(config.valid_examples, len(self.data.valid_y))
@@ -482,7 +488,7 @@ def valid_loss(log: TrainLog, batch_size: int | None = None, examples: int = 512
     def loss_on(lo: int, hi: int, running) -> float:
         params = Params(embed(p["embedding"], vx[lo:hi]), p["weights"], p["biases"],
                         p["w_out"], vy[lo:hi], gammas, p["betas"] or None)
-        spec = train_spec(log.spec, hi - lo)
+        spec = train_spec(log.spec, hi - lo, log.config.dtype)
         return forward_backward(spec, params, norm_stats=running, backward=False).loss
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -502,7 +508,8 @@ def train(spec: NetworkSpec, config: TrainConfig = TrainConfig()) -> TrainLog:
 # -- small helpers ------------------------------------------------------------------------
 
 def _true(stored: np.ndarray, scale: float) -> np.ndarray:
-    """A float64 tensor in true units (inf where the log10 scale passes float64's range)."""
+    """A tensor in true units (inf where the log10 scale passes float64's range; float32
+    runs carry no scale)."""
     return stored * 10.0**scale if scale else stored
 
 

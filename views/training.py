@@ -55,7 +55,8 @@ def page(settings: Settings) -> None:
     st.title("Training")
     st.caption("The sidebar's network learns to spell names: from the last three characters "
                "it predicts the next one (27 choices: a–z and the end of the name), trained on "
-               "US census first names, as in Karpathy's makemore.")
+               "US census first names, as in Karpathy's makemore. The layers compute in "
+               "float32, PyTorch's default.")
     spec, runs, notes = _settings(settings)
     for note in notes:
         st.info(note, icon=":material/speed:")
@@ -95,11 +96,11 @@ def _settings(settings: Settings):
                      "embedding): every value would normalize to 0. Training uses LayerNorm "
                      "instead.")
         spec = spec.replace(norm="layer", spatial=1)
-    if spec.spatial > 1 or spec.dtype != "float64":
-        notes.append("Training runs in float64 on one position (the embedding of the "
-                     "three characters); the sidebar's precision and positions apply to "
-                     "the other pages.")
-        spec = spec.replace(spatial=1, dtype="float64")
+    if spec.spatial > 1:
+        notes.append("Training runs on one position (the embedding of the three "
+                     "characters); the sidebar's positions apply to the other pages.")
+    # every run computes in float32 (TrainConfig.dtype): the sidebar's precision is moot
+    spec = spec.replace(spatial=1, dtype="float64")
     if spec.norm == "batch" and batch < 2:
         notes.append(train.check_trainable(spec, batch) + " Training uses batch 2.")
         batch = 2

@@ -35,7 +35,7 @@ def test_loss_and_gradients_match_finite_differences(name):
     """Every parameter's gradient (embedding, W, b, gamma, beta, W_out) from the engine's
     backward pass equals the central difference of an independent forward pass."""
     spec, extra = NETS[name]
-    trainer = Trainer(spec, TrainConfig(steps=1, batch=6))
+    trainer = Trainer(spec, TrainConfig(steps=1, batch=6, dtype="float64"))
     ctx, labels = trainer.data.train_x[:6], trainer.data.train_y[:6]
     loss, grads, _ = trainer._loss_and_grads(ctx, labels)
     net = _net_kwargs(spec, extra)
@@ -53,7 +53,7 @@ def test_replay_from_initial_parameters_and_batches(optimizer):
     give the same losses and the same final parameters. (Not the BatchNorm-before net:
     there the biases' gradient is exactly 0, and Adam would scale rounding noise up.)"""
     spec, extra = NETS["relu, LayerNorm after, residual"]
-    cfg = TrainConfig(steps=3, batch=5, lr=0.05, optimizer=optimizer)
+    cfg = TrainConfig(steps=3, batch=5, lr=0.05, optimizer=optimizer, dtype="float64")
     log = train(spec, cfg)
     ds = data.load(cfg.split_seed)
     params, state = {k: [a.copy() for a in v] if isinstance(v, list) else v.copy()
@@ -72,7 +72,7 @@ def test_batchnorm_running_statistics_follow_pytorch():
     """running = 0.9 running + 0.1 batch statistic (unbiased variance), from mean 0 and
     variance 1, recomputed here from each step's own pre-activations."""
     spec, _ = NETS["tanh, BatchNorm before"]
-    log = train(spec, TrainConfig(steps=2, batch=5, lr=0.05))
+    log = train(spec, TrainConfig(steps=2, batch=5, lr=0.05, dtype="float64"))
     ds = data.load(0)
     mean, var = np.zeros(spec.width), np.ones(spec.width)
     params = log.initial
@@ -82,10 +82,20 @@ def test_batchnorm_running_statistics_follow_pytorch():
     var = 0.9 * var + 0.1 * h.var(axis=0, ddof=1)
     # only the first step can be recomputed from the initial parameters: check layer 1
     # of a one-step run
-    one = train(spec, TrainConfig(steps=1, batch=5, lr=0.05))
+    one = train(spec, TrainConfig(steps=1, batch=5, lr=0.05, dtype="float64"))
     np.testing.assert_allclose(one.running[0][0], mean, rtol=1e-12)
     np.testing.assert_allclose(one.running[0][1], var, rtol=1e-12)
     assert log.valid_loss_batch_stats is not None
+
+
+def test_float32_training_follows_float64():
+    """The page trains in float32, as PyTorch does by default: the same run in float64
+    stays within float32's rounding over a hundred steps."""
+    spec = NetworkSpec(depth=4, width=32, readout_scale=0.01, norm="batch")
+    lo = train(spec, TrainConfig(steps=100, dtype="float32"))
+    hi = train(spec, TrainConfig(steps=100, dtype="float64"))
+    np.testing.assert_allclose(lo.loss, hi.loss, rtol=1e-3)
+    np.testing.assert_array_equal(lo.batches, hi.batches)
 
 
 def test_confidently_wrong_and_fixed_readout():
