@@ -335,8 +335,8 @@ is **{eval_mode:.4g}**. Fed batches of 2 in train mode, each example is normaliz
 its own statistics and one neighbour's, and the loss becomes **{train_mode[0]:.4g}**;
 with batches of 4, **{train_mode[2]:.4g}**; with 32, **{train_mode[-1]:.4g}**. At batch 1
 BatchNorm is undefined: every value equals its batch mean and would normalize to 0, so
-PyTorch refuses to train it, and so does this page. Training itself at batch 2–4 (the
-batch size control) gives noisy statistics and a noisy, higher loss curve.
+PyTorch refuses to train it, and so does this page. Set the batch size control to 2, 3
+or 4 to train on such noisy statistics, and compare the curves.
 """)
 
 
