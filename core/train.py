@@ -35,7 +35,7 @@ parameters (`initial`) and the training examples of every step (`batches`, indic
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -532,11 +532,3 @@ def _all_finite(arrays) -> bool:
 
 def _log10_ratio(num: float, den: float) -> float:
     return math.log10(num / den) if num > 0 and den > 0 and math.isfinite(num / den) else math.nan
-
-
-def config_fields() -> tuple[str, ...]:
-    return tuple(f.name for f in fields(TrainConfig))
-
-
-def with_steps(config: TrainConfig, steps: int) -> TrainConfig:
-    return replace(config, steps=steps)

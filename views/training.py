@@ -10,10 +10,10 @@ import streamlit as st
 
 from core import activations, stats, train
 from core.experiments import training as story
-from core.spec import Fix
 from figures import training as tfig
 from ui import cache, controls
 from ui.controls import Control, Settings
+from ui.labels import train_budget_notes
 from ui.training import Run, train_runs
 
 # Learning rates on a log grid, four steps a decade from 1e-4 to 10.
@@ -110,16 +110,8 @@ def _settings(settings: Settings):
     config, fixes = train.fit_budget(spec, config, len(runs), MAX_TRAIN_MACS)
     if fixes:
         config = replace(config, record_every=train.record_every_for(config.steps))
-        notes += _budget_notes(fixes)
+        notes += train_budget_notes(fixes)
     return spec, _runs(spec, config, compare, with_norm), notes
-
-
-def _budget_notes(fixes: tuple[Fix, ...]) -> list[str]:
-    words = {"steps": "{used} steps instead of {asked}",
-             "valid_examples": "{used} validation examples instead of {asked}"}
-    parts = [words[f.field].format(asked=f.asked, used=f.used) for f in fixes]
-    return [f"To keep the page live for everyone, this network trains with "
-            f"{' and '.join(parts)}."]
 
 
 def _runs(spec, config, compare: bool, with_norm: bool) -> list[Run]:
