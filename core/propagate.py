@@ -54,6 +54,11 @@ class Params:
     biases: list[np.ndarray]        # depth x (width,), zeros when bias_var = 0
     w_out: np.ndarray               # (width, classes), before readout_scale
     labels: np.ndarray              # (batch,) integers
+    # Per layer (width,) norm scale and shift, in place of the spec's scalar norm_gamma
+    # and norm_beta: a trainer's learned ones. Given, the backward pass also returns
+    # their gradients (LayerBackward.grad_gamma, grad_beta).
+    gammas: list[np.ndarray] | None = None
+    betas: list[np.ndarray] | None = None
 
 
 def make_params(spec: NetworkSpec) -> Params:
@@ -267,6 +272,11 @@ class LayerBackward:
     grad_weight: np.ndarray           # dL/dW, shape (width, width)
     grad_weight_scale: float
     underflow: bool = False     # the format rounded this layer's nonzero dL/dh to all zeros
+    # With Params.gammas: dL/dgamma and dL/dbeta of the layer's norm, (width,) each,
+    # true = stored * 10**grad_affine_scale; None without a norm or without Params.gammas
+    grad_gamma: np.ndarray | None = None
+    grad_beta: np.ndarray | None = None
+    grad_affine_scale: float = 0.0
 
 
 @dataclass
@@ -277,6 +287,7 @@ class RunOutput:
     logits_scale: float
     grad_input: np.ndarray = field(repr=False)
     grad_input_scale: float = 0.0
+    grad_logits: np.ndarray | None = field(default=None, repr=False)   # dL/dlogits, true units
 
 
 def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -315,7 +326,8 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
     exact = dtype == np.float64          # log-scale bookkeeping only where it can be exact
     act = activations.get(spec.activation)
     use_norm = spec.norm != "none"
-    gamma, beta, alpha = spec.norm_gamma, spec.norm_beta, spec.residual_scale
+    alpha = spec.residual_scale
+    learned = params.gammas is not None      # per-channel gamma, beta, and their gradients
 
     def settle(t, s, ms=None):
         """Keep the stored part near 1 (float64) or fold the scale in (float32/16)."""
@@ -323,18 +335,35 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
             return renorm(t, s, ms)
         return (t * dtype.type(10.0**s), 0.0) if s else (t, 0.0)
 
-    def affine(t, s):
-        if gamma != 1.0:
-            t = t * dtype.type(gamma)
-        if beta != 0.0:
-            return settle(*add_scaled(t, s, np.full_like(t, beta), 0.0))
+    def gamma_beta(i):
+        if learned:
+            return params.gammas[i].astype(dtype, copy=False), params.betas[i]
+        return dtype.type(spec.norm_gamma), spec.norm_beta
+
+    def affine(t, s, i):
+        gamma, beta = gamma_beta(i)
+        if learned or gamma != 1.0:
+            t = t * gamma
+        if learned or beta != 0.0:
+            return settle(*add_scaled(t, s, np.broadcast_to(np.asarray(beta, t.dtype), t.shape), 0.0))
         return t, s
 
     def norm_fwd(t, s, i):
         fixed = None if norm_stats is None else norm_stats[i]
         t, s, cache = norms.normalize(t, s, spec.norm, spec.groups, stats=fixed)
         t, s = settle(t, s)
-        return (*affine(t, s), cache)
+        return (*affine(t, s, i), cache)
+
+    def norm_bwd(g, g_s, cache, i):
+        """dL/d(norm input) from dL/d(norm output); with learned gamma, beta also theirs."""
+        gamma = gamma_beta(i)[0]
+        affine_grads = {}
+        if learned:
+            xhat = cache.xhat.reshape(g.shape)
+            rows = tuple(range(g.ndim - 1))
+            affine_grads = dict(grad_gamma=(g * xhat).sum(axis=rows) * 10.0**cache.out_scale,
+                                grad_beta=g.sum(axis=rows), grad_affine_scale=g_s)
+        return (*settle(*norms.normalize_backward(g * gamma, g_s, cache)), affine_grads)
 
     # no copy in float64: at depth 200 and width 1024 the weights alone are 1.6 GB
     weights = [w.astype(dtype, copy=False) for w in params.weights]
@@ -342,8 +371,9 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
     x, x_s = params.x0.astype(dtype), 0.0
     saved = []                           # per layer, what its backward step needs
     for i, (w, b) in enumerate(zip(weights, biases)):
-        h, h_s = settle(*add_scaled(_matmul(x, w), x_s, b, 0.0)) if spec.bias_var else \
-            settle(_matmul(x, w), x_s)
+        # zero biases are skipped (adding 0 can round a tiny scaled h); trained ones are not
+        h, h_s = settle(*add_scaled(_matmul(x, w), x_s, b, 0.0)) if spec.bias_var or b.any() \
+            else settle(_matmul(x, w), x_s)
         norm_before = norm_after = None
         if use_norm and spec.norm_position == "before":
             u, u_s, norm_before = norm_fwd(h, h_s, i)
@@ -376,18 +406,19 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
     for i in range(spec.depth - 1, -1, -1):
         x_in, x_in_s, t, t_s, norm_before, norm_after, fix = saved[i]
         g_f, g_f_s = (g * dtype.type(alpha) if spec.residual else g), g_s
+        affine_grads = {}
         if norm_after is not None:
-            g_f, g_f_s = settle(*norms.normalize_backward(g_f * dtype.type(gamma), g_f_s,
-                                                          norm_after))
+            g_f, g_f_s, affine_grads = norm_bwd(g_f, g_f_s, norm_after, i)
         d, d_s = local_grad_scaled(act, t, t_s, fix)
         g_h, g_h_s = g_f * d, g_f_s + d_s
         if norm_before is not None:
-            g_h, g_h_s = norms.normalize_backward(g_h * dtype.type(gamma), g_h_s, norm_before)
-        g_h, g_h_s = settle(g_h, g_h_s)
+            g_h, g_h_s, affine_grads = norm_bwd(g_h, g_h_s, norm_before, i)
+        else:
+            g_h, g_h_s = settle(g_h, g_h_s)
         if on_backward is not None:
             g_w = _matmul(x_in.reshape(-1, spec.width).T, g_h.reshape(-1, spec.width))
             lost = lost_above or _backward_lost(act, g_f, d, g_h)
-            on_backward(LayerBackward(i, g_h, g_h_s, g_w, x_in_s + g_h_s, lost))
+            on_backward(LayerBackward(i, g_h, g_h_s, g_w, x_in_s + g_h_s, lost, **affine_grads))
         g_x = _matmul(g_h, weights[i].T)
         if spec.residual:
             g, g_s = settle(*add_scaled(g_x, g_h_s, g, g_s))
@@ -395,7 +426,8 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
             g, g_s = settle(g_x, g_h_s)
         lost_above = bool(g_h.any()) and not g.any()
         saved[i] = None                       # free layer i's tensors as soon as possible
-    return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, g, g_s)
+    return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, g, g_s,
+                     run.grad_logits)
 
 
 def _backward_lost(act, g_f, d, g_h) -> bool:
@@ -418,6 +450,7 @@ class _Readout:
     logits_scale: float
     grad: np.ndarray
     grad_scale: float
+    grad_logits: np.ndarray
 
     def pop_grad(self):
         g, self.grad = self.grad, None
@@ -434,4 +467,4 @@ def _readout(spec, params, x, xs, dtype) -> _Readout:
     g_logits = probs / dtype.type(spec.batch)
     g_pooled = _matmul(g_logits, w_out.T)
     g = np.repeat(g_pooled[:, None, :] / dtype.type(spec.spatial), spec.spatial, axis=1)
-    return _Readout(unscale(log10_loss), log10_loss, z, xs, g, 0.0)
+    return _Readout(unscale(log10_loss), log10_loss, z, xs, g, 0.0, g_logits)

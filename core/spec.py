@@ -136,7 +136,8 @@ class Fix:
     The reasons: a normalization undefined in this shape ("groups_divide_width",
     "instance_needs_positions", "batch_needs_two"), InstanceNorm's extra positions paid
     for with a smaller batch ("instance_same_values"), a network over the live budget
-    ("budget", core.experiments.budget)."""
+    ("budget", core.experiments.budget), a training run over its budget ("train_budget",
+    core.train.fit_budget: steps or validation examples)."""
     field: str
     asked: int
     used: int

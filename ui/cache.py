@@ -12,7 +12,7 @@ from dataclasses import astuple, replace
 
 import streamlit as st
 
-from core import NetworkSpec, Result, norms, phase, simulate, theory
+from core import NetworkSpec, Result, norms, phase, simulate, theory, train
 from core.experiments import (batch_dependence, init_lineup, norm_lineup, readout,
                               running_stats, seeds)
 from core.theory import Prediction
@@ -22,11 +22,11 @@ LINEUP_ENTRIES = 12
 
 
 def cached(entries: int = MAX_ENTRIES, spinner: str | bool = False):
-    """st.cache_data, bounded, hashing a NetworkSpec by its field values. `spinner`: what
-    a visitor sees while a new setting is computed (a sign of life when the server is
-    busy with a class); quick look-ups stay silent."""
+    """st.cache_data, bounded, hashing a NetworkSpec (and a training config) by its field
+    values. `spinner`: what a visitor sees while a new setting is computed (a sign of
+    life when the server is busy with a class); quick look-ups stay silent."""
     return st.cache_data(max_entries=entries, show_spinner=spinner,
-                         hash_funcs={NetworkSpec: astuple})
+                         hash_funcs={NetworkSpec: astuple, train.TrainConfig: astuple})
 
 
 RUNNING = "Running the network…"
@@ -130,3 +130,40 @@ def statistics_sets(kinds: tuple, shape: tuple, cell: tuple, groups: int, exampl
     """{kind: bool mask [example, channel, position]} on the pictured sub-grid."""
     return {k: norms.statistics_set(k, shape, cell, groups if k == "group" else 1,
                                     examples, channels, positions) for k in kinds}
+
+
+# -- training runs: trained live on the page (ui.training), kept here once finished --------
+
+TRAINING_ENTRIES = 12
+
+
+class _NotTrained(Exception):
+    """No finished run for these settings (an exception: st.cache_data keeps no value)."""
+
+
+@cached(TRAINING_ENTRIES)
+def _training_store(spec: NetworkSpec, config: train.TrainConfig, _log=None) -> train.TrainLog:
+    if _log is None:
+        raise _NotTrained
+    return _log
+
+
+def finished_run(spec: NetworkSpec, config: train.TrainConfig) -> train.TrainLog | None:
+    """The finished training run of these settings, if one is kept."""
+    try:
+        return _training_store(spec, config)
+    except _NotTrained:
+        return None
+
+
+def keep_run(spec: NetworkSpec, config: train.TrainConfig, log: train.TrainLog) -> None:
+    """Keep a finished run (the bounded store drops the oldest first)."""
+    _training_store(spec, config, _log=log)
+
+
+@cached(TRAINING_ENTRIES)
+def batch_mode_losses(spec: NetworkSpec, config: train.TrainConfig, steps_done: int,
+                      sizes: tuple, _log=None) -> tuple[list[float], float]:
+    """A trained BatchNorm network's validation loss with batches of each size in train
+    mode, and in eval mode (running statistics)."""
+    return [train.valid_loss(_log, int(b)) for b in sizes], train.valid_loss(_log)

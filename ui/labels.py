@@ -95,3 +95,20 @@ def fix_notes(fixes, subject: str = "this comparison") -> list[str]:
                      + " and ".join(busy) + ", and catches up by itself in a few seconds.")
     return notes + [FIX_NOTES[f.why].format(asked=f.asked, used=f.used)
                     for f in fixes if f.why not in ("budget", "busy")]
+
+
+_TRAIN_BUDGET_PARTS = {"steps": "{used} steps instead of {asked}",
+                       "valid_examples": "{used} validation examples instead of {asked}"}
+
+
+def train_budget_notes(fixes) -> list[str]:
+    """What core.train.fit_budget cut (why="train_budget"), as one sentence.
+
+    >>> from core.spec import Fix
+    >>> train_budget_notes([Fix("steps", 20000, 3900, "train_budget")])
+    ['To keep the page live for everyone, this network trains with 3900 steps instead of 20000.']
+    """
+    parts = [_TRAIN_BUDGET_PARTS[f.field].format(asked=f.asked, used=f.used)
+             for f in fixes if f.why == "train_budget"]
+    return [f"To keep the page live for everyone, this network trains with "
+            f"{' and '.join(parts)}."] if parts else []

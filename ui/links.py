@@ -31,6 +31,7 @@ PAGES = (
     PageInfo("gradients", "Gradient flow", "⬇️", "grad"),
     PageInfo("initialization", "Initialization", "🎛️", "init"),
     PageInfo("normalization", "Normalization", "⚖️", "norm"),
+    PageInfo("training", "Training", "🏋️", "train"),
 )
 BY_PATH = {p.url_path: p for p in PAGES}
 PREFIXES = tuple(p.prefix for p in PAGES)

@@ -6,6 +6,7 @@ so the explanation follows the controls without any extra state.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,9 @@ def facts(res) -> dict[str, str]:
         "dead": f"{float(np.mean(res.dead_frac[:valid])):.0%}",
         "overflow_layer": str(valid + 1),
         "float16_max": f"{float(np.finfo(np.float16).max):g}",
+        "loss": f"{res.loss:.3g}" if math.isfinite(res.loss) else "overflow",
+        "loss_uniform": f"{res.loss_uniform:.4f}",
+        "loss_times": f"{res.loss / res.loss_uniform:.2g}" if math.isfinite(res.loss) else "many",
     }
 
 
@@ -114,6 +118,42 @@ PRESETS: tuple[Preset, ...] = (
            "{overflow_layer} on.",
            dict(activation="linear", depth=20, width=100, weight_var=0.1, dtype="float16"),
            problems=("overflow",)),
+    # -- the makemore story, in order, on the Training page
+    Preset("Training 1: confidently wrong",
+           "Five tanh layers and a full-size last layer: before any training the loss is "
+           "{loss}, {loss_times} times the −ln(1/27) = {loss_uniform} of a network that "
+           "knows nothing. Watch the first steps: they only shrink the logits (the "
+           "hockey stick).",
+           dict(activation="tanh", depth=5, width=100, weight_var=0.1),
+           page="training", problems=("saturated",)),
+    Preset("Training 2: fixed readout",
+           "The same network with its last layer scaled by 0.01: the loss starts at {loss}, "
+           "right at −ln(1/27) = {loss_uniform}, and no step is wasted on shrinking logits. "
+           "The tanh layers are still saturated ({sat_last} of layer {depth}'s values beyond "
+           "|0.97|): see the Activations tab.",
+           dict(activation="tanh", depth=5, width=100, weight_var=0.1, readout_scale=0.01),
+           page="training", problems=("saturated",)),
+    Preset("Training 3: saturated tanh",
+           "N(0, 1) hidden weights, as in makemore's first try: {sat_last} of layer {depth}'s "
+           "values sit beyond |0.97|, where tanh passes almost no gradient. The loss still "
+           "starts at {loss}, but learning is slower: compare the curve and the update:data "
+           "ratios with the fixed-readout demo.",
+           dict(activation="tanh", depth=5, width=100, weight_var=1.0, readout_scale=0.01),
+           page="training", problems=("saturated", "gradients_exploding")),
+    Preset("Training 4: gain 5/3",
+           "Kaiming init with tanh's gain 5/3, Var(W) = (5/3)² / fan_in, and the fixed "
+           "readout: only {sat_last} of layer {depth}'s values are beyond |0.97| at the "
+           "start, and the loss starts at {loss}.",
+           dict(activation="tanh", depth=5, width=100, init="kaiming_normal", gain="auto",
+                readout_scale=0.01),
+           page="training"),
+    Preset("Training 5: BatchNorm",
+           "Back to N(0, 1) weights, now with BatchNorm before every tanh: it re-scales each "
+           "layer, so only {sat_last} of layer {depth}'s values are beyond |0.97|. See the "
+           "BatchNorm tab for train mode against eval mode, and try batch sizes 2 to 4.",
+           dict(activation="tanh", depth=5, width=100, weight_var=1.0, norm="batch",
+                readout_scale=0.01),
+           page="training"),
 )
 BY_NAME = {p.name: p for p in PRESETS}
 

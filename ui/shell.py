@@ -12,7 +12,8 @@ from functools import partial
 import streamlit as st
 
 from core import initializers
-from views import dead_neurons, gradients, initialization, normalization, saturation, variance
+from views import (dead_neurons, gradients, initialization, normalization, saturation,
+                   training, variance)
 
 from . import cache, controls, links, load, presets
 from .links import PAGES, PREFIXES
@@ -20,7 +21,8 @@ from .links import PAGES, PREFIXES
 CATCH_UP_SECONDS = 3
 VIEWS = {"variance": variance.page, "saturation": saturation.page,
          "dead_neurons": dead_neurons.page, "gradients": gradients.page,
-         "initialization": initialization.page, "normalization": normalization.page}
+         "initialization": initialization.page, "normalization": normalization.page,
+         "training": training.page}
 
 
 def main() -> None:

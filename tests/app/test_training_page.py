@@ -1,0 +1,156 @@
+"""AppTest of the Training page: what it plots is what core.train computes, its demos tell
+the makemore story, and hostile links end in a message, never a traceback or NaN."""
+
+import math
+
+import numpy as np
+import pytest
+
+from core.train import TrainConfig, record_every_for, train
+from ui import presets
+
+from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, trace, xs, ys
+
+PAGE = "training"
+UNIFORM = 3.2958                   # -ln(1/27), FACTS.md
+SHORT = dict(train_steps=200)      # a short run keeps the suite quick
+SMALL = dict(depth=4, width=32)
+
+
+def _config(steps=200, batch=32, lr=0.1, optimizer="sgd"):
+    return TrainConfig(steps=steps, batch=batch, lr=lr, optimizer=optimizer,
+                       record_every=record_every_for(steps))
+
+
+def _all_y_finite_or_gap(at) -> None:
+    """No chart carries a NaN or an infinity as a data point (gaps are None)."""
+    for fig in figures(at):
+        for tr in fig["data"]:
+            for key in ("y", "z"):
+                if key not in tr:
+                    continue
+                vals = np.asarray([v for v in np.ravel(np.asarray(_decoded(tr[key]), dtype=object))
+                                   if v is not None], dtype=float)
+                assert np.isfinite(vals).all(), (fig["layout"]["title"]["text"], tr.get("name"))
+
+
+def _decoded(v):
+    return ys({"y": v})
+
+
+def test_default_page_plots_the_core_run():
+    at = open_page(PAGE, **SHORT, **SMALL)
+    no_exceptions(at)
+    log = train(spec_for(**SMALL), _config())
+    loss = chart_titled(at, "Loss while training")
+    assert ys(trace(loss, "as set: minibatch")) == pytest.approx(list(log.loss), rel=1e-9)
+    assert ys(trace(loss, "as set: validation")) == pytest.approx(list(log.valid_loss), rel=1e-9)
+    assert ys(trace(loss, "initial loss"))[0] == pytest.approx(log.loss[0])
+    text = " ".join(m.value for m in at.markdown)
+    assert f"−ln(1/27) = {UNIFORM:.4f}" in text and f"{log.loss[0]:.4g}" in text
+    rows = at.dataframe[0].value.to_dict("records")
+    assert rows[0]["validation loss at the end"] == f"{log.valid_loss[-1]:.4g}"
+    dens = chart_titled(at, "Activations over training")
+    assert len(dens["data"]) == 4                            # one row per layer (depth 4)
+    sat = chart_titled(at, "Share saturated")
+    assert ys(trace(sat, "layer 4")) == pytest.approx(list(100 * log.saturated[:, 3]), rel=1e-6)
+    _all_y_finite_or_gap(at)
+
+
+def test_hockey_stick_comparison():
+    """One click: the same network with the readout scaled by 0.01 starts at -ln(1/27);
+    with Kaiming init at tanh's gain as well; the network as set starts far above."""
+    values = dict(depth=5, width=100, weight_var=0.1)
+    at = open_page(PAGE, train_compare="true", **SHORT, **values)
+    no_exceptions(at)
+    loss = chart_titled(at, "Loss while training")
+    as_set = ys(trace(loss, "as set: minibatch"))[0]
+    fixed = ys(trace(loss, "readout × 0.01: minibatch"))[0]
+    gained = ys(trace(loss, "gain 5/3: minibatch"))[0]
+    assert as_set > 4 * UNIFORM
+    assert fixed == pytest.approx(UNIFORM, abs=0.05) and gained == pytest.approx(UNIFORM, abs=0.05)
+    rows = {r["network"]: r for r in at.dataframe[0].value.to_dict("records")}
+    assert len(rows) == 3
+
+
+@pytest.mark.parametrize("tab, title", [("Update:data ratio", "Update:data ratio"),
+                                        ("Covariate shift", "What enters layer"),
+                                        ("BatchNorm", "BatchNorm after training")])
+def test_tabs(tab, title):
+    at = open_page(PAGE, train_view=tab, norm="batch", **SHORT, **SMALL)
+    no_exceptions(at)
+    log = train(spec_for(norm="batch", **SMALL), _config())
+    fig = chart_titled(at, title)
+    if tab == "Update:data ratio":
+        assert ys(trace(fig, "layer 1")) == pytest.approx(list(log.update_ratio[:, 0]), rel=1e-6)
+        guide = [s for s in fig["layout"]["shapes"] if s.get("y0") == -3.0]
+        assert guide, "the 10^-3 guide"
+    if tab == "Covariate shift":
+        assert ys(trace(fig, "h normalized: std")) == pytest.approx(list(log.seen_std[:, 1]))
+    if tab == "BatchNorm":
+        text = " ".join(m.value for m in at.markdown)
+        assert "At batch 1" in text and "eval mode" in text
+        bars = ys(fig["data"][0])
+        assert len(bars) == 5 and all(b > 0 for b in bars)
+    _all_y_finite_or_gap(at)
+
+
+TRAINING_PRESETS = [p for p in presets.PRESETS if p.page == "training"]
+
+
+@pytest.mark.parametrize("preset", TRAINING_PRESETS, ids=lambda p: p.name)
+def test_story_presets_open_as_links(preset):
+    """Each demo is a link like every other view: its values in the URL open it, with its
+    sentence (numbers filled in) in the sidebar."""
+    at = open_page(PAGE, train_steps=100, **preset.values)
+    no_exceptions(at)
+    notes = [i.value for i in at.sidebar.info]
+    assert any(preset.name in n and "{" not in n for n in notes), notes
+    start = ys(trace(chart_titled(at, "Loss while training"), "initial loss"))[0]
+    if preset.values.get("readout_scale") == 0.01:
+        assert start == pytest.approx(UNIFORM, abs=0.05)
+    else:
+        assert start > 4 * UNIFORM
+
+
+def test_story_order():
+    names = [p.name for p in TRAINING_PRESETS]
+    assert names == ["Training 1: confidently wrong", "Training 2: fixed readout",
+                     "Training 3: saturated tanh", "Training 4: gain 5/3",
+                     "Training 5: BatchNorm"]
+
+
+def test_learning_rate_10_never_plots_nan():
+    at = open_page(PAGE, train_lr=10, activation="relu", depth=5, width=64, **SHORT)
+    assert not at.exception
+    log = train(spec_for(activation="relu", depth=5, width=64), _config(lr=10.0))
+    assert log.diverged_at is not None                  # relu at lr 10 blows up
+    assert [e.value for e in at.error] and all(
+        f"diverged at step {log.diverged_at}" in e.value for e in at.error)
+    loss = ys(trace(chart_titled(at, "Loss while training"), "as set: minibatch"))
+    assert len(loss) == log.diverged_at + 1 and loss[-1] is None or math.isfinite(loss[-1])
+    _all_y_finite_or_gap(at)
+
+
+def test_batch_1_with_batchnorm_is_explained_and_runs_at_2():
+    at = open_page(PAGE, train_batch=1, norm="batch", **SHORT, **SMALL)
+    assert not at.exception
+    assert any("two examples" in i.value and "batch 2" in i.value for i in at.info)
+    log = train(spec_for(norm="batch", **SMALL), _config(batch=2))
+    loss = chart_titled(at, "Loss while training")
+    assert ys(trace(loss, "as set: minibatch"))[0] == pytest.approx(log.loss[0])
+
+
+def test_depth_200_is_cut_to_the_budget_and_says_so():
+    at = open_page(PAGE, depth=200, train_steps=20000, timeout=240)
+    no_exceptions(at)
+    notes = " ".join(i.value for i in at.info)
+    assert "To keep the page live" in notes and "instead of 20000" in notes
+    _all_y_finite_or_gap(at)
+
+
+def test_garbage_page_values_are_reset_with_a_note():
+    at = open_page(PAGE, train_lr="oops", train_opt="rmsprop", train_steps="-5", **SMALL)
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "train_lr=oops" in warnings and "train_opt=rmsprop" in warnings

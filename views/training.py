@@ -1,0 +1,336 @@
+"""Page 7: train the sidebar's network on makemore's task and watch it learn (or not)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import streamlit as st
+
+from core import activations, stats, train
+from core.experiments import training as story
+from figures import training as tfig
+from ui import cache, controls
+from ui.controls import Control, Settings
+from ui.labels import train_budget_notes
+from ui.training import Run, train_runs
+
+# Learning rates on a log grid, four steps a decade from 1e-4 to 10.
+LEARNING_RATES = tuple(float(f"{10 ** (k / 4):.3g}") for k in range(-16, 5))
+STEPS = (100, 200, 500, 1000, 2000, 3000, 5000, 10000, 20000)
+BATCHES = (1, 2, 3, 4, 8, 16, 32, 64, 128, 256)
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD, momentum 0.9", "adam": "Adam"}
+# One request trains at most this many multiply-adds (every run together): about two
+# default runs. Heavier settings train fewer steps, and the page says so.
+MAX_TRAIN_MACS = 1e11
+BN_BATCHES = (2, 3, 4, 8, 32)
+MAX_ROWS = 6                  # layers in the density map
+
+STEPS_C = Control("train_steps", "Steps", "steps", 2000, options=STEPS)
+LR_C = Control("train_lr", "Learning rate", "steps", 0.1, options=LEARNING_RATES,
+               help="On a log scale. Karpathy trains this network with SGD at 0.1.")
+BATCH_C = Control("train_batch", "Batch size", "steps", 32, options=BATCHES)
+OPT_C = Control("train_opt", "Optimizer", "select", "sgd", options=tuple(OPTIMIZER_LABELS),
+                labels=OPTIMIZER_LABELS)
+COMPARE_C = Control("train_compare", "Compare: readout × 0.01, then the recommended init",
+                    "toggle", False,
+                    help="Trains the same network twice more: with the last layer scaled "
+                         "by 0.01, and with that and Kaiming init at the activation's gain.")
+NORM_C = Control("train_norm", "Compare: with and without BatchNorm", "toggle", False)
+LAYER_C = "train_layer"
+
+
+class Tab:
+    """The open tab's charts: its widgets are drawn once, its charts after every chunk."""
+
+    def __init__(self):
+        self.slot, self.draw = None, None
+
+    def register(self, draw) -> None:
+        self.slot, self.draw = st.empty(), draw
+
+
+def page(settings: Settings) -> None:
+    st.title("Training")
+    st.caption("The sidebar's network learns to spell names: from the last three characters "
+               "it predicts the next one (27 choices: a–z and the end of the name), trained on "
+               "US census first names, as in Karpathy's makemore. The layers compute in "
+               "float32, PyTorch's default.")
+    spec, runs, notes = _settings(settings)
+    for note in notes:
+        st.info(note, icon=":material/speed:")
+    status = st.container()
+    loss_slot = st.empty()
+    tab = Tab()
+    controls.page_tabs("train_view", TABS, tab, spec, runs)
+    generation = [0]
+
+    def draw(logs: dict, stage: str) -> None:
+        generation[0] += 1
+        finished = stage == "final"
+        with loss_slot.container():
+            _loss_section(logs, generation[0], finished)
+        if tab.draw is not None and stage != "loss":
+            with tab.slot.container():
+                tab.draw(logs, generation[0], finished)
+
+    logs = train_runs(runs, status, draw)
+    draw(logs, "final")
+
+
+def _settings(settings: Settings):
+    """(spec, runs, notes): the page's controls read, checked and fitted to the
+    per-request budget."""
+    cols = st.columns(4)
+    steps = controls.page_control(STEPS_C, cols[0])
+    lr = controls.page_control(LR_C, cols[1])
+    batch = controls.page_control(BATCH_C, cols[2])
+    optimizer = controls.page_control(OPT_C, cols[3])
+    left, right = st.columns(2)
+    compare = controls.page_control(COMPARE_C, left)
+    with_norm = controls.page_control(NORM_C, right)
+    spec, notes = settings.spec, []
+    if spec.norm == "instance":
+        notes.append("InstanceNorm averages over positions, and this network sees one (its "
+                     "embedding): every value would normalize to 0. Training uses LayerNorm "
+                     "instead.")
+        spec = spec.replace(norm="layer", spatial=1)
+    if spec.spatial > 1:
+        notes.append("Training runs on one position (the embedding of the three "
+                     "characters); the sidebar's positions apply to the other pages.")
+    # every run computes in float32 (TrainConfig.dtype): the sidebar's precision is moot
+    spec = spec.replace(spatial=1, dtype="float64")
+    if spec.norm == "batch" and batch < 2:
+        notes.append(train.check_trainable(spec, batch) + " Training uses batch 2.")
+        batch = 2
+    config = train.TrainConfig(steps=steps, batch=batch, lr=lr, optimizer=optimizer,
+                               record_every=train.record_every_for(steps))
+    runs = _runs(spec, config, compare, with_norm)
+    config, fixes = train.fit_budget(spec, config, len(runs), MAX_TRAIN_MACS)
+    if fixes:
+        config = replace(config, record_every=train.record_every_for(config.steps))
+        notes += train_budget_notes(fixes)
+    return spec, _runs(spec, config, compare, with_norm), notes
+
+
+def _runs(spec, config, compare: bool, with_norm: bool) -> list[Run]:
+    """The sidebar's network, and the comparisons switched on, all with one config."""
+    specs = story.comparisons(spec) if compare else {"as set": spec}
+    runs = [Run(label, s, config) for label, s in specs.items()]
+    if with_norm:
+        label, s = story.norm_comparison(spec)
+        runs.append(Run(label, s, config))
+    return runs
+
+
+# -- the loss ----------------------------------------------------------------------------
+
+def _loss_section(logs: dict, gen: int, finished: bool) -> None:
+    first = next(iter(logs.values()))
+    curves = {label: dict(steps=np.arange(len(log.loss)), loss=log.loss,
+                          eval_steps=log.eval_steps, valid_loss=log.valid_loss)
+              for label, log in logs.items()}
+    points = tfig.MAX_POINTS if finished else tfig.LIVE_POINTS
+    st.plotly_chart(tfig.loss_figure(curves, first.uniform_loss, max_points=points),
+                    key=f"train_loss_{gen}")
+    for label, log in logs.items():
+        if log.diverged_at is not None:
+            st.error(f"**{label}**: the training diverged at step {log.diverged_at}: the loss "
+                     f"or a gradient stopped being a finite number (or passed "
+                     f"{train.LOSS_LIMIT:g}). Lower the learning rate, or fix the "
+                     f"initialization so that the signal neither explodes nor vanishes.",
+                     icon=":material/error:")
+    if finished:
+        _loss_text(logs)
+
+
+def _loss_text(logs: dict) -> None:
+    log = next(iter(logs.values()))
+    start, uniform = log.initial_loss, log.uniform_loss
+    if not math.isfinite(start):
+        return
+    rows = [{"network": label, "initial loss": f"{l.initial_loss:.4g}",
+             "validation loss at the end": f"{l.valid_loss[-1]:.4g}"
+             if math.isfinite(l.valid_loss[-1]) else "diverged",
+             "steps": l.steps_done} for label, l in logs.items()]
+    st.dataframe(rows, hide_index=True, key="train_loss_table")
+    verdict = ("confidently wrong: its logits are large and spread, so the softmax puts "
+               "its weight on a few wrong characters" if start > 1.5 * uniform else
+               "about as unsure as a network that knows nothing")
+    st.markdown(f"""
+**Where the loss starts.** A network that knows nothing should say so: 1/27 for every
+character, a loss of −ln(1/27) = {uniform:.4f}. This one starts at **{start:.4g}**,
+{start / uniform:.2g} times that: it is {verdict}. If it starts high, the first steps
+are spent only on shrinking the logits, and the curve drops like a hockey stick before
+any real learning begins. Switch on the comparison to see the same network with its last
+layer scaled by 0.01 (it starts at −ln(1/27)), and with the recommended initialization
+as well.
+""")
+
+
+# -- the tabs ---------------------------------------------------------------------------
+
+def _activations_tab(tab: Tab, spec, runs) -> None:
+    def draw(logs, gen, finished):
+        log = logs[runs[0].label]
+        if not log.record_steps.size:
+            st.info("No statistics yet: the first step has not finished.")
+            return
+        layers = stats.spread_layers(1, spec.depth, MAX_ROWS)
+        st.plotly_chart(tfig.density_over_steps(log.record_steps, log.act_hist,
+                                                log.hist_edges, layers),
+                        key=f"train_density_{gen}")
+        word = _saturation_word(spec)
+        st.plotly_chart(tfig.layers_over_steps(
+            log.record_steps, log.saturated, layers, f"Share {word}, per layer",
+            "% of values", percent=True), key=f"train_saturated_{gen}")
+        if finished:
+            _activations_text(log, word)
+    tab.register(draw)
+
+
+def _saturation_word(spec) -> str:
+    act = activations.get(spec.activation)
+    if act.bounded is not None:
+        return f"saturated (|value| > {spec.saturation_threshold:g})"
+    if act.relu_like:
+        return "off (input ≤ 0)"
+    return "saturated (never, for a linear layer)"
+
+
+def _activations_text(log, word: str) -> None:
+    first, last = log.saturated[0], log.saturated[-1]
+    st.markdown(f"""
+Each row is one layer; across is the training step, up is the activation value, and the
+colour is the share of the layer's values in that bin (the value axis is fixed for the
+whole run: {"the activation's range" if log.spec.activation in ("tanh", "sigmoid") else
+"±4 times the layer's spread at step 0"}, values beyond land in the end rows). A healthy
+layer keeps a broad band; a tanh layer that saturates splits into two bright lines at
+−1 and +1, where its gradient is nearly zero. Here the share {word} went from
+{100 * float(first.mean()):.1f}% to {100 * float(last.mean()):.1f}% (mean over the
+layers, first recorded step against the last).
+""")
+
+
+def _ratios_tab(tab: Tab, spec, runs) -> None:
+    def draw(logs, gen, finished):
+        log = logs[runs[0].label]
+        if not log.record_steps.size:
+            return
+        layers = stats.spread_layers(1, spec.depth, MAX_ROWS)
+        st.plotly_chart(tfig.layers_over_steps(
+            log.record_steps, log.update_ratio, layers, "Update:data ratio per layer",
+            "std(update) / std(W)", guide=(-3.0, "10⁻³: Karpathy's rule of thumb"),
+            log10_values=True), key=f"train_update_{gen}")
+        st.plotly_chart(tfig.layers_over_steps(
+            log.record_steps, log.grad_ratio, layers, "Grad:data ratio per layer",
+            "std(dL/dW) / std(W)", log10_values=True), key=f"train_grad_{gen}")
+        if finished:
+            _ratios_text(log)
+    tab.register(draw)
+
+
+def _ratios_text(log) -> None:
+    last = log.update_ratio[-1]
+    ok = last[np.isfinite(last)]
+    level = f"10^{float(np.median(ok)):.2f}" if ok.size else "not a number"
+    st.markdown(f"""
+**How big is each step?** The update:data ratio divides the spread of what one step adds
+to a weight matrix by the spread of the weights themselves (for plain SGD the step is
+lr · dL/dW; for momentum and Adam it is what the optimizer really applied). Karpathy's
+rule of thumb is about 10⁻³: much smaller and the layer barely moves, much larger and it
+thrashes. At the last recorded step the median over the layers is **{level}**. Layers
+far below the others are the ones that learn slowly: a saturated tanh layer's gradient is
+small, so its ratio sinks. The grad:data ratio is the same without the learning rate.
+""")
+
+
+def _shift_tab(tab: Tab, spec, runs) -> None:
+    layer = controls.page_control(Control(LAYER_C, "Layer", "int", min(2, spec.depth), lo=1,
+                                          hi=spec.depth)) if spec.depth > 1 else 1
+
+    def draw(logs, gen, finished):
+        curves = {}
+        for label, log in logs.items():
+            if not log.record_steps.size:
+                continue
+            k = layer - 1
+            curves[f"{label}: h = xW + b"] = dict(steps=log.record_steps,
+                                                  mean=log.preact_mean[:, k], std=log.preact_std[:, k])
+            if log.spec.norm != "none" and log.spec.norm_position == "before":
+                curves[f"{label}: h normalized"] = dict(steps=log.record_steps,
+                                                        mean=log.seen_mean[:, k],
+                                                        std=log.seen_std[:, k])
+        if curves:
+            st.plotly_chart(tfig.shift_figure(curves, layer), key=f"train_shift_{gen}")
+        if finished:
+            _shift_text(logs, layer)
+    tab.register(draw)
+
+
+def _shift_text(logs, layer: int) -> None:
+    lines = []
+    for label, log in logs.items():
+        if log.record_steps.size < 2:
+            continue
+        h0, h1 = log.preact_std[0, layer - 1], log.preact_std[-1, layer - 1]
+        line = f"- **{label}**: the std of h went from {h0:.3g} to {h1:.3g}"
+        if log.spec.norm != "none" and log.spec.norm_position == "before":
+            u0, u1 = log.seen_std[0, layer - 1], log.seen_std[-1, layer - 1]
+            line += f"; after the norm (with its learned γ, β), from {u0:.3g} to {u1:.3g}"
+        lines.append(line + ".")
+    st.markdown(f"""
+**Covariate shift.** Every step changes the layers below, so what enters layer {layer}
+drifts: its pre-activation h moves its mean and its spread while the layer above
+tries to learn from it. Normalization re-centres and re-scales h for every batch, so what
+the activation sees stays put, up to the γ and β it learns on purpose. Switch on
+*with and without BatchNorm* to see both.
+
+""" + "\n".join(lines))
+
+
+def _batchnorm_tab(tab: Tab, spec, runs) -> None:
+    def draw(logs, gen, finished):
+        bn = {label: log for label, log in logs.items() if log.spec.norm == "batch"}
+        if not bn:
+            st.info("None of these networks has BatchNorm: choose it in the sidebar, or "
+                    "switch on *with and without BatchNorm*.")
+            return
+        label, log = next(iter(bn.items()))
+        if log.valid_loss_batch_stats is None or not log.eval_steps.size:
+            return
+        st.plotly_chart(tfig.loss_figure(
+            {"eval mode (running statistics)": dict(
+                steps=np.arange(len(log.loss)), loss=log.loss, eval_steps=log.eval_steps,
+                valid_loss=log.valid_loss),
+             "train mode (the validation set as one batch)": dict(
+                steps=np.zeros(0), loss=np.zeros(0), eval_steps=log.eval_steps,
+                valid_loss=log.valid_loss_batch_stats)}, log.uniform_loss,
+            f"{label}: validation loss in eval mode and in train mode"),
+            key=f"train_bn_modes_{gen}")
+        if finished and log.steps_done:
+            _batch_sizes(log, label)
+    tab.register(draw)
+
+
+def _batch_sizes(log, label) -> None:
+    train_mode, eval_mode = cache.batch_mode_losses(log.spec, log.config, log.steps_done,
+                                                    BN_BATCHES, _log=log)
+    st.plotly_chart(tfig.batch_size_figure(BN_BATCHES, train_mode, eval_mode, log.uniform_loss),
+                    key="train_bn_batches")
+    st.markdown(f"""
+**Train mode and eval mode.** While training, BatchNorm divides by the statistics of the
+batch in hand and keeps running averages of them (momentum 0.1, starting from mean 0 and
+variance 1). Evaluated in eval mode, with those averages, this network's validation loss
+is **{eval_mode:.4g}**. Fed batches of 2 in train mode, each example is normalized by
+its own statistics and one neighbour's, and the loss becomes **{train_mode[0]:.4g}**;
+with batches of 4, **{train_mode[2]:.4g}**; with 32, **{train_mode[-1]:.4g}**. At batch 1
+BatchNorm is undefined: every value equals its batch mean and would normalize to 0, so
+PyTorch refuses to train it, and so does this page. Set the batch size control to 2, 3
+or 4 to train on such noisy statistics, and compare the curves.
+""")
+
+
+TABS = {"Activations": _activations_tab, "Update:data ratio": _ratios_tab,
+        "Covariate shift": _shift_tab, "BatchNorm": _batchnorm_tab}
