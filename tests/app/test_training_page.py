@@ -101,10 +101,10 @@ TRAINING_PRESETS = [p for p in presets.PRESETS if p.page == "training"]
 @pytest.mark.parametrize("preset", TRAINING_PRESETS, ids=lambda p: p.name)
 def test_story_presets_open_as_links(preset):
     """Each demo is a link like every other view: its values in the URL open it, with its
-    sentence (numbers filled in) in the sidebar."""
+    sentence (numbers filled in) above the charts."""
     at = open_page(PAGE, train_steps=100, **preset.values)
     no_exceptions(at)
-    notes = [i.value for i in at.sidebar.info]
+    notes = [i.value for i in at.info]
     assert any(preset.name in n and "{" not in n for n in notes), notes
     start = ys(trace(chart_titled(at, "Loss while training"), "initial loss"))[0]
     if preset.values.get("readout_scale") == 0.01:
