@@ -64,6 +64,7 @@ bench: venv-dev
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.pages
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.training
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis tests/artifacts
