@@ -59,14 +59,15 @@ def wait_healthy(url: str, procs: list[subprocess.Popen], timeout: float = START
         dead = [p for p in procs if p.poll() is not None]
         if dead:
             raise RuntimeError(f"{what} exited with {dead[0].returncode} before it was "
-                               f"healthy at {url}; log: {log}\n{_tail(log)}")
+                               f"healthy at {url}; log: {log}\n{log_tail(log)}")
         if time.monotonic() > deadline:
             raise RuntimeError(f"{what} not healthy at {url} after {timeout:.0f} s; "
-                               f"log: {log}\n{_tail(log)}")
+                               f"log: {log}\n{log_tail(log)}")
         time.sleep(0.2)
 
 
-def _tail(path: Path | None, lines: int = 30) -> str:
+def log_tail(path: Path | None, lines: int = 30) -> str:
+    """The last lines of a log, for an error message."""
     if path is None:
         return ""
     try:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +21,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from deploy.serve import free_port, log_tail, stop
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -57,40 +57,11 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = 60) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError as exc:
-        return f"(no log: {exc})"
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    # The server runs in its own process group: end it and any children together.
-    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 @contextlib.contextmanager
 def _streamlit_server(log_name: str):
     """A fresh `streamlit run app.py` on a free port; yields its base URL once healthy."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = ARTIFACTS / log_name
     cmd = [
@@ -110,7 +81,7 @@ def _streamlit_server(log_name: str):
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"streamlit exited with {proc.returncode} before it was healthy; "
-                            f"log tail ({log_path}):\n{_tail(log_path)}", pytrace=False)
+                            f"log tail ({log_path}):\n{log_tail(log_path, 60)}", pytrace=False)
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
                     if resp.read().decode().strip() == "ok":
@@ -119,11 +90,11 @@ def _streamlit_server(log_name: str):
                 pass
             if time.monotonic() > deadline:
                 pytest.fail(f"streamlit not healthy at {url} after {STARTUP_TIMEOUT:.0f} s; "
-                            f"log tail ({log_path}):\n{_tail(log_path)}", pytrace=False)
+                            f"log tail ({log_path}):\n{log_tail(log_path, 60)}", pytrace=False)
             time.sleep(0.25)
         yield url
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 @pytest.fixture(scope="session")
