@@ -51,7 +51,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from ui.controls import BY_KEY, WEIGHT_VARS
-from ui.links import PAGES
+from ui.links import PAGES as ALL_PAGES
+
+# The pages a student moves between with sliders. Training runs for seconds by design and
+# one chunk at a time across the server (views/training.py); a class training at once is
+# a different load, left out of this one.
+PAGES = [p for p in ALL_PAGES if p.url_path != "training"]
 
 ACTIVATIONS = ("tanh", "relu", "linear", "gelu", "sigmoid")
 STEP_VARS = tuple(w for w in WEIGHT_VARS if 0.001 <= w <= 1)

@@ -85,7 +85,7 @@ def test_story_link_trains_and_shows_every_chart(server, page):
               f"&readout_scale=0.01&train_steps=300")
     wait_for_app(page, timeout=90000)
     assert_no_exception(page)
-    assert page.locator('[data-testid="stSidebar"]').get_by_text("Training 2: fixed readout").count() >= 1
+    assert page.locator('[data-testid="stMain"]').get_by_text("Training 2: fixed readout").count() >= 1
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 3
     assert page.get_by_text("Where the loss starts").count() == 1
     screenshot(page, "training-story-2")

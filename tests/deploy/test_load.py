@@ -5,12 +5,12 @@ Loopback only; each test opens at most 20 sessions and runs for seconds.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 
 from bench import load
 from bench.load import Session, View
+from . import loop
 
 VIEW = View("variance", (("depth", "7"), ("weight_var", "0.1"), ("activation", "relu")))
 NEXT = View("saturation", (("depth", "12"), ("weight_var", "0.01"), ("activation", "tanh")))
@@ -29,7 +29,7 @@ async def _open_rerun_download(url: str):
 
 def test_one_rerun_and_its_download(fresh_server):
     url, _ = fresh_server
-    s, first, second, status, text = asyncio.run(_open_rerun_download(url))
+    s, first, second, status, text = loop.run(_open_rerun_download(url))
     assert s.session_id and first.status == "FINISHED_SUCCESSFULLY"
     assert first.exceptions == 0 and second.exceptions == 0
     assert s.shows(first, VIEW) is None
@@ -66,7 +66,7 @@ def test_fresh_server_burst(fresh_server):
     imported pandas first, Plotly's lazy import of it failed in some of them."""
     url, proc = fresh_server
     views = [View(p.url_path) for p in load.PAGES]           # every page, at the defaults
-    rep = asyncio.run(load.run_class(url, 20, 1.0, interval=5.0, pids=[proc.pid],
+    rep = loop.run(load.run_class(url, 20, 1.0, interval=5.0, pids=[proc.pid],
                                      downloads=False, burst=True, first_views=views))
     assert rep["first_loads"] == 20, rep
     assert rep["errors"] == 0, rep

@@ -27,6 +27,7 @@ from bench.load import MemorySampler, Session, View
 from deploy.serve import HAPROXY_CFG, check_config, free_port, haproxy_bin, healthy, workers_cfg
 
 from .conftest import running_cluster
+from . import loop
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -84,8 +85,8 @@ def test_container_files():
 def test_every_session_stays_on_its_worker(cluster):
     """A short class through the proxy: each session's reruns and CSV downloads (media
     kept in its worker's memory) succeed, and the class is spread over both workers."""
-    rep = asyncio.run(load.run_class(cluster.url, 8, 15.0, interval=1.0, pids=cluster.pids))
-    assert rep["errors"] == 0, rep
+    rep = loop.run(load.run_class(cluster.url, 8, 15.0, interval=1.0, pids=cluster.pids))
+    assert rep["errors"] == 0, (rep["error_kinds"], rep["notes"])
     assert rep["reruns"] >= 8 and rep["downloads"] >= 8, rep
     assert set(rep["sessions_per_worker"]) == {"w1", "w2"}, rep
 
@@ -105,7 +106,7 @@ async def _download_elsewhere(url: str) -> tuple[str, int, int]:
 
 def test_a_download_exists_on_its_worker_only(cluster):
     """Why stickiness is needed: the same link sent to the other worker is not found."""
-    own, mine, other = asyncio.run(_download_elsewhere(cluster.url))
+    own, mine, other = loop.run(_download_elsewhere(cluster.url))
     assert own in ("w1", "w2") and (mine, other) == (200, 404)
 
 
@@ -187,7 +188,7 @@ async def _until_one_lands_on(url: str, worker: str, deadline: float) -> None:
 
 def test_a_worker_dies_mid_class():
     with running_cluster(2, "cluster-kill") as c:
-        asyncio.run(_kill_one(c))
+        loop.run(_kill_one(c))
         assert c.workers[0].restarts == 1 and c.workers[1].restarts == 0
 
 
@@ -240,7 +241,7 @@ async def _open_hostile(url: str) -> list:
 
 
 def test_hostile_links_through_the_proxy(cluster):
-    for run in asyncio.run(_open_hostile(cluster.url)):
+    for run in loop.run(_open_hostile(cluster.url)):
         assert run.status == "FINISHED_SUCCESSFULLY" and run.exceptions == 0
 
 
@@ -304,7 +305,7 @@ def test_dropped_websockets_and_a_slow_client(cluster):
     10 s request timeout), a student meanwhile works, and each worker's memory stays
     below the container limit (1 GB in deploy/compose.yaml)."""
     pids = cluster.pids()
-    runs, (slow_s, slow_answer) = asyncio.run(_abuse(cluster.url))
+    runs, (slow_s, slow_answer) = loop.run(_abuse(cluster.url))
     assert all(r.exceptions == 0 and r.status == "FINISHED_SUCCESSFULLY" for r in runs)
     assert slow_answer.startswith(b"HTTP/1.1 408") and slow_s < 15, (slow_s, slow_answer[:40])
     time.sleep(1)
