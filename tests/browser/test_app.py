@@ -39,6 +39,12 @@ def record(name: str, value) -> None:
     METRICS.write_text(json.dumps(data, indent=2))
 
 
+def wait_for_chart(page, timeout: int = 90000) -> None:
+    """Until a Plotly chart has drawn: a page that trains shows its first curve only
+    after a first chunk of steps, later than the script's first elements."""
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=timeout)
+
+
 def chart_y(page, index: int = 0):
     return page.evaluate(_CHART_Y, index)
 
@@ -139,6 +145,7 @@ def test_slider_updates_chart_and_settings_survive_page_switches(server, page):
         assert_no_exception(page)
         assert slider_value(page, "Depth") == depth, info.title
         assert f"depth={depth}" in page.url, info.title
+        wait_for_chart(page)          # Training draws its first curve after a first chunk
         assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1, info.title
     assert_clean_console(page)
 
@@ -150,6 +157,7 @@ def test_every_page_renders_with_charts(server, page, info):
     page.goto(f"{server}/{path}")
     wait_for_app(page)
     assert_no_exception(page)
+    wait_for_chart(page)
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1
     # every chart has drawn at least one trace with data
     for i in range(page.locator('[data-testid="stPlotlyChart"]').count()):
