@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
-from core import activations, stats, train
+from core import stats, train
 from core.experiments import training as story
 from figures import training as tfig
 from ui import cache, controls
 from ui.controls import Control, Settings
 from ui.labels import train_budget_notes
+from ui import training_text as text
 from ui.training import Run, train_runs
 
 # Learning rates on a log grid, four steps a decade from 1e-4 to 10.
@@ -142,31 +142,9 @@ def _loss_section(logs: dict, gen: int, finished: bool) -> None:
                      f"initialization so that the signal neither explodes nor vanishes.",
                      icon=":material/error:")
     if finished:
-        _loss_text(logs)
+        text.loss_text(logs)
 
 
-def _loss_text(logs: dict) -> None:
-    log = next(iter(logs.values()))
-    start, uniform = log.initial_loss, log.uniform_loss
-    if not math.isfinite(start):
-        return
-    rows = [{"network": label, "initial loss": f"{l.initial_loss:.4g}",
-             "validation loss at the end": f"{l.valid_loss[-1]:.4g}"
-             if math.isfinite(l.valid_loss[-1]) else "diverged",
-             "steps": l.steps_done} for label, l in logs.items()]
-    st.dataframe(rows, hide_index=True, key="train_loss_table")
-    verdict = ("confidently wrong: its logits are large and spread, so the softmax puts "
-               "its weight on a few wrong characters" if start > 1.5 * uniform else
-               "about as unsure as a network that knows nothing")
-    st.markdown(f"""
-**Where the loss starts.** A network that knows nothing should say so: 1/27 for every
-character, a loss of −ln(1/27) = {uniform:.4f}. This one starts at **{start:.4g}**,
-{start / uniform:.2g} times that: it is {verdict}. If it starts high, the first steps
-are spent only on shrinking the logits, and the curve drops like a hockey stick before
-any real learning begins. Switch on the comparison to see the same network with its last
-layer scaled by 0.01 (it starts at −ln(1/27)), and with the recommended initialization
-as well.
-""")
 
 
 # -- the tabs ---------------------------------------------------------------------------
@@ -181,36 +159,17 @@ def _activations_tab(tab: Tab, spec, runs) -> None:
         st.plotly_chart(tfig.density_over_steps(log.record_steps, log.act_hist,
                                                 log.hist_edges, layers),
                         key=f"train_density_{gen}")
-        word = _saturation_word(spec)
+        word = text.saturation_word(spec)
         st.plotly_chart(tfig.layers_over_steps(
             log.record_steps, log.saturated, layers, f"Share {word}, per layer",
             "% of values", percent=True), key=f"train_saturated_{gen}")
         if finished:
-            _activations_text(log, word)
+            text.activations_text(log, word)
     tab.register(draw)
 
 
-def _saturation_word(spec) -> str:
-    act = activations.get(spec.activation)
-    if act.bounded is not None:
-        return f"saturated (|value| > {spec.saturation_threshold:g})"
-    if act.relu_like:
-        return "off (input ≤ 0)"
-    return "saturated (never, for a linear layer)"
 
 
-def _activations_text(log, word: str) -> None:
-    first, last = log.saturated[0], log.saturated[-1]
-    st.markdown(f"""
-Each row is one layer; across is the training step, up is the activation value, and the
-colour is the share of the layer's values in that bin (the value axis is fixed for the
-whole run: {"the activation's range" if log.spec.activation in ("tanh", "sigmoid") else
-"±4 times the layer's spread at step 0"}, values beyond land in the end rows). A healthy
-layer keeps a broad band; a tanh layer that saturates splits into two bright lines at
-−1 and +1, where its gradient is nearly zero. Here the share {word} went from
-{100 * float(first.mean()):.1f}% to {100 * float(last.mean()):.1f}% (mean over the
-layers, first recorded step against the last).
-""")
 
 
 def _ratios_tab(tab: Tab, spec, runs) -> None:
@@ -227,23 +186,10 @@ def _ratios_tab(tab: Tab, spec, runs) -> None:
             log.record_steps, log.grad_ratio, layers, "Grad:data ratio per layer",
             "std(dL/dW) / std(W)", log10_values=True), key=f"train_grad_{gen}")
         if finished:
-            _ratios_text(log)
+            text.ratios_text(log)
     tab.register(draw)
 
 
-def _ratios_text(log) -> None:
-    last = log.update_ratio[-1]
-    ok = last[np.isfinite(last)]
-    level = f"10^{float(np.median(ok)):.2f}" if ok.size else "not a number"
-    st.markdown(f"""
-**How big is each step?** The update:data ratio divides the spread of what one step adds
-to a weight matrix by the spread of the weights themselves (for plain SGD the step is
-lr · dL/dW; for momentum and Adam it is what the optimizer really applied). Karpathy's
-rule of thumb is about 10⁻³: much smaller and the layer barely moves, much larger and it
-thrashes. At the last recorded step the median over the layers is **{level}**. Layers
-far below the others are the ones that learn slowly: a saturated tanh layer's gradient is
-small, so its ratio sinks. The grad:data ratio is the same without the learning rate.
-""")
 
 
 def _shift_tab(tab: Tab, spec, runs) -> None:
@@ -265,29 +211,10 @@ def _shift_tab(tab: Tab, spec, runs) -> None:
         if curves:
             st.plotly_chart(tfig.shift_figure(curves, layer), key=f"train_shift_{gen}")
         if finished:
-            _shift_text(logs, layer)
+            text.shift_text(logs, layer)
     tab.register(draw)
 
 
-def _shift_text(logs, layer: int) -> None:
-    lines = []
-    for label, log in logs.items():
-        if log.record_steps.size < 2:
-            continue
-        h0, h1 = log.preact_std[0, layer - 1], log.preact_std[-1, layer - 1]
-        line = f"- **{label}**: the std of h went from {h0:.3g} to {h1:.3g}"
-        if log.spec.norm != "none" and log.spec.norm_position == "before":
-            u0, u1 = log.seen_std[0, layer - 1], log.seen_std[-1, layer - 1]
-            line += f"; after the norm (with its learned γ, β), from {u0:.3g} to {u1:.3g}"
-        lines.append(line + ".")
-    st.markdown(f"""
-**Covariate shift.** Every step changes the layers below, so what enters layer {layer}
-drifts: its pre-activation h moves its mean and its spread while the layer above
-tries to learn from it. Normalization re-centres and re-scales h for every batch, so what
-the activation sees stays put, up to the γ and β it learns on purpose. Switch on
-*with and without BatchNorm* to see both.
-
-""" + "\n".join(lines))
 
 
 def _batchnorm_tab(tab: Tab, spec, runs) -> None:
