@@ -177,12 +177,15 @@ def _log(x: float) -> float:
     return math.log10(x) if x > 0 else -9.0
 
 
-def sanitize_query_params(page_prefixes: tuple[str, ...] = ()) -> list[str]:
+def sanitize_query_params(page_prefixes: tuple[str, ...] = (),
+                          known: tuple[str, ...] = ()) -> list[str]:
     """Clamp or reset bad URL values of the shared controls before the widgets read
     them; return the notes. Keys starting with a page's prefix belong to that page,
-    which checks them itself (see `page_control`)."""
+    which checks them itself (see `page_control`), as do the `known` keys."""
     notes = []
     for key in list(st.query_params.keys()):
+        if key in known:
+            continue
         if key in BY_KEY:
             note = _sanitize_one(BY_KEY[key])
             if note:
@@ -251,7 +254,7 @@ def page_tabs(key: str, views: dict, *args) -> None:
         st.warning(f"{inert(f'{key}={st.query_params[key]}')} is not a section of this page: "
                    f"showing {first}.", icon=":material/link:")
         _set_link_value(key, None)
-    tabs = st.tabs(list(views), key=key, bind="query-params")
+    tabs = st.tabs(list(views), key=key, bind=url_binding())
     for (title, view), tab in zip(views.items(), tabs):
         with tab:
             if tab.open or (tab.open is None and title == first):   # None: not known yet
@@ -260,8 +263,14 @@ def page_tabs(key: str, views: dict, *args) -> None:
 
 # -- drawing ---------------------------------------------------------------------------
 
+def url_binding() -> str | None:
+    """Controls live in the URL, except while a lesson is open: then the URL holds the
+    lesson's step, which sets them (views.lessons)."""
+    return None if st.session_state.get("_lesson_open") else "query-params"
+
+
 def draw(control: Control, container=st, disabled: bool = False) -> Any:
-    kw = dict(key=control.key, help=control.help or None, bind="query-params",
+    kw = dict(key=control.key, help=control.help or None, bind=url_binding(),
               disabled=disabled)
     if control.kind == "int":
         return container.slider(control.label, int(control.lo), int(control.hi),

@@ -32,6 +32,7 @@ PAGES = (
     PageInfo("initialization", "Initialization", "🎛️", "init"),
     PageInfo("normalization", "Normalization", "⚖️", "norm"),
     PageInfo("training", "Training", "🏋️", "train"),
+    PageInfo("lessons", "Lessons", "🎓", "lesson"),
 )
 BY_PATH = {p.url_path: p for p in PAGES}
 PREFIXES = tuple(p.prefix for p in PAGES)
@@ -43,11 +44,12 @@ def shared_params() -> dict[str, str]:
     return {k: v for k, v in st.query_params.to_dict().items() if not k.startswith(own)}
 
 
-def page_link(url_path: str, label: str, where=st) -> None:
-    """A link to another page that keeps the sidebar's settings."""
+def page_link(url_path: str, label: str, where=st, params: dict | None = None) -> None:
+    """A link to another page that keeps the sidebar's settings (or sets `params`)."""
     info = BY_PATH[url_path]
     target = st.Page(_unused, title=info.title, icon=info.icon, url_path=url_path)
-    where.page_link(target, label=label, icon=info.icon, query_params=shared_params())
+    where.page_link(target, label=label, icon=info.icon,
+                    query_params=shared_params() if params is None else params)
 
 
 def _unused() -> None:      # a link only needs the page's URL path; the shell runs pages

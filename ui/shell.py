@@ -12,10 +12,10 @@ from functools import partial
 import streamlit as st
 
 from core import initializers
-from views import (dead_neurons, gradients, initialization, normalization, saturation,
-                   training, variance)
+from views import (dead_neurons, gradients, initialization, lessons, normalization,
+                   saturation, training, variance)
 
-from . import cache, controls, links, load, presets
+from . import cache, controls, links, load, present, presets
 from .links import PAGES, PREFIXES
 
 CATCH_UP_SECONDS = 3
@@ -23,26 +23,34 @@ VIEWS = {"variance": variance.page, "saturation": saturation.page,
          "dead_neurons": dead_neurons.page, "gradients": gradients.page,
          "initialization": initialization.page, "normalization": normalization.page,
          "training": training.page}
+VIEWS["lessons"] = partial(lessons.page, views=VIEWS)
 
 
 def main() -> None:
     """The entry point: configure, draw the shared sidebar, then run the chosen page."""
-    st.set_page_config(page_title="Layerscope", layout="wide")
+    presenting = present.presenting()
+    st.set_page_config(page_title="Layerscope", layout="wide",
+                       initial_sidebar_state="collapsed" if presenting else "auto")
     with load.running():
         _run()
 
 
 def _run() -> None:
-    link_notes = controls.sanitize_query_params(PREFIXES)
-    settings, preset = sidebar()
-    pages = {p.url_path: st.Page(partial(VIEWS[p.url_path], settings), title=p.title,
+    link_notes = controls.sanitize_query_params(PREFIXES, lessons.URL_KEYS)
+    shown = {}                   # filled once the sidebar has made the settings
+    pages = {p.url_path: st.Page(partial(_show, p.url_path, shown), title=p.title,
                                  icon=p.icon, url_path=p.url_path, default=(i == 0))
              for i, p in enumerate(PAGES)}
     nav = st.navigation(list(pages.values()))
+    lesson, lesson_notes = lessons.prepare(nav.url_path == "lessons")   # before the widgets
+    hide, hide_notes = present.hidden_by_link()
+    present.style(present.presenting(), hide + lessons.hidden(lesson))
+    settings, preset = sidebar()
+    shown.update(settings=settings, lesson=lesson, notes=tuple(lesson_notes + hide_notes))
     chosen = st.session_state.pop("_preset_page", None)
     if chosen is not None and pages[chosen] is not nav:      # a demo opens where it shows
         st.switch_page(pages[chosen], query_params={})   # the widgets write their own
-    if preset is not None:
+    if preset is not None and lesson is None:
         _preset_note(preset, settings, nav)
     for note in link_notes:
         st.warning(note, icon=":material/link:")
@@ -51,6 +59,15 @@ def _run() -> None:
     nav.run()
     if settings.light:
         _catch_up()
+
+
+def _show(url_path: str, shown: dict) -> None:
+    if url_path == "lessons":
+        VIEWS[url_path](shown["settings"], found=shown["lesson"], notes=shown["notes"])
+    else:
+        for note in shown["notes"]:
+            st.warning(note, icon=":material/link:")
+        VIEWS[url_path](shown["settings"])
 
 
 @st.fragment(run_every=CATCH_UP_SECONDS)

@@ -1,0 +1,58 @@
+"""Presenter mode and hidden controls, for a teacher projecting the app.
+
+`?present=1` (or the toggle on the Lessons page) sets large type (body text 22 px, so
+a hall's back row can read it), starts with the sidebar collapsed, and tells the chart
+wrapper to enlarge chart text: `st.session_state["_present"]` is set on every rerun.
+`?hide=width,batch` hides those controls in the sidebar (a lesson step can hide more),
+like a playground's "hide this control" links: the values stay in force, only the
+widgets are out of sight.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from .controls import BY_KEY, inert
+
+URL_KEYS = ("present", "hide")
+ON = ("1", "true", "yes", "on")
+BODY_PX = 22
+CSS = """
+html { font-size: %(px)spx; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] { font-size: %(px)spx; }
+[data-testid="stMainBlockContainer"] { max-width: 100%%; padding-top: 2rem; }
+"""
+
+
+def presenting() -> bool:
+    """Whether the link asks for presenter mode (read before the page is configured)."""
+    return st.query_params.get("present", "").strip().lower() in ON
+
+
+def set_presenting(on: bool) -> None:
+    if on:
+        st.query_params["present"] = "1"
+    else:
+        st.query_params.pop("present", None)
+
+
+def style(present: bool, hidden: tuple[str, ...] = ()) -> None:
+    """Large type in presenter mode; the hidden controls out of sight. Sets the flag the
+    chart wrapper reads."""
+    st.session_state["_present"] = present
+    rules = CSS % {"px": BODY_PX} if present else ""
+    if hidden:
+        rules += ", ".join(f".st-key-{key}" for key in hidden) + " { display: none; }"
+    if rules:
+        st.html(f"<style>{rules}</style>")
+
+
+def hidden_by_link() -> tuple[tuple[str, ...], list[str]]:
+    """The controls `?hide=` names (comma-separated), and a note for any unknown name."""
+    raw = st.query_params.get("hide", "")
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BY_KEY]
+    notes = [f"{inert(f'hide={raw}')} names no control: {', '.join(map(inert, unknown))} "
+             f"ignored."] if unknown else []
+    return tuple(n for n in names if n in BY_KEY), notes
