@@ -123,10 +123,11 @@ class Library:
 
 # -- reading -------------------------------------------------------------------------
 
-def load_all(folder: Path = FOLDER, tabs: dict[str, tuple[str, ...]] | None = None) -> Library:
-    """Every lesson in the folder that passes the checks; a message for each that does not."""
+def load_all(folder: Path | None = None, tabs: dict[str, tuple[str, ...]] | None = None) -> Library:
+    """Every lesson in the folder (default `FOLDER`) that passes the checks; a message
+    for each that does not."""
     good, errors = [], []
-    for path in sorted(folder.glob("*.toml")):
+    for path in sorted((folder or FOLDER).glob("*.toml")):
         try:
             good.append(load(path, tabs))
         except LessonError as e:

@@ -1,0 +1,169 @@
+"""The Lessons page in AppTest: every step of every lesson walked with a right and with
+a wrong answer; the chart is hidden until the answer; hostile links open the list (or
+clamp the step) with an inert note; presenter mode and hidden controls."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ui.controls import BY_KEY
+from views.lessons import library
+
+from .helpers import figures, no_exceptions, open_page
+from .test_links import outside_code
+
+LESSONS = list(library().lessons.values())
+WAITING = "The chart appears once you answer"
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def _answer(at, step, right: bool):
+    """Give a right or a wrong answer; return the misconception text expected (or "")."""
+    if step.is_number:
+        trap = step.traps[0] if step.traps and not right else None
+        value = step.answer if right else (trap.value if trap else step.answer + 10 * step.tolerance + 1)
+        at.text_input[0].input(f"{value:.10g}")
+        expected = trap.why if trap else ""
+    else:
+        index = next(i for i, c in enumerate(step.choices) if c.correct == right)
+        at.radio[0].set_value(index)
+        expected = step.choices[index].why
+    _button(at, "Check my answer").click().run()
+    return expected
+
+
+def _walk(lesson, right: bool):
+    at = open_page("lessons", timeout=180, lesson=lesson.id, step="1")
+    for number, step in enumerate(lesson.steps, start=1):
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.header[0].value == step.title
+        assert not figures(at), "the chart shows before the answer"
+        assert any(WAITING in i.value for i in at.info)
+        for key, value in step.values.items():
+            assert at.session_state[key] == value, (lesson.id, number, key)
+        expected = _answer(at, step, right)
+        assert figures(at), (lesson.id, number, "no chart after the answer")
+        verdicts = at.success if right else at.error
+        assert len(verdicts) == 1, (lesson.id, number)
+        assert _plain(expected) in _plain(verdicts[0].value)
+        assert "{" not in at.markdown[-1].value
+        if number < len(lesson.steps):
+            _button(at, "Next step").click().run()
+            assert at.query_params["step"] == [str(number + 1)] or \
+                at.query_params["step"] == str(number + 1)
+    return at
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.id for lesson in LESSONS])
+def test_walk_every_step_answering_right(lesson):
+    at = _walk(lesson, right=True)
+    assert _button(at, "Last step").disabled
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.id for lesson in LESSONS])
+def test_walk_every_step_answering_wrong(lesson):
+    """A wrong answer reveals the chart too, with the misconception of the choice picked."""
+    _walk(lesson, right=False)
+
+
+def test_reveal_without_an_answer_and_back():
+    lesson = LESSONS[0]
+    at = open_page("lessons", lesson=lesson.id, step="2")
+    _button(at, "Reveal").click().run()
+    no_exceptions(at)
+    assert figures(at)
+    assert lesson.steps[1].correct_choice.text in at.info[0].value
+    _button(at, "Previous").click().run()
+    assert at.header[0].value == lesson.steps[0].title
+    assert not figures(at)
+
+
+def test_the_list_without_a_lesson():
+    at = open_page("lessons")
+    no_exceptions(at)
+    titles = [s.value for s in at.subheader]
+    assert titles == [lesson.title for lesson in LESSONS]
+    assert not at.warning
+
+
+@pytest.mark.parametrize("params", [
+    {"lesson": "no_such_lesson"},
+    {"lesson": "[log in](https://evil.example/login)", "step": "2"},
+    {"lesson": "<img src=https://evil.example/p.png>"},
+    {"lesson": ":red[**alarm**]"},
+])
+def test_unknown_lesson_opens_the_list_with_an_inert_note(params):
+    at = open_page("lessons", **params)
+    no_exceptions(at)
+    assert [s.value for s in at.subheader] == [lesson.title for lesson in LESSONS]
+    (note,) = [w.value for w in at.warning]
+    rest = outside_code(note)
+    assert not any(c in rest for c in "[]<>") and "evil" not in rest and "alarm" not in rest
+    assert "is not a lesson" in note
+
+
+@pytest.mark.parametrize("raw, shown", [("0", 1), ("999", None), ("-3", 1), ("two", 1),
+                                        ("<b>2</b>", 1), ("1e3", 1), ("", 1)])
+def test_a_bad_step_is_clamped_with_a_note(raw, shown):
+    lesson = LESSONS[0]
+    last = len(lesson.steps)
+    shown = last if shown is None else shown
+    at = open_page("lessons", lesson=lesson.id, step=raw)
+    no_exceptions(at)
+    assert at.header[0].value == lesson.steps[shown - 1].title
+    (note,) = [w.value for w in at.warning]
+    assert f"showing step {shown}" in note and "<b>" not in outside_code(note)
+    assert at.query_params["step"] in (str(shown), [str(shown)])
+
+
+def test_presenter_mode_and_hidden_controls():
+    at = open_page("lessons", lesson=LESSONS[0].id, step="1", present="1", hide="width,nope")
+    no_exceptions(at)
+    assert at.session_state["_present"] is True
+    css = " ".join(h.proto.body for h in at.get("html"))
+    assert "font-size: 22px" in css
+    hidden = re.findall(r"\.st-key-(\w+)", css)
+    assert "width" in hidden and set(LESSONS[0].steps[0].hide) <= set(hidden)
+    assert all(k in BY_KEY or k.startswith("lesson_") for k in hidden)
+    (note,) = [w.value for w in at.warning]
+    assert "nope" in note and "names no control" in note
+    plain = open_page("variance")
+    assert plain.session_state["_present"] is False
+
+
+def test_controls_are_not_written_to_the_url_while_a_lesson_is_open():
+    """The URL holds the step; the step sets the controls (one history entry a step)."""
+    lesson = LESSONS[0]
+    at = open_page("lessons", lesson=lesson.id, step="1")
+    _button(at, "Reveal").click().run()
+    _button(at, "Next step").click().run()
+    assert set(at.query_params) == {"lesson", "step"}
+    assert at.slider(key="depth").value == lesson.steps[1].values["depth"]
+
+
+def test_a_broken_lesson_file_is_named_on_the_list(tmp_path, monkeypatch):
+    """The good lessons still open; the broken file is named with what is wrong."""
+    from ui import lessons
+
+    (tmp_path / "good.toml").write_text((lessons.FOLDER / "variance_law.toml").read_text())
+    (tmp_path / "bad.toml").write_text('title = "x"\nsummary = "y"\n[[steps]]\ntitle = "s"\n')
+    monkeypatch.setattr(lessons, "FOLDER", tmp_path)
+    library.clear()
+    try:
+        at = open_page("lessons")
+        assert not at.exception
+        assert [s.value for s in at.subheader] == [LESSONS[0].title]
+        (error,) = [e.value for e in at.error]
+        assert "bad.toml: step 1:" in error
+    finally:
+        monkeypatch.undo()
+        library.clear()
