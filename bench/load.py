@@ -55,8 +55,9 @@ from ui.links import PAGES as ALL_PAGES
 
 # The pages a student moves between with sliders. Training runs for seconds by design and
 # one chunk at a time across the server (views/training.py); a class training at once is
-# a different load, left out of this one.
-PAGES = [p for p in ALL_PAGES if p.url_path != "training"]
+# a different load, left out of this one; so is the Lessons page, which a class follows
+# step by step behind its teacher.
+PAGES = [p for p in ALL_PAGES if p.url_path not in ("training", "lessons")]
 
 ACTIVATIONS = ("tanh", "relu", "linear", "gelu", "sigmoid")
 STEP_VARS = tuple(w for w in WEIGHT_VARS if 0.001 <= w <= 1)

@@ -297,7 +297,20 @@ def check(step: Step, answer: str | int) -> Verdict:
     if abs(number - step.answer) <= step.tolerance:
         return Verdict(True, "")
     trap = next((t for t in step.traps if abs(number - t.value) <= t.tolerance), None)
-    return Verdict(False, trap.why if trap else "")
+    return Verdict(False, trap.why if trap else _how_far(number, step.answer))
+
+
+def _how_far(number: float, answer: float) -> str:
+    """For a wrong number no trap explains: how far off, as a factor when that is clear.
+
+    >>> _how_far(1e4, 1e20)
+    '1e+04 is 10^-16 times the answer: check how many times the factor applies.'
+    """
+    if number > 0 and answer > 0 and abs(math.log10(number / answer)) >= 1:
+        exponent = round(math.log10(number / answer))
+        return (f"{number:.3g} is 10^{exponent} times the answer: check how many times "
+                f"the factor applies.")
+    return f"{number:.4g} is {'above' if number > answer else 'below'} the answer."
 
 
 def read_number(text: str) -> float | None:
