@@ -254,7 +254,8 @@ def page_tabs(key: str, views: dict, *args) -> None:
         st.warning(f"{inert(f'{key}={st.query_params[key]}')} is not a section of this page: "
                    f"showing {first}.", icon=":material/link:")
         _set_link_value(key, None)
-    tabs = st.tabs(list(views), key=key, bind=url_binding())
+    bind = url_binding()     # unbound tabs keep their state (and rerun) only with on_change
+    tabs = st.tabs(list(views), key=key, bind=bind, on_change="ignore" if bind else "rerun")
     for (title, view), tab in zip(views.items(), tabs):
         with tab:
             if tab.open or (tab.open is None and title == first):   # None: not known yet

@@ -1,7 +1,8 @@
 """Presenter mode and hidden controls, for a teacher projecting the app.
 
 `?present=1` (or the toggle on the Lessons page) sets large type (body text 22 px, so
-a hall's back row can read it), starts with the sidebar collapsed, and tells the chart
+a hall's back row can read it), starts with the sidebar collapsed (as does
+`?embed=true`), and tells the chart
 wrapper to enlarge chart text: `st.session_state["_present"]` is set on every rerun.
 `?hide=width,batch` hides those controls in the sidebar (a lesson step can hide more),
 like a playground's "hide this control" links: the values stay in force, only the
@@ -21,13 +22,19 @@ CSS = """
 html { font-size: %(px)spx; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
 [data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] { font-size: %(px)spx; }
-[data-testid="stMainBlockContainer"] { max-width: 100%%; padding-top: 2rem; }
+[data-testid="stMainBlockContainer"] { max-width: 100%%; }
 """
 
 
 def presenting() -> bool:
     """Whether the link asks for presenter mode (read before the page is configured)."""
     return st.query_params.get("present", "").strip().lower() in ON
+
+
+def sidebar_state() -> str:
+    """Folded away for a projector and inside an embed (a slide or a course page, where
+    the step sets the controls); Streamlit's choice otherwise."""
+    return "collapsed" if presenting() or st.context.is_embedded else "auto"
 
 
 def set_presenting(on: bool) -> None:

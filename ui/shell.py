@@ -28,9 +28,8 @@ VIEWS["lessons"] = partial(lessons.page, views=VIEWS)
 
 def main() -> None:
     """The entry point: configure, draw the shared sidebar, then run the chosen page."""
-    presenting = present.presenting()
     st.set_page_config(page_title="Layerscope", layout="wide",
-                       initial_sidebar_state="collapsed" if presenting else "auto")
+                       initial_sidebar_state=present.sidebar_state())
     with load.running():
         _run()
 

@@ -28,9 +28,11 @@ PAGE_TABS = {"initialization": ("init_view", tuple(initialization.VIEWS)),
              "training": ("train_view", tuple(training.TABS))}
 NEXT_KEYS = ("Right", "PageDown")        # arrow keys, and what presentation clickers send
 BACK_KEYS = ("Left", "PageUp")
-# The clicker's buttons: off screen (not display:none, so that their shortcuts stay live).
-CLICKER_CSS = ("<style>.st-key-lesson_clicker { position: absolute; left: -10000px; "
-               "width: 1px; height: 1px; overflow: hidden; }</style>")
+# The clicker's buttons go off screen (not display:none, so that their shortcuts stay
+# live); the revealed page's own title is set smaller than the step's.
+LESSON_CSS = ("<style>.st-key-lesson_clicker { position: absolute; left: -10000px; "
+              "width: 1px; height: 1px; overflow: hidden; } "
+              ".st-key-lesson_chart h1 { font-size: 1.6rem; }</style>")
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ def _navigation(found: Open, shown) -> None:
     the key a presentation clicker sends; the presenter toggle."""
     cols = st.columns([1, 1, 2])
     clicker = st.container(key="lesson_clicker")
-    st.html(CLICKER_CSS)
+    st.html(LESSON_CSS)
     label, action, args = _forward(found, shown)
     for where, key in zip((cols[0], clicker), BACK_KEYS):
         where.button("Previous", icon=":material/arrow_back:", shortcut=key,

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from ui.controls import BY_KEY
-from views.lessons import library
+from views.lessons import PAGE_TABS, library
 
 from .helpers import figures, no_exceptions, open_page
 from .test_links import outside_code
@@ -46,6 +46,8 @@ def _walk(lesson, right: bool):
         assert any(WAITING in i.value for i in at.info)
         for key, value in step.values.items():
             assert at.session_state[key] == value, (lesson.id, number, key)
+        if step.tab:
+            assert at.session_state[PAGE_TABS[step.page][0]] == step.tab
         expected = _answer(at, step, right)
         assert figures(at), (lesson.id, number, "no chart after the answer")
         verdicts = at.success if right else at.error
