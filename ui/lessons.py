@@ -42,7 +42,7 @@ FOLDER = Path(__file__).resolve().parents[1] / "lessons"
 ID = re.compile(r"^[a-z0-9_]{1,40}$")
 LESSON_KEYS = {"title", "summary", "order", "steps"}
 STEP_KEYS = {"title", "page", "tab", "values", "hide", "question", "look_at", "explain",
-             "measure", "answer", "tolerance", "unit", "traps", "choices"}
+             "measure", "answer", "tolerance", "unit", "traps", "choices", "log"}
 
 
 class LessonError(ValueError):
@@ -80,6 +80,11 @@ class Step:
     tolerance: float = 0.0
     unit: str = ""
     traps: tuple[Trap, ...] = ()
+    log: bool = False             # the answer is a power of ten, given and judged as log10
+
+    def as_typed(self, claim: float) -> str:
+        """A claim (in the measure's units) as a student would type it."""
+        return f"10^{claim:g}" if self.log else f"{claim:,.10g}"
 
     @property
     def is_number(self) -> bool:
@@ -185,7 +190,7 @@ def parse_step(raw: dict, tabs: dict[str, tuple[str, ...]] | None = None) -> Ste
         choices=tuple(_choice(c) for c in raw.get("choices", [])),
         answer=None if "answer" not in raw else _number(raw, "answer"),
         tolerance=_number(raw, "tolerance", 0.0), unit=_text(raw, "unit", ""),
-        traps=tuple(_trap(t) for t in raw.get("traps", [])))
+        traps=tuple(_trap(t) for t in raw.get("traps", [])), log=raw.get("log") is True)
     _check_question(step)
     return step
 
@@ -291,13 +296,17 @@ def check(step: Step, answer: str | int) -> Verdict:
     if not step.is_number:
         choice = step.choices[int(answer)]
         return Verdict(choice.correct, choice.why)
-    number = read_number(str(answer))
-    if number is None:
+    typed = read_number(str(answer))
+    if typed is None:
         return Verdict(False, "That is not a number.")
+    if step.log and typed <= 0:
+        return Verdict(False, "The answer is a positive number: type it as 1e-10 or 10^-10.")
+    number = math.log10(typed) if step.log else typed
     if abs(number - step.answer) <= step.tolerance:
         return Verdict(True, "")
     trap = next((t for t in step.traps if abs(number - t.value) <= t.tolerance), None)
-    return Verdict(False, trap.why if trap else _how_far(number, step.answer))
+    right = 10 ** step.answer if step.log else step.answer
+    return Verdict(False, trap.why if trap else _how_far(typed, right))
 
 
 def _how_far(number: float, answer: float) -> str:
@@ -336,7 +345,7 @@ def answer_text(step: Step) -> str:
     """The right answer in words."""
     if step.is_number:
         unit = f" ({step.unit})" if step.unit else ""
-        return f"{step.answer:,.10g}{unit}"
+        return f"{step.as_typed(step.answer)}{unit}"
     return step.correct_choice.text
 
 

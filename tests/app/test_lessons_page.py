@@ -27,7 +27,7 @@ def _answer(at, step, right: bool):
     if step.is_number:
         trap = step.traps[0] if step.traps and not right else None
         value = step.answer if right else (trap.value if trap else step.answer + 10 * step.tolerance + 1)
-        at.text_input[0].input(f"{value:.10g}")
+        at.text_input[0].input(step.as_typed(value))
         expected = trap.why if trap else ""
     else:
         index = next(i for i, c in enumerate(step.choices) if c.correct == right)

@@ -65,10 +65,10 @@ def test_makemore_uniform_loss_is_ln_27():
 @pytest.mark.parametrize("lid, n, step", STEPS, ids=IDS)
 def test_answers_are_judged_as_the_text_says(lid, n, step):
     if step.is_number:
-        assert lessons.check(step, f"{step.answer:.10g}").correct
-        assert lessons.check(step, f"{step.answer + step.tolerance * 1.01 + 1e-9:.12g}").correct is False
+        assert lessons.check(step, step.as_typed(step.answer)).correct
+        assert lessons.check(step, step.as_typed(step.answer + step.tolerance * 1.01 + 1e-9)).correct is False
         for trap in step.traps:
-            verdict = lessons.check(step, f"{trap.value:.10g}")
+            verdict = lessons.check(step, step.as_typed(trap.value))
             assert not verdict.correct and verdict.text == trap.why
         assert lessons.check(step, "many").text == "That is not a number."
     else:
@@ -159,3 +159,14 @@ def test_a_bad_file_name_and_an_empty_lesson(tmp_path):
     assert "file name must be lowercase" in lib.errors[0]
     lib = _write(tmp_path, 'title = "T"\nsummary = "S"\n', "empty.toml")
     assert any("at least one [[steps]]" in e for e in lib.errors)
+
+
+def test_a_power_of_ten_is_typed_as_the_number():
+    """`log = true`: the student types the variance (1e-10, 10^-10); judged in decades."""
+    step = LIB.lessons["variance_law"].steps[2]
+    assert step.log and lessons.answer_text(step) == "10^-10"
+    assert lessons.check(step, "1e-10").correct and lessons.check(step, "10^-9.5").correct
+    assert "positive" in lessons.check(step, "-10").text
+    assert lessons.check(step, "1e-30").text == step.traps[0].why
+    assert lessons.check(step, "0.001").text == step.traps[1].why
+    assert "10^5 times the answer" in lessons.check(step, "1e-5").text
