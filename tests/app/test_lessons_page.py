@@ -138,8 +138,10 @@ def test_presenter_mode_and_hidden_controls():
     assert all(k in BY_KEY or k.startswith("lesson_") for k in hidden)
     (note,) = [w.value for w in at.warning]
     assert "nope" in note and "names no control" in note
-    plain = open_page("variance")
+    plain = open_page("variance", present="<b>1</b>", hide="[x](https://evil.example)")
     assert plain.session_state["_present"] is False
+    (note,) = [w.value for w in plain.warning]
+    assert "evil" not in outside_code(note) and "names no control" in note
 
 
 def test_controls_are_not_written_to_the_url_while_a_lesson_is_open():
