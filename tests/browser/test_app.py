@@ -105,7 +105,7 @@ def test_first_request_is_a_deep_link_on_a_fresh_server(fresh_server, page):
     target = EXISTING[-1] if len(EXISTING) > 1 else EXISTING[0]
     path = "" if target is PAGES[0] else target.url_path
     page.goto(f"{fresh_server}/{path}?depth=15&activation=relu&width=64")
-    wait_for_app(page)
+    wait_for_page(page, target)
     assert_no_exception(page)
     # the linked page, not the landing (the sidebar's own h1 is "Layerscope")
     assert page.locator("h1").filter(has_text=target.title).count() == 1
