@@ -345,8 +345,8 @@ def answer_text(step: Step) -> str:
     """The right answer in words."""
     if step.is_number:
         unit = f" ({step.unit})" if step.unit else ""
-        return f"{step.as_typed(step.answer)}{unit}"
-    return step.correct_choice.text
+        return pretty(f"{step.as_typed(step.answer)}{unit}")
+    return pretty(step.correct_choice.text)
 
 
 def facts(res) -> dict[str, str]:
@@ -373,4 +373,17 @@ def fact_names() -> tuple[str, ...]:
 
 
 def fill(template: str, fact_values: dict[str, str]) -> str:
-    return template.format(**fact_values)
+    return pretty(template.format(**fact_values))
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def pretty(text: str) -> str:
+    """Powers written with ^ in a lesson file, set as superscripts for the screen (the
+    way the charts write them); a question's typing hint keeps its ^.
+
+    >>> pretty("100^10 = 10^20, and 0.1^10 = 10^-10")
+    '100¹⁰ = 10²⁰, and 0.1¹⁰ = 10⁻¹⁰'
+    """
+    return re.sub(r"(?<=[\d)])\^(-?\d+)", lambda m: m.group(1).translate(_SUPERSCRIPT), text)

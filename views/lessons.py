@@ -176,7 +176,7 @@ def _ask(found: Open) -> None:
                                   placeholder="e.g. 1000, 1e6, 10^6", key=f"lesson_number_{found.key}")
         else:
             given = st.radio("Your answer", range(len(step.choices)), index=None,
-                             format_func=lambda i: step.choices[i].text,
+                             format_func=lambda i: lessons.pretty(step.choices[i].text),
                              key=f"lesson_choice_{found.key}")
         if st.form_submit_button("Check my answer", type="primary"):
             if given is None or given == "":
@@ -193,7 +193,7 @@ def _verdict(step: lessons.Step, verdict: lessons.Verdict) -> None:
     elif verdict.correct:
         st.success(f"**Right:** {right}.", icon=":material/check_circle:")
     else:
-        st.error(f"**Not quite.** {verdict.text} The answer: {right}.",
+        st.error(f"**Not quite.** {lessons.pretty(verdict.text)} The answer: {right}.",
                  icon=":material/lightbulb:")
 
 

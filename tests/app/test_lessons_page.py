@@ -9,6 +9,7 @@ import re
 import pytest
 
 from ui.controls import BY_KEY
+from ui.lessons import pretty
 from views.lessons import PAGE_TABS, library
 
 from .helpers import figures, no_exceptions, open_page
@@ -52,7 +53,7 @@ def _walk(lesson, right: bool):
         assert figures(at), (lesson.id, number, "no chart after the answer")
         verdicts = at.success if right else at.error
         assert len(verdicts) == 1, (lesson.id, number)
-        assert _plain(expected) in _plain(verdicts[0].value)
+        assert _plain(pretty(expected)) in _plain(verdicts[0].value)
         assert "{" not in at.markdown[-1].value
         if number < len(lesson.steps):
             _button(at, "Next step").click().run()
@@ -83,7 +84,7 @@ def test_reveal_without_an_answer_and_back():
     _button(at, "Reveal").click().run()
     no_exceptions(at)
     assert figures(at)
-    assert lesson.steps[1].correct_choice.text in at.info[0].value
+    assert pretty(lesson.steps[1].correct_choice.text) in at.info[0].value
     _button(at, "Previous").click().run()
     assert at.header[0].value == lesson.steps[0].title
     assert not figures(at)

@@ -164,7 +164,7 @@ def test_a_bad_file_name_and_an_empty_lesson(tmp_path):
 def test_a_power_of_ten_is_typed_as_the_number():
     """`log = true`: the student types the variance (1e-10, 10^-10); judged in decades."""
     step = LIB.lessons["variance_law"].steps[2]
-    assert step.log and lessons.answer_text(step) == "10^-10"
+    assert step.log and lessons.answer_text(step) == "10⁻¹⁰"
     assert lessons.check(step, "1e-10").correct and lessons.check(step, "10^-9.5").correct
     assert "positive" in lessons.check(step, "-10").text
     assert lessons.check(step, "1e-30").text == step.traps[0].why
