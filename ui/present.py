@@ -1,9 +1,9 @@
 """Presenter mode and hidden controls, for a teacher projecting the app.
 
-`?present=1` (or the toggle on the Lessons page) sets large type (body text 22 px, so
-a hall's back row can read it), starts with the sidebar collapsed (as does
-`?embed=true`), and tells the chart
-wrapper to enlarge chart text: `st.session_state["_present"]` is set on every rerun.
+`?present=1` (or the toggle on the Lessons page) sets large type (body text 24 px and
+nothing below 21 px, so a hall's back row can read it), starts with the sidebar
+collapsed (as does `?embed=true`), and tells the chart wrapper to enlarge chart text:
+`st.session_state["_present"]` is set on every rerun.
 `?hide=width,batch` hides those controls in the sidebar (a lesson step can hide more),
 like a playground's "hide this control" links: the values stay in force, only the
 widgets are out of sight.
@@ -17,11 +17,11 @@ from .controls import BY_KEY, inert
 
 URL_KEYS = ("present", "hide")
 ON = ("1", "true", "yes", "on")
-BODY_PX = 22
+BODY_PX = 24          # root size: body text 24 px, labels and captions (0.875rem) 21 px
+# Streamlit sizes its text in rem: a larger root scales body text, labels, headings and
+# metrics together.
 CSS = """
 html { font-size: %(px)spx; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
-[data-testid="stWidgetLabel"] p, [data-testid="stCaptionContainer"] { font-size: %(px)spx; }
 [data-testid="stMainBlockContainer"] { max-width: 100%%; }
 """
 

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from ui.controls import BY_KEY
+from ui import present
 from ui.lessons import pretty
 from views.lessons import PAGE_TABS, library
 
@@ -133,7 +134,7 @@ def test_presenter_mode_and_hidden_controls():
     no_exceptions(at)
     assert at.session_state["_present"] is True
     css = " ".join(h.proto.body for h in at.get("html"))
-    assert "font-size: 22px" in css
+    assert f"font-size: {present.BODY_PX}px" in css and present.BODY_PX >= 20
     hidden = re.findall(r"\.st-key-(\w+)", css)
     assert "width" in hidden and set(LESSONS[0].steps[0].hide) <= set(hidden)
     assert all(k in BY_KEY or k.startswith("lesson_") for k in hidden)
