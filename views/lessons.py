@@ -143,15 +143,28 @@ def _step(found: Open, settings: Settings, views: dict) -> None:
         st.info("The chart appears once you answer, or when the presenter reveals it.",
                 icon=":material/visibility_off:")
         return
-    res = cache.result(settings.spec)
     _verdict(step, shown)
-    facts = lessons.facts(res)
+    facts = lessons.facts(cache.result(settings.spec))
     st.markdown(lessons.fill(step.explain, facts))
     if step.look_at:
         st.markdown(f"**Look at:** {lessons.fill(step.look_at, facts)}")
+    if found.number == total:
+        _score(found)
+    _after(found)                       # above the chart: Training keeps drawing below
     with st.container(border=True, key="lesson_chart"):
         views[step.page](settings)
-    _after(found)
+
+
+def _score(found: Open) -> None:
+    """At the end: how many of the answers given (the last, if answered again) were right."""
+    answers = st.session_state.get("_lesson_answers", {})
+    given = [answers.get(f"{found.lesson.id}_{n}") for n in range(1, len(found.lesson.steps) + 1)]
+    answered = [v for v in given if v is not None and v.text is not None]
+    right = sum(v.correct for v in answered)
+    st.success(f"End of the lesson: {right} of {len(answered)} answers right "
+               f"({len(found.lesson.steps) - len(answered)} steps revealed without an answer).",
+               icon=":material/flag:")
+    page_link("lessons", "All lessons", params={})
 
 
 def _revealed(found: Open) -> lessons.Verdict | None:
@@ -225,7 +238,7 @@ def _forward(found: Open, shown):
         return "Reveal", _reveal, (found,)
     if found.number < len(found.lesson.steps):
         return "Next step", _go, (found.number + 1,)
-    return "Last step", None, ()
+    return "Last step", None, ()      # the end: the score and a link to the list
 
 
 def _go(number: int) -> None:
