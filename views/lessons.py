@@ -49,9 +49,15 @@ class Open:
         return f"{self.lesson.id}_{self.number}"
 
 
-@st.cache_resource
 def library() -> lessons.Library:
-    """Every lesson file, read and checked once per server."""
+    """Every lesson file, read and checked again only when a file changes (so a teacher
+    writing one sees it on the next rerun)."""
+    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in sorted(lessons.FOLDER.glob("*.toml")))
+    return _load(stamp)
+
+
+@st.cache_resource(max_entries=2)
+def _load(stamp: tuple) -> lessons.Library:
     return lessons.load_all(tabs={p: titles for p, (_, titles) in PAGE_TABS.items()})
 
 
