@@ -61,6 +61,7 @@ def _run() -> None:
 
 
 def _show(url_path: str, shown: dict) -> None:
+    """Run a page with this rerun's settings; the Lessons page also gets its open step."""
     if url_path == "lessons":
         VIEWS[url_path](shown["settings"], found=shown["lesson"], notes=shown["notes"])
     else:
