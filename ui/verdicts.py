@@ -41,7 +41,16 @@ def _drift(trend: Trend, what: str, layers: str) -> str:
 
 
 def forward_sentence(trend: Trend, depth: int, dtype: str, edge_layer: int | None) -> str:
-    """The variance page's verdict on the pre-activation variance."""
+    """The variance page's verdict on the pre-activation variance.
+
+    >>> from core.experiments.diagnose import trend
+    >>> "no trend to judge" in forward_sentence(trend([2.0]), 1, "float64", None)
+    True
+    """
+    if depth == 1 and trend.kind == "stable":     # one point: no layer-to-layer change
+        return _colored("stable", "One layer.", "There is no trend to judge yet: the "
+                        "variance above is what one layer makes of its input. Add layers "
+                        "to see it compound.")
     layers = f"from layer 1 to layer {depth}"
     title, body = {
         "stable": lambda: ("Stable.", _drift(trend, "The variance", f"through all {depth} layers"

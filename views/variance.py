@@ -36,7 +36,8 @@ def _headline(spec, res, diag) -> None:
                    format_power(float(res.log10_act_var[-1])))
     cols[1].metric("fan_in × Var(W) per layer", f"{spec.sigma_w2:.3g}")
     cols[2].metric("Measured change per layer", verdict.kind if verdict.kind in (
-        "overflow", "underflow", "zero") else f"× {verdict.factor_per_layer:.3g}")
+        "overflow", "underflow", "zero") else "—" if spec.depth == 1
+        else f"× {verdict.factor_per_layer:.3g}")
     edge = res.overflow_layer if res.overflow_layer is not None else res.underflow_layer
     st.markdown(verdicts.forward_sentence(verdict, spec.depth, spec.dtype,
                                           None if edge is None else edge + 1))
