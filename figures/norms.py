@@ -14,11 +14,12 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import PALETTE, figure, finite_or_none, layout, merge
+from .style import FONT_SIZE, PALETTE, figure, finite_or_none, layout, merge, series
 from .variance import variance_parts
 
 SET_COLORS = [[0.0, "#e8e8e8"], [0.33, "#e8e8e8"], [0.34, "#6baed6"], [0.66, "#6baed6"],
               [0.67, "#08306b"], [1.0, "#08306b"]]      # other / same statistics / the cell
+SETS_TOP = 0.76              # the panels' top: three title lines of 16 px fit above
 
 
 def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels: Sequence[int],
@@ -43,19 +44,19 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
         axes[f"xaxis{ax}"] = dict(
             domain=[x0, x1], anchor=f"y{ax}", showgrid=False, zeroline=False,
             tickvals=[i * n_pos + (n_pos - 1) / 2 for i in range(n_ch)],
-            ticktext=[str(c) for c in channels], tickfont=dict(size=11),
-            title=dict(text="channel" + (" × position" if n_pos > 1 else ""),
-                       font=dict(size=13)))
+            ticktext=[str(c) for c in channels],
+            title=dict(text="channel" + (" × position" if n_pos > 1 else "")))
         axes[f"yaxis{ax}"] = dict(
-            domain=[0.0, 0.86], anchor=f"x{ax}", autorange="reversed", showgrid=False,
+            domain=[0.0, SETS_TOP], anchor=f"x{ax}", autorange="reversed", showgrid=False,
             zeroline=False, tickvals=list(range(n_ex)), ticktext=[str(n) for n in examples],
             showticklabels=k == 0)
         if k == 0:
             axes["yaxis"]["title"] = dict(text="example")
-        notes.append(dict(text=f"<b>{name}</b>" + (f"<br><sup>{subtitles[name]}</sup>"
-                                                   if subtitles and name in subtitles else ""),
-                          x=(x0 + x1) / 2, y=0.88, xref="paper", yref="paper",
-                          yanchor="bottom", showarrow=False, font=dict(size=14)))
+        head = name.replace(" (", "<br>(") if " (" in name else name + "<br> "
+        sub = subtitles.get(name, "") if subtitles else ""
+        notes.append(dict(text=f"<b>{head}</b><br>{sub}", x=(x0 + x1) / 2, y=SETS_TOP + 0.02,
+                          xref="paper", yref="paper", yanchor="bottom", showarrow=False,
+                          font=dict(size=FONT_SIZE)))
         text = [[f"example {examples[r]}, channel {channels[c // n_pos]}, position "
                  f"{positions[c % n_pos]}" for c in range(n_ch * n_pos)] for r in range(n_ex)]
         for i in range(n_ch - 1):            # a gap in the channel numbers: mark it
@@ -67,7 +68,7 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
                          showscale=False, xgap=2, ygap=2, xaxis=f"x{ax}", yaxis=f"y{ax}",
                          name=name, text=text,
                          hovertemplate="%{text}<extra>" + name + "</extra>"))
-    return figure(data, layout("Which values each normalization averages together", height=380,
+    return figure(data, layout("Which values each normalization averages together", height=460,
                                annotations=notes, shapes=shapes, margin=dict(t=70, b=60),
                                hovermode="closest", **axes))
 
@@ -97,8 +98,8 @@ def _fraction_parts(curves, title, y_title) -> tuple[list[dict], dict]:
         y = [None if v is None else 100.0 * v for v in finite_or_none(vals)]
         data.append(dict(
             type="scatter", x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name,
-            mode="lines+markers", line=dict(color=PALETTE[i % len(PALETTE)], width=3),
-            marker=dict(size=5), hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name + "</extra>"))
+            mode="lines+markers", **series(i, len(curves), markers=True),
+            hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name + "</extra>"))
     look = layout(title, height=420, xaxis=dict(title=dict(text="layer")),
                   yaxis=dict(title=dict(text=y_title), ticksuffix="%", rangemode="tozero"))
     return data, (legend_below(look, rows=math.ceil(len(curves) / 3)) if len(curves) > 2
@@ -133,7 +134,7 @@ def activation_hist_figure(hists: dict[str, tuple[np.ndarray, np.ndarray, float]
         dens = counts / (total * np.diff(true_edges))
         data.append(dict(
             type="scatter", x=centers.astype(np.float32), y=dens.astype(np.float32),
-            name=name, mode="lines", line=dict(color=PALETTE[i % len(PALETTE)], width=3),
+            name=name, mode="lines", **series(i),
             hovertemplate="%{x:.3g}: %{y:.3g}<extra>" + name + "</extra>"))
     look = layout(title, height=420, xaxis=dict(title=dict(text=x_title)),
                   yaxis=dict(title=dict(text="density"), rangemode="tozero"), hovermode="closest")

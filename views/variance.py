@@ -6,7 +6,7 @@ from core.experiments.diagnose import diagnose
 from core.experiments.seeds import SEEDS
 from figures.style import format_power
 from figures.variance import variance_figure
-from ui import cache, controls, verdicts
+from ui import cache, charts, controls, verdicts
 from ui.controls import Control, Settings
 from ui.export import result_csv
 
@@ -70,7 +70,7 @@ def _chart(spec, res) -> None:
         band = {"other seeds (lowest to highest)": seeds.preact}
         st.caption(f"Shaded: where the pre-activation curve of seeds "
                    f"{', '.join(map(str, seeds.seeds))} lies, layer by layer.")
-    st.plotly_chart(variance_figure(curves, theory_curves, res.overflow_layer,
+    charts.show(variance_figure(curves, theory_curves, res.overflow_layer,
                                     underflow_layer=res.underflow_layer, band=band),
                     key="variance_chart")
 
