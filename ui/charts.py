@@ -42,7 +42,7 @@ def readable(fig: go.Figure, present: bool = False) -> go.Figure:
     layout = fig.layout.to_plotly_json()             # a copy of the layout only
     font = layout.setdefault("font", {})
     changed = "size" not in font
-X
+    font.setdefault("size", FONT_SIZE)               # unset, Plotly would draw 12 px
     changed |= _raise_fonts(layout, floor, scale)
     if present and layout.get("height"):
         layout["height"] = round(layout["height"] * scale)
