@@ -22,7 +22,8 @@ INTROS = {
            "this page counts *off* where tanh counts *saturated*.",
     "linear": "A linear layer has no flat parts: nothing ever saturates, and every value "
               "passes its gradient on unchanged (φ′ = 1). The histograms still show the "
-              "shape and the spread of the signal.",
+              "shape and the spread of the signal. To see saturation, pick tanh in the "
+              "sidebar, or the demo *tanh saturated by big weights*.",
 }
 WORDS = {"bounded": "saturated", "off": "off", "linear": None}
 

@@ -11,6 +11,10 @@ from ui.controls import Control, Settings
 from ui.export import result_csv
 
 
+# The first screen's one line: what to do here (the sidebar holds every control).
+WHAT_TO_DO = ("Each layer multiplies the variance by **fan_in × Var(W)**: drag **Var(W)** and "
+              "**Depth** in the sidebar and watch the curve, or pick a **Classroom demo**.")
+
 BAND = Control("var_band", f"Show {SEEDS} other seeds", "toggle", False,
                help="Run the same network with the next seeds and shade, per layer, the "
                     "range their curves cover: how far finite width lets one draw wander.")
@@ -21,6 +25,7 @@ def page(settings: Settings) -> None:
     res = cache.result(spec, cache.PAGE_STATS["variance"])
     diag = diagnose(res)
     st.title("Variance through depth")
+    st.markdown(WHAT_TO_DO)
     _headline(spec, res, diag)
     _chart(spec, res)
     st.download_button("Download per-layer numbers (CSV)", result_csv(res),
