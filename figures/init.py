@@ -21,16 +21,16 @@ VERDICT_DASHES = {"stable": "solid", "exploding": "dash", "vanishing": "dot",
 VERDICT_WORDS = {"stable": "steady", "exploding": "explodes", "vanishing": "vanishes",
                  "overflow": "overflows", "underflow": "rounds to 0", "zero": "all zero"}
 # Each panel row in pixels: four title lines above the plot, tick labels under it.
-TITLE_PX, PANEL_PX, TICKS_PX = 88, 190, 40
+TITLE_PX, PANEL_PX, TICKS_PX = 88, 170, 40
 
 
 def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
-                   subtitles: dict[str, str], y_title: str, cols: int = 4) -> go.Figure:
+                   subtitles: dict[str, str], y_title: str, cols: int = 3) -> go.Figure:
     """Small multiples, one panel and one trace per scheme (name -> log10 values per layer),
     on a shared log axis; each line coloured, dashed and titled by its verdict (green
-    solid steady, red dashed exploding, blue dotted vanishing). Four panels a row keep
-    the titles apart at 1280 px; the panels are laid out by hand (make_subplots costs
-    ~10x more)."""
+    solid steady, red dashed exploding, blue dotted vanishing). Three panels a row keep
+    the 16 px titles apart on a 1280 px screen (four touch); the panels are laid out by
+    hand (make_subplots costs ~10x more)."""
     names = list(curves)
     rows = max(1, math.ceil(len(names) / cols))
     row_px = TITLE_PX + PANEL_PX + TICKS_PX
@@ -67,6 +67,8 @@ def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
     for key, axis in axes.items():
         if key.startswith("yaxis"):
             axis.update(power_axis(lo - pad, hi + pad, max_ticks=5, reached=(lo, hi)))
+            if not axis["showticklabels"]:         # decade marks only beside the labels
+                axis.pop("minor", None)
     return figure(data, layout("Every init scheme on the same network", height=plot_px + 120,
                                annotations=titles, margin=dict(t=70, b=50),
                                hovermode="closest", **axes))

@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import FONT_SIZE, PALETTE, figure, finite_or_none, layout, merge, series
+from .style import FONT_SIZE, PALETTE, figure, finite_or_none, layout, legend_below, series
 from .variance import variance_parts
 
 SET_COLORS = [[0.0, "#e8e8e8"], [0.33, "#e8e8e8"], [0.34, "#6baed6"], [0.66, "#6baed6"],
@@ -73,18 +73,11 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
                                hovermode="closest", **axes))
 
 
-def legend_below(look: dict, rows: int = 2) -> dict:
-    """A layout dict with the legend under the plot: half-width charts have no room above
-    for six names."""
-    return merge(look, legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0),
-                 margin=dict(b=60 + 28 * rows), height=look["height"] + 28 * rows)
-
-
 def lineup_variance_figure(curves: dict[str, np.ndarray], title: str,
                            y_title: str = "variance (log scale)") -> go.Figure:
     """figures.variance.variance_figure for a lineup: one line per variant, legend below."""
     data, look = variance_parts(curves, title=title, y_title=y_title, show_limits=False)
-    return figure(data, legend_below(look, rows=math.ceil(len(curves) / 3)))
+    return figure(data, legend_below(look, len(curves)))
 
 
 def fraction_figure(curves: dict[str, np.ndarray], title: str, y_title: str) -> go.Figure:
@@ -102,7 +95,7 @@ def _fraction_parts(curves, title, y_title) -> tuple[list[dict], dict]:
             hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name + "</extra>"))
     look = layout(title, height=420, xaxis=dict(title=dict(text="layer")),
                   yaxis=dict(title=dict(text=y_title), ticksuffix="%", rangemode="tozero"))
-    return data, (legend_below(look, rows=math.ceil(len(curves) / 3)) if len(curves) > 2
+    return data, (legend_below(look, len(curves)) if len(curves) > 2
                   else look)
 
 
@@ -138,7 +131,7 @@ def activation_hist_figure(hists: dict[str, tuple[np.ndarray, np.ndarray, float]
             hovertemplate="%{x:.3g}: %{y:.3g}<extra>" + name + "</extra>"))
     look = layout(title, height=420, xaxis=dict(title=dict(text=x_title)),
                   yaxis=dict(title=dict(text="density"), rangemode="tozero"), hovermode="closest")
-    return figure(data, legend_below(look, rows=math.ceil(len(hists) / 2)))
+    return figure(data, legend_below(look, len(hists)))
 
 
 def sensitivity_figure(curves: dict[str, np.ndarray]) -> go.Figure:
@@ -148,4 +141,4 @@ def sensitivity_figure(curves: dict[str, np.ndarray]) -> go.Figure:
     for tr in data:
         if not tr["name"].startswith("BatchNorm"):
             tr["line"]["dash"] = "dash"
-    return figure(data, legend_below(look))
+    return figure(data, legend_below(look, len(data)))

@@ -96,6 +96,30 @@ def merge(look: dict, **props) -> dict:
     return out
 
 
+# What sits under a plot's x axis at 16 px: its tick labels and its title.
+AXIS_BELOW_PX = 70
+LEGEND_ROW_PX = 28
+
+
+def legend_below(look: dict, entries: int, per_row: int = 2) -> dict:
+    """`look` (a layout dict) with its legend under the x-axis title, the figure taller by
+    the legend's rows: a half-width chart has no room beside its title for six names, and
+    a legend inside the plot hides the curves. Two names a row fit a half-width chart on
+    a 1280 px screen.
+
+    >>> look = legend_below(layout("t", height=400), entries=5)
+    >>> look["height"], look["margin"]["b"], round(look["legend"]["y"], 3)
+    (504, 164, -0.25)
+    """
+    rows = max(1, math.ceil(entries / per_row))
+    plot_px = look["height"] - look["margin"]["t"] - look["margin"]["b"]
+    return merge(look, legend=dict(orientation="h", yanchor="top", y=-AXIS_BELOW_PX / plot_px,
+                                   xanchor="left", x=0.0),
+                 margin=dict(b=AXIS_BELOW_PX + 10 + LEGEND_ROW_PX * rows),
+                 height=look["height"] + AXIS_BELOW_PX + 10 + LEGEND_ROW_PX * rows
+                 - look["margin"]["b"])
+
+
 def base_layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
     """The common look on a graph_objects Figure (builders here use `layout` instead)."""
     look = layout(title, height)
@@ -108,16 +132,18 @@ def base_layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
 def series(i: int, n: int = 1, width: float = 3, markers: bool = False) -> dict:
     """The look of the i-th of n lines on one chart: a colour, a dash and (with markers)
     a marker symbol of its own, so that no two lines are told apart by colour alone.
-    Earlier markers are larger, so lines that lie exactly on top of each other (LayerNorm
-    and RMSNorm often do) still show every symbol, each inside the one drawn before it.
+    Markers are open and earlier ones larger, so lines that lie exactly on top of each
+    other (a linear layer's h and φ(h), LayerNorm and RMSNorm) still show every symbol,
+    each inside the one drawn before it.
 
-    >>> series(1, 3, markers=True)
-    {'line': {'color': '#D55E00', 'width': 3, 'dash': 'dash'}, 'marker': {'symbol': 'square', 'size': 8}}
+    >>> series(1, 3, markers=True)["marker"]
+    {'symbol': 'square-open', 'size': 11, 'line': {'width': 2}}
     """
     look = {"line": dict(color=PALETTE[i % len(PALETTE)], width=width,
                          dash=DASHES[i % len(DASHES)])}
     if markers:
-        look["marker"] = dict(symbol=SYMBOLS[i % len(SYMBOLS)], size=6 + 2 * max(n - 1 - i, 0))
+        look["marker"] = dict(symbol=SYMBOLS[i % len(SYMBOLS)] + "-open",
+                              size=8 + 3 * min(max(n - 1 - i, 0), 3), line=dict(width=2))
     return look
 
 

@@ -41,8 +41,9 @@ def _every_scheme(spec) -> None:
         {INIT_LABELS[s]: ifig.verdict_subtitle(rows[s].sigma_w2)
          for s in runs}, QUANTITY.labels[quantity].split(" (")[0])
     charts.show(fig, key="init_schemes_chart")
-    st.caption("Green: steady (within a factor of 100 end to end, or within the spread "
-               "another seed of this width would give). Red: explodes. Blue: vanishes. "
+    st.caption("Green, solid: steady (within a factor of 100 end to end, or within the "
+               "spread another seed of this width would give). Red, dashed: explodes. Blue, "
+               "dotted: vanishes; each panel's title says it in words too. "
                "Every panel is the same network (same seed) with "
                "weights drawn by a different scheme; float16/32 values past overflow "
                "are left out. In the table, ▶ marks the sidebar's scheme and χ₁ is the "

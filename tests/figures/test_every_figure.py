@@ -160,13 +160,13 @@ def old_phase_figure(line_sigma_b2, line_sigma_w2, sigma_b2, sigma_w2, chi1, act
             x=np.concatenate([x, x[::-1]]), y=np.concatenate(
                 [y_line, np.full(len(x), hi)]).astype(np.float32),
             fill="toself", fillcolor="rgba(213, 94, 0, 0.10)", line=dict(width=0),
-            fillpattern=dict(shape="/", fgcolor="rgba(213, 94, 0, 0.45)", size=12),
+            fillpattern=dict(shape="/", fgcolor="rgba(213, 94, 0, 0.3)", size=14),
             name="chaotic: gradients explode", hoverinfo="skip"))
         fig.add_trace(go.Scatter(
             x=np.concatenate([x, x[::-1]]), y=np.concatenate(
                 [y_line, np.full(len(x), lo)]).astype(np.float32),
             fill="toself", fillcolor="rgba(0, 114, 178, 0.10)", line=dict(width=0),
-            fillpattern=dict(shape=".", fgcolor="rgba(0, 114, 178, 0.45)", size=12),
+            fillpattern=dict(shape=".", fgcolor="rgba(0, 114, 178, 0.3)", size=14),
             name="ordered: gradients vanish", hoverinfo="skip"))
         fig.add_trace(go.Scatter(
             x=x, y=y_line.astype(np.float32), name="critical line: χ₁ = 1", mode="lines",
@@ -180,9 +180,9 @@ def old_phase_figure(line_sigma_b2, line_sigma_w2, sigma_b2, sigma_w2, chi1, act
         hovertemplate=f"σ_b² = {sigma_b2:.3g}, σ_w² = {sigma_w2:.3g}, χ₁ = {chi1:.3g}<extra></extra>"))
     fig.update_yaxes(title="σ_w² = fan_in × Var(W) (log scale)", **power_axis(lo, hi, 7))
     fig.update_xaxes(title="σ_b² = bias variance", range=[-0.02 * x_hi, x_hi])
-    fig = old_base_layout(fig, f"Phase diagram for {activation}", height=480)
-    fig.update_layout(hovermode="closest", margin=dict(b=130),
-                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
+    fig = old_base_layout(fig, f"Phase diagram for {activation}", height=400)
+    fig.update_layout(hovermode="closest")
+    fig.update_layout(style.legend_below(fig.layout.to_plotly_json(), len(fig.data)))
     return fig
 
 
