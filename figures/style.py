@@ -201,10 +201,9 @@ def power_ticks(lo: float, hi: float, max_ticks: int = 9,
     >>> power_ticks(0.0, 17.0, max_ticks=5)[0]   # no step divides 17: 2 gives way to 0
     [0.0, 7.0, 12.0, 17.0]
     """
+    if hi - lo < 2.5:                            # too few decades to read it by
+        return short_ticks(lo, hi)
     inside = _decades(lo, hi)
-    if not inside:                               # less than a decade: label its middle
-        mid = round((lo + hi) / 2)
-        return [float(mid)], [power_label(mid)]
     r_lo, r_hi = reached if reached is not None else (inside[0], inside[-1])
     bottom = min(max(round(r_lo), inside[0]), inside[-1])
     top = min(max(round(r_hi), bottom), inside[-1])
@@ -212,6 +211,32 @@ def power_ticks(lo: float, hi: float, max_ticks: int = 9,
     vals = {k for k in inside if (top - k) % step == 0 and abs(k - bottom) * 2 >= step}
     vals = sorted(vals | {bottom, top})
     return [float(v) for v in vals], [power_label(v) for v in vals]
+
+
+def short_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Ticks for a log10 axis shorter than 2.5 decades, so that two or more are labelled:
+    1, 3 a decade; 1, 2, 5 under 1.5 decades; 1, 1.5, 2, 3, 5, 7 under 0.8; as plain
+    numbers from 0.001 to 1000.
+
+    >>> short_ticks(-0.5, 0.1)[1]
+    ['0.5', '0.7', '1']
+    >>> short_ticks(5.1, 7.2)[1]
+    ['3×10⁵', '10⁶', '3×10⁶', '10⁷']
+    """
+    span = hi - lo
+    steps = (1, 1.5, 2, 3, 5, 7) if span < 0.8 else (1, 2, 5) if span < 1.5 else (1, 3)
+    vals = [k + math.log10(m) for k in range(math.floor(lo), math.ceil(hi) + 1) for m in steps
+            if lo <= k + math.log10(m) <= hi]
+    return vals, [_number_label(v) for v in vals]
+
+
+def _number_label(v: float) -> str:
+    k = math.floor(v + 1e-9)
+    m = round(10 ** (v - k), 1)
+    m = int(m) if m == int(m) else m
+    if -3 <= k <= 2:
+        return f"{m * 10.0 ** k:g}"
+    return power_label(k) if m == 1 else f"{m}×{power_label(k)}"
 
 
 def _step(span: int, wanted: int) -> int:

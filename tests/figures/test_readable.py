@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 from core import NetworkSpec, simulate
 from figures import style
@@ -108,12 +108,13 @@ def test_the_exploding_demo_labels_its_top_decade():
     assert set(axis["minor"]["tickvals"]) | set(axis["tickvals"]) >= set(range(2, 21))
 
 
-@given(lo=st.floats(-400, 400), span=st.floats(0.5, 500), inner=st.floats(0, 1),
+@given(lo=st.floats(-400, 400), span=st.floats(2.5, 500), inner=st.floats(0, 1),
        max_ticks=st.integers(3, 12))
 def test_power_ticks_label_the_reached_decades(lo, span, inner, max_ticks):
     hi = lo + span
     pad = max(0.5, 0.05 * span)                     # as the builders pad their ranges
     r_lo, r_hi = lo + inner * span / 3, hi - inner * span / 3
+    assume(r_hi - r_lo + 2 * pad >= 2.5)            # shorter axes: 1-2-5 labels, below
     vals, text = style.power_ticks(r_lo - pad, r_hi + pad, max_ticks, reached=(r_lo, r_hi))
     assert round(r_hi) in vals and round(r_lo) in vals
     assert vals == sorted(vals) and len(vals) == len(text) == len(set(vals))
@@ -121,6 +122,14 @@ def test_power_ticks_label_the_reached_decades(lo, span, inner, max_ticks):
     assert all(r_lo - pad <= v <= r_hi + pad for v in vals)
     if len(vals) > 2:                               # evenly spaced but for one end
         assert len(set(np.diff(vals[1:-1]))) <= 1
+
+
+@given(lo=st.floats(-400, 400), span=st.floats(0.3, 2.5))
+def test_a_short_log_axis_gets_1_2_5_labels(lo, span):
+    vals, text = style.power_ticks(lo, lo + span)
+    assert len(vals) >= 1 + (span >= 0.45)       # two, on any axis that can hold them
+    assert all(lo <= v <= lo + span for v in vals)
+    assert min(np.diff(vals), default=span) >= span / 7         # none crowded
 
 
 @pytest.mark.parametrize("k, text", [(0, "1"), (1, "10¹"), (20, "10²⁰"), (-10, "10⁻¹⁰")])
