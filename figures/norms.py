@@ -9,6 +9,7 @@ Small multiples are laid out by hand (make_subplots costs ~10x more per rerun).
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Sequence
 
 import numpy as np
@@ -19,7 +20,7 @@ from .variance import variance_parts
 
 SET_COLORS = [[0.0, "#e8e8e8"], [0.33, "#e8e8e8"], [0.34, "#6baed6"], [0.66, "#6baed6"],
               [0.67, "#08306b"], [1.0, "#08306b"]]      # other / same statistics / the cell
-SETS_TOP = 0.76              # the panels' top: three title lines of 16 px fit above
+SETS_TOP = 0.72              # the panels' top: four title lines of 16 px fit above
 
 
 def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels: Sequence[int],
@@ -32,6 +33,7 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
     n_ex, n_ch, n_pos = len(examples), len(channels), len(positions)
     data, axes, notes, shapes = [], {}, [], []
     cols = len(names)
+    shown = _labelled_channels(channels)
     for k, name in enumerate(names):
         m = np.asarray(masks[name], dtype=np.float32).reshape(n_ex, n_ch * n_pos)
         z = m.copy()
@@ -43,8 +45,8 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
         x0, x1 = k / cols + 0.012, (k + 1) / cols - 0.012
         axes[f"xaxis{ax}"] = dict(
             domain=[x0, x1], anchor=f"y{ax}", showgrid=False, zeroline=False,
-            tickvals=[i * n_pos + (n_pos - 1) / 2 for i in range(n_ch)],
-            ticktext=[str(c) for c in channels],
+            tickvals=[i * n_pos + (n_pos - 1) / 2 for i in shown],
+            ticktext=[str(channels[i]) for i in shown], tickangle=0,
             title=dict(text="channel" + (" × position" if n_pos > 1 else "")))
         axes[f"yaxis{ax}"] = dict(
             domain=[0.0, SETS_TOP], anchor=f"x{ax}", autorange="reversed", showgrid=False,
@@ -53,7 +55,7 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
         if k == 0:
             axes["yaxis"]["title"] = dict(text="example")
         head = name.replace(" (", "<br>(") if " (" in name else name + "<br> "
-        sub = subtitles.get(name, "") if subtitles else ""
+        sub = "<br>".join(textwrap.wrap(subtitles.get(name, "") if subtitles else "", 12))
         notes.append(dict(text=f"<b>{head}</b><br>{sub}", x=(x0 + x1) / 2, y=SETS_TOP + 0.02,
                           xref="paper", yref="paper", yanchor="bottom", showarrow=False,
                           font=dict(size=FONT_SIZE)))
@@ -68,9 +70,25 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
                          showscale=False, xgap=2, ygap=2, xaxis=f"x{ax}", yaxis=f"y{ax}",
                          name=name, text=text,
                          hovertemplate="%{text}<extra>" + name + "</extra>"))
-    return figure(data, layout("Which values each normalization averages together", height=460,
+    return figure(data, layout("Which values each normalization averages together", height=480,
                                annotations=notes, shapes=shapes, margin=dict(t=70, b=60),
                                hovermode="closest", **axes))
+
+
+def _labelled_channels(channels: Sequence[int], most: int = 4) -> list[int]:
+    """Which of the pictured channels get a label: the first of each run of neighbours
+    (the picture skips channels), or every few when they all follow on; five panels a
+    row leave about 110 px a panel at 1280 px, room for four 16 px numbers.
+
+    >>> _labelled_channels([0, 1, 2, 25, 26, 27, 50, 51, 52, 75, 76, 77])
+    [0, 3, 6, 9]
+    >>> _labelled_channels(list(range(12)))
+    [0, 3, 6, 9]
+    """
+    starts = [i for i in range(len(channels)) if i == 0 or channels[i] != channels[i - 1] + 1]
+    if 1 < len(starts) <= most:
+        return starts
+    return list(range(0, len(channels), max(1, math.ceil(len(channels) / most))))
 
 
 def lineup_variance_figure(curves: dict[str, np.ndarray], title: str,

@@ -227,10 +227,15 @@ def short_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
     steps = (1, 1.5, 2, 3, 5, 7) if span < 0.8 else (1, 2, 5) if span < 1.5 else (1, 3)
     vals = [k + math.log10(m) for k in range(math.floor(lo), math.ceil(hi) + 1) for m in steps
             if lo <= k + math.log10(m) <= hi]
-    return vals, [_number_label(v) for v in vals]
+    return vals, [number_label(v) for v in vals]
 
 
-def _number_label(v: float) -> str:
+def number_label(v: float) -> str:
+    """10^v as a tick label: a plain number from 0.001 to 1000, else m×10^k.
+
+    >>> number_label(-1.0), number_label(0.30103), number_label(5.0), number_label(5.30103)
+    ('0.1', '2', '10⁵', '2×10⁵')
+    """
     k = math.floor(v + 1e-9)
     m = round(10 ** (v - k), 1)
     m = int(m) if m == int(m) else m

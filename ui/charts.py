@@ -18,7 +18,7 @@ import math
 import plotly.graph_objects as go
 import streamlit as st
 
-from figures.style import FONT_SIZE, PRESENT_FONT_SIZE, figure
+from figures.style import FONT_SIZE, PRESENT_FONT_SIZE, figure, number_label
 
 
 def show(fig: go.Figure, where=st, key: str | None = None, **kwargs) -> None:
@@ -89,7 +89,8 @@ def _log_ticks(axis: dict) -> bool:
     steps = (1, 1.5, 2, 3, 5, 7) if hi - lo < 1 else (1, 2, 5) if hi - lo <= 3 else (1,)
     vals = [m * 10.0 ** k for k in range(math.floor(lo), math.ceil(hi) + 1) for m in steps
             if lo <= k + math.log10(m) <= hi]
-    axis.update(tickmode="array", tickvals=vals, ticktext=[f"{v:g}" for v in vals])
+    axis.update(tickmode="array", tickvals=vals,
+                ticktext=[number_label(math.log10(v)) for v in vals])
     return True
 
 
