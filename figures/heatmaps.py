@@ -104,7 +104,7 @@ def small_multiples(maps: Sequence[tuple[int, np.ndarray | None, np.ndarray]], w
                           font=dict(size=FONT_SIZE)))
         if sat is None:
             notes.append(dict(text="no finite values", x=x0 + pw / 2, y=y1 - ph / 2,
-                              xref="paper", yref="paper", showarrow=False))
+                              xref="paper", yref="paper", xanchor="center", showarrow=False))
             continue
         codes = cell_codes(np.asarray(sat)[:SMALL_ROWS, :SMALL_UNITS], dead)
         data.append(_heatmap(codes, f"layer {layer}",

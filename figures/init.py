@@ -79,7 +79,8 @@ def _panel_title(name: str, subtitle: str, kind: str, x: float, y: float) -> dic
     head = name.replace(" (", "<br>(") if " (" in name else name + "<br> "
     word = VERDICT_WORDS.get(kind, kind)
     return dict(text=f"<b>{head}</b><br>{subtitle}<br><i>{word}</i>", x=x, y=y,
-                xref="paper", yref="paper", yanchor="bottom", showarrow=False)
+                xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                showarrow=False)       # "auto" would push the outer columns' titles out
 
 
 def loss_figure(scales: np.ndarray, log10_loss: np.ndarray, loss_uniform: float,

@@ -57,8 +57,8 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
         head = name.replace(" (", "<br>(") if " (" in name else name + "<br> "
         sub = "<br>".join(textwrap.wrap(subtitles.get(name, "") if subtitles else "", 12))
         notes.append(dict(text=f"<b>{head}</b><br>{sub}", x=(x0 + x1) / 2, y=SETS_TOP + 0.02,
-                          xref="paper", yref="paper", yanchor="bottom", showarrow=False,
-                          font=dict(size=FONT_SIZE)))
+                          xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                          showarrow=False, font=dict(size=FONT_SIZE)))
         text = [[f"example {examples[r]}, channel {channels[c // n_pos]}, position "
                  f"{positions[c % n_pos]}" for c in range(n_ch * n_pos)] for r in range(n_ex)]
         for i in range(n_ch - 1):            # a gap in the channel numbers: mark it

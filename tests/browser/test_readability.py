@@ -16,14 +16,16 @@ from .helpers import assert_no_exception, screenshot, wait_for_app
 
 MIN_PX, MIN_CONTRAST = 16, 4.5
 # Each page with the settings that show its charts (a linear network has no dead units).
+# name: (url path, query); the tabs with small multiples are opened too.
 PAGES = {
-    "variance": "",
-    "saturation": "activation=tanh&weight_var=0.1",
-    "dead_neurons": "activation=relu&depth=20&weight_var=0.001&bias_var=1",
-    "gradients": "activation=tanh&weight_var=0.01",
-    "initialization": "activation=tanh&weight_var=0.01",
-    "normalization": "activation=tanh&weight_var=0.01",
-    "training": "activation=tanh&depth=5&weight_var=0.1&train_steps=200",
+    "variance": ("", ""),
+    "saturation": ("saturation", "activation=tanh&weight_var=0.1"),
+    "dead_neurons": ("dead_neurons", "activation=relu&depth=20&weight_var=0.001&bias_var=1"),
+    "gradients": ("gradients", "activation=tanh&weight_var=0.01"),
+    "initialization": ("initialization", "activation=tanh&weight_var=0.01"),
+    "normalization": ("normalization", "activation=tanh&weight_var=0.01"),
+    "normalization-sets": ("normalization", "norm_view=What+is+averaged&spatial=4&groups=5"),
+    "training": ("training", "activation=tanh&depth=5&weight_var=0.1&train_steps=200"),
 }
 SIZES = {1920: 1080, 1280: 800}
 
@@ -78,24 +80,25 @@ def problems(chart: dict) -> list[str]:
     return bad
 
 
-def open_and_read(browser, server, path: str, width: int) -> tuple[list[dict], object]:
+def open_and_read(browser, server, name: str, width: int) -> tuple[list[dict], object]:
     context = browser.new_context(viewport={"width": width, "height": SIZES[width]})
     page = context.new_page()
-    page.goto(f"{server}/{'' if path == 'variance' else path}?{PAGES[path]}")
+    path, query = PAGES[name]
+    page.goto(f"{server}/{path}?{query}")
     if path == "training":          # its script keeps training: the first chart is the sign
         page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=90000)
         page.wait_for_timeout(1500)
     else:
         wait_for_app(page, timeout=90000)
     assert_no_exception(page)
-    screenshot(page, f"readable-{path}-{width}")
+    screenshot(page, f"readable-{name}-{width}")
     return page.evaluate(_TEXTS), context
 
 
 @pytest.mark.parametrize("width", list(SIZES))
-@pytest.mark.parametrize("path", list(PAGES))
-def test_chart_text_is_large_dark_and_apart(browser, server, path, width):
-    charts, context = open_and_read(browser, server, path, width)
+@pytest.mark.parametrize("name", list(PAGES))
+def test_chart_text_is_large_dark_and_apart(browser, server, name, width):
+    charts, context = open_and_read(browser, server, name, width)
     try:
         assert charts, "no chart drawn"
         found = {c["title"]: problems(c) for c in charts}
