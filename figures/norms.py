@@ -47,7 +47,9 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
             domain=[x0, x1], anchor=f"y{ax}", showgrid=False, zeroline=False,
             tickvals=[i * n_pos + (n_pos - 1) / 2 for i in shown],
             ticktext=[str(channels[i]) for i in shown], tickangle=0,
-            title=dict(text="channel" + (" × position" if n_pos > 1 else "")))
+            # one axis title, under the middle panel: five would run into each other
+            title=dict(text=("channel" + (" × position" if n_pos > 1 else ""))
+                       if k == cols // 2 else ""))
         axes[f"yaxis{ax}"] = dict(
             domain=[0.0, SETS_TOP], anchor=f"x{ax}", autorange="reversed", showgrid=False,
             zeroline=False, tickvals=list(range(n_ex)), ticktext=[str(n) for n in examples],

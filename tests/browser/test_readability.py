@@ -70,13 +70,13 @@ def problems(chart: dict) -> list[str]:
         if t["size"] < MIN_PX or contrast(hex_of(t["fill"])) < MIN_CONTRAST:
             bad.append(f"{t['kind']} {t['text']!r}: {t['size']} px, {t['fill']}")
     ticks = [t for t in texts if t["kind"] == "tick"]
-    notes = [t for t in texts if t["kind"] == "annotation"]
+    notes = [t for t in texts if t["kind"] in ("annotation", "axis_title")]
     for a, b in itertools.combinations(ticks, 2):
         if a["axis"] == b["axis"] and overlap(a["box"], b["box"]):
             bad.append(f"ticks overlap: {a['text']!r} {b['text']!r}")
     for a, b in itertools.combinations(notes, 2):
         if overlap(a["box"], b["box"]):
-            bad.append(f"annotations overlap: {a['text']!r} {b['text']!r}")
+            bad.append(f"titles overlap: {a['text']!r} {b['text']!r}")
     return bad
 
 
