@@ -13,12 +13,10 @@ presenter mode (`st.session_state["_present"]`, set by the shell), scales all te
 
 from __future__ import annotations
 
-import math
-
 import plotly.graph_objects as go
 import streamlit as st
 
-from figures.style import FONT_SIZE, PRESENT_FONT_SIZE, figure, number_label
+from figures.style import FONT_SIZE, PRESENT_FONT_SIZE, figure, power_ticks
 
 
 def show(fig: go.Figure, where=st, key: str | None = None, **kwargs) -> None:
@@ -75,9 +73,9 @@ def _log_axes(layout: dict) -> list[dict]:
 
 
 def _log_ticks(axis: dict) -> bool:
-    """Explicit ticks at 1, 2 and 5 a decade (1, 1.5, 2, 3, 5, 7 on a short axis; only
-    the powers of ten on a long one) for a log axis that has none: Plotly labels its own
-    2, 3, ... 9 at three quarters of the font size, 12 px. True if it set them.
+    """Explicit ticks for a log axis that has none, as figures.style labels its own log
+    axes (1, 2, 5 a decade on a short one): Plotly labels its own 2, 3, ... 9 at three
+    quarters of the font size, 12 px. True if it set them.
 
     >>> ax = dict(type="log", range=[0.3, 1.5])
     >>> _log_ticks(ax), ax["ticktext"]
@@ -85,12 +83,8 @@ def _log_ticks(axis: dict) -> bool:
     """
     if "tickvals" in axis or len(axis.get("range") or ()) != 2:
         return False
-    lo, hi = sorted(axis["range"])
-    steps = (1, 1.5, 2, 3, 5, 7) if hi - lo < 1 else (1, 2, 5) if hi - lo <= 3 else (1,)
-    vals = [m * 10.0 ** k for k in range(math.floor(lo), math.ceil(hi) + 1) for m in steps
-            if lo <= k + math.log10(m) <= hi]
-    axis.update(tickmode="array", tickvals=vals,
-                ticktext=[number_label(math.log10(v)) for v in vals])
+    logs, text = power_ticks(*sorted(axis["range"]))
+    axis.update(tickmode="array", tickvals=[10.0 ** v for v in logs], ticktext=text)
     return True
 
 
