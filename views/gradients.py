@@ -123,11 +123,13 @@ def _histograms(spec, res) -> None:
     charts.show(gfig.histogram_figure(
         res.grad_hist, res.grad_hist_edges, layers,
         [gfig.grad_legend(i, float(res.log10_grad_var[i])) for i in layers],
-        "Activation gradients dL/dh", "dL/dh in units of its std"), h_left, key="grad_hist_chart")
+        "Activation gradients dL/dh", "dL/dh in units of its std"), h_left,
+        key="grad_hist_chart")
     charts.show(gfig.histogram_figure(
         res.weight_grad_hist, res.grad_hist_edges, layers,
         [gfig.ratio_legend(i, float(res.log10_weight_grad_ratio[i])) for i in layers],
-        "Weight gradients dL/dW", "dL/dW in units of its std"), h_right, key="grad_weight_hist_chart")
+        "Weight gradients dL/dW", "dL/dW in units of its std"), h_right,
+        key="grad_weight_hist_chart")
 
 
 def _explanation() -> None:

@@ -121,8 +121,8 @@ def _batch_size(spec, net, groups, settings: Settings) -> None:
     left, right = st.columns(2)
     charts.show(nfig.sensitivity_figure(curves), left, key="norm_batch_chart")
     charts.show(nfig.lineup_variance_figure(
-        {batch_run_label(r.norm, r.batch): r.log10_act_var for r in dep.runs}, "Activation variance per layer"), right,
-        key="norm_batch_var_chart")
+        {batch_run_label(r.norm, r.batch): r.log10_act_var for r in dep.runs},
+        "Activation variance per layer"), right, key="norm_batch_var_chart")
     st.markdown("""
 The same weights, the same example 0, two batches that differ in every *other* example.
 With BatchNorm, example 0's activations change: its normalization uses the batch's mean
