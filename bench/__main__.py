@@ -16,7 +16,7 @@ import numpy as np
 
 from core import NetworkSpec, activations, make_params, simulate
 
-APP_DEFAULT = NetworkSpec()          # the spec the app opens with
+APP_DEFAULT = NetworkSpec()          # tanh, 10 x 100; the app opens on the same size, linear
 _BIG = dict(batch=512, width=256, depth=50)
 CASES = {
     "512x256x50 tanh": NetworkSpec(**_BIG, activation="tanh"),

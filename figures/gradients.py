@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import COLORS, PALETTE, figure, format_power, layout, power_axis
+from .style import COLORS, figure, format_power, layout, legend_below, power_axis, series
 from .variance import variance_figure
 
 FORWARD = "forward: activation variance"
@@ -45,13 +45,12 @@ def histogram_figure(hist: np.ndarray, edges: np.ndarray, layers: Sequence[int],
             continue
         data.append(dict(
             type="scatter", x=centers, y=(counts / (total * width)).astype(np.float32),
-            name=legend, mode="lines", line=dict(color=PALETTE[k % len(PALETTE)], width=2.5),
+            name=legend, mode="lines", **series(k, width=2.5),
             hovertemplate="%{x:.2f}: %{y:.3f}<extra>" + legend + "</extra>"))
-    return figure(data, layout(
-        title, height=430, xaxis=dict(title=dict(text=x_title)),
-        yaxis=dict(title=dict(text="density"), rangemode="tozero"), hovermode="closest",
-        legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="right", x=1.0,
-                    bgcolor="rgba(255,255,255,0.7)")))
+    look = layout(title, height=430, xaxis=dict(title=dict(text=x_title)),
+                  yaxis=dict(title=dict(text="density"), rangemode="tozero"),
+                  hovermode="closest")
+    return figure(data, legend_below(look, len(data)))
 
 
 def grad_legend(layer: int, log10_var: float) -> str:
@@ -77,12 +76,16 @@ def phase_figure(line_sigma_b2: np.ndarray, line_sigma_w2: np.ndarray, sigma_b2:
     x_hi = float(max(line_sigma_b2.max() if line_sigma_b2.size else 1.0, sigma_b2)) * 1.05
     if ok.any():
         x = line_sigma_b2[ok].astype(np.float32)
-        for edge, color, name in ((hi, "rgba(214, 39, 40, 0.08)", "chaotic: gradients explode"),
-                                  (lo, "rgba(31, 119, 180, 0.08)", "ordered: gradients vanish")):
+        # Hatched one way and dotted the other as well as tinted: the regions' legend
+        # swatches must not differ by colour alone.
+        for edge, color, shape, name in (
+                (hi, "rgba(213, 94, 0, 0.10)", "/", "chaotic: gradients explode"),
+                (lo, "rgba(0, 114, 178, 0.10)", ".", "ordered: gradients vanish")):
             data.append(dict(
                 type="scatter", x=np.concatenate([x, x[::-1]]),
                 y=np.concatenate([y_line, np.full(len(x), edge)]).astype(np.float32),
                 fill="toself", fillcolor=color, line=dict(width=0), name=name,
+                fillpattern=dict(shape=shape, fgcolor=color.replace("0.10", "0.3"), size=14),
                 hoverinfo="skip"))
         data.append(dict(
             type="scatter", x=x, y=y_line.astype(np.float32), name="critical line: χ₁ = 1",
@@ -95,10 +98,9 @@ def phase_figure(line_sigma_b2: np.ndarray, line_sigma_w2: np.ndarray, sigma_b2:
         marker=dict(size=16, color=COLORS["limit"], symbol="diamond",
                     line=dict(color="black", width=1.5)),
         hovertemplate=f"σ_b² = {sigma_b2:.3g}, σ_w² = {sigma_w2:.3g}, χ₁ = {chi1:.3g}<extra></extra>"))
-    return figure(data, layout(
-        f"Phase diagram for {activation}", height=480,
+    return figure(data, legend_below(layout(
+        f"Phase diagram for {activation}", height=400,
         yaxis=power_axis(lo, hi, max_ticks=7,
                          title=dict(text="σ_w² = fan_in × Var(W) (log scale)")),
         xaxis=dict(title=dict(text="σ_b² = bias variance"), range=[-0.02 * x_hi, x_hi]),
-        hovermode="closest", margin=dict(b=130),
-        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0)))
+        hovermode="closest"), len(data)))

@@ -74,7 +74,7 @@ def dead_map_figure(saturated: np.ndarray, dead: np.ndarray, layer: int, word: s
                               else "unit"), anchor="y"),
         yaxis=dict(domain=[0.0, 0.91], title=dict(text="example"), autorange="reversed"),
         yaxis2=dict(domain=[0.93, 1.0], anchor="x", showticklabels=False, ticks="",
-                    title=dict(text="dead", font=dict(size=FONT_SIZE - 3)))))
+                    title=dict(text="dead"))))
 
 
 def small_multiples(maps: Sequence[tuple[int, np.ndarray | None, np.ndarray]], word: str,
@@ -101,10 +101,10 @@ def small_multiples(maps: Sequence[tuple[int, np.ndarray | None, np.ndarray]], w
                 f"layer {layer}: {100 * dead.mean():.0f}% dead")
         notes.append(dict(text=head, x=x0 + pw / 2, y=y1, xref="paper", yref="paper",
                           xanchor="center", yanchor="bottom", showarrow=False,
-                          font=dict(size=FONT_SIZE - 1)))
+                          font=dict(size=FONT_SIZE)))
         if sat is None:
             notes.append(dict(text="no finite values", x=x0 + pw / 2, y=y1 - ph / 2,
-                              xref="paper", yref="paper", showarrow=False))
+                              xref="paper", yref="paper", xanchor="center", showarrow=False))
             continue
         codes = cell_codes(np.asarray(sat)[:SMALL_ROWS, :SMALL_UNITS], dead)
         data.append(_heatmap(codes, f"layer {layer}",

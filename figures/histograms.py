@@ -14,7 +14,7 @@ import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 
-from .style import COLORS, FONT_SIZE, PALETTE, figure, format_power, layout
+from .style import COLORS, FONT_SIZE, PALETTE, TEXT, figure, format_power, layout, series
 
 # The density map colours log10 of each bin's share of its layer (in %); empty bins sit
 # at the floor, below the smallest share a 16384-value sample can show (0.006 %).
@@ -89,7 +89,7 @@ def _hline(y: float, color: str) -> dict:
 
 def _note(text: str, x: float, y: float, xref: str, yref: str, **kw) -> dict:
     return dict(text=text, x=x, y=y, xref=xref, yref=yref, showarrow=False,
-                font=dict(color=COLORS["limit"], size=FONT_SIZE - 2), **kw)
+                font=dict(color=TEXT, size=FONT_SIZE), **kw)
 
 
 def activation_histograms(edges: np.ndarray, hist: np.ndarray, layers: Sequence[int],
@@ -116,7 +116,7 @@ def activation_histograms(edges: np.ndarray, hist: np.ndarray, layers: Sequence[
                              None if fracs is None else float(fracs[k]), frac_word)
         data.append(dict(
             type="scatter", x=x, y=_f32(density(hist[k], edges)), name=label, mode="lines",
-            line=dict(color=PALETTE[i % len(PALETTE)], width=3),
+            **series(i),
             hovertemplate="value %{x:.3f}: density %{y:.3g}<extra>layer " + str(layer)
                           + "</extra>"))
     per_layer = len(gradients) > 1
@@ -125,8 +125,9 @@ def activation_histograms(edges: np.ndarray, hist: np.ndarray, layers: Sequence[
             type="scatter", x=_f32(gx), y=_f32(gy), name=name, mode="lines", xaxis="x2",
             yaxis="y2",
             showlegend=not per_layer or i == 0,
-            line=dict(color=PALETTE[i % len(PALETTE)] if per_layer else GRADIENT_COLOR,
-                      width=2 if per_layer else 3, dash="dot" if per_layer else "solid"),
+            # one per layer: in that layer's colour and dash, as in the panel above
+            line=(series(i, width=2)["line"] if per_layer
+                  else dict(color=GRADIENT_COLOR, width=3)),
             hovertemplate="value %{x:.3f}: φ′ = %{y:.3g}<extra>" + name + "</extra>"))
     lo, hi = float(edges[0]), float(edges[-1])
     shapes = [dict(type="rect", xref=xr, yref=yr, x0=a, x1=b, y0=0, y1=1, fillcolor=SHADE,
@@ -141,7 +142,7 @@ def activation_histograms(edges: np.ndarray, hist: np.ndarray, layers: Sequence[
         yaxis2=dict(domain=[0.0, 0.3], title=dict(text=gradient_title), rangemode="tozero"),
         shapes=shapes, hovermode="closest", margin=dict(b=70 + 26 * n),
         legend=dict(orientation="v", yanchor="top", y=-0.14 - 0.004 * n, xanchor="left",
-                    x=0.0, font=dict(size=FONT_SIZE - 1))))
+                    x=0.0)))
 
 
 def layer_density_map(edges: np.ndarray, counts: np.ndarray, valid_layers: int,
@@ -196,12 +197,12 @@ def percent_by_layer(curves: dict[str, np.ndarray], valid_layers: int | None = N
         if first is None:
             first = y
         top = max(top, float(y.max()) if n else 0.0)
+        look = series(i, len(curves), markers=True)
+        look["line"]["color"] = colors[i % len(colors)]
         data.append(dict(
             type="scatter", x=np.arange(1, n + 1, dtype=np.int16), y=y, name=name,
-            mode="lines+markers",
-            line=dict(color=colors[i % len(colors)], width=3),
-            marker=dict(size=5), hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name
-                                                + "</extra>"))
+            mode="lines+markers", **look,
+            hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name + "</extra>"))
     shown = [k for k in marks if first is not None and 1 <= k <= len(first)]
     if shown:
         data.append(dict(

@@ -15,23 +15,34 @@ from .style import (COLORS, PALETTE, figure, finite_or_none, hline, layout, powe
 
 VERDICT_COLORS = {"stable": PALETTE[2], "exploding": PALETTE[1], "vanishing": PALETTE[0],
                   "overflow": PALETTE[4], "underflow": PALETTE[4], "zero": PALETTE[3]}
+# The verdict in a second carrier besides colour: the line's dash, and a word under the title.
+VERDICT_DASHES = {"stable": "solid", "exploding": "dash", "vanishing": "dot",
+                  "overflow": "dashdot", "underflow": "dashdot", "zero": "longdash"}
+VERDICT_WORDS = {"stable": "steady", "exploding": "explodes", "vanishing": "vanishes",
+                 "overflow": "overflows", "underflow": "rounds to 0", "zero": "all zero"}
+# Each panel row in pixels: four title lines above the plot, tick labels under it.
+TITLE_PX, PANEL_PX, TICKS_PX = 88, 170, 40
 
 
 def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
-                   subtitles: dict[str, str], y_title: str, cols: int = 5) -> go.Figure:
+                   subtitles: dict[str, str], y_title: str, cols: int = 3) -> go.Figure:
     """Small multiples, one panel and one trace per scheme (name -> log10 values per layer),
-    on a shared log axis; each line coloured by its verdict (green flat, red exploding,
-    blue vanishing). The panels are laid out by hand: make_subplots costs ~10x more."""
+    on a shared log axis; each line coloured, dashed and titled by its verdict (green
+    solid steady, red dashed exploding, blue dotted vanishing). Three panels a row keep
+    the 16 px titles apart on a 1280 px screen (four touch); the panels are laid out by
+    hand (make_subplots costs ~10x more)."""
     names = list(curves)
     rows = max(1, math.ceil(len(names) / cols))
-    data, axes, titles = [], {}, []
-    finite_vals = []
-    gap_x, gap_y = 0.012, 0.22 / rows
+    row_px = TITLE_PX + PANEL_PX + TICKS_PX
+    plot_px = rows * row_px
+    data, axes, titles, finite_vals = [], {}, [], []
+    gap_x = 0.02
     for k, name in enumerate(names):
         r, c = divmod(k, cols)
         ax = "" if k == 0 else str(k + 1)
         x0, x1 = c / cols + gap_x, (c + 1) / cols - gap_x
-        y1, y0 = 1 - r / rows - gap_y, 1 - (r + 1) / rows + gap_y * 0.3
+        y1 = 1 - (r * row_px + TITLE_PX) / plot_px
+        y0 = y1 - PANEL_PX / plot_px
         axes[f"xaxis{ax}"] = dict(domain=[x0, x1], anchor=f"y{ax}")
         axes[f"yaxis{ax}"] = dict(domain=[y0, y1], anchor=f"x{ax}", showticklabels=c == 0)
         if r == rows - 1:
@@ -41,27 +52,35 @@ def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
         if k:
             axes[f"xaxis{ax}"]["matches"] = "x"
             axes[f"yaxis{ax}"]["matches"] = "y"
-        head = name.replace(" (", "<br>(") if " (" in name else name + "<br> "
-        titles.append(dict(text=f"<b>{head}</b><br>{subtitles.get(name, '')}",
-                           x=(x0 + x1) / 2, y=y1, xref="paper", yref="paper", yanchor="bottom",
-                           showarrow=False, font=dict(size=12)))
+        kind = verdicts.get(name, "")
+        titles.append(_panel_title(name, subtitles.get(name, ""), kind, (x0 + x1) / 2, y1))
         y = finite_or_none(curves[name])
         finite_vals += [v for v in y if v is not None]
-        kind = verdicts.get(name, "")
         data.append(dict(
             type="scatter", x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name,
-            mode="lines",
-            line=dict(color=VERDICT_COLORS.get(kind, PALETTE[8]), width=3), showlegend=False,
-            xaxis=f"x{ax}", yaxis=f"y{ax}",
+            mode="lines", line=dict(color=VERDICT_COLORS.get(kind, PALETTE[8]), width=3,
+                                    dash=VERDICT_DASHES.get(kind, "solid")),
+            showlegend=False, xaxis=f"x{ax}", yaxis=f"y{ax}",
             hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + f"{name} ({kind})</extra>"))
     lo, hi = (min(finite_vals), max(finite_vals)) if finite_vals else (-1.0, 1.0)
     pad = max(0.5, 0.05 * (hi - lo))
     for key, axis in axes.items():
         if key.startswith("yaxis"):
-            axis.update(power_axis(lo - pad, hi + pad, max_ticks=6))
-    return figure(data, layout("Every init scheme on the same network", height=300 * rows + 90,
-                               annotations=titles, margin=dict(t=110), hovermode="closest",
-                               **axes))
+            axis.update(power_axis(lo - pad, hi + pad, max_ticks=5, reached=(lo, hi)))
+            if not axis["showticklabels"]:         # decade marks only beside the labels
+                axis.pop("minor", None)
+    return figure(data, layout("Every init scheme on the same network", height=plot_px + 120,
+                               annotations=titles, margin=dict(t=70, b=50),
+                               hovermode="closest", **axes))
+
+
+def _panel_title(name: str, subtitle: str, kind: str, x: float, y: float) -> dict:
+    """Name (its variant on a line of its own), subtitle and verdict word above a panel."""
+    head = name.replace(" (", "<br>(") if " (" in name else name + "<br> "
+    word = VERDICT_WORDS.get(kind, kind)
+    return dict(text=f"<b>{head}</b><br>{subtitle}<br><i>{word}</i>", x=x, y=y,
+                xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                showarrow=False)       # "auto" would push the outer columns' titles out
 
 
 def loss_figure(scales: np.ndarray, log10_loss: np.ndarray, loss_uniform: float,

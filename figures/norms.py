@@ -9,16 +9,18 @@ Small multiples are laid out by hand (make_subplots costs ~10x more per rerun).
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import PALETTE, figure, finite_or_none, layout, merge
+from .style import FONT_SIZE, PALETTE, figure, finite_or_none, layout, legend_below, series
 from .variance import variance_parts
 
 SET_COLORS = [[0.0, "#e8e8e8"], [0.33, "#e8e8e8"], [0.34, "#6baed6"], [0.66, "#6baed6"],
               [0.67, "#08306b"], [1.0, "#08306b"]]      # other / same statistics / the cell
+SETS_TOP = 0.72              # the panels' top: four title lines of 16 px fit above
 
 
 def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels: Sequence[int],
@@ -31,6 +33,7 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
     n_ex, n_ch, n_pos = len(examples), len(channels), len(positions)
     data, axes, notes, shapes = [], {}, [], []
     cols = len(names)
+    shown = _labelled_channels(channels)
     for k, name in enumerate(names):
         m = np.asarray(masks[name], dtype=np.float32).reshape(n_ex, n_ch * n_pos)
         z = m.copy()
@@ -42,20 +45,22 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
         x0, x1 = k / cols + 0.012, (k + 1) / cols - 0.012
         axes[f"xaxis{ax}"] = dict(
             domain=[x0, x1], anchor=f"y{ax}", showgrid=False, zeroline=False,
-            tickvals=[i * n_pos + (n_pos - 1) / 2 for i in range(n_ch)],
-            ticktext=[str(c) for c in channels], tickfont=dict(size=11),
-            title=dict(text="channel" + (" × position" if n_pos > 1 else ""),
-                       font=dict(size=13)))
+            tickvals=[i * n_pos + (n_pos - 1) / 2 for i in shown],
+            ticktext=[str(channels[i]) for i in shown], tickangle=0,
+            # one axis title, under the middle panel: five would run into each other
+            title=dict(text=("channel" + (" × position" if n_pos > 1 else ""))
+                       if k == cols // 2 else ""))
         axes[f"yaxis{ax}"] = dict(
-            domain=[0.0, 0.86], anchor=f"x{ax}", autorange="reversed", showgrid=False,
+            domain=[0.0, SETS_TOP], anchor=f"x{ax}", autorange="reversed", showgrid=False,
             zeroline=False, tickvals=list(range(n_ex)), ticktext=[str(n) for n in examples],
             showticklabels=k == 0)
         if k == 0:
             axes["yaxis"]["title"] = dict(text="example")
-        notes.append(dict(text=f"<b>{name}</b>" + (f"<br><sup>{subtitles[name]}</sup>"
-                                                   if subtitles and name in subtitles else ""),
-                          x=(x0 + x1) / 2, y=0.88, xref="paper", yref="paper",
-                          yanchor="bottom", showarrow=False, font=dict(size=14)))
+        head = name.replace(" (", "<br>(") if " (" in name else name + "<br> "
+        sub = "<br>".join(textwrap.wrap(subtitles.get(name, "") if subtitles else "", 12))
+        notes.append(dict(text=f"<b>{head}</b><br>{sub}", x=(x0 + x1) / 2, y=SETS_TOP + 0.02,
+                          xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                          showarrow=False, font=dict(size=FONT_SIZE)))
         text = [[f"example {examples[r]}, channel {channels[c // n_pos]}, position "
                  f"{positions[c % n_pos]}" for c in range(n_ch * n_pos)] for r in range(n_ex)]
         for i in range(n_ch - 1):            # a gap in the channel numbers: mark it
@@ -67,23 +72,32 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
                          showscale=False, xgap=2, ygap=2, xaxis=f"x{ax}", yaxis=f"y{ax}",
                          name=name, text=text,
                          hovertemplate="%{text}<extra>" + name + "</extra>"))
-    return figure(data, layout("Which values each normalization averages together", height=380,
+    return figure(data, layout("Which values each normalization averages together", height=480,
                                annotations=notes, shapes=shapes, margin=dict(t=70, b=60),
                                hovermode="closest", **axes))
 
 
-def legend_below(look: dict, rows: int = 2) -> dict:
-    """A layout dict with the legend under the plot: half-width charts have no room above
-    for six names."""
-    return merge(look, legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0.0),
-                 margin=dict(b=60 + 28 * rows), height=look["height"] + 28 * rows)
+def _labelled_channels(channels: Sequence[int], most: int = 4) -> list[int]:
+    """Which of the pictured channels get a label: the first of each run of neighbours
+    (the picture skips channels), or every few when they all follow on; five panels a
+    row leave about 110 px a panel at 1280 px, room for four 16 px numbers.
+
+    >>> _labelled_channels([0, 1, 2, 25, 26, 27, 50, 51, 52, 75, 76, 77])
+    [0, 3, 6, 9]
+    >>> _labelled_channels(list(range(12)))
+    [0, 3, 6, 9]
+    """
+    starts = [i for i in range(len(channels)) if i == 0 or channels[i] != channels[i - 1] + 1]
+    if 1 < len(starts) <= most:
+        return starts
+    return list(range(0, len(channels), max(1, math.ceil(len(channels) / most))))
 
 
 def lineup_variance_figure(curves: dict[str, np.ndarray], title: str,
                            y_title: str = "variance (log scale)") -> go.Figure:
     """figures.variance.variance_figure for a lineup: one line per variant, legend below."""
     data, look = variance_parts(curves, title=title, y_title=y_title, show_limits=False)
-    return figure(data, legend_below(look, rows=math.ceil(len(curves) / 3)))
+    return figure(data, legend_below(look, len(curves)))
 
 
 def fraction_figure(curves: dict[str, np.ndarray], title: str, y_title: str) -> go.Figure:
@@ -97,11 +111,11 @@ def _fraction_parts(curves, title, y_title) -> tuple[list[dict], dict]:
         y = [None if v is None else 100.0 * v for v in finite_or_none(vals)]
         data.append(dict(
             type="scatter", x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name,
-            mode="lines+markers", line=dict(color=PALETTE[i % len(PALETTE)], width=3),
-            marker=dict(size=5), hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name + "</extra>"))
+            mode="lines+markers", **series(i, len(curves), markers=True),
+            hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name + "</extra>"))
     look = layout(title, height=420, xaxis=dict(title=dict(text="layer")),
                   yaxis=dict(title=dict(text=y_title), ticksuffix="%", rangemode="tozero"))
-    return data, (legend_below(look, rows=math.ceil(len(curves) / 3)) if len(curves) > 2
+    return data, (legend_below(look, len(curves)) if len(curves) > 2
                   else look)
 
 
@@ -133,11 +147,11 @@ def activation_hist_figure(hists: dict[str, tuple[np.ndarray, np.ndarray, float]
         dens = counts / (total * np.diff(true_edges))
         data.append(dict(
             type="scatter", x=centers.astype(np.float32), y=dens.astype(np.float32),
-            name=name, mode="lines", line=dict(color=PALETTE[i % len(PALETTE)], width=3),
+            name=name, mode="lines", **series(i),
             hovertemplate="%{x:.3g}: %{y:.3g}<extra>" + name + "</extra>"))
     look = layout(title, height=420, xaxis=dict(title=dict(text=x_title)),
                   yaxis=dict(title=dict(text="density"), rangemode="tozero"), hovermode="closest")
-    return figure(data, legend_below(look, rows=math.ceil(len(hists) / 2)))
+    return figure(data, legend_below(look, len(hists)))
 
 
 def sensitivity_figure(curves: dict[str, np.ndarray]) -> go.Figure:
@@ -147,4 +161,4 @@ def sensitivity_figure(curves: dict[str, np.ndarray]) -> go.Figure:
     for tr in data:
         if not tr["name"].startswith("BatchNorm"):
             tr["line"]["dash"] = "dash"
-    return figure(data, legend_below(look))
+    return figure(data, legend_below(look, len(data)))

@@ -8,22 +8,34 @@ import re
 import numpy as np
 import plotly.graph_objects as go
 
-FONT_SIZE = 16
+FONT_SIZE = 16              # the smallest text on a chart, read from the back of a room
+PRESENT_FONT_SIZE = 20      # the same in presenter mode (ui.charts scales to it)
+TEXT = "#31333F"            # Streamlit's body text: 12.6:1 on white
+# Streamlit's own body font, which the page has loaded, so charts read like the text
+FONT = dict(family='"Source Sans", "Source Sans Pro", sans-serif', size=FONT_SIZE, color=TEXT)
+# Okabe and Ito's colour-blind-safe set first (blue, vermillion, bluish green, reddish
+# purple, orange, sky blue, black): under deuteranopia any two stay ΔE2000 > 12 apart,
+# where Plotly's red and green fall to 5 (tests/figures/test_colour_vision.py).
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+           "#882255", "#7F7F7F", "#117733")
 COLORS = {
-    "preact": "#1f77b4",
-    "act": "#d62728",
-    "grad": "#2ca02c",
+    "preact": PALETTE[0],
+    "act": PALETTE[1],
+    "grad": PALETTE[2],
     "theory": "#555555",
-    "limit": "#ff7f0e",
+    "limit": PALETTE[4],
     "dead": "#7f3b08",
-    "band": "rgba(31, 119, 180, 0.18)",     # the pre-activation blue, see-through
+    "band": "rgba(0, 114, 178, 0.18)",       # the pre-activation blue, see-through
 }
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
-           "#e377c2", "#7f7f7f", "#bcbd22")
+# A second carrier besides colour: the i-th line of a chart gets the i-th dash and marker.
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star", "cross",
+           "triangle-down", "pentagon", "hexagon")
 
 
-# Every cartesian axis gets these; `layout` finds the axes by their layout key.
-GRID = {"gridcolor": "#e5e5e5", "zerolinecolor": "#cccccc"}
+# Every cartesian axis gets these; `layout` finds the axes by their layout key. Automargin:
+# large tick labels push the plot in rather than being cut at the figure's edge.
+GRID = {"gridcolor": "#e5e5e5", "zerolinecolor": "#cccccc", "automargin": True}
 _AXIS = re.compile(r"^[xy]axis\d*$")
 
 
@@ -53,11 +65,11 @@ def layout(title: str, height: int = 460, **props) -> dict:
     other axis given."""
     out = dict(
         title=dict(text=title, x=0.01, font=dict(size=FONT_SIZE + 4)),
-        font=dict(size=FONT_SIZE),
+        font=FONT,
         height=height,
         margin=dict(l=70, r=20, t=60, b=60),
-        # No named template: resolving one costs ~15 ms per figure, every rerun, and
-        # Streamlit's own chart theme styles the figure in the browser anyway.
+        # No named template: resolving one costs ~15 ms per figure, every rerun. The
+        # figure is drawn as it is written here: ui.charts turns Streamlit's theme off.
         plot_bgcolor="white",
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
         hovermode="x unified",
@@ -84,6 +96,30 @@ def merge(look: dict, **props) -> dict:
     return out
 
 
+# What sits under a plot's x axis at 16 px: its tick labels and its title.
+AXIS_BELOW_PX = 70
+LEGEND_ROW_PX = 28
+
+
+def legend_below(look: dict, entries: int, per_row: int = 2) -> dict:
+    """`look` (a layout dict) with its legend under the x-axis title, the figure taller by
+    the legend's rows: a half-width chart has no room beside its title for six names, and
+    a legend inside the plot hides the curves. Two names a row fit a half-width chart on
+    a 1280 px screen.
+
+    >>> look = legend_below(layout("t", height=400), entries=5)
+    >>> look["height"], look["margin"]["b"], round(look["legend"]["y"], 3)
+    (504, 164, -0.25)
+    """
+    rows = max(1, math.ceil(entries / per_row))
+    plot_px = look["height"] - look["margin"]["t"] - look["margin"]["b"]
+    return merge(look, legend=dict(orientation="h", yanchor="top", y=-AXIS_BELOW_PX / plot_px,
+                                   xanchor="left", x=0.0),
+                 margin=dict(b=AXIS_BELOW_PX + 10 + LEGEND_ROW_PX * rows),
+                 height=look["height"] + AXIS_BELOW_PX + 10 + LEGEND_ROW_PX * rows
+                 - look["margin"]["b"])
+
+
 def base_layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
     """The common look on a graph_objects Figure (builders here use `layout` instead)."""
     look = layout(title, height)
@@ -91,6 +127,24 @@ def base_layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
     fig.update_xaxes(GRID)
     fig.update_yaxes(GRID)
     return fig
+
+
+def series(i: int, n: int = 1, width: float = 3, markers: bool = False) -> dict:
+    """The look of the i-th of n lines on one chart: a colour, a dash and (with markers)
+    a marker symbol of its own, so that no two lines are told apart by colour alone.
+    Markers are open and earlier ones larger, so lines that lie exactly on top of each
+    other (a linear layer's h and φ(h), LayerNorm and RMSNorm) still show every symbol,
+    each inside the one drawn before it.
+
+    >>> series(1, 3, markers=True)["marker"]
+    {'symbol': 'square-open', 'size': 11, 'line': {'width': 2}}
+    """
+    look = {"line": dict(color=PALETTE[i % len(PALETTE)], width=width,
+                         dash=DASHES[i % len(DASHES)])}
+    if markers:
+        look["marker"] = dict(symbol=SYMBOLS[i % len(SYMBOLS)] + "-open",
+                              size=8 + 3 * min(max(n - 1 - i, 0), 3), line=dict(width=2))
+    return look
 
 
 def hline(y: float, line: dict, text: str) -> tuple[dict, dict]:
@@ -109,14 +163,24 @@ def vline(x: float, line: dict, text: str) -> tuple[dict, dict]:
                  xanchor="left", yanchor="top"))
 
 
-def power_axis(lo: float, hi: float, max_ticks: int = 9, **props) -> dict:
-    """A log10 axis (values are log10 of the quantity) from lo to hi, ticks labelled 10^k.
+def power_axis(lo: float, hi: float, max_ticks: int = 9,
+               reached: tuple[float, float] | None = None, **props) -> dict:
+    """A log10 axis (values are log10 of the quantity) from lo to hi, ticks labelled 10^k
+    (power_ticks), and an unlabelled minor tick at every other decade.
 
-    >>> power_axis(-1.2, 2.5, title=dict(text="v"))["ticktext"]
-    ['10<sup>-2</sup>', '10<sup>-1</sup>', '1', '10<sup>1</sup>', '10<sup>2</sup>', '10<sup>3</sup>']
+    >>> ax = power_axis(-1.2, 2.5, title=dict(text="v"))
+    >>> ax["ticktext"], ax["range"]
+    (['10⁻¹', '1', '10¹', '10²'], [-1.2, 2.5])
+    >>> power_axis(-1.0, 21.0, reached=(2.0, 20.0))["ticktext"][-1]
+    '10²⁰'
     """
-    tickvals, ticktext = power_ticks(lo, hi, max_ticks)
-    return dict(props, tickvals=tickvals, ticktext=ticktext, range=[lo, hi], zeroline=False)
+    tickvals, ticktext = power_ticks(lo, hi, max_ticks, reached)
+    minor = [float(k) for k in _decades(lo, hi) if k not in tickvals]
+    axis = dict(props, tickvals=tickvals, ticktext=ticktext, range=[lo, hi], zeroline=False)
+    if minor:
+        axis["minor"] = dict(tickmode="array", tickvals=minor, ticks="outside", ticklen=5,
+                             showgrid=False)
+    return axis
 
 
 def finite_or_none(values) -> list:
@@ -125,19 +189,82 @@ def finite_or_none(values) -> list:
     return [float(v) if math.isfinite(v) else None for v in arr]
 
 
-def power_ticks(lo: float, hi: float, max_ticks: int = 9) -> tuple[list[float], list[str]]:
-    """Tick positions on a log10 axis labelled 10^k, spaced to stay readable."""
-    lo, hi = math.floor(lo), math.ceil(hi)
-    span = max(hi - lo, 1)
-    step = max(1, math.ceil(span / max_ticks))
-    vals = list(range(lo - lo % step, hi + step, step))
+def power_ticks(lo: float, hi: float, max_ticks: int = 9,
+                reached: tuple[float, float] | None = None) -> tuple[list[float], list[str]]:
+    """Labelled ticks on a log10 axis from lo to hi: at most about `max_ticks`, evenly
+    spaced, and always at the lowest and highest decade the data reaches (`reached`, the
+    data's extremes as log10; default: the axis's own ends), so the top of an exploding
+    curve reads as 10^20 without hovering.
+
+    >>> power_ticks(-1.0, 21.0, reached=(2.0, 20.0))[0]
+    [-1.0, 2.0, 5.0, 8.0, 11.0, 14.0, 17.0, 20.0]
+    >>> power_ticks(0.0, 17.0, max_ticks=5)[0]   # no step divides 17: 2 gives way to 0
+    [0.0, 7.0, 12.0, 17.0]
+    """
+    if hi - lo < 2.5:                            # too few decades to read it by
+        return short_ticks(lo, hi)
+    inside = _decades(lo, hi)
+    r_lo, r_hi = reached if reached is not None else (inside[0], inside[-1])
+    bottom = min(max(round(r_lo), inside[0]), inside[-1])
+    top = min(max(round(r_hi), bottom), inside[-1])
+    step = _step(top - bottom, max(1, math.ceil((inside[-1] - inside[0]) / max(max_ticks - 1, 1))))
+    vals = {k for k in inside if (top - k) % step == 0 and abs(k - bottom) * 2 >= step}
+    vals = sorted(vals | {bottom, top})
     return [float(v) for v in vals], [power_label(v) for v in vals]
 
 
+def short_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Ticks for a log10 axis shorter than 2.5 decades, so that two or more are labelled:
+    1, 3 a decade; 1, 2, 5 under 1.5 decades; 1, 1.5, 2, 3, 5, 7 under 0.8; as plain
+    numbers from 0.001 to 1000.
+
+    >>> short_ticks(-0.5, 0.1)[1]
+    ['0.5', '0.7', '1']
+    >>> short_ticks(5.1, 7.2)[1]
+    ['3×10⁵', '10⁶', '3×10⁶', '10⁷']
+    """
+    span = hi - lo
+    steps = (1, 1.5, 2, 3, 5, 7) if span < 0.8 else (1, 2, 5) if span < 1.5 else (1, 3)
+    vals = [k + math.log10(m) for k in range(math.floor(lo), math.ceil(hi) + 1) for m in steps
+            if lo <= k + math.log10(m) <= hi]
+    return vals, [number_label(v) for v in vals]
+
+
+def number_label(v: float) -> str:
+    """10^v as a tick label: a plain number from 0.001 to 1000, else m×10^k.
+
+    >>> number_label(-1.0), number_label(0.30103), number_label(5.0), number_label(5.30103)
+    ('0.1', '2', '10⁵', '2×10⁵')
+    """
+    k = math.floor(v + 1e-9)
+    m = round(10 ** (v - k), 1)
+    m = int(m) if m == int(m) else m
+    if -3 <= k <= 2:
+        return f"{m * 10.0 ** k:g}"
+    return power_label(k) if m == 1 else f"{m}×{power_label(k)}"
+
+
+def _step(span: int, wanted: int) -> int:
+    """`wanted`, or a step up to twice that which divides span, so both ends sit on it."""
+    for step in range(wanted, 2 * wanted):
+        if span % step == 0:
+            return step
+    return wanted
+
+
+def _decades(lo: float, hi: float) -> list[int]:
+    """The integer powers of ten from lo to hi (log10 values), ends included."""
+    return list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
+
+
 def power_label(k: float) -> str:
-    if k == 0:
-        return "1"
-    return f"10<sup>{int(k)}</sup>"
+    """10^k as text with superscript digits ("10²⁰"): searchable, and as large as Plotly's
+    <sup>.
+
+    >>> power_label(-3), power_label(0), power_label(1)
+    ('10⁻³', '1', '10¹')
+    """
+    return "1" if k == 0 else "10" + str(int(k)).translate(_SUPERSCRIPT)
 
 
 def format_power(log10_value: float, digits: int = 3) -> str:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import COLORS, PALETTE, figure, finite_or_none, hline, layout, power_axis, vline
+from .style import COLORS, figure, finite_or_none, hline, layout, power_axis, series, vline
 
 # Variance at which a typical batch's largest value reaches the format's maximum:
 # values ~ N(0, var) reach about 4.5 standard deviations in a few thousand draws.
@@ -51,8 +51,8 @@ def variance_parts(curves, theory=None, overflow_layer=None, title="Variance thr
         all_vals += [v for v in y if v is not None]
         data.append(dict(
             type="scatter", x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name,
-            mode="lines+markers", line=dict(color=PALETTE[i % len(PALETTE)], width=3),
-            marker=dict(size=5), hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
+            mode="lines+markers", **series(i, len(curves), markers=True),
+            hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
     for i, (name, vals) in enumerate((theory or {}).items()):
         y = finite_or_none(vals)
         all_vals += [v for v in y if v is not None]
@@ -62,7 +62,7 @@ def variance_parts(curves, theory=None, overflow_layer=None, title="Variance thr
             line=dict(color=COLORS["theory"], width=2, dash="dash" if i == 0 else "dot"),
             hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
     lo, hi = (min(all_vals), max(all_vals)) if all_vals else (-1.0, 1.0)
-    marks = []
+    reached, marks = (lo, hi), []
     if show_limits:
         for dtype, level in OVERFLOW_LOG10_VAR.items():
             if lo - 3 <= level <= hi + 3:
@@ -74,7 +74,8 @@ def variance_parts(curves, theory=None, overflow_layer=None, title="Variance thr
             marks.append(vline(layer + 1, dict(color=COLORS["limit"], width=3),
                                f"{what} from layer {layer + 1}"))
     pad = max(0.5, 0.05 * (hi - lo))
-    look = layout(title, yaxis=power_axis(lo - pad, hi + pad, title=dict(text=y_title)),
+    look = layout(title, yaxis=power_axis(lo - pad, hi + pad, reached=reached,
+                                          title=dict(text=y_title)),
                   xaxis=dict(title=dict(text="layer"), rangemode="tozero"))
     if marks:
         look.update(shapes=[s for s, _ in marks], annotations=[a for _, a in marks])

@@ -74,14 +74,19 @@ class Control:
 
 
 # Defaults come from NetworkSpec; the sliders' ranges are the classroom's part of the
-# spec's. The one default of our own: 4 GroupNorm groups (the spec's 1 is LayerNorm).
+# spec's. Defaults of our own: 4 GroupNorm groups (the spec's 1 is LayerNorm), and linear
+# layers with N(0, 1) weights, so that the app opens on the variance lesson's first fact
+# (ten layers of width 100 multiply the variance by 100^10 = 10^20: the "Exploding"
+# demo), where NetworkSpec's tanh at fan_in × Var(W) = 1 drifts slowly down, a verdict
+# of "vanishing" that contradicts what the law predicts for linear layers.
 CONTROLS: tuple[Control, ...] = (
     Control("depth", "Depth (layers)", "int", lo=1, hi=200),
     Control("width", "Width (fan_in)", "int", lo=2, hi=1024),
-    Control("activation", "Activation", "select", options=tuple(activations.ACTIVATIONS)),
+    Control("activation", "Activation", "select", "linear",
+            options=tuple(activations.ACTIVATIONS)),
     Control("init", "Init scheme", "select", options=initializers.SCHEMES,
             labels=labels.INIT_LABELS),
-    Control("weight_var", "Var(W)", "steps", options=WEIGHT_VARS,
+    Control("weight_var", "Var(W)", "steps", 1.0, options=WEIGHT_VARS,
             help="Variance of each weight, used by the custom init. The per-layer "
                  "multiplier of the variance is fan_in x Var(W)."),
     Control("gain", "Gain", "select", options=GAINS,

@@ -7,7 +7,7 @@ from core.experiments.diagnose import diagnose
 from figures.heatmaps import (CODE_COLORS, SMALL_ROWS, SMALL_UNITS, count_label,
                               dead_map_figure, small_multiples)
 from figures.histograms import format_percent, percent_by_layer
-from ui import cache, controls, verdicts
+from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
 from ui.export import result_csv
 
@@ -71,7 +71,7 @@ def _one_layer(res, layer, valid, word) -> None:
         st.info(f"Layer {layer} is past the overflow: pick a layer up to {valid}.")
         return
     spec = res.spec
-    st.plotly_chart(dead_map_figure(res.dead_map(layer - 1), res.dead_units[layer - 1],
+    charts.show(dead_map_figure(res.dead_map(layer - 1), res.dead_units[layer - 1],
                                     layer, word), key="dead_map")
     st.caption(f"Shown: the first {res.map_values.shape[1]} examples"
                + (" × positions" if spec.spatial > 1 else "")
@@ -83,14 +83,14 @@ def _one_layer(res, layer, valid, word) -> None:
 
 def _through_depth(res, layer, valid, word, rule, at_cutoff) -> None:
     """The dead share per layer, and six layers' maps side by side."""
-    st.plotly_chart(percent_by_layer(
+    charts.show(percent_by_layer(
         {"dead units (% of units)": res.dead_frac,
          f"{word} values (% of values, {rule})": at_cutoff},
         valid, [layer], mark_name="drawn above", title="Dead units, layer by layer",
         y_title="%", colors=CODE_COLORS[2:0:-1]), key="dead_fraction_curve")
     panels = stats.spread_layers(1, len(res.dead_units), 6)
     rows, units = (min(SMALL_ROWS, res.map_values.shape[1]), min(SMALL_UNITS, res.map_values.shape[2]))
-    st.plotly_chart(small_multiples(
+    charts.show(small_multiples(
         [(k, res.dead_map(k - 1) if k <= valid else None, res.dead_units[k - 1]) for k in panels],
         word, title=f"{len(panels)} layers side by side (first {rows} examples × {units} units)"),
         key="dead_small_multiples")

@@ -6,7 +6,7 @@ from core import stats
 from core.experiments.diagnose import diagnose
 from figures import gradients as gfig
 from figures.style import format_power
-from ui import cache, controls, verdicts
+from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
 
 
@@ -77,7 +77,7 @@ def _flow(spec, res, verdict) -> None:
             st.caption(f"Dashed: the theory, anchored at the last layer and multiplied by χ₁ of "
                        f"each layer going back (χ₁ = {pred.chi1[-1]:.3g} at layer {spec.depth}, "
                        f"{pred.chi1[0]:.3g} at layer 1).")
-    st.plotly_chart(gfig.flow_figure(res.log10_act_var, res.log10_grad_var, theory_curve,
+    charts.show(gfig.flow_figure(res.log10_act_var, res.log10_grad_var, theory_curve,
                                      res.overflow_layer, res.underflow_layer),
                     key="grad_flow_chart")
 
@@ -87,8 +87,8 @@ def _phase(spec) -> None:
     point = cache.phase_point(spec)
     line = cache.critical_line(spec.activation, max(1.0, spec.bias_var))
     left, right = st.columns([3, 2])
-    left.plotly_chart(gfig.phase_figure(line[0], line[1], spec.bias_var, spec.sigma_w2, point.chi1,
-                                        spec.activation), key="grad_phase_chart")
+    charts.show(gfig.phase_figure(line[0], line[1], spec.bias_var, spec.sigma_w2, point.chi1,
+                                        spec.activation), left, key="grad_phase_chart")
     with right:
         st.metric("χ₁ at the fixed point", f"{point.chi1:.4g}")
         crit = point.critical_sigma_w2
@@ -120,14 +120,16 @@ def _histograms(spec, res) -> None:
                "right, the grad:data ratio std(dL/dW) / std(W) says how big a gradient step is "
                "next to the weights it changes.")
     h_left, h_right = st.columns(2)
-    h_left.plotly_chart(gfig.histogram_figure(
+    charts.show(gfig.histogram_figure(
         res.grad_hist, res.grad_hist_edges, layers,
         [gfig.grad_legend(i, float(res.log10_grad_var[i])) for i in layers],
-        "Activation gradients dL/dh", "dL/dh in units of its std"), key="grad_hist_chart")
-    h_right.plotly_chart(gfig.histogram_figure(
+        "Activation gradients dL/dh", "dL/dh in units of its std"), h_left,
+        key="grad_hist_chart")
+    charts.show(gfig.histogram_figure(
         res.weight_grad_hist, res.grad_hist_edges, layers,
         [gfig.ratio_legend(i, float(res.log10_weight_grad_ratio[i])) for i in layers],
-        "Weight gradients dL/dW", "dL/dW in units of its std"), key="grad_weight_hist_chart")
+        "Weight gradients dL/dW", "dL/dW in units of its std"), h_right,
+        key="grad_weight_hist_chart")
 
 
 def _explanation() -> None:

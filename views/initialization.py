@@ -7,7 +7,7 @@ from core.experiments.diagnose import diagnose
 from core.experiments.readout import SWEEP_SCALES
 from figures import init as ifig
 from figures.style import format_power
-from ui import cache, controls
+from ui import cache, charts, controls
 from ui.controls import Control, Settings
 from ui.verdicts import TREND_WORDS
 from ui.labels import GAIN_FORMULAS, INIT_LABELS, NO_TORCH_GAIN, SCHEME_FORMULAS
@@ -40,9 +40,10 @@ def _every_scheme(spec) -> None:
         {INIT_LABELS[s]: shown[s].kind for s in runs},
         {INIT_LABELS[s]: ifig.verdict_subtitle(rows[s].sigma_w2)
          for s in runs}, QUANTITY.labels[quantity].split(" (")[0])
-    st.plotly_chart(fig, key="init_schemes_chart")
-    st.caption("Green: steady (within a factor of 100 end to end, or within the spread "
-               "another seed of this width would give). Red: explodes. Blue: vanishes. "
+    charts.show(fig, key="init_schemes_chart")
+    st.caption("Green, solid: steady (within a factor of 100 end to end, or within the "
+               "spread another seed of this width would give). Red, dashed: explodes. Blue, "
+               "dotted: vanishes; each panel's title says it in words too. "
                "Every panel is the same network (same seed) with "
                "weights drawn by a different scheme; float16/32 values past overflow "
                "are left out. In the table, ▶ marks the sidebar's scheme and χ₁ is the "
@@ -115,12 +116,12 @@ def _confidently_wrong(spec) -> None:
     above = sweep.first_scale_above(27.0)
     c[2].metric("Loss reaches 27 from readout scale",
                 "beyond 100" if above is None else f"{above:.3g}")
-    st.plotly_chart(ifig.loss_figure(sweep.scales, sweep.log10_loss, sweep.loss_uniform,
+    charts.show(ifig.loss_figure(sweep.scales, sweep.log10_loss, sweep.loss_uniform,
                                      scale, float(current.log10_loss[0]), spec.classes),
                     key="init_loss_chart")
     example = controls.page_control(example_control)
     reference = 0.01 if scale != 0.01 else None
-    st.plotly_chart(ifig.softmax_figure(
+    charts.show(ifig.softmax_figure(
         current.probs(example, scale), int(current.labels[example]), scale,
         None if reference is None else current.probs(example, reference), reference,
         example), key="init_softmax_chart")

@@ -9,7 +9,7 @@ from core.spec import group_count
 from core.experiments import norm_lineup
 from figures import norms as nfig
 from figures.style import format_power
-from ui import cache, controls
+from ui import cache, charts, controls
 from ui.controls import Control, Settings
 from ui.verdicts import TREND_WORDS
 from ui.labels import LINEUP_LABELS, NORM_LABELS, affine_label, batch_run_label
@@ -39,16 +39,16 @@ def _side_by_side(spec, net, groups, settings: Settings) -> None:
     controls.show_fixes(lineup.fixes)
     res = {LINEUP_LABELS[n]: r for n, r in lineup.results.items()}
     left, right = st.columns(2)
-    left.plotly_chart(nfig.lineup_variance_figure(
-        {k: r.log10_act_var for k, r in res.items()}, "Forward: activation variance"),
+    charts.show(nfig.lineup_variance_figure(
+        {k: r.log10_act_var for k, r in res.items()}, "Forward: activation variance"), left,
         key="norm_act_chart")
-    right.plotly_chart(nfig.lineup_variance_figure(
-        {k: r.log10_grad_var for k, r in res.items()}, "Backward: gradient variance"),
+    charts.show(nfig.lineup_variance_figure(
+        {k: r.log10_grad_var for k, r in res.items()}, "Backward: gradient variance"), right,
         key="norm_grad_chart")
     act = lineup.results["none"].activation
     word = "saturated" if act.bounded else "off" if act.relu_like else None
     if word:
-        st.plotly_chart(nfig.fraction_figure(
+        charts.show(nfig.fraction_figure(
             {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer",
             f"{word} units"), key="norm_sat_chart")
     else:
@@ -89,7 +89,7 @@ def _what_is_averaged(spec, net, groups, settings: Settings) -> None:
     size = {k: norms.statistics_set_size(k, shape, g) for k in kinds}
     titles = {"batch": "BatchNorm", "layer": "LayerNorm", "group": f"GroupNorm ({g} groups)",
               "instance": "InstanceNorm", "rms": "RMSNorm"}
-    st.plotly_chart(nfig.sets_figure(
+    charts.show(nfig.sets_figure(
         {titles[k]: masks[k] for k in kinds}, ex, ch, pos, (0, 0, 0),
         {titles[k]: f"{size[k]} value{'s' if size[k] != 1 else ''} per mean" for k in kinds}),
         key="norm_sets_chart")
@@ -119,10 +119,10 @@ def _batch_size(spec, net, groups, settings: Settings) -> None:
     controls.show_fixes(dep.shrunk)
     curves = {batch_run_label(r.norm, r.batch): r.sensitivity for r in dep.runs}
     left, right = st.columns(2)
-    left.plotly_chart(nfig.sensitivity_figure(curves), key="norm_batch_chart")
-    right.plotly_chart(nfig.lineup_variance_figure(
-        {batch_run_label(r.norm, r.batch): r.log10_act_var for r in dep.runs}, "Activation variance per layer"),
-        key="norm_batch_var_chart")
+    charts.show(nfig.sensitivity_figure(curves), left, key="norm_batch_chart")
+    charts.show(nfig.lineup_variance_figure(
+        {batch_run_label(r.norm, r.batch): r.log10_act_var for r in dep.runs},
+        "Activation variance per layer"), right, key="norm_batch_var_chart")
     st.markdown("""
 The same weights, the same example 0, two batches that differ in every *other* example.
 With BatchNorm, example 0's activations change: its normalization uses the batch's mean
@@ -144,12 +144,12 @@ def _train_vs_eval(spec, net, groups, settings: Settings) -> None:
     c[1].metric("Loss, eval mode (running statistics)", f"{te.eval_loss:.4g}")
     c[2].metric("Start values still in the running stats", f"{te.start_weight:.1%}")
     left, right = st.columns(2)
-    left.plotly_chart(nfig.lineup_variance_figure(
+    charts.show(nfig.lineup_variance_figure(
         {"batch variance (train mode divides by it)": te.log10_batch_var,
          f"running variance after {k} batches (eval mode)": te.log10_running_var},
-        "What BatchNorm divides by", "mean over channels (log scale)"),
+        "What BatchNorm divides by", "mean over channels (log scale)"), left,
         key="norm_eval_var_chart")
-    right.plotly_chart(nfig.mismatch_figure(te.mismatch, k), key="norm_eval_mismatch_chart")
+    charts.show(nfig.mismatch_figure(te.mismatch, k), right, key="norm_eval_mismatch_chart")
     st.markdown(f"""
 In training mode BatchNorm divides by the statistics of the current batch and keeps running
 averages of them: momentum 0.1, starting from mean 0 and variance 1, as PyTorch does. In
@@ -174,17 +174,17 @@ def _gamma_beta(spec, net, groups, settings: Settings) -> None:
     act = next(iter(res.values())).activation
     if act.bounded or act.relu_like:
         word = "saturated" if act.bounded else "off"
-        left.plotly_chart(nfig.fraction_figure(
+        charts.show(nfig.fraction_figure(
             {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer",
-            f"{word} units"), key="norm_affine_sat_chart")
+            f"{word} units"), left, key="norm_affine_sat_chart")
     else:
-        left.plotly_chart(nfig.lineup_variance_figure(
-            {k: r.log10_act_var for k, r in res.items()}, "Activation variance per layer"),
+        charts.show(nfig.lineup_variance_figure(
+            {k: r.log10_act_var for k, r in res.items()}, "Activation variance per layer"), left,
             key="norm_affine_var_chart")
-    right.plotly_chart(nfig.activation_hist_figure(
+    charts.show(nfig.activation_hist_figure(
         {k: (r.act_hist[-1], r.hist_edges, float(r.hist_log10_scale[-1]))
          for k, r in res.items()}, f"Activations at layer {spec.depth}",
-        "activation value"), key="norm_affine_hist_chart")
+        "activation value"), right, key="norm_affine_hist_chart")
     plain = aff.results["none"]
     st.markdown(f"""
 After normalizing, each layer multiplies by a learned **γ** and adds a learned **β**:

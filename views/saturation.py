@@ -7,7 +7,7 @@ from core.experiments.diagnose import diagnose
 from core.activations import gradient_left, local_gradient_curve
 from figures.histograms import (activation_histograms, format_percent, layer_density_map,
                                 percent_by_layer, saturated_ranges)
-from ui import cache, controls, verdicts
+from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
 from ui.export import result_csv
 
@@ -22,7 +22,8 @@ INTROS = {
            "this page counts *off* where tanh counts *saturated*.",
     "linear": "A linear layer has no flat parts: nothing ever saturates, and every value "
               "passes its gradient on unchanged (φ′ = 1). The histograms still show the "
-              "shape and the spread of the signal.",
+              "shape and the spread of the signal. To see saturation, pick tanh in the "
+              "sidebar, or the demo *tanh saturated by big weights*.",
 }
 WORDS = {"bounded": "saturated", "off": "off", "linear": None}
 
@@ -111,7 +112,7 @@ def _histograms(res, kind, shown, fracs, threshold) -> str:
                          for k in shown]
         shade = [(lo, 0.0)] if kind == "off" else []
     if shown:
-        st.plotly_chart(activation_histograms(
+        charts.show(activation_histograms(
             res.hist_edges, res.act_hist, shown, res.act_mean, res.log10_act_var,
             fracs if WORDS[kind] else None, WORDS[kind], gradients, shade, x_title),
             key="sat_histograms")
@@ -130,15 +131,15 @@ def _histograms(res, kind, shown, fracs, threshold) -> str:
 def _by_layer(res, kind, shown, fracs, valid, threshold, x_title) -> None:
     """All layers at once, and the saturated share per layer."""
     left, right = st.columns(2)
-    left.plotly_chart(layer_density_map(
+    charts.show(layer_density_map(
         res.hist_edges, res.act_hist, valid, (),
-        x_title if kind == "bounded" else "activation / layer rms"), key="sat_density_map")
+        x_title if kind == "bounded" else "activation / layer rms"), left, key="sat_density_map")
     name = {"bounded": f"saturated (|value| > {threshold or 0:g})",
             "off": "off (input ≤ 0)", "linear": "saturated (never, for linear)"}[kind]
-    right.plotly_chart(percent_by_layer(
+    charts.show(percent_by_layer(
         {name: fracs}, valid, shown,
         title=("Saturated" if kind != "off" else "Off") + " values, layer by layer",
-        y_title="% of values"), key="sat_fraction_curve")
+        y_title="% of values"), right, key="sat_fraction_curve")
 
 
 def _explanation(act, kind) -> None:

@@ -10,7 +10,7 @@ import streamlit as st
 from core import stats, train
 from core.experiments import training as story
 from figures import training as tfig
-from ui import cache, controls
+from ui import cache, charts, controls
 from ui.controls import Control, Settings
 from ui.labels import train_budget_notes
 from ui import training_text as text
@@ -132,7 +132,7 @@ def _loss_section(logs: dict, gen: int, finished: bool) -> None:
                           eval_steps=log.eval_steps, valid_loss=log.valid_loss)
               for label, log in logs.items()}
     points = tfig.MAX_POINTS if finished else tfig.LIVE_POINTS
-    st.plotly_chart(tfig.loss_figure(curves, first.uniform_loss, max_points=points),
+    charts.show(tfig.loss_figure(curves, first.uniform_loss, max_points=points),
                     key=f"train_loss_{gen}")
     for label, log in logs.items():
         if log.diverged_at is not None:
@@ -156,11 +156,11 @@ def _activations_tab(tab: Tab, spec, runs) -> None:
             st.info("No statistics yet: the first step has not finished.")
             return
         layers = stats.spread_layers(1, spec.depth, MAX_ROWS)
-        st.plotly_chart(tfig.density_over_steps(log.record_steps, log.act_hist,
+        charts.show(tfig.density_over_steps(log.record_steps, log.act_hist,
                                                 log.hist_edges, layers),
                         key=f"train_density_{gen}")
         word = text.saturation_word(spec)
-        st.plotly_chart(tfig.layers_over_steps(
+        charts.show(tfig.layers_over_steps(
             log.record_steps, log.saturated, layers, f"Share {word}, per layer",
             "% of values", percent=True), key=f"train_saturated_{gen}")
         if finished:
@@ -178,11 +178,11 @@ def _ratios_tab(tab: Tab, spec, runs) -> None:
         if not log.record_steps.size:
             return
         layers = stats.spread_layers(1, spec.depth, MAX_ROWS)
-        st.plotly_chart(tfig.layers_over_steps(
+        charts.show(tfig.layers_over_steps(
             log.record_steps, log.update_ratio, layers, "Update:data ratio per layer",
             "std(update) / std(W)", guide=(-3.0, "10⁻³: Karpathy's rule of thumb"),
             log10_values=True), key=f"train_update_{gen}")
-        st.plotly_chart(tfig.layers_over_steps(
+        charts.show(tfig.layers_over_steps(
             log.record_steps, log.grad_ratio, layers, "Grad:data ratio per layer",
             "std(dL/dW) / std(W)", log10_values=True), key=f"train_grad_{gen}")
         if finished:
@@ -209,7 +209,7 @@ def _shift_tab(tab: Tab, spec, runs) -> None:
                                                         mean=log.seen_mean[:, k],
                                                         std=log.seen_std[:, k])
         if curves:
-            st.plotly_chart(tfig.shift_figure(curves, layer), key=f"train_shift_{gen}")
+            charts.show(tfig.shift_figure(curves, layer), key=f"train_shift_{gen}")
         if finished:
             text.shift_text(logs, layer)
     tab.register(draw)
@@ -227,7 +227,7 @@ def _batchnorm_tab(tab: Tab, spec, runs) -> None:
         label, log = next(iter(bn.items()))
         if log.valid_loss_batch_stats is None or not log.eval_steps.size:
             return
-        st.plotly_chart(tfig.loss_figure(
+        charts.show(tfig.loss_figure(
             {"eval mode (running statistics)": dict(
                 steps=np.arange(len(log.loss)), loss=log.loss, eval_steps=log.eval_steps,
                 valid_loss=log.valid_loss),
@@ -244,7 +244,7 @@ def _batchnorm_tab(tab: Tab, spec, runs) -> None:
 def _batch_sizes(log, label) -> None:
     train_mode, eval_mode = cache.batch_mode_losses(log.spec, log.config, log.steps_done,
                                                     BN_BATCHES, _log=log)
-    st.plotly_chart(tfig.batch_size_figure(BN_BATCHES, train_mode, eval_mode, log.uniform_loss),
+    charts.show(tfig.batch_size_figure(BN_BATCHES, train_mode, eval_mode, log.uniform_loss),
                     key="train_bn_batches")
     st.markdown(f"""
 **Train mode and eval mode.** While training, BatchNorm divides by the statistics of the

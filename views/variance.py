@@ -6,10 +6,14 @@ from core.experiments.diagnose import diagnose
 from core.experiments.seeds import SEEDS
 from figures.style import format_power
 from figures.variance import variance_figure
-from ui import cache, controls, verdicts
+from ui import cache, charts, controls, verdicts
 from ui.controls import Control, Settings
 from ui.export import result_csv
 
+
+# The first screen's one line: what to do here (the sidebar holds every control).
+WHAT_TO_DO = ("Each layer multiplies the variance by **fan_in × Var(W)**: drag **Var(W)** and "
+              "**Depth** in the sidebar and watch the curve, or pick a **Classroom demo**.")
 
 BAND = Control("var_band", f"Show {SEEDS} other seeds", "toggle", False,
                help="Run the same network with the next seeds and shade, per layer, the "
@@ -21,6 +25,7 @@ def page(settings: Settings) -> None:
     res = cache.result(spec, cache.PAGE_STATS["variance"])
     diag = diagnose(res)
     st.title("Variance through depth")
+    st.markdown(WHAT_TO_DO)
     _headline(spec, res, diag)
     _chart(spec, res)
     st.download_button("Download per-layer numbers (CSV)", result_csv(res),
@@ -71,7 +76,7 @@ def _chart(spec, res) -> None:
         band = {"other seeds (lowest to highest)": seeds.preact}
         st.caption(f"Shaded: where the pre-activation curve of seeds "
                    f"{', '.join(map(str, seeds.seeds))} lies, layer by layer.")
-    st.plotly_chart(variance_figure(curves, theory_curves, res.overflow_layer,
+    charts.show(variance_figure(curves, theory_curves, res.overflow_layer,
                                     underflow_layer=res.underflow_layer, band=band),
                     key="variance_chart")
 

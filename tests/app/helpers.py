@@ -15,6 +15,17 @@ from ui.controls import to_spec
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
+# NetworkSpec's own defaults: tanh at fan_in × Var(W) = 1. The app opens on the classroom's
+# first fact instead (ui.controls: linear, N(0, 1) weights), so a test of a tanh view
+# names this network.
+TANH = dict(activation="tanh", weight_var=0.01)
+
+
+def tanh(**values) -> dict:
+    """Control values: the tanh network above with `values` on top."""
+    return TANH | values
+
+
 def spec_for(**values):
     """The NetworkSpec the app builds from these control values (others at default)."""
     return to_spec(controls.defaults() | values).spec

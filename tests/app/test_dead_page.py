@@ -8,7 +8,7 @@ from core import ACTIVATIONS, NORMS, simulate, stats
 from core.activations import get
 from figures.heatmaps import DEAD, SMALL_ROWS, SMALL_UNITS
 
-from .helpers import no_exceptions, open_page
+from .helpers import no_exceptions, open_page, tanh
 from .test_saturation_page import arr, assert_finite_data, chart, spec_for
 
 PAGE = "dead_neurons"
@@ -55,9 +55,9 @@ def check_page(at, spec, layer=None):
     return res
 
 
-def test_default_view():
-    at = open_page(PAGE)
-    res = check_page(at, spec_for())
+def test_tanh_view():
+    at = open_page(PAGE, **tanh())
+    res = check_page(at, spec_for(**tanh()))
     assert at.slider(key="dead_layer").value == 10
     assert at.metric[0].value == f"{int(res.dead_units[9].sum())} of 100"
 
@@ -126,8 +126,8 @@ def test_dying_sigmoid():
     dict(depth=1),
 ])
 def test_extreme_settings(values):
-    at = open_page(PAGE, **values)
-    check_page(at, spec_for(**values))
+    at = open_page(PAGE, **tanh(**values))
+    check_page(at, spec_for(**tanh(**values)))
 
 
 def test_float16_overflow_is_a_note_not_data():
@@ -144,8 +144,8 @@ def test_float16_overflow_is_a_note_not_data():
 @pytest.mark.parametrize("raw, want", [("banana", 10), ("-4", 1), ("1e9", 10), ("nan", 10),
                                        ("4.4", 4)])
 def test_garbage_url_parameters(raw, want):
-    at = open_page(PAGE, dead_layer=raw)
+    at = open_page(PAGE, **tanh(dead_layer=raw))
     assert at.slider(key="dead_layer").value == want
-    check_page(at, spec_for(), layer=want)
+    check_page(at, spec_for(**tanh()), layer=want)
     if raw != "4.4":
         assert any("dead_layer" in w.value for w in at.warning)

@@ -6,16 +6,16 @@ import pytest
 
 from core import phase, simulate, theory
 
-from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, trace, ys
+from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, tanh, trace, ys
 
 PAGE = "gradients"
 SMALL = dict(depth=6, width=16, batch=32)
 
 
-def test_default_view_plots_core_numbers():
-    at = open_page(PAGE)
+def test_tanh_view_plots_core_numbers():
+    at = open_page(PAGE, **tanh())
     no_exceptions(at)
-    spec = spec_for()
+    spec = spec_for(**tanh())
     res = simulate(spec)
     flow = chart_titled(at, "Forward and backward")
     grad = ys(trace(flow, "backward"))

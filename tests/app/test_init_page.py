@@ -10,7 +10,7 @@ from core import SCHEMES, simulate
 from core.experiments.readout import readout_sweep
 from ui.labels import INIT_LABELS
 
-from .helpers import figures, no_exceptions, open_page, spec_for, trace, xs, ys
+from .helpers import figures, no_exceptions, open_page, spec_for, tanh, trace, xs, ys
 
 PAGE = "initialization"
 LOSS_VIEW = "Confidently wrong at init"
@@ -18,9 +18,9 @@ SMALL = dict(depth=6, width=16, batch=32)
 
 
 def test_every_scheme_is_one_trace_with_its_own_numbers():
-    at = open_page(PAGE)
+    at = open_page(PAGE, **tanh())
     no_exceptions(at)
-    spec = spec_for()
+    spec = spec_for(**tanh())
     fig = figures(at)[0]
     assert [t["name"] for t in fig["data"]] == [INIT_LABELS[s] for s in SCHEMES]
     for scheme in SCHEMES:
@@ -64,9 +64,9 @@ def test_activations_and_norms(activation, norm):
 
 
 def test_confidently_wrong_at_init():
-    at = open_page(PAGE, init_view=LOSS_VIEW)
+    at = open_page(PAGE, **tanh(init_view=LOSS_VIEW))
     no_exceptions(at)
-    spec = spec_for()
+    spec = spec_for(**tanh())
     loss_fig, probs_fig = figures(at)
     curve = trace(loss_fig, "initial loss")
     x, y = xs(curve), ys(curve)
@@ -87,9 +87,9 @@ def test_confidently_wrong_at_init():
 
 
 def test_big_readout_is_confidently_wrong():
-    at = open_page(PAGE, init_view=LOSS_VIEW, readout_scale=10.0, init_example=3)
+    at = open_page(PAGE, **tanh(init_view=LOSS_VIEW, readout_scale=10.0, init_example=3))
     no_exceptions(at)
-    spec = spec_for(readout_scale=10.0)
+    spec = spec_for(**tanh(readout_scale=10.0))
     assert float(at.metric[0].value) == pytest.approx(simulate(spec).loss, rel=1e-3)
     assert float(at.metric[0].value) > 27
     probs = ys(figures(at)[1]["data"][-1])

@@ -11,16 +11,16 @@ from core.experiments.norm_lineup import badly_initialized, run_lineup, variant
 from ui.labels import LINEUP_LABELS as LABELS, batch_run_label
 from core.experiments.running_stats import train_eval
 
-from .helpers import chart_titled, no_exceptions, open_page, spec_for, trace, ys
+from .helpers import chart_titled, no_exceptions, open_page, spec_for, tanh, trace, ys
 
 PAGE = "normalization"
 SMALL = dict(depth=6, width=16, batch=32)
 
 
 def test_side_by_side_is_the_bad_network_under_every_norm():
-    at = open_page(PAGE)
+    at = open_page(PAGE, **tanh())
     no_exceptions(at)
-    bad = badly_initialized(spec_for())
+    bad = badly_initialized(spec_for(**tanh()))
     assert bad.weight_var == 1.0
     lineup = run_lineup(bad, groups=4).results
     act, grad = chart_titled(at, "Forward: activation"), chart_titled(at, "Backward: gradient")
@@ -103,9 +103,9 @@ def test_train_vs_eval_view():
 
 
 def test_gamma_beta_view_undoes_the_normalization():
-    at = open_page(PAGE, norm_view="γ and β", norm="batch", norm_gamma=2.5, **SMALL)
+    at = open_page(PAGE, **tanh(norm_view="γ and β", norm="batch", norm_gamma=2.5, **SMALL))
     no_exceptions(at)
-    bad = badly_initialized(spec_for(norm="batch", norm_gamma=2.5, **SMALL))
+    bad = badly_initialized(spec_for(**tanh(norm="batch", norm_gamma=2.5, **SMALL)))
     fig = chart_titled(at, "Units saturated")
     names = [t["name"] for t in fig["data"]]
     assert names == ["no normalization", "BatchNorm, γ = 1, β = 0", "BatchNorm, γ = 2.5, β = 0"]
@@ -116,7 +116,7 @@ def test_gamma_beta_view_undoes_the_normalization():
 
 
 def test_gamma_beta_with_no_sidebar_norm_uses_batchnorm():
-    at = open_page(PAGE, norm_view="γ and β", norm_beta=1.0, **SMALL)
+    at = open_page(PAGE, **tanh(norm_view="γ and β", norm_beta=1.0, **SMALL))
     no_exceptions(at)
     names = [t["name"] for t in chart_titled(at, "Units saturated")["data"]]
     assert names[-1] == "BatchNorm, γ = 1, β = 1"

@@ -9,7 +9,7 @@ from core import ACTIVATIONS, NORMS, simulate, stats
 from core.activations import get
 from figures.histograms import density
 
-from .helpers import _decode, no_exceptions, open_page, spec_for
+from .helpers import _decode, no_exceptions, open_page, spec_for, tanh
 
 PAGE = "saturation"
 KEYS = ("sat_histograms", "sat_density_map", "sat_fraction_curve")
@@ -68,9 +68,9 @@ def check_page(at, spec, threshold=0.97):
     return res
 
 
-def test_default_view_is_karpathys_plot():
-    at = open_page(PAGE)
-    spec = spec_for()
+def test_tanh_view_is_karpathys_plot():
+    at = open_page(PAGE, **tanh())
+    spec = spec_for(**tanh())
     res = check_page(at, spec)
     hist = chart(at, "sat_histograms")
     names = [t["name"] for t in hist["data"]]
@@ -89,15 +89,15 @@ def test_default_view_is_karpathys_plot():
 
 
 def test_threshold_moves_the_count_not_the_simulation():
-    at = open_page(PAGE, weight_var=0.1)
+    at = open_page(PAGE, **tanh(weight_var=0.1))
     at.select_slider(key="sat_threshold").set_value(0.8)
     at.run()
-    check_page(at, spec_for(weight_var=0.1), threshold=0.8)
+    check_page(at, spec_for(**tanh(weight_var=0.1)), threshold=0.8)
     # the same numbers a run with that threshold in its spec counts
-    other = simulate(spec_for(weight_var=0.1).replace(saturation_threshold=0.8))
+    other = simulate(spec_for(**tanh(weight_var=0.1)).replace(saturation_threshold=0.8))
     y = arr(chart(at, "sat_fraction_curve")["data"][0]["y"])
     assert y == pytest.approx((100 * other.saturated_frac).astype(np.float32))
-    assert y[0] > 100 * simulate(spec_for(weight_var=0.1)).saturated_frac[0]
+    assert y[0] > 100 * simulate(spec_for(**tanh(weight_var=0.1))).saturated_frac[0]
 
 
 def test_layer_picks_follow_the_controls():
@@ -139,11 +139,11 @@ def test_every_activation(activation):
 
 
 def test_every_norm():
-    at = open_page(PAGE, weight_var=1.0)
+    at = open_page(PAGE, **tanh(weight_var=1.0))
     for norm in NORMS:
         at.selectbox(key="norm").set_value(norm)
         at.run()
-        res = check_page(at, spec_for(norm=norm, weight_var=1.0))
+        res = check_page(at, spec_for(**tanh(norm=norm, weight_var=1.0)))
         if norm == "batch":           # BatchNorm keeps tanh out of its flat ends
             assert res.saturated_frac.max() < 0.2
         if norm == "none":            # Var(W) = 1 at width 100: saturated everywhere
@@ -184,8 +184,8 @@ def test_float16_overflow_is_a_note_not_data():
     dict(sat_threshold="0.9", sat_count="2.6", sat_first="-3", sat_last="7"),
 ])
 def test_garbage_url_parameters(params):
-    at = open_page(PAGE, **params)
-    spec = spec_for()
+    at = open_page(PAGE, **tanh(**params))
+    spec = spec_for(**tanh())
     got = at.select_slider(key="sat_threshold").value
     assert got in stats.SATURATION_GRID           # exact counts kept by the core
     check_page(at, spec, threshold=got)

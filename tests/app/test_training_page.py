@@ -9,7 +9,7 @@ import pytest
 from core.train import TrainConfig, record_every_for, train
 from ui import presets
 
-from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, trace, xs, ys
+from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, tanh, trace, xs, ys
 
 PAGE = "training"
 UNIFORM = 3.2958                   # -ln(1/27), FACTS.md
@@ -38,10 +38,10 @@ def _decoded(v):
     return ys({"y": v})
 
 
-def test_default_page_plots_the_core_run():
-    at = open_page(PAGE, **SHORT, **SMALL)
+def test_tanh_page_plots_the_core_run():
+    at = open_page(PAGE, **tanh(**SHORT, **SMALL))
     no_exceptions(at)
-    log = train(spec_for(**SMALL), _config())
+    log = train(spec_for(**tanh(**SMALL)), _config())
     loss = chart_titled(at, "Loss while training")
     assert ys(trace(loss, "as set: minibatch")) == pytest.approx(list(log.loss), rel=1e-9)
     assert ys(trace(loss, "as set: validation")) == pytest.approx(list(log.valid_loss), rel=1e-9)
@@ -61,7 +61,7 @@ def test_hockey_stick_comparison():
     """One click: the same network with the readout scaled by 0.01 starts at -ln(1/27);
     with Kaiming init at tanh's gain as well; the network as set starts far above."""
     values = dict(depth=5, width=100, weight_var=0.1)
-    at = open_page(PAGE, train_compare="true", **SHORT, **values)
+    at = open_page(PAGE, **tanh(train_compare="true", **SHORT, **values))
     no_exceptions(at)
     loss = chart_titled(at, "Loss while training")
     as_set = ys(trace(loss, "as set: minibatch"))[0]
@@ -142,7 +142,7 @@ def test_batch_1_with_batchnorm_is_explained_and_runs_at_2():
 
 
 def test_depth_200_is_cut_to_the_budget_and_says_so():
-    at = open_page(PAGE, depth=200, train_steps=20000, timeout=240)
+    at = open_page(PAGE, **tanh(depth=200, train_steps=20000, timeout=240))
     no_exceptions(at)
     notes = " ".join(i.value for i in at.info)
     assert "To keep the page live" in notes and "instead of 20000" in notes

@@ -7,6 +7,7 @@ import pytest
 from core import ACTIVATIONS, NORMS, simulate, theory
 from ui import presets
 from ui.controls import to_spec
+from views import variance
 
 from .helpers import figures, no_exceptions, open_page, spec_for, trace, ys
 
@@ -26,6 +27,18 @@ def test_default_view_plots_the_simulation_and_the_theory():
     assert ys(trace(fig, "activation φ"))[-1] == pytest.approx(res.log10_act_var[-1], abs=1e-5)
     assert ys(trace(fig, "theory: pre-activation")) == pytest.approx(list(pred.log10_preact_var), abs=1e-5)
     assert len(ys(trace(fig, "activation φ"))) == spec.depth
+
+
+def test_default_view_is_the_lessons_first_fact():
+    """Opened without a link: one line says what to do, and the network is the variance
+    lesson's first: ten linear layers of width 100, N(0, 1) weights, 10^20 at layer 10."""
+    at = open_page()
+    no_exceptions(at)
+    assert at.markdown[0].value == variance.WHAT_TO_DO
+    assert at.metric[0].value.endswith(("10²⁰", "10¹⁹")) and at.metric[1].value == "100"
+    assert any("Exploding" in m.value for m in at.markdown)
+    assert any(i.value.startswith("**Exploding") for i in at.info)      # the demo's note
+    assert "10²⁰" in figures(at)[0]["layout"]["yaxis"]["ticktext"]
 
 
 def test_lesson_numbers_on_the_page():
@@ -101,7 +114,7 @@ def test_garbage_url_is_clamped_and_said():
         assert part in notes
     assert at.slider(key="width").value == 1024
     assert at.slider(key="depth").value == 1
-    assert at.selectbox(key="activation").value == "tanh"
+    assert at.selectbox(key="activation").value == "linear"          # the default
 
 
 def test_extreme_settings_stay_live_and_finite():

@@ -41,7 +41,8 @@ def test_stop_then_resume_and_the_curve_grows_while_training(server, page):
     # A loaded machine can deliver the click only after a run ends (then there is
     # nothing to stop): try a few seeds, each a new run.
     for seed in (11, 12, 13):
-        page.goto(f"{server}/training?depth=10&train_steps=20000&seed={seed}")
+        page.goto(f"{server}/training?activation=tanh&weight_var=0.01&depth=10"
+                  f"&train_steps=20000&seed={seed}")
         page.get_by_role("button", name="Stop training").click()
         wait_for_app(page, timeout=60000)
         assert_no_exception(page)

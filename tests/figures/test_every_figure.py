@@ -22,7 +22,8 @@ import pytest
 
 from bench.figures import cases
 from figures import gradients, heatmaps, histograms, init, norms, style, variance
-from figures.style import COLORS, FONT_SIZE, PALETTE, finite_or_none, power_ticks
+from figures.style import (COLORS, FONT, FONT_SIZE, GRID, PALETTE, finite_or_none, power_axis,
+                           series)
 
 BUILDER_MODULES = (variance, gradients, histograms, heatmaps, init, norms)
 
@@ -89,12 +90,12 @@ def test_builders_keep_numpy_arrays():
 
 def old_base_layout(fig, title, height=460):
     fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=FONT_SIZE + 4)), font=dict(size=FONT_SIZE),
+        title=dict(text=title, x=0.01, font=dict(size=FONT_SIZE + 4)), font=FONT,
         height=height, margin=dict(l=70, r=20, t=60, b=60), plot_bgcolor="white",
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
         hovermode="x unified")
-    fig.update_xaxes(gridcolor="#e5e5e5", zerolinecolor="#cccccc")
-    fig.update_yaxes(gridcolor="#e5e5e5", zerolinecolor="#cccccc")
+    fig.update_xaxes(GRID)
+    fig.update_yaxes(GRID)
     return fig
 
 
@@ -116,7 +117,7 @@ def old_variance_figure(curves, theory=None, overflow_layer=None, title="Varianc
         all_vals += [v for v in y if v is not None]
         fig.add_trace(go.Scatter(
             x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines+markers",
-            line=dict(color=PALETTE[i % len(PALETTE)], width=3), marker=dict(size=5),
+            **series(i, len(curves), markers=True),
             hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
     for i, (name, vals) in enumerate((theory or {}).items()):
         y = finite_or_none(vals)
@@ -126,6 +127,7 @@ def old_variance_figure(curves, theory=None, overflow_layer=None, title="Varianc
             line=dict(color=COLORS["theory"], width=2, dash="dash" if i == 0 else "dot"),
             hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
     lo, hi = (min(all_vals), max(all_vals)) if all_vals else (-1.0, 1.0)
+    reached = (lo, hi)
     if show_limits:
         for dtype, level in variance.OVERFLOW_LOG10_VAR.items():
             if lo - 3 <= level <= hi + 3:
@@ -139,9 +141,7 @@ def old_variance_figure(curves, theory=None, overflow_layer=None, title="Varianc
                           annotation_text=f"{what} from layer {layer + 1}",
                           annotation_position="top right")
     pad = max(0.5, 0.05 * (hi - lo))
-    tickvals, ticktext = power_ticks(lo - pad, hi + pad)
-    fig.update_yaxes(title=y_title, tickvals=tickvals, ticktext=ticktext,
-                     range=[lo - pad, hi + pad], zeroline=False)
+    fig.update_yaxes(title=y_title, **power_axis(lo - pad, hi + pad, reached=reached))
     fig.update_xaxes(title="layer", rangemode="tozero")
     return old_base_layout(fig, title)
 
@@ -159,12 +159,14 @@ def old_phase_figure(line_sigma_b2, line_sigma_w2, sigma_b2, sigma_w2, chi1, act
         fig.add_trace(go.Scatter(
             x=np.concatenate([x, x[::-1]]), y=np.concatenate(
                 [y_line, np.full(len(x), hi)]).astype(np.float32),
-            fill="toself", fillcolor="rgba(214, 39, 40, 0.08)", line=dict(width=0),
+            fill="toself", fillcolor="rgba(213, 94, 0, 0.10)", line=dict(width=0),
+            fillpattern=dict(shape="/", fgcolor="rgba(213, 94, 0, 0.3)", size=14),
             name="chaotic: gradients explode", hoverinfo="skip"))
         fig.add_trace(go.Scatter(
             x=np.concatenate([x, x[::-1]]), y=np.concatenate(
                 [y_line, np.full(len(x), lo)]).astype(np.float32),
-            fill="toself", fillcolor="rgba(31, 119, 180, 0.08)", line=dict(width=0),
+            fill="toself", fillcolor="rgba(0, 114, 178, 0.10)", line=dict(width=0),
+            fillpattern=dict(shape=".", fgcolor="rgba(0, 114, 178, 0.3)", size=14),
             name="ordered: gradients vanish", hoverinfo="skip"))
         fig.add_trace(go.Scatter(
             x=x, y=y_line.astype(np.float32), name="critical line: χ₁ = 1", mode="lines",
@@ -176,13 +178,11 @@ def old_phase_figure(line_sigma_b2, line_sigma_w2, sigma_b2, sigma_w2, chi1, act
         marker=dict(size=16, color=COLORS["limit"], symbol="diamond",
                     line=dict(color="black", width=1.5)),
         hovertemplate=f"σ_b² = {sigma_b2:.3g}, σ_w² = {sigma_w2:.3g}, χ₁ = {chi1:.3g}<extra></extra>"))
-    tickvals, ticktext = power_ticks(lo, hi, max_ticks=7)
-    fig.update_yaxes(title="σ_w² = fan_in × Var(W) (log scale)", range=[lo, hi],
-                     tickvals=tickvals, ticktext=ticktext, zeroline=False)
+    fig.update_yaxes(title="σ_w² = fan_in × Var(W) (log scale)", **power_axis(lo, hi, 7))
     fig.update_xaxes(title="σ_b² = bias variance", range=[-0.02 * x_hi, x_hi])
-    fig = old_base_layout(fig, f"Phase diagram for {activation}", height=480)
-    fig.update_layout(hovermode="closest", margin=dict(b=130),
-                      legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0))
+    fig = old_base_layout(fig, f"Phase diagram for {activation}", height=400)
+    fig.update_layout(hovermode="closest")
+    fig.update_layout(style.legend_below(fig.layout.to_plotly_json(), len(fig.data)))
     return fig
 
 

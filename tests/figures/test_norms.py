@@ -51,5 +51,5 @@ def test_lineup_variance_and_sensitivity_legends_below():
     assert fig.layout.legend.y < 0
     sens = f.sensitivity_figure({"BatchNorm, batch 2": np.array([0.5, 0.6]),
                                  "LayerNorm, batch 8": np.zeros(2)})
-    assert sens.data[1].line.dash == "dash" and sens.data[0].line.dash is None
+    assert sens.data[1].line.dash == "dash" and sens.data[0].line.dash == "solid"
     assert list(sens.data[0].y) == [50.0, 60.0]

@@ -10,9 +10,13 @@ from ui import controls, presets
 from ui.controls import BY_KEY, CONTROLS, check_url_value, to_spec
 
 
-def test_defaults_make_the_core_default_spec():
-    # The app opens on NetworkSpec()'s defaults, so benchmarks of "the app default" are honest.
-    assert to_spec(controls.defaults()).spec == NetworkSpec()
+# The app's own defaults: the variance lesson's first fact (the "Exploding" demo).
+FIRST_FACT = dict(activation="linear", weight_var=1.0)
+
+
+def test_defaults_make_the_core_default_spec_but_for_the_first_fact():
+    assert to_spec(controls.defaults()).spec == NetworkSpec(**FIRST_FACT)
+    assert presets.matching(controls.defaults()).name.startswith("Exploding")
 
 
 def test_every_option_round_trips_through_its_url_text():
@@ -47,7 +51,7 @@ def test_off_grid_weight_var_snaps_to_nearest_step_in_log_space():
 
 def test_unknown_choice_resets_to_default():
     value, note = check_url_value(BY_KEY["activation"], "softmax")
-    assert value == "tanh" and "not a valid choice" in note
+    assert value == "linear" and "not a valid choice" in note
     value, note = check_url_value(BY_KEY["residual"], "maybe")
     assert value is False and "true or false" in note
 
@@ -137,11 +141,13 @@ def test_defaults_and_ranges_come_from_the_spec():
     spec_defaults = {f.name: f.default for f in fields(NetworkSpec)}
     for c in controls.CONTROLS:
         if c.key == "groups":
-            assert c.default == 4          # the one default of the app's own
+            assert c.default == 4          # defaults of the app's own
+        elif c.key in FIRST_FACT:
+            assert c.default == FIRST_FACT[c.key]
         elif c.key == "gain":
             assert c.default == "auto" and spec_defaults["gain"] is None
         else:
             assert c.default == spec_defaults[c.key], c.key
         if c.kind in ("int", "float") and c.key in RANGES:
             assert RANGES[c.key][0] <= c.lo <= c.hi <= RANGES[c.key][1]
-    assert controls.to_spec(controls.defaults()).spec == NetworkSpec(groups=1)
+    assert controls.to_spec(controls.defaults()).spec == NetworkSpec(groups=1, **FIRST_FACT)
