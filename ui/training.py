@@ -13,6 +13,7 @@ session), with a button to resume them.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -25,7 +26,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yiel
 from core.spec import NetworkSpec
 from core.train import TrainConfig, Trainer, TrainLog
 
-from . import cache
+from . import cache, load
 
 FIRST_CHUNK_SECONDS = 0.15
 FIRST_CHUNK_STEPS = 10
@@ -45,6 +46,11 @@ TAB_SECONDS = 3.0
 # and every other page keeps the other. Slices, not chunks: a session whose new setting
 # waits for the slot waits for one slice, not for another session's whole chunk.
 TRAINING_SLOT = threading.Lock()
+# Training yields to the other pages: while more scripts run than train, a slice is
+# followed by a pause as long as itself, the slot still held, so that all training
+# together takes at most about half of the interpreter from pages computing.
+_training = [0]
+_training_lock = threading.Lock()
 _LIVE = "_train_live"
 
 
@@ -75,7 +81,8 @@ def train_runs(runs: list[Run], status, draw: Draw) -> dict[str, TrainLog]:
                     f"runs as far as they got.", icon=":material/pause_circle:")
         status.button("Resume training", key="train_resume")
         return logs | partial
-    return logs | _train_live(todo, live, status, draw, logs)
+    with training():
+        return logs | _train_live(todo, live, status, draw, logs)
 
 
 def _live_state(todo: list[Run]) -> dict:
@@ -144,6 +151,8 @@ def train_chunk(trainers: list[Trainer], steps: int, per_slice: int = 1,
             for t in trainers:
                 t.run(n)
             took = time.perf_counter() - start
+            if load.running_scripts() > _training[0]:    # a page is computing: let it,
+                time.sleep(min(took, SLICE_SECONDS))     # slot held, so no one trains
         finally:
             TRAINING_SLOT.release()
         done += n
@@ -151,3 +160,15 @@ def train_chunk(trainers: list[Trainer], steps: int, per_slice: int = 1,
         per_slice = max(1, min(2 * per_slice, int(n * SLICE_SECONDS / max(took, 1e-4))))
         check()
     return per_slice
+
+
+@contextlib.contextmanager
+def training():
+    """Count this script as training while it trains (see train_chunk)."""
+    with _training_lock:
+        _training[0] += 1
+    try:
+        yield
+    finally:
+        with _training_lock:
+            _training[0] -= 1
