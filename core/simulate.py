@@ -241,8 +241,9 @@ class Collector:
         if weights and hists:
             zw, _ = stats.standardized(t.grad_weight)
             self.put(weight_grad_hist=stats.histogram(zw, self.grad_edges))
-        self.keep_tensor("grad_preact", t.grad_preact, t.grad_preact_scale)
-        self.keep_tensor("grad_weight", t.grad_weight, t.grad_weight_scale)
+        if self.tensors is not None:               # (grad_weight is computed on access)
+            self.keep_tensor("grad_preact", t.grad_preact, t.grad_preact_scale)
+            self.keep_tensor("grad_weight", t.grad_weight, t.grad_weight_scale)
 
 
 def simulate(spec: NetworkSpec, keep_tensors: bool = False,
