@@ -101,10 +101,21 @@ class _Draws:
     w_out: np.ndarray
     labels: np.ndarray
 
+
+@dataclass(frozen=True)
+class _Stream:
+    """One seed's draws in stream order, as far as a network has needed them: x0, then
+    the weight matrices; and the generator's state after x0 and k matrices (states[k]),
+    from which a network of depth k draws the rest (biases, w_out, labels). Layer k's
+    matrix is the same for every depth, so a new depth reuses the layers drawn before
+    (the Haar-orthogonal ones cost a QR each)."""
+    x0: np.ndarray
+    weights: tuple[np.ndarray, ...]
+    states: tuple[dict, ...]
+
     @property
     def nbytes(self) -> int:
-        arrays = [self.x0, self.w_out, self.labels, *self.weights]
-        return sum(a.nbytes for a in arrays) + sum(z.nbytes for z in self.biases if z is not None)
+        return self.x0.nbytes + sum(w.nbytes for w in self.weights)
 
 
 BASE_CACHE_BYTES = 64 * 2**20       # the draws of a few recent shapes; a class shares them
@@ -121,41 +132,65 @@ def weight_family(init: str) -> str:
 
 
 def _base_draws(spec: NetworkSpec) -> _Draws:
-    """The unscaled random numbers of `spec`, from a small LRU cache (bounded in bytes)."""
+    """The unscaled random numbers of `spec`: its stream's x0 and first `depth` matrices
+    (from a small LRU cache bounded in bytes, extended when a deeper network asks), then
+    biases, w_out and labels drawn on from the state after them."""
     family = weight_family(spec.init)
-    key = (spec.seed, spec.batch, spec.spatial, spec.width, spec.depth, spec.classes,
-           spec.input_dist, family, spec.bias_var > 0)
-    with _base_lock:
-        if key in _base_cache:
-            _base_cache.move_to_end(key)
-            return _base_cache[key]
-    draws = _draw(spec, family)
-    if draws.nbytes <= BASE_CACHE_BYTES // 2:
-        with _base_lock:
-            _base_cache[key] = draws
-            total = sum(d.nbytes for d in _base_cache.values())
-            while total > BASE_CACHE_BYTES:
-                total -= _base_cache.popitem(last=False)[1].nbytes
-    return draws
-
-
-def _draw(spec: NetworkSpec, family: str) -> _Draws:
+    stream = _stream(spec, family)
     rng = np.random.default_rng(spec.seed)
-    x0 = draw_inputs(spec, rng)
-    square = (spec.fan_in, spec.fan_out)
-    if family == "orthogonal":
-        weights = [initializers.sample_weights("orthogonal", *square, rng) for _ in range(spec.depth)]
-    elif family == "uniform":
-        weights = [rng.random(square) for _ in range(spec.depth)]
-    else:
-        weights = [rng.standard_normal(square) for _ in range(spec.depth)]
+    rng.bit_generator.state = stream.states[spec.depth]
     biases = [rng.standard_normal(spec.width) if spec.bias_var > 0 else None
               for _ in range(spec.depth)]
     w_out = rng.standard_normal((spec.width, spec.classes))
     labels = rng.integers(0, spec.classes, spec.batch)
-    for arr in (x0, w_out, labels, *weights, *(z for z in biases if z is not None)):
-        arr.setflags(write=False)           # shared by every Params drawn from the cache
-    return _Draws(family, x0, weights, biases, w_out, labels)
+    for arr in (w_out, labels, *(z for z in biases if z is not None)):
+        arr.setflags(write=False)
+    return _Draws(family, stream.x0, list(stream.weights[:spec.depth]), biases, w_out, labels)
+
+
+def _stream(spec: NetworkSpec, family: str) -> _Stream:
+    key = (spec.seed, spec.batch, spec.spatial, spec.width, spec.input_dist, family)
+    with _base_lock:
+        stream = _base_cache.get(key)
+        if stream is not None:
+            _base_cache.move_to_end(key)
+    if stream is not None and len(stream.weights) >= spec.depth:
+        return stream
+    stream = _extend(spec, family, stream)
+    if stream.nbytes <= BASE_CACHE_BYTES // 2:
+        with _base_lock:
+            old = _base_cache.get(key)
+            if old is None or len(old.weights) < len(stream.weights):
+                _base_cache[key] = stream
+            total = sum(d.nbytes for d in _base_cache.values())
+            while total > BASE_CACHE_BYTES:
+                total -= _base_cache.popitem(last=False)[1].nbytes
+    return stream
+
+
+def _extend(spec: NetworkSpec, family: str, stream: _Stream | None) -> _Stream:
+    """`stream` (or a new one) drawn on to spec.depth matrices; arrays read-only, as
+    every Params drawn from the cache shares them."""
+    rng = np.random.default_rng(spec.seed)
+    if stream is None:
+        x0 = draw_inputs(spec, rng)
+        x0.setflags(write=False)
+        stream = _Stream(x0, (), (rng.bit_generator.state,))
+    else:
+        rng.bit_generator.state = stream.states[-1]
+    weights, states = list(stream.weights), list(stream.states)
+    square = (spec.fan_in, spec.fan_out)
+    for _ in range(len(weights), spec.depth):
+        if family == "orthogonal":
+            w = initializers.sample_weights("orthogonal", *square, rng)
+        elif family == "uniform":
+            w = rng.random(square)
+        else:
+            w = rng.standard_normal(square)
+        w.setflags(write=False)
+        weights.append(w)
+        states.append(rng.bit_generator.state)
+    return _Stream(stream.x0, tuple(weights), tuple(states))
 
 
 def draw_inputs(spec: NetworkSpec, rng: np.random.Generator, count: int | None = None):
