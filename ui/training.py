@@ -1,6 +1,6 @@
 """Live training for the Training page: runs advance in chunks between redraws, a Stop
 button ends them early, finished runs are kept in the bounded cache (ui.cache), and
-across every session only one chunk trains at a time.
+across every session only one slice of steps trains at a time.
 
 A chunk is sized to take about CHUNK_SECONDS between redraws (the first one a few steps,
 so the first curve shows fast). It trains in slices of about SLICE_SECONDS, and between
