@@ -22,6 +22,7 @@ CASES = {
     "512x256x50 tanh": NetworkSpec(**_BIG, activation="tanh"),
     "512x256x50 relu": NetworkSpec(**_BIG, activation="relu", weight_var=2 / 256),
     "512x256x50 linear": NetworkSpec(**_BIG, activation="linear", weight_var=1 / 256),
+    "512x256x50 gelu": NetworkSpec(**_BIG, activation="gelu", init="kaiming_normal"),
     "app default": APP_DEFAULT,
 }
 
@@ -45,15 +46,17 @@ def bare_chain(spec: NetworkSpec, params, with_activation: bool = False) -> None
 
 
 def medians_of(fns, repeats: int) -> list[float]:
-    """Median time of each function, taking turns so that drifts in machine load hit all."""
+    """Median CPU time of each function (the process's: with one BLAS thread, the work
+    done, whatever else runs on a shared machine), taking turns so that drifts in the
+    machine's load hit all."""
     for fn in fns:
         fn()                                  # warm caches and BLAS threads
     times = [[] for _ in fns]
     for _ in range(repeats):
         for i, fn in enumerate(fns):
-            t = time.perf_counter()
+            t = time.process_time()
             fn()
-            times[i].append(time.perf_counter() - t)
+            times[i].append(time.process_time() - t)
     return [float(np.median(t)) for t in times]
 
 
@@ -61,7 +64,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=9)
     args = ap.parse_args(argv)
-    print(f"medians of {args.repeats} runs, taken in turns\n")
+    print(f"CPU time, medians of {args.repeats} runs, taken in turns\n")
     print(f"| {'case':18} | {'bare ms':>8} | {'+act ms':>8} | {'simulate ms':>11} | "
           f"{'ratio':>5} | {'vs +act':>7} | {'result MB':>9} |")
     print(f"|{'-' * 20}|{'-' * 10}|{'-' * 10}|{'-' * 13}|{'-' * 7}|{'-' * 9}|{'-' * 11}|")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import NetworkSpec, norms, phase, simulate, theory
+from core import NetworkSpec, norms, phase, simulate, theory, train
 from core.activations import local_gradient_curve
 from core.experiments import batch_dependence, init_lineup, norm_lineup, readout, running_stats
 from core.experiments.diagnose import diagnose
@@ -152,9 +152,51 @@ def _norm_page(spec: NetworkSpec) -> list[Case]:
     ]
 
 
-def cases(depth: int = 60, width: int = 100, batch: int = 256) -> list[Case]:
+def _training_page(depth: int, width: int, steps: int) -> list[Case]:
+    """The Training page's charts after `steps` steps of its default config: the tanh
+    network as set and with BatchNorm (its train/eval losses and small batches)."""
+    config = train.TrainConfig(steps=steps, record_every=train.record_every_for(steps))
+    tanh = NetworkSpec(depth=depth, width=width)
+    logs = {"as set": train.train(tanh, config),
+            "with BatchNorm": train.train(tanh.replace(norm="batch"), config)}
+    log, bn = logs["as set"], logs["with BatchNorm"]
+    curves = {label: dict(steps=np.arange(len(g.loss)), loss=g.loss, eval_steps=g.eval_steps,
+                          valid_loss=g.valid_loss) for label, g in logs.items()}
+    layers = spread_layers(1, depth, 6)
+    sizes = (2, 3, 4, 8, 32)
+    shift = {f"{label}: h = xW + b": dict(steps=g.record_steps, mean=g.preact_mean[:, 1],
+                                          std=g.preact_std[:, 1]) for label, g in logs.items()}
+    shift["with BatchNorm: h normalized"] = dict(steps=bn.record_steps, mean=bn.seen_mean[:, 1],
+                                                 std=bn.seen_std[:, 1])
+    modes = {"eval mode": curves["with BatchNorm"],
+             "train mode": dict(steps=np.zeros(0), loss=np.zeros(0), eval_steps=bn.eval_steps,
+                                valid_loss=bn.valid_loss_batch_stats)}
+    return [
+        Case("training loss", "training", "loss_figure", (curves, log.uniform_loss)),
+        Case("training loss, live", "training", "loss_figure", (curves, log.uniform_loss),
+             dict(max_points=400)),
+        Case("training density", "training", "density_over_steps",
+             (log.record_steps, log.act_hist, log.hist_edges, layers)),
+        Case("training saturated", "training", "layers_over_steps",
+             (log.record_steps, log.saturated, layers, "Share saturated", "% of values"),
+             dict(percent=True)),
+        Case("training update:data", "training", "layers_over_steps",
+             (log.record_steps, log.update_ratio, layers, "Update:data", "std(update) / std(W)"),
+             dict(guide=(-3.0, "10⁻³"), log10_values=True)),
+        Case("training shift", "training", "shift_figure", (shift, 2)),
+        Case("training BatchNorm modes", "training", "loss_figure",
+             (modes, bn.uniform_loss, "validation loss in eval mode and in train mode")),
+        Case("training BatchNorm batches", "training", "batch_size_figure",
+             (sizes, [train.valid_loss(bn, b) for b in sizes], train.valid_loss(bn),
+              bn.uniform_loss)),
+    ]
+
+
+def cases(depth: int = 60, width: int = 100, batch: int = 256,
+          train_steps: int = 2000) -> list[Case]:
     """Every figure the pages draw, on networks of this depth (the comparisons are shrunk
-    by the core's budget just as on the pages)."""
+    by the core's budget just as on the pages; the Training page's at depth 10 at most,
+    its default, and `train_steps` steps)."""
     tanh = NetworkSpec(depth=depth, width=width, batch=batch, init="xavier_normal", gain=5 / 3)
     blowup = NetworkSpec(depth=depth, width=width, batch=batch, activation="relu",
                          weight_var=30 / width, dtype="float16")
@@ -165,7 +207,8 @@ def cases(depth: int = 60, width: int = 100, batch: int = 256) -> list[Case]:
     fading = NetworkSpec(depth=depth, width=width, batch=batch, weight_var=0.01 / width,
                          dtype="float16")
     out += _single_network("tanh float16 vanishing", simulate(fading), fading)[:2]
-    return out + _init_page(tanh) + _norm_page(tanh)
+    return (out + _init_page(tanh) + _norm_page(tanh)
+            + _training_page(min(depth, 10), width, train_steps))
 
 
 def time_builds(case: Case, repeats: int, package: str = "figures") -> float:
@@ -183,10 +226,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--depth", type=int, default=60)
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--train-steps", type=int, default=2000)
     args = ap.parse_args()
     total = 0.0
     print(f"| figure (depth {args.depth}) | build ms |\n|---|---|")
-    for case in cases(args.depth):
+    for case in cases(args.depth, train_steps=args.train_steps):
         ms = time_builds(case, args.repeats)
         total += ms
         print(f"| {case.name} | {ms:.2f} |")

@@ -65,6 +65,7 @@ DEPTHS = (2, 60)
 MAX_SESSIONS = 200
 MAX_SECONDS = 900
 RUN_TIMEOUT = 60.0          # a rerun slower than this counts as a timeout
+DRAIN_SECONDS = 0.05        # how long a session listens for runs it did not ask for
 HTTP = ThreadPoolExecutor(max_workers=64, thread_name_prefix="load-http")
 FINISHED = ForwardMsg.ScriptFinishedStatus
 
@@ -140,6 +141,7 @@ class Session:
         self.widgets: dict[str, tuple[object, str]] = {}    # URL key -> (proto, kind)
         self.view: View | None = None
         self.last: Run | None = None
+        self._partial: tuple[Run, object] | None = None     # the run being read
 
     # -- HTTP, with the session's cookies (the proxy routes by them)
 
@@ -220,6 +222,7 @@ class Session:
             states = [widget_state(*self.widgets[key], text) for key, text in view.values
                       if key in self.widgets]
             cs.widget_states.CopyFrom(WidgetStates(widgets=states))
+        await self.drain()
         self.view = view
         start = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
@@ -228,26 +231,56 @@ class Session:
         self.last = run
         return run
 
-    async def _read_run(self) -> Run:
-        run, figures = Run(), hashlib.sha256()
+    async def drain(self) -> None:
+        """Read what the server sent since the last run: a view run light while the server
+        was busy is run again in full once it is not (ui.shell's catch-up), and that run
+        replaces the page's elements, its download link included (the old one then
+        answers 404). A browser's button follows at once; so does this session: the
+        catch-up becomes `last`, so the next download fetches the link the page shows
+        now, and its messages are not mistaken for those of the next rerun asked for."""
         while True:
-            fm = ForwardMsg()
-            fm.ParseFromString(await self.ws.recv())
-            kind = fm.WhichOneof("type")
-            if kind == "new_session":
-                self.session_id = fm.new_session.initialize.session_id or self.session_id
-            elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
-                self._element(fm.delta.new_element, run, figures)
-            elif kind == "page_info_changed":
-                run.query = fm.page_info_changed.query_string
-            elif kind == "navigation":
-                run.page_hash = fm.navigation.page_script_hash
-            elif kind == "script_finished":
-                if fm.script_finished == FINISHED.FINISHED_EARLY_FOR_RERUN:
-                    continue                        # a rerun the app asked for follows
-                run.status = FINISHED.Name(fm.script_finished)
-                run.fingerprint = figures.hexdigest()[:16]
+            try:
+                run = await asyncio.wait_for(self._read_run(), DRAIN_SECONDS)
+            except asyncio.TimeoutError:
+                return                              # nothing more; a partial run is kept
+            run.latency = self.last.latency if self.last is not None else 0.0
+            self.last = run
+
+    async def _read_run(self) -> Run:
+        """Messages until a full run's script_finished; resumable (`drain` may stop it
+        between two messages: what was read stays in `_partial`)."""
+        while True:
+            run = self._take(await self.ws.recv())
+            if run is not None:
                 return run
+
+    def _take(self, raw: bytes) -> Run | None:
+        """One message into the run being read; that run, once its script finished."""
+        if self._partial is None:
+            self._partial = (Run(), hashlib.sha256())
+        run, figures = self._partial
+        fm = ForwardMsg()
+        fm.ParseFromString(raw)
+        kind = fm.WhichOneof("type")
+        if kind == "new_session":
+            self.session_id = fm.new_session.initialize.session_id or self.session_id
+        elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
+            self._element(fm.delta.new_element, run, figures)
+        elif kind == "page_info_changed":
+            run.query = fm.page_info_changed.query_string
+        elif kind == "navigation":
+            run.page_hash = fm.navigation.page_script_hash
+        elif kind == "script_finished":
+            # a rerun the app asked for follows; a fragment's run (the catch-up's timer)
+            # is not the page's
+            if fm.script_finished in (FINISHED.FINISHED_EARLY_FOR_RERUN,
+                                      FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
+                return None
+            run.status = FINISHED.Name(fm.script_finished)
+            run.fingerprint = figures.hexdigest()[:16]
+            self._partial = None
+            return run
+        return None
 
     def _element(self, el, run: Run, figures) -> None:
         kind = el.WhichOneof("type")
@@ -370,6 +403,7 @@ async def student(s: Session, tally: Tally, rng: random.Random, stop_at: float,
 
 
 async def _download(s: Session, tally: Tally) -> None:
+    await s.drain()                     # the link the page shows now (see Session.drain)
     if not s.last.downloads:
         return
     tally.downloads += 1

@@ -7,7 +7,9 @@ Each page is opened at the app's defaults, then the depth slider moves between t
 values; the first visit to a value pays for its simulation (a student's first try),
 later ones hit the cache (the class trying what others tried). The baseline, measured in
 the same run, is a bare page drawing one line chart of the same size: what Streamlit
-and Plotly cost before Layerscope does anything.
+and Plotly cost before Layerscope does anything. `--cpu` times the process's CPU
+(every thread: the script runs on AppTest's) instead of the wall clock, which other
+work on a shared machine inflates.
 """
 
 from __future__ import annotations
@@ -33,14 +35,23 @@ st.plotly_chart(go.Figure(go.Scatter(y=np.arange(depth, dtype=np.float32))))
 '''
 
 
+CLOCK = time.perf_counter          # main(--cpu): time.process_time
+
+
+def timed_run(at: AppTest) -> float:
+    """ms of one rerun on CLOCK; a rerun must not end in an exception."""
+    t = CLOCK()
+    at.run()
+    ms = (CLOCK() - t) * 1e3
+    assert not at.exception, [e.value for e in at.exception]
+    return ms
+
+
 def rerun_times(at: AppTest, values: list[int]) -> list[float]:
     times = []
     for v in values:
         at.slider(key="depth").set_value(v)
-        t = time.perf_counter()
-        at.run()
-        times.append((time.perf_counter() - t) * 1e3)
-        assert not at.exception, [e.value for e in at.exception]
+        times.append(timed_run(at))
     return times
 
 
@@ -71,10 +82,7 @@ def new_settings(page: str, count: int, seed: int = 0) -> list[float]:
         at.select_slider(key="weight_var").set_value(rng.choice(steps))
         at.selectbox(key="activation").set_value(
             rng.choice(["tanh", "relu", "linear", "gelu", "sigmoid"]))
-        t = time.perf_counter()
-        at.run()
-        times.append((time.perf_counter() - t) * 1e3)
-        assert not at.exception, [e.value for e in at.exception]
+        times.append(timed_run(at))
     return times
 
 
@@ -82,19 +90,24 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--new", type=int, default=0, help="new settings per page (0: skip)")
+    ap.add_argument("--cpu", action="store_true", help="process CPU ms, not wall-clock ms")
+    ap.add_argument("--pages", default="", help="comma-separated url paths (default: all)")
     args = ap.parse_args(argv)
+    global CLOCK
+    CLOCK = time.process_time if args.cpu else time.perf_counter
+    pages = [p for p in PAGES if not args.pages or p.url_path in args.pages.split(",")]
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(BARE)
     base_first, base = measure(None, f.name, args.repeats)
     print(f"{'page':26} {'first visit ms':>15} {'cached ms':>10} {'cached / bare':>14}")
     print(f"{'bare page, one chart':26} {base_first:15.0f} {base:10.0f} {1.0:14.2f}")
-    for info in PAGES:
+    for info in pages:
         first, cached = measure(info.url_path, str(ROOT / "app.py"), args.repeats)
         print(f"{info.title:26} {first:15.0f} {cached:10.0f} {cached / base:14.2f}")
     if args.new:
         print(f"\n{args.new} new settings per page (depth 2-60, Var(W) 0.001-1, 5 activations)")
         print(f"{'page':26} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-        for info in PAGES:
+        for info in pages:
             t = sorted(new_settings(info.url_path, args.new))
             p95 = t[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))]
             print(f"{info.title:26} {statistics.median(t):8.0f} {p95:8.0f} {t[-1]:8.0f}")

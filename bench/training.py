@@ -111,49 +111,54 @@ def default_run(repeats: int) -> None:
 
 
 def sessions(count: int, seconds: float = 6.0) -> None:
-    """A page's simulate() latency alone, while `count` sessions train through the app's
-    one-chunk-at-a-time lock (ui.training.TRAINING_SLOT), and while they train without it."""
+    """A page's simulate() CPU and wall time alone, while `count` sessions train as the app
+    trains them (ui.training.train_chunk: one slice at a time, yielding to a page that
+    computes), and while they train with no slot and no yielding."""
     from streamlit import logger
     logger.set_log_level("error")          # no Streamlit runtime here: its caches warn
-    from ui.training import TRAINING_SLOT
+    from ui import load
+    from ui.training import train_chunk, training
     spec = NetworkSpec()
     simulate(spec)
 
-    def latency(busy_for: float) -> float:
+    def latency(busy_for: float) -> tuple[float, float]:
         end, times = time.perf_counter() + busy_for, []
         while time.perf_counter() < end:
-            t = time.perf_counter()
-            simulate(spec)
-            times.append(time.perf_counter() - t)
-        return statistics.median(times)
+            with load.running():                   # a page script, as ui.shell counts it
+                t, c = time.perf_counter(), time.thread_time()
+                simulate(spec)
+                times.append((time.perf_counter() - t, time.thread_time() - c))
+        return statistics.median(w for w, _ in times), statistics.median(c for _, c in times)
 
-    def trainers(lock) -> list[threading.Thread]:
+    def trainers(app: bool) -> tuple[list[threading.Thread], threading.Event]:
         stop = threading.Event()
 
         def work():
             t = Trainer(NetworkSpec(), TrainConfig(steps=10**5, eval_every=10**5))
-            while not stop.is_set():
-                if lock is None:
-                    t.run(50)
-                else:
-                    with lock:
+            with load.running(), training():
+                per_slice = 1
+                while not stop.is_set():
+                    if app:
+                        per_slice = train_chunk([t], 50, per_slice, yield_check=lambda: None)
+                    else:
                         t.run(50)
         threads = [threading.Thread(target=work, daemon=True) for _ in range(count)]
         for th in threads:
             th.start()
         return threads, stop
 
-    alone = latency(seconds / 2)
-    print(f"\nsimulate(app default) alone: {alone * 1e3:.0f} ms")
-    for name, lock in (("one chunk at a time (the app)", TRAINING_SLOT), ("no lock", None)):
-        threads, stop = trainers(lock)
+    alone, alone_cpu = latency(seconds / 2)
+    print(f"\nsimulate(app default) alone: {alone * 1e3:.0f} ms ({alone_cpu * 1e3:.0f} ms CPU)")
+    for name, app in (("as the app trains (slices, pages first)", True),
+                      ("with no slot and no yielding", False)):
+        threads, stop = trainers(app)
         time.sleep(0.5)
-        busy = latency(seconds)
+        busy, cpu = latency(seconds)
         stop.set()
         for th in threads:
             th.join()
         print(f"while {count} sessions train, {name}: {busy * 1e3:.0f} ms "
-              f"({busy / alone:.1f}x)")
+              f"({busy / alone:.1f}x; CPU {cpu * 1e3:.0f} ms)")
 
 
 def main(argv=None) -> None:

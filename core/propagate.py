@@ -32,6 +32,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from collections import OrderedDict
@@ -100,10 +101,21 @@ class _Draws:
     w_out: np.ndarray
     labels: np.ndarray
 
+
+@dataclass(frozen=True)
+class _Stream:
+    """One seed's draws in stream order, as far as a network has needed them: x0, then
+    the weight matrices; and the generator's state after x0 and k matrices (states[k]),
+    from which a network of depth k draws the rest (biases, w_out, labels). Layer k's
+    matrix is the same for every depth, so a new depth reuses the layers drawn before
+    (the Haar-orthogonal ones cost a QR each)."""
+    x0: np.ndarray
+    weights: tuple[np.ndarray, ...]
+    states: tuple[dict, ...]
+
     @property
     def nbytes(self) -> int:
-        arrays = [self.x0, self.w_out, self.labels, *self.weights]
-        return sum(a.nbytes for a in arrays) + sum(z.nbytes for z in self.biases if z is not None)
+        return self.x0.nbytes + sum(w.nbytes for w in self.weights)
 
 
 BASE_CACHE_BYTES = 64 * 2**20       # the draws of a few recent shapes; a class shares them
@@ -120,41 +132,65 @@ def weight_family(init: str) -> str:
 
 
 def _base_draws(spec: NetworkSpec) -> _Draws:
-    """The unscaled random numbers of `spec`, from a small LRU cache (bounded in bytes)."""
+    """The unscaled random numbers of `spec`: its stream's x0 and first `depth` matrices
+    (from a small LRU cache bounded in bytes, extended when a deeper network asks), then
+    biases, w_out and labels drawn on from the state after them."""
     family = weight_family(spec.init)
-    key = (spec.seed, spec.batch, spec.spatial, spec.width, spec.depth, spec.classes,
-           spec.input_dist, family, spec.bias_var > 0)
-    with _base_lock:
-        if key in _base_cache:
-            _base_cache.move_to_end(key)
-            return _base_cache[key]
-    draws = _draw(spec, family)
-    if draws.nbytes <= BASE_CACHE_BYTES // 2:
-        with _base_lock:
-            _base_cache[key] = draws
-            total = sum(d.nbytes for d in _base_cache.values())
-            while total > BASE_CACHE_BYTES:
-                total -= _base_cache.popitem(last=False)[1].nbytes
-    return draws
-
-
-def _draw(spec: NetworkSpec, family: str) -> _Draws:
+    stream = _stream(spec, family)
     rng = np.random.default_rng(spec.seed)
-    x0 = draw_inputs(spec, rng)
-    square = (spec.fan_in, spec.fan_out)
-    if family == "orthogonal":
-        weights = [initializers.sample_weights("orthogonal", *square, rng) for _ in range(spec.depth)]
-    elif family == "uniform":
-        weights = [rng.random(square) for _ in range(spec.depth)]
-    else:
-        weights = [rng.standard_normal(square) for _ in range(spec.depth)]
+    rng.bit_generator.state = stream.states[spec.depth]
     biases = [rng.standard_normal(spec.width) if spec.bias_var > 0 else None
               for _ in range(spec.depth)]
     w_out = rng.standard_normal((spec.width, spec.classes))
     labels = rng.integers(0, spec.classes, spec.batch)
-    for arr in (x0, w_out, labels, *weights, *(z for z in biases if z is not None)):
-        arr.setflags(write=False)           # shared by every Params drawn from the cache
-    return _Draws(family, x0, weights, biases, w_out, labels)
+    for arr in (w_out, labels, *(z for z in biases if z is not None)):
+        arr.setflags(write=False)
+    return _Draws(family, stream.x0, list(stream.weights[:spec.depth]), biases, w_out, labels)
+
+
+def _stream(spec: NetworkSpec, family: str) -> _Stream:
+    key = (spec.seed, spec.batch, spec.spatial, spec.width, spec.input_dist, family)
+    with _base_lock:
+        stream = _base_cache.get(key)
+        if stream is not None:
+            _base_cache.move_to_end(key)
+    if stream is not None and len(stream.weights) >= spec.depth:
+        return stream
+    stream = _extend(spec, family, stream)
+    if stream.nbytes <= BASE_CACHE_BYTES // 2:
+        with _base_lock:
+            old = _base_cache.get(key)
+            if old is None or len(old.weights) < len(stream.weights):
+                _base_cache[key] = stream
+            total = sum(d.nbytes for d in _base_cache.values())
+            while total > BASE_CACHE_BYTES:
+                total -= _base_cache.popitem(last=False)[1].nbytes
+    return stream
+
+
+def _extend(spec: NetworkSpec, family: str, stream: _Stream | None) -> _Stream:
+    """`stream` (or a new one) drawn on to spec.depth matrices; arrays read-only, as
+    every Params drawn from the cache shares them."""
+    rng = np.random.default_rng(spec.seed)
+    if stream is None:
+        x0 = draw_inputs(spec, rng)
+        x0.setflags(write=False)
+        stream = _Stream(x0, (), (rng.bit_generator.state,))
+    else:
+        rng.bit_generator.state = stream.states[-1]
+    weights, states = list(stream.weights), list(stream.states)
+    square = (spec.fan_in, spec.fan_out)
+    for _ in range(len(weights), spec.depth):
+        if family == "orthogonal":
+            w = initializers.sample_weights("orthogonal", *square, rng)
+        elif family == "uniform":
+            w = rng.random(square)
+        else:
+            w = rng.standard_normal(square)
+        w.setflags(write=False)
+        weights.append(w)
+        states.append(rng.bit_generator.state)
+    return _Stream(stream.x0, tuple(weights), tuple(states))
 
 
 def draw_inputs(spec: NetworkSpec, rng: np.random.Generator, count: int | None = None):
@@ -269,14 +305,22 @@ class LayerBackward:
     index: int
     grad_preact: np.ndarray           # dL/dh
     grad_preact_scale: float
-    grad_weight: np.ndarray           # dL/dW, shape (width, width)
-    grad_weight_scale: float
+    layer_input: np.ndarray = field(repr=False)     # x, stored: dL/dW = x^T dL/dh
+    grad_weight_scale: float = 0.0
     underflow: bool = False     # the format rounded this layer's nonzero dL/dh to all zeros
     # With Params.gammas: dL/dgamma and dL/dbeta of the layer's norm, (width,) each,
     # true = stored * 10**grad_affine_scale; None without a norm or without Params.gammas
     grad_gamma: np.ndarray | None = None
     grad_beta: np.ndarray | None = None
     grad_affine_scale: float = 0.0
+
+    @functools.cached_property
+    def grad_weight(self) -> np.ndarray:
+        """dL/dW, shape (width, width), true = stored * 10**grad_weight_scale: computed
+        when an observer asks (the per-layer curves of a comparison do not: a third of
+        the layer's products saved)."""
+        width = self.grad_preact.shape[-1]
+        return _matmul(self.layer_input.reshape(-1, width).T, self.grad_preact.reshape(-1, width))
 
 
 @dataclass
@@ -395,7 +439,9 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
             # phi' from phi's output where possible (as autograd does), else from its input
             local = (a, a_s) if act.deriv_from_output else (u, u_s)
             fix = saturated_fix(act, a, a_s, u, u_s) if exact and act.deriv_from_output else None
-            saved.append((x, x_s, *local, norm_before, norm_after, fix))
+            # phi' from u and a (gelu): where act_forward evaluated phi at u's true values
+            io = (a, a_s) if act.deriv_from_io is not None and abs(u_s) <= BIG else None
+            saved.append((x, x_s, *local, norm_before, norm_after, fix, io))
         x, x_s = out, out_s
 
     run = _readout(spec, params, x, x_s, dtype)
@@ -404,21 +450,23 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
     g, g_s = run.pop_grad()                  # dL/d(out) of the last layer
     lost_above = False                       # the layer above rounded dL/dx to all zeros
     for i in range(spec.depth - 1, -1, -1):
-        x_in, x_in_s, t, t_s, norm_before, norm_after, fix = saved[i]
+        x_in, x_in_s, t, t_s, norm_before, norm_after, fix, io = saved[i]
         g_f, g_f_s = (g * dtype.type(alpha) if spec.residual else g), g_s
         affine_grads = {}
         if norm_after is not None:
             g_f, g_f_s, affine_grads = norm_bwd(g_f, g_f_s, norm_after, i)
-        d, d_s = local_grad_scaled(act, t, t_s, fix)
+        if io is not None:
+            d, d_s = act.deriv_from_io(_true(t, t_s), _true(*io)), 0.0
+        else:
+            d, d_s = local_grad_scaled(act, t, t_s, fix)
         g_h, g_h_s = g_f * d, g_f_s + d_s
         if norm_before is not None:
             g_h, g_h_s, affine_grads = norm_bwd(g_h, g_h_s, norm_before, i)
         else:
             g_h, g_h_s = settle(g_h, g_h_s)
         if on_backward is not None:
-            g_w = _matmul(x_in.reshape(-1, spec.width).T, g_h.reshape(-1, spec.width))
             lost = lost_above or _backward_lost(act, g_f, d, g_h)
-            on_backward(LayerBackward(i, g_h, g_h_s, g_w, x_in_s + g_h_s, lost, **affine_grads))
+            on_backward(LayerBackward(i, g_h, g_h_s, x_in, x_in_s + g_h_s, lost, **affine_grads))
         g_x = _matmul(g_h, weights[i].T)
         if spec.residual:
             g, g_s = settle(*add_scaled(g_x, g_h_s, g, g_s))
@@ -428,6 +476,10 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
         saved[i] = None                       # free layer i's tensors as soon as possible
     return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, g, g_s,
                      run.grad_logits)
+
+
+def _true(t: np.ndarray, scale: float) -> np.ndarray:
+    return t * 10.0**scale if scale else t
 
 
 def _backward_lost(act, g_f, d, g_h) -> bool:

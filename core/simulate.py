@@ -11,7 +11,7 @@ A page that draws only some things asks for those groups (STAT_GROUPS); the othe
 fields are None:
 
 >>> part = simulate(NetworkSpec(depth=3, width=20, batch=16), stats=("histograms",))
->>> part.act_hist.shape, part.map_values is None, part.saturated_frac_grid is None
+>>> part.act_hist.shape, part.grad_hist is None, part.map_values is None
 ((3, 61), True, True)
 """
 
@@ -128,7 +128,8 @@ class Result(PerLayer):
 
 # What `simulate(stats=...)` can leave out; the per-layer curves are always computed.
 STAT_GROUPS = (
-    "histograms",        # act_hist, grad_hist, weight_grad_hist (hist_log10_scale)
+    "histograms",        # act_hist (hist_log10_scale)
+    "grad_histograms",   # grad_hist, and weight_grad_hist with "weight_grads"
     "heatmaps",          # map_values (saturation_map, dead_map)
     "threshold_grid",    # saturated_frac_grid (saturated_frac_at off the spec's threshold)
     "weight_grads",      # weight_grad_ratio, log10_weight_grad_ratio, weight_grad_hist
@@ -231,7 +232,7 @@ class Collector:
             self.grad_underflow_layer = t.index
         _, glv = stats.moments(t.grad_preact, t.grad_preact_scale)
         self.put(log10_grad_var=glv)
-        hists, weights = "histograms" in self.groups, "weight_grads" in self.groups
+        hists, weights = "grad_histograms" in self.groups, "weight_grads" in self.groups
         if hists:
             z, _ = stats.standardized(t.grad_preact)
             self.put(grad_hist=stats.histogram(z, self.grad_edges))
@@ -241,8 +242,9 @@ class Collector:
         if weights and hists:
             zw, _ = stats.standardized(t.grad_weight)
             self.put(weight_grad_hist=stats.histogram(zw, self.grad_edges))
-        self.keep_tensor("grad_preact", t.grad_preact, t.grad_preact_scale)
-        self.keep_tensor("grad_weight", t.grad_weight, t.grad_weight_scale)
+        if self.tensors is not None:               # (grad_weight is computed on access)
+            self.keep_tensor("grad_preact", t.grad_preact, t.grad_preact_scale)
+            self.keep_tensor("grad_weight", t.grad_weight, t.grad_weight_scale)
 
 
 def simulate(spec: NetworkSpec, keep_tensors: bool = False,

@@ -2,7 +2,9 @@
 density map, per-layer curves over steps (saturated %, update:data and grad:data ratios),
 a layer's input statistics (covariate shift) and BatchNorm's train/eval losses.
 
-Numbers in, Plotly figures out; inf and NaN are never drawn as data (gaps instead).
+Numbers in, Plotly figures out, written as plain dicts (figures.style.figure: the page
+redraws them every chunk while it trains); inf and NaN are never drawn as data (gaps
+instead).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .histograms import SHARE_COLORSCALE, SHARE_FLOOR_LOG10, centers
-from .style import COLORS, FONT_SIZE, PALETTE, base_layout, finite_or_none
+from .style import COLORS, PALETTE, figure, finite_or_none, layout, series
 
 MAX_POINTS = 1500          # a loss curve longer than this is drawn as means of equal bins
 LIVE_POINTS = 400          # while training: the browser redraws the chart every chunk
@@ -40,15 +42,24 @@ def binned(steps: np.ndarray, values: np.ndarray, max_points: int = MAX_POINTS):
     return steps[:n].reshape(-1, k).mean(axis=1), means
 
 
-def _guide(fig: go.Figure, y: float, text: str, color: str = COLORS["theory"],
-           dash: str = "dash", where: str = "right") -> None:
-    """A horizontal line across the plot with its label: a layout shape and annotation
-    (plotly's add_hline costs tens of milliseconds a figure, redrawn every chunk)."""
-    fig.layout.shapes += (dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=y, y1=y,
-                               line=dict(color=color, dash=dash, width=2)),)
-    fig.layout.annotations += (dict(text=text, xref="paper", x=0.99 if where == "right" else 0.01,
-                                    xanchor=where, yref="y", y=y, yanchor="bottom",
-                                    showarrow=False),)
+def _guides(*marks: tuple) -> dict:
+    """Horizontal lines across the plot, each (y, text, color, dash, where) with its
+    label right or left above it, as layout shapes and annotations."""
+    shapes, notes = [], []
+    for y, text, color, dash, where in marks:
+        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=y, y1=y,
+                           line=dict(color=color, dash=dash, width=2)))
+        notes.append(dict(text=text, xref="paper", x=0.99 if where == "right" else 0.01,
+                          xanchor=where, yref="y", y=y, yanchor="bottom", showarrow=False))
+    return dict(shapes=shapes, annotations=notes)
+
+
+def _uniform_guide(uniform_loss: float, y: float, words: str = "") -> tuple:
+    return y, f"−ln(1/27) = {uniform_loss:.4f}{words}", COLORS["theory"], "dash", "right"
+
+
+def _title(text: str) -> dict:
+    return dict(title=dict(text=text))
 
 
 def loss_figure(runs: dict[str, dict], uniform_loss: float,
@@ -56,41 +67,40 @@ def loss_figure(runs: dict[str, dict], uniform_loss: float,
     """Per run (label -> dict(steps, loss, eval_steps, valid_loss)): the minibatch loss
     (thin) and the validation loss (thick, markers) on a log y axis; the initial loss
     of the first run marked; -ln(1/27) dashed."""
-    fig = go.Figure()
-    values = [uniform_loss]
+    data, values = [], [uniform_loss]
     for i, (label, r) in enumerate(runs.items()):
         color = PALETTE[i % len(PALETTE)]
         s, v = binned(r["steps"], r["loss"], max_points)
         y = finite_or_none(v)
-        values += [x for x in y if x is not None and x > 0]
-        fig.add_trace(go.Scatter(
-            x=s.astype(np.float32), y=y, mode="lines", name=f"{label}: minibatch",
-            line=dict(color=color, width=1), opacity=0.45,
-            hovertemplate="step %{x:.0f}: loss %{y:.3f}<extra>" + label + "</extra>"))
         vy = finite_or_none(r["valid_loss"])
-        values += [x for x in vy if x is not None and x > 0]
-        fig.add_trace(go.Scatter(
-            x=np.asarray(r["eval_steps"], dtype=np.float32), y=vy, mode="lines+markers",
-            name=f"{label}: validation", line=dict(color=color, width=3), marker=dict(size=6),
+        values += [x for x in y + vy if x is not None and x > 0]
+        data.append(dict(
+            type="scatter", x=s.astype(np.float32), y=y, mode="lines",
+            name=f"{label}: minibatch", line=dict(color=color, width=1), opacity=0.45,
+            hovertemplate="step %{x:.0f}: loss %{y:.3f}<extra>" + label + "</extra>"))
+        data.append(dict(
+            type="scatter", x=np.asarray(r["eval_steps"], dtype=np.float32), y=vy,
+            mode="lines+markers", name=f"{label}: validation", line=dict(color=color, width=3),
+            marker=dict(size=6),
             hovertemplate="step %{x:.0f}: validation %{y:.3f}<extra>" + label + "</extra>"))
     first = next(iter(runs.values()), None)
     if first is not None and len(first["loss"]) and math.isfinite(first["loss"][0]):
         start = float(first["loss"][0])
-        fig.add_trace(go.Scatter(
-            x=[0.0], y=[start], mode="markers+text", name=f"initial loss {start:.4g}",
-            text=[f"  start: {start:.4g}"], textposition="middle right",
+        data.append(dict(
+            type="scatter", x=[0.0], y=[start], mode="markers+text",
+            name=f"initial loss {start:.4g}", text=[f"  start: {start:.4g}"],
+            textposition="middle right",
             marker=dict(size=14, color=COLORS["limit"], symbol="diamond",
                         line=dict(color="black", width=1.5)),
             hovertemplate="initial loss %{y:.4f}<extra></extra>"))
-    _guide(fig, math.log10(uniform_loss),
-           f"−ln(1/27) = {uniform_loss:.4f}: knows nothing, says so")
     lo, hi = max(min(values), 1e-3), max(values)
-    fig.update_yaxes(type="log", title="loss (log scale)",
-                     range=[math.log10(lo) - 0.05, math.log10(hi) + 0.08])
-    fig.update_xaxes(title="training step", rangemode="tozero")
-    fig = base_layout(fig, title, height=480)
-    fig.update_layout(hovermode="closest")
-    return fig
+    return figure(data, layout(
+        title, height=480, hovermode="closest",
+        yaxis=dict(type="log", **_title("loss (log scale)"),
+                   range=[math.log10(lo) - 0.05, math.log10(hi) + 0.08]),
+        xaxis=dict(**_title("training step"), rangemode="tozero"),
+        **_guides(_uniform_guide(uniform_loss, math.log10(uniform_loss),
+                                 ": knows nothing, says so"))))
 
 
 def density_over_steps(steps: np.ndarray, hist: np.ndarray, edges: np.ndarray,
@@ -102,7 +112,7 @@ def density_over_steps(steps: np.ndarray, hist: np.ndarray, edges: np.ndarray,
     n = max(len(layers), 1)
     gap = 0.02 if n > 1 else 0.0
     h = (1 - gap * (n - 1)) / n
-    data, layout = [], {}
+    data, axes = [], {}
     x = np.asarray(steps, dtype=np.float32)
     ticks = list(range(int(SHARE_FLOOR_LOG10), 3))
     for i, layer in enumerate(layers):
@@ -112,24 +122,24 @@ def density_over_steps(steps: np.ndarray, hist: np.ndarray, edges: np.ndarray,
             z = np.where(share > 0, np.log10(np.maximum(share, 1e-12)), SHARE_FLOOR_LOG10)
         z = np.maximum(z, SHARE_FLOOR_LOG10)
         top = 1 - i * (h + gap)
-        data.append(go.Heatmap(
-            x=x, y=centers(edges[layer - 1]).astype(np.float32), z=z.astype(np.float32),
-            zmin=SHARE_FLOOR_LOG10, zmax=2.0, colorscale=SHARE_COLORSCALE, showscale=i == 0,
-            colorbar=dict(title="share of layer", tickvals=ticks,
+        data.append(dict(
+            type="heatmap", x=x, y=centers(edges[layer - 1]).astype(np.float32),
+            z=z.astype(np.float32), zmin=SHARE_FLOOR_LOG10, zmax=2.0,
+            colorscale=SHARE_COLORSCALE, showscale=i == 0,
+            colorbar=dict(title=dict(text="share of layer"), tickvals=ticks,
                           ticktext=[f"{10.0 ** t:g}%" for t in ticks]),
             xaxis=f"x{ax}", yaxis=f"y{ax}", name=f"layer {layer}",
             hovertemplate=f"layer {layer}, step %{{x:.0f}}, value %{{y:.3f}}: "
                           "10^%{z:.2f} %<extra></extra>"))
-        layout[f"xaxis{ax}"] = dict(anchor=f"y{ax}", matches="x" if i else None,
-                                    showticklabels=i == n - 1,
-                                    title=x_title if i == n - 1 else None)
-        layout[f"yaxis{ax}"] = dict(domain=[max(top - h, 0.0), min(top, 1.0)], anchor=f"x{ax}",
-                                    title=dict(text=f"layer {layer}", font=dict(size=FONT_SIZE - 3)),
-                                    tickfont=dict(size=FONT_SIZE - 5))
-    fig = go.Figure(data=data, layout=layout)
-    base_layout(fig, title, height=min(160 + 95 * n, 1100))
-    fig.update_layout(hovermode="closest")
-    return fig
+        last = i == n - 1
+        axes[f"xaxis{ax}"] = dict(anchor=f"y{ax}", showticklabels=last,
+                                  **({"matches": "x"} if i else {}),
+                                  **(_title(x_title) if last else {}))
+        axes[f"yaxis{ax}"] = dict(domain=[max(top - h, 0.0), min(top, 1.0)], anchor=f"x{ax}",
+                                  title=dict(text=f"layer {layer}"), nticks=3)
+    # rows tall enough for three full-size ticks each (readable from the back row)
+    return figure(data, layout(title, height=min(160 + 120 * n, 1400), hovermode="closest",
+                               **axes))
 
 
 def layers_over_steps(steps: np.ndarray, values: np.ndarray, layers: Sequence[int],
@@ -138,67 +148,61 @@ def layers_over_steps(steps: np.ndarray, values: np.ndarray, layers: Sequence[in
                       log10_values: bool = False) -> go.Figure:
     """One line per chosen layer (1-based) of a (records, depth) array over steps;
     `guide` = (value, text) dashed; log10_values: the values are log10s, ticked 10^k."""
-    fig = go.Figure()
     x = np.asarray(steps, dtype=np.float32)
     vals = np.asarray(values, dtype=np.float64)
+    data = []
     for i, layer in enumerate(layers):
         y = vals[:, layer - 1] * (100.0 if percent else 1.0)
-        fig.add_trace(go.Scatter(
-            x=x, y=finite_or_none(y), mode="lines", name=f"layer {layer}",
-            line=dict(color=PALETTE[i % len(PALETTE)], width=2.5),
+        data.append(dict(
+            type="scatter", x=x, y=finite_or_none(y), mode="lines", name=f"layer {layer}",
+            **series(i, len(layers), width=2.5),
             hovertemplate="step %{x:.0f}: %{y:.3g}" + ("%" if percent else "")
                           + f"<extra>layer {layer}</extra>"))
-    if guide is not None:
-        _guide(fig, guide[0], guide[1], where="left")
+    yaxis = _title(y_title)
     if log10_values:
         finite = vals[np.isfinite(vals)]
         lo = min(float(finite.min()) if finite.size else -4.0, guide[0] if guide else 0.0)
         hi = max(float(finite.max()) if finite.size else 0.0, guide[0] if guide else 0.0)
         ks = list(range(math.floor(lo), math.ceil(hi) + 1))
-        fig.update_yaxes(tickvals=ks, ticktext=[f"10<sup>{k}</sup>" if k else "1" for k in ks],
-                         range=[lo - 0.3, hi + 0.3])
+        yaxis.update(tickvals=ks, ticktext=[f"10<sup>{k}</sup>" if k else "1" for k in ks],
+                     range=[lo - 0.3, hi + 0.3])
     elif percent:
-        fig.update_yaxes(rangemode="tozero")
-    fig.update_yaxes(title=y_title)
-    fig.update_xaxes(title="training step")
-    fig = base_layout(fig, title, height=420)
-    fig.update_layout(hovermode="closest")
-    return fig
+        yaxis.update(rangemode="tozero")
+    marks = () if guide is None else ((guide[0], guide[1], COLORS["theory"], "dash", "left"),)
+    return figure(data, layout(title, height=420, hovermode="closest", yaxis=yaxis,
+                               xaxis=_title("training step"), **_guides(*marks)))
 
 
 def shift_figure(runs: dict[str, dict], layer: int) -> go.Figure:
     """A layer's input statistics over steps, per run (label -> dict(steps, mean, std)):
     mean solid, std dotted, so a drift of either shows at once."""
-    fig = go.Figure()
+    data = []
     for i, (label, r) in enumerate(runs.items()):
         color = PALETTE[i % len(PALETTE)]
         x = np.asarray(r["steps"], dtype=np.float32)
-        fig.add_trace(go.Scatter(x=x, y=finite_or_none(r["std"]), mode="lines",
-                                 name=f"{label}: std", line=dict(color=color, width=3),
-                                 hovertemplate="step %{x:.0f}: std %{y:.3g}<extra></extra>"))
-        fig.add_trace(go.Scatter(x=x, y=finite_or_none(r["mean"]), mode="lines",
-                                 name=f"{label}: mean", line=dict(color=color, width=2, dash="dot"),
-                                 hovertemplate="step %{x:.0f}: mean %{y:.3g}<extra></extra>"))
-    fig.update_yaxes(title="value")
-    fig.update_xaxes(title="training step")
-    fig = base_layout(fig, f"What enters layer {layer}'s activation, over training", height=440)
-    fig.update_layout(hovermode="closest", legend=dict(orientation="h", y=-0.25, x=0,
-                                                       xanchor="left", yanchor="top"))
-    return fig
+        data.append(dict(type="scatter", x=x, y=finite_or_none(r["std"]), mode="lines",
+                         name=f"{label}: std", line=dict(color=color, width=3),
+                         hovertemplate="step %{x:.0f}: std %{y:.3g}<extra></extra>"))
+        data.append(dict(type="scatter", x=x, y=finite_or_none(r["mean"]), mode="lines",
+                         name=f"{label}: mean", line=dict(color=color, width=2, dash="dot"),
+                         hovertemplate="step %{x:.0f}: mean %{y:.3g}<extra></extra>"))
+    return figure(data, layout(
+        f"What enters layer {layer}'s activation, over training", height=440,
+        hovermode="closest", yaxis=_title("value"), xaxis=_title("training step"),
+        legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top")))
 
 
 def batch_size_figure(sizes: Sequence[int], train_mode: Sequence[float], eval_mode: float,
                       uniform_loss: float) -> go.Figure:
     """Validation loss of the trained BatchNorm network in train mode (statistics of
     batches of each size) against eval mode (running statistics)."""
-    labels = [f"batch {b}" for b in sizes]
-    fig = go.Figure(go.Bar(x=labels, y=finite_or_none(train_mode), name="train mode",
-                           marker_color=PALETTE[1],
-                           hovertemplate="%{x}: loss %{y:.4f}<extra>train mode</extra>"))
+    data = [dict(type="bar", x=[f"batch {b}" for b in sizes], y=finite_or_none(train_mode),
+                 name="train mode", marker=dict(color=PALETTE[1]),
+                 hovertemplate="%{x}: loss %{y:.4f}<extra>train mode</extra>")]
+    marks = [_uniform_guide(uniform_loss, uniform_loss)]
     if math.isfinite(eval_mode):
-        _guide(fig, eval_mode, f"eval mode (running statistics): {eval_mode:.4f}",
-               PALETTE[0], "solid", "left")
-    _guide(fig, uniform_loss, f"−ln(1/27) = {uniform_loss:.4f}")
-    fig.update_yaxes(title="validation loss", rangemode="tozero")
-    fig = base_layout(fig, "BatchNorm after training: statistics of small batches", height=420)
-    return fig
+        marks.insert(0, (eval_mode, f"eval mode (running statistics): {eval_mode:.4f}",
+                         PALETTE[0], "solid", "left"))
+    return figure(data, layout(
+        "BatchNorm after training: statistics of small batches", height=420,
+        yaxis=dict(**_title("validation loss"), rangemode="tozero"), **_guides(*marks)))

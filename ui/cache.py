@@ -41,7 +41,7 @@ PAGE_STATS = {
     "variance": CURVES,
     "saturation": CURVES + ("histograms", "threshold_grid"),
     "dead_neurons": CURVES + ("heatmaps", "threshold_grid"),
-    "gradients": CURVES + ("histograms",),
+    "gradients": CURVES + ("grad_histograms",),
 }
 
 

@@ -36,3 +36,8 @@ def running():
 
 def busy() -> bool:
     return _running > BUSY
+
+
+def running_scripts() -> int:
+    """Page scripts running right now, in all sessions (this one included)."""
+    return _running

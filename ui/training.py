@@ -1,38 +1,56 @@
 """Live training for the Training page: runs advance in chunks between redraws, a Stop
 button ends them early, finished runs are kept in the bounded cache (ui.cache), and
-across every session only one chunk trains at a time.
+across every session only one slice of steps trains at a time.
 
-A chunk is sized to take about CHUNK_SECONDS (the first one less, so the first curve
-shows fast). The Stop button works through Streamlit's own rerun: clicking it asks for
-a rerun, which interrupts the running script at its next redraw; the new run finds
-the button pressed and shows the runs as far as they got (kept in the session), with
-a button to resume them.
+A chunk is sized to take about CHUNK_SECONDS between redraws (the first one a few steps,
+so the first curve shows fast). It trains in slices of about SLICE_SECONDS, and between
+slices the script yields to Streamlit: a new setting, a tab or the Stop button asks for a
+rerun, which ends the running script there (Streamlit's own check, the one its caches
+use while they wait), not at the chunk's redraw up to a second later. The Stop button's
+new run finds the button pressed and shows the runs as far as they got (kept in the
+session), with a button to resume them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
 from core.spec import NetworkSpec
 from core.train import TrainConfig, Trainer, TrainLog
 
-from . import cache
+from . import cache, load
 
 FIRST_CHUNK_SECONDS = 0.15
-CHUNK_SECONDS = 0.8
 FIRST_CHUNK_STEPS = 10
-# The browser redraws every chart it is sent, from scratch: the open tab's charts go out
-# every this many chunks, the loss curve every chunk, so a slow machine keeps up (and
-# the Stop click gets through).
-TAB_EVERY = 3
-# One chunk at a time for the whole server: a class training at once shares one core,
-# and every other page keeps the other.
+SLICE_SECONDS = 0.05
+# The browser redraws every chart it is sent from scratch (a new chart each time: Plotly's
+# newPlot), 0.3-1 s of its CPU per chart on a loaded 2-core machine, and it handles the
+# messages in order: charts sent faster than it draws them pile up, and a new setting's
+# first curve waits behind them (measured: 26 s of browser work for one 6 s run when
+# every chart went out every 0.8 s). So the first curve goes out alone, the chunks then
+# grow from CHUNK_SECONDS by CHUNK_GROWTH up to MAX_CHUNK_SECONDS, and the open tab's
+# charts go out at most every TAB_SECONDS (and at the end).
+CHUNK_SECONDS = 0.8
+CHUNK_GROWTH = 1.5
+MAX_CHUNK_SECONDS = 3.0
+TAB_SECONDS = 3.0
+# One slice at a time for the whole server: a class training at once shares one core,
+# and every other page keeps the other. Slices, not chunks: a session whose new setting
+# waits for the slot waits for one slice, not for another session's whole chunk.
 TRAINING_SLOT = threading.Lock()
+# Training yields to the other pages: while more scripts run than train, a slice is
+# followed by a pause as long as itself, the slot still held, so that all training
+# together takes at most about half of the interpreter from pages computing.
+_training = [0]
+_training_lock = threading.Lock()
 _LIVE = "_train_live"
 
 
@@ -63,7 +81,8 @@ def train_runs(runs: list[Run], status, draw: Draw) -> dict[str, TrainLog]:
                     f"runs as far as they got.", icon=":material/pause_circle:")
         status.button("Resume training", key="train_resume")
         return logs | partial
-    return logs | _train_live(todo, live, status, draw, logs)
+    with training():
+        return logs | _train_live(todo, live, status, draw, logs)
 
 
 def _live_state(todo: list[Run]) -> dict:
@@ -89,22 +108,23 @@ def _train_live(todo: list[Run], live: dict, status, draw: Draw, cached: dict) -
         stop = st.empty()
         stop.button("Stop training", key="train_stop", type="primary")
         bar = st.progress(0.0, text="Starting…")
-    chunk, limit, count = FIRST_CHUNK_STEPS, FIRST_CHUNK_SECONDS, 0
+    chunk, limit, count, per_slice = FIRST_CHUNK_STEPS, FIRST_CHUNK_SECONDS, 0, 1
+    tab_drawn = -math.inf
     while not all(t.done for t in trainers.values()):
         start = time.perf_counter()
-        with TRAINING_SLOT:
-            for t in trainers.values():
-                t.run(chunk)
+        per_slice = train_chunk(list(trainers.values()), chunk, per_slice)
         took = max(time.perf_counter() - start, 1e-3)
         chunk = max(1, int(chunk * min(limit / took, 4.0)))
         step = min(t.step for t in trainers.values())
         bar.progress(min(step / max(total, 1), 1.0), text=f"Step {step} of {total}")
         start = time.perf_counter()
-        stage = "live" if count % TAB_EVERY == 0 else "loss"
-        count += 1
+        stage = "live" if count and start - tab_drawn >= TAB_SECONDS else "loss"
+        tab_drawn = start if stage == "live" else tab_drawn
         draw(cached | {label: t.log() for label, t in trainers.items()}, stage)
         # drawing takes at most about a quarter of the time: training stays the work
-        limit = max(CHUNK_SECONDS, 3 * (time.perf_counter() - start))
+        limit = max(min(CHUNK_SECONDS * CHUNK_GROWTH**count, MAX_CHUNK_SECONDS),
+                    3 * (time.perf_counter() - start))
+        count += 1
     logs = {label: t.log() for label, t in trainers.items()}
     for r in todo:
         cache.keep_run(r.spec, r.config, logs[r.label])
@@ -112,3 +132,43 @@ def _train_live(todo: list[Run], live: dict, status, draw: Draw, cached: dict) -
     stop.empty()
     bar.empty()
     return logs
+
+
+def train_chunk(trainers: list[Trainer], steps: int, per_slice: int = 1,
+                yield_check=None) -> int:
+    """`steps` more steps of every trainer, in slices of about SLICE_SECONDS (the first
+    `per_slice` steps), each under the server's one training slot; between slices (and
+    while waiting for the slot) `yield_check` (this script run's, by default) ends the
+    run if a rerun is asked for. Returns the steps of a slice at the pace measured."""
+    check = yield_check or get_run_yield_check() or (lambda: None)
+    done = 0
+    while done < steps and not all(t.done for t in trainers):
+        n = min(per_slice, steps - done)
+        while not TRAINING_SLOT.acquire(timeout=SLICE_SECONDS):
+            check()
+        try:
+            start = time.perf_counter()
+            for t in trainers:
+                t.run(n)
+            took = time.perf_counter() - start
+            if load.running_scripts() > _training[0]:    # a page is computing: let it,
+                time.sleep(min(took, SLICE_SECONDS))     # slot held, so no one trains
+        finally:
+            TRAINING_SLOT.release()
+        done += n
+        # the next slice's steps from this one's pace, at most doubling
+        per_slice = max(1, min(2 * per_slice, int(n * SLICE_SECONDS / max(took, 1e-4))))
+        check()
+    return per_slice
+
+
+@contextlib.contextmanager
+def training():
+    """Count this script as training while it trains (see train_chunk)."""
+    with _training_lock:
+        _training[0] += 1
+    try:
+        yield
+    finally:
+        with _training_lock:
+            _training[0] -= 1

@@ -227,3 +227,18 @@ def test_true_mean_of_scaled_values_near_the_float64_limits():
     assert stats.moments(np.array([-1.0, -3.0]), 400.0)[0] == -math.inf
     assert stats.moments(np.array([1.0, 3.0]), -400.0)[0] == 0.0
     assert stats.moments(np.array([-1.0, 1.0]), 400.0)[0] == 0.0
+
+
+def test_statistic_groups_compute_what_they_name_and_the_same_numbers():
+    """A page asks simulate for the groups it draws (ui.cache.PAGE_STATS): activation
+    histograms without the gradients' ones and the other way round, each equal to a full
+    run's."""
+    spec = NetworkSpec(depth=4, width=24, batch=32, activation="tanh", seed=3)
+    full = simulate(spec)
+    acts = simulate(spec, stats=("histograms",))
+    grads = simulate(spec, stats=("weight_grads", "grad_histograms"))
+    assert acts.grad_hist is None and acts.weight_grad_hist is None
+    assert grads.act_hist is None and grads.hist_log10_scale is None
+    np.testing.assert_array_equal(acts.act_hist, full.act_hist)
+    np.testing.assert_array_equal(grads.grad_hist, full.grad_hist)
+    np.testing.assert_array_equal(grads.weight_grad_hist, full.weight_grad_hist)

@@ -5,8 +5,11 @@ Loopback only; each test opens at most 20 sessions and runs for seconds.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench import load
 from bench.load import Session, View
@@ -71,3 +74,55 @@ def test_fresh_server_burst(fresh_server):
     assert rep["first_loads"] == 20, rep
     assert rep["errors"] == 0, rep
     assert rep["rss_mb"]["peak"] > 0
+
+
+class _Socket:
+    """A websocket whose server has already sent `messages` (recv waits when empty)."""
+
+    def __init__(self, messages):
+        self.messages = list(messages)
+
+    async def recv(self):
+        if not self.messages:
+            await asyncio.sleep(3600)
+        return self.messages.pop(0)
+
+
+def _download_element(url: str) -> bytes:
+    fm = ForwardMsg()
+    fm.delta.new_element.download_button.url = url
+    return fm.SerializeToString()
+
+
+def _finished(status) -> bytes:
+    fm = ForwardMsg()
+    fm.script_finished = status
+    return fm.SerializeToString()
+
+
+def test_a_catch_up_rerun_replaces_the_download_link():
+    """ui.shell reruns a view run light once the server is less busy; that run's new
+    download link replaces the old one (which then answers 404), as in a browser. The
+    catch-up's timer (a fragment run) is not a page run."""
+    s = Session("http://127.0.0.1:1")
+    s.last = load.Run(status="FINISHED_SUCCESSFULLY", downloads=["/media/old.csv"])
+    s.ws = _Socket([_finished(load.FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)])
+    loop.run(s.drain())
+    assert s.last.downloads == ["/media/old.csv"]              # the timer alone: no change
+    s.ws = _Socket([_download_element("/media/new.csv"),
+                    _finished(load.FINISHED.FINISHED_SUCCESSFULLY)])
+    loop.run(s.drain())
+    assert s.last.downloads == ["/media/new.csv"] and s.last.status == "FINISHED_SUCCESSFULLY"
+
+
+def test_a_run_read_in_two_parts_loses_nothing():
+    """drain may stop between two messages of a catch-up still running: the rest is read
+    with the next rerun's wait, and the run asked for is the one after it."""
+    s = Session("http://127.0.0.1:1")
+    s.ws = _Socket([_download_element("/media/a.csv")])
+    loop.run(s.drain())                                        # half a run: kept aside
+    s.ws.messages += [_finished(load.FINISHED.FINISHED_SUCCESSFULLY),
+                      _download_element("/media/b.csv"),
+                      _finished(load.FINISHED.FINISHED_SUCCESSFULLY)]
+    assert loop.run(s._read_run()).downloads == ["/media/a.csv"]
+    assert loop.run(s._read_run()).downloads == ["/media/b.csv"]

@@ -4,7 +4,7 @@ The builders write plain dicts and skip Plotly's validation (figures.style.figur
 cost 15-35 ms per figure per rerun). Here every figure is rebuilt with full validation:
 it must construct, and validation must change nothing in what Streamlit sends (a string
 title that Plotly would turn into {"text": ...}, a None it would drop, a wrong type it
-would coerce all show up as a difference). Three builders are also checked against
+would coerce all show up as a difference). Some builders are also checked against
 copies of their former graph_objects versions, kept below for that purpose only.
 """
 
@@ -14,6 +14,7 @@ import functools
 import inspect
 import json
 import math
+from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -21,18 +22,20 @@ import plotly.io as pio
 import pytest
 
 from bench.figures import cases
-from figures import gradients, heatmaps, histograms, init, norms, style, variance
+from figures import gradients, heatmaps, histograms, init, norms, style, training, variance
+from figures.histograms import SHARE_COLORSCALE, SHARE_FLOOR_LOG10, centers
 from figures.style import (COLORS, FONT, FONT_SIZE, GRID, PALETTE, finite_or_none, power_axis,
-                           series)
+                           power_ticks, series)
 
-BUILDER_MODULES = (variance, gradients, histograms, heatmaps, init, norms)
+BUILDER_MODULES = (variance, gradients, histograms, heatmaps, init, norms, training)
 
 
 @functools.cache
 def small_cases():
     """The pages' figures on networks of depth 12 (tanh, an overflowing float16 ReLU, GELU,
-    a float16 tanh that vanishes to zero, the init and normalization comparisons)."""
-    return tuple(cases(depth=12, width=32, batch=64))
+    a float16 tanh that vanishes to zero, the init and normalization comparisons, the
+    Training page's charts after 100 steps)."""
+    return tuple(cases(depth=12, width=32, batch=64, train_steps=100))
 
 
 def sent(fig: go.Figure) -> dict:
@@ -207,9 +210,176 @@ def old_softmax_figure(probs, label, scale, reference=None, reference_scale=None
     return fig
 
 
+# the Training page's builders before they wrote dicts
+
+def old_guide(fig, y: float, text: str, color: str = COLORS["theory"],
+               dash: str = "dash", where: str = "right") -> None:
+    """A horizontal line across the plot with its label: a layout shape and annotation
+    (plotly's add_hline costs tens of milliseconds a figure, redrawn every chunk)."""
+    fig.layout.shapes += (dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=y, y1=y,
+                               line=dict(color=color, dash=dash, width=2)),)
+    fig.layout.annotations += (dict(text=text, xref="paper", x=0.99 if where == "right" else 0.01,
+                                    xanchor=where, yref="y", y=y, yanchor="bottom",
+                                    showarrow=False),)
+
+
+def old_loss_figure(runs: dict[str, dict], uniform_loss: float,
+                    title: str = "Loss while training", max_points: int = training.MAX_POINTS) -> go.Figure:
+    """Per run (label -> dict(steps, loss, eval_steps, valid_loss)): the minibatch loss
+    (thin) and the validation loss (thick, markers) on a log y axis; the initial loss
+    of the first run marked; -ln(1/27) dashed."""
+    fig = go.Figure()
+    values = [uniform_loss]
+    for i, (label, r) in enumerate(runs.items()):
+        color = PALETTE[i % len(PALETTE)]
+        s, v = training.binned(r["steps"], r["loss"], max_points)
+        y = finite_or_none(v)
+        values += [x for x in y if x is not None and x > 0]
+        fig.add_trace(go.Scatter(
+            x=s.astype(np.float32), y=y, mode="lines", name=f"{label}: minibatch",
+            line=dict(color=color, width=1), opacity=0.45,
+            hovertemplate="step %{x:.0f}: loss %{y:.3f}<extra>" + label + "</extra>"))
+        vy = finite_or_none(r["valid_loss"])
+        values += [x for x in vy if x is not None and x > 0]
+        fig.add_trace(go.Scatter(
+            x=np.asarray(r["eval_steps"], dtype=np.float32), y=vy, mode="lines+markers",
+            name=f"{label}: validation", line=dict(color=color, width=3), marker=dict(size=6),
+            hovertemplate="step %{x:.0f}: validation %{y:.3f}<extra>" + label + "</extra>"))
+    first = next(iter(runs.values()), None)
+    if first is not None and len(first["loss"]) and math.isfinite(first["loss"][0]):
+        start = float(first["loss"][0])
+        fig.add_trace(go.Scatter(
+            x=[0.0], y=[start], mode="markers+text", name=f"initial loss {start:.4g}",
+            text=[f"  start: {start:.4g}"], textposition="middle right",
+            marker=dict(size=14, color=COLORS["limit"], symbol="diamond",
+                        line=dict(color="black", width=1.5)),
+            hovertemplate="initial loss %{y:.4f}<extra></extra>"))
+    old_guide(fig, math.log10(uniform_loss),
+           f"−ln(1/27) = {uniform_loss:.4f}: knows nothing, says so")
+    lo, hi = max(min(values), 1e-3), max(values)
+    fig.update_yaxes(type="log", title="loss (log scale)",
+                     range=[math.log10(lo) - 0.05, math.log10(hi) + 0.08])
+    fig.update_xaxes(title="training step", rangemode="tozero")
+    fig = old_base_layout(fig, title, height=480)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def old_density_over_steps(steps: np.ndarray, hist: np.ndarray, edges: np.ndarray,
+                           layers: Sequence[int], x_title: str = "training step",
+                           title: str = "Activations over training, one row per layer") -> go.Figure:
+    """Karpathy-style "colorful dimension": for each chosen layer (1-based), a step x value
+    heatmap of the share of the layer's values in each bin (log colour), rows stacked."""
+    hist = np.asarray(hist, dtype=np.float64)          # (records, depth, bins) shares
+    n = max(len(layers), 1)
+    gap = 0.02 if n > 1 else 0.0
+    h = (1 - gap * (n - 1)) / n
+    data, layout = [], {}
+    x = np.asarray(steps, dtype=np.float32)
+    ticks = list(range(int(SHARE_FLOOR_LOG10), 3))
+    for i, layer in enumerate(layers):
+        ax = "" if i == 0 else str(i + 1)
+        share = 100.0 * hist[:, layer - 1, :].T                    # (bins, records)
+        with np.errstate(divide="ignore"):
+            z = np.where(share > 0, np.log10(np.maximum(share, 1e-12)), SHARE_FLOOR_LOG10)
+        z = np.maximum(z, SHARE_FLOOR_LOG10)
+        top = 1 - i * (h + gap)
+        data.append(go.Heatmap(
+            x=x, y=centers(edges[layer - 1]).astype(np.float32), z=z.astype(np.float32),
+            zmin=SHARE_FLOOR_LOG10, zmax=2.0, colorscale=SHARE_COLORSCALE, showscale=i == 0,
+            colorbar=dict(title="share of layer", tickvals=ticks,
+                          ticktext=[f"{10.0 ** t:g}%" for t in ticks]),
+            xaxis=f"x{ax}", yaxis=f"y{ax}", name=f"layer {layer}",
+            hovertemplate=f"layer {layer}, step %{{x:.0f}}, value %{{y:.3f}}: "
+                          "10^%{z:.2f} %<extra></extra>"))
+        layout[f"xaxis{ax}"] = dict(anchor=f"y{ax}", matches="x" if i else None,
+                                    showticklabels=i == n - 1,
+                                    title=x_title if i == n - 1 else None)
+        layout[f"yaxis{ax}"] = dict(domain=[max(top - h, 0.0), min(top, 1.0)], anchor=f"x{ax}",
+                                    title=dict(text=f"layer {layer}"), nticks=3)
+    fig = go.Figure(data=data, layout=layout)
+    old_base_layout(fig, title, height=min(160 + 120 * n, 1400))
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def old_layers_over_steps(steps: np.ndarray, values: np.ndarray, layers: Sequence[int],
+                          title: str, y_title: str, percent: bool = False,
+                          guide: tuple[float, str] | None = None,
+                          log10_values: bool = False) -> go.Figure:
+    """One line per chosen layer (1-based) of a (records, depth) array over steps;
+    `guide` = (value, text) dashed; log10_values: the values are log10s, ticked 10^k."""
+    fig = go.Figure()
+    x = np.asarray(steps, dtype=np.float32)
+    vals = np.asarray(values, dtype=np.float64)
+    for i, layer in enumerate(layers):
+        y = vals[:, layer - 1] * (100.0 if percent else 1.0)
+        fig.add_trace(go.Scatter(
+            x=x, y=finite_or_none(y), mode="lines", name=f"layer {layer}",
+            line=dict(color=PALETTE[i % len(PALETTE)], width=2.5,
+                      dash=style.DASHES[i % len(style.DASHES)]),
+            hovertemplate="step %{x:.0f}: %{y:.3g}" + ("%" if percent else "")
+                          + f"<extra>layer {layer}</extra>"))
+    if guide is not None:
+        old_guide(fig, guide[0], guide[1], where="left")
+    if log10_values:
+        finite = vals[np.isfinite(vals)]
+        lo = min(float(finite.min()) if finite.size else -4.0, guide[0] if guide else 0.0)
+        hi = max(float(finite.max()) if finite.size else 0.0, guide[0] if guide else 0.0)
+        ks = list(range(math.floor(lo), math.ceil(hi) + 1))
+        fig.update_yaxes(tickvals=ks, ticktext=[f"10<sup>{k}</sup>" if k else "1" for k in ks],
+                         range=[lo - 0.3, hi + 0.3])
+    elif percent:
+        fig.update_yaxes(rangemode="tozero")
+    fig.update_yaxes(title=y_title)
+    fig.update_xaxes(title="training step")
+    fig = old_base_layout(fig, title, height=420)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def old_shift_figure(runs: dict[str, dict], layer: int) -> go.Figure:
+    """A layer's input statistics over steps, per run (label -> dict(steps, mean, std)):
+    mean solid, std dotted, so a drift of either shows at once."""
+    fig = go.Figure()
+    for i, (label, r) in enumerate(runs.items()):
+        color = PALETTE[i % len(PALETTE)]
+        x = np.asarray(r["steps"], dtype=np.float32)
+        fig.add_trace(go.Scatter(x=x, y=finite_or_none(r["std"]), mode="lines",
+                                 name=f"{label}: std", line=dict(color=color, width=3),
+                                 hovertemplate="step %{x:.0f}: std %{y:.3g}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=x, y=finite_or_none(r["mean"]), mode="lines",
+                                 name=f"{label}: mean", line=dict(color=color, width=2, dash="dot"),
+                                 hovertemplate="step %{x:.0f}: mean %{y:.3g}<extra></extra>"))
+    fig.update_yaxes(title="value")
+    fig.update_xaxes(title="training step")
+    fig = old_base_layout(fig, f"What enters layer {layer}'s activation, over training", height=440)
+    fig.update_layout(hovermode="closest", legend=dict(orientation="h", y=-0.25, x=0,
+                                                       xanchor="left", yanchor="top"))
+    return fig
+
+
+def old_batch_size_figure(sizes: Sequence[int], train_mode: Sequence[float], eval_mode: float,
+                          uniform_loss: float) -> go.Figure:
+    labels = [f"batch {b}" for b in sizes]
+    fig = go.Figure(go.Bar(x=labels, y=finite_or_none(train_mode), name="train mode",
+                           marker_color=PALETTE[1],
+                           hovertemplate="%{x}: loss %{y:.4f}<extra>train mode</extra>"))
+    if math.isfinite(eval_mode):
+        old_guide(fig, eval_mode, f"eval mode (running statistics): {eval_mode:.4f}",
+               PALETTE[0], "solid", "left")
+    old_guide(fig, uniform_loss, f"−ln(1/27) = {uniform_loss:.4f}")
+    fig.update_yaxes(title="validation loss", rangemode="tozero")
+    fig = old_base_layout(fig, "BatchNorm after training: statistics of small batches", height=420)
+    return fig
+
+
 OLD = {("variance", "variance_figure"): old_variance_figure,
        ("gradients", "phase_figure"): old_phase_figure,
-       ("init", "softmax_figure"): old_softmax_figure}
+       ("init", "softmax_figure"): old_softmax_figure,
+       **{("training", name): globals()[f"old_{name}"]
+          for name in ("loss_figure", "density_over_steps", "layers_over_steps",
+                       "shift_figure", "batch_size_figure")}}
 
 
 def test_same_figures_as_the_graph_objects_builders():
@@ -222,9 +392,10 @@ def test_same_figures_as_the_graph_objects_builders():
         assert new == sent(old(*case.args, **case.kwargs)), case.name
         compared.append(case.name)
         marks |= {a["text"].split(" ")[0] for a in new["layout"].get("annotations", [])}
-    assert len(compared) == 8                  # 4 variance, 3 phase, 1 softmax
-    # the overflow level, the overflow and underflow lines and the softmax's 1/classes
-    assert {"float16", "inf/NaN", "rounded", "1/27:"} <= marks, marks
+    assert len(compared) == 16     # 4 variance, 3 phase, 1 softmax, 8 training
+    # the overflow level, the overflow and underflow lines, the softmax's 1/classes, and
+    # the training charts' -ln(1/27), 10^-3 and eval-mode guides
+    assert {"float16", "inf/NaN", "rounded", "1/27:", "−ln(1/27)", "10⁻³", "eval"} <= marks, marks
 
 
 def test_base_layout_keeps_its_look_for_graph_objects_figures():
