@@ -552,10 +552,20 @@ def table(rows: list[dict]) -> str:
 
 
 def held(rows: list[dict], target_ms: float) -> int:
-    """The largest class size whose rerun p95 met the target with no errors."""
-    ok = [r["sessions"] for r in rows
-          if r["errors"] == 0 and r["p95_ms"] is not None and r["p95_ms"] <= target_ms]
-    return max(ok, default=0)
+    """The largest class size that met the target (rerun p95, no errors) with every
+    smaller size measured meeting it too: a lucky run past a failed one does not count.
+
+    >>> rows = [dict(sessions=n, errors=0, p95_ms=p) for n, p in [(2, 800), (4, 900),
+    ...         (6, 1200), (8, 950)]]
+    >>> held(rows, 1000)
+    4
+    """
+    size = 0
+    for r in sorted(rows, key=lambda r: r["sessions"]):
+        if r["errors"] or r["p95_ms"] is None or r["p95_ms"] > target_ms:
+            break
+        size = r["sessions"]
+    return size
 
 
 @contextlib.contextmanager

@@ -134,13 +134,15 @@ def _loss_section(logs: dict, gen: int, finished: bool) -> None:
               for label, log in logs.items()}
     points = tfig.MAX_POINTS if finished else tfig.LIVE_POINTS
     charts.show(tfig.loss_figure(curves, first.uniform_loss, max_points=points),
-                    key=f"train_loss_{gen}")
+                key=f"train_loss_{gen}")
     for label, log in logs.items():
         if log.diverged_at is not None:
             st.error(f"**{label}**: the training diverged at step {log.diverged_at}: the loss "
                      f"or a gradient stopped being a finite number (or passed "
                      f"{train.LOSS_LIMIT:g}). Lower the learning rate, or fix the "
-                     f"initialization so that the signal neither explodes nor vanishes.",
+                     f"initialization so that the signal neither explodes nor vanishes; "
+                     f"the classroom demos *Training 1* to *Training 5* tell the story "
+                     f"with networks that train.",
                      icon=":material/error:")
     if finished:
         text.loss_text(logs)
