@@ -19,7 +19,8 @@ SMALL = tanh(depth=6, width=32, batch=64, train_steps=100)
 TABS = {"initialization": ("init_view", initialization.VIEWS),
         "normalization": ("norm_view", normalization.VIEWS),
         "training": ("train_view", training.TABS)}
-VIEWS = [(p.url_path, None) for p in PAGES if p.url_path not in TABS] + [
+# The Lessons page draws the charts of the page a step pins (tests/app/test_lessons_page.py)
+VIEWS = [(p.url_path, None) for p in PAGES if p.url_path not in (*TABS, "lessons")] + [
     (page, (key, tab)) for page, (key, views) in TABS.items() for tab in views]
 
 
@@ -53,8 +54,7 @@ def test_every_chart_goes_through_the_wrapper(page, tab):
 
 @pytest.mark.parametrize("page", ["variance", "initialization", "normalization"])
 def test_presenter_mode_has_20_px_text(page):
-    at = open_page(page, **SMALL)
-    at.session_state["_present"] = True           # what the shell sets in presenter mode
-    at.run()
+    at = open_page(page, present="1", **SMALL)
     no_exceptions(at)
+    assert at.session_state["_present"]           # what the shell sets for ?present=1
     assert check_charts(at, PRESENT_FONT_SIZE) > 0
