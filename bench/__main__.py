@@ -23,7 +23,7 @@ CASES = {
     "512x256x50 relu": NetworkSpec(**_BIG, activation="relu", weight_var=2 / 256),
     "512x256x50 linear": NetworkSpec(**_BIG, activation="linear", weight_var=1 / 256),
     "512x256x50 gelu": NetworkSpec(**_BIG, activation="gelu", init="kaiming_normal"),
-    "app default": APP_DEFAULT,
+    "NetworkSpec() default": APP_DEFAULT,
 }
 
 
