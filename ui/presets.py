@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import streamlit as st
 
 from figures.style import format_power
 
+from . import controls
 from .controls import defaults
 
 
@@ -156,6 +158,14 @@ PRESETS: tuple[Preset, ...] = (
            page="training"),
 )
 BY_NAME = {p.name: p for p in PRESETS}
+
+
+def apply(name: str) -> None:
+    """Set every control to the demo's values and ask the shell to open its page (a
+    widget callback: it runs before the next rerun draws the widgets)."""
+    if name in BY_NAME:
+        controls.apply_values(BY_NAME[name].values)
+        st.session_state["_preset_page"] = BY_NAME[name].page
 
 
 def matching(values: dict[str, Any]) -> Preset | None:

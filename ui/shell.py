@@ -121,10 +121,7 @@ def _ignored(key: str, values: dict) -> bool:
 
 
 def _apply_preset() -> None:
-    name = st.session_state.get("_preset_choice")
-    if name in presets.BY_NAME:
-        controls.apply_values(presets.BY_NAME[name].values)
-        st.session_state["_preset_page"] = presets.BY_NAME[name].page
+    presets.apply(st.session_state.get("_preset_choice"))
     st.session_state["_preset_choice"] = None
 
 

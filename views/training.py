@@ -10,7 +10,7 @@ import streamlit as st
 from core import stats, train
 from core.experiments import training as story
 from figures import training as tfig
-from ui import cache, charts, controls
+from ui import cache, charts, controls, presets
 from ui.controls import Control, Settings
 from ui.labels import train_budget_notes
 from ui import training_text as text
@@ -78,6 +78,16 @@ def page(settings: Settings) -> None:
 
     logs = train_runs(runs, status, draw)
     draw(logs, "final")
+    if any(log.diverged_at == 0 for log in logs.values()):
+        _story_start()
+
+
+def _story_start() -> None:
+    """A network that cannot take one step (the app opens on an exploding one): one
+    click to the first demo of the makemore story, a network that trains."""
+    first = next(p for p in presets.PRESETS if p.page == "training")
+    st.button(f"Start the makemore story: {first.name}", on_click=presets.apply,
+              args=(first.name,), icon=":material/school:", type="primary")
 
 
 def _settings(settings: Settings):

@@ -154,3 +154,20 @@ def test_garbage_page_values_are_reset_with_a_note():
     assert not at.exception
     warnings = " ".join(w.value for w in at.warning)
     assert "train_lr=oops" in warnings and "train_opt=rmsprop" in warnings
+
+
+def test_a_network_that_cannot_step_offers_the_story():
+    """The app opens on linear layers with Var(W) = 1 (logits near 10^10): training
+    diverges at step 0, the page says so, and one click sets the story's first demo."""
+    at = open_page(PAGE, **SHORT)
+    assert not at.exception
+    assert any("diverged at step 0" in e.value for e in at.error)
+    first = presets.BY_NAME["Training 1: confidently wrong"]
+    button = next(b for b in at.button if first.name in b.label)
+    button.click().run()
+    no_exceptions(at)
+    for key, value in first.full_values().items():
+        if key not in ("seed", "batch"):
+            assert at.session_state[key] == value, key
+    assert not any("diverged" in e.value for e in at.error)
+    assert any(first.name in i.value for i in at.info)
