@@ -122,15 +122,15 @@ PRESETS: tuple[Preset, ...] = (
            problems=("overflow",)),
     # -- the makemore story, in order, on the Training page
     Preset("Training 1: confidently wrong",
-           "Five tanh layers and a full-size last layer: before any training the loss is "
-           "{loss}, {loss_times} times the −ln(1/27) = {loss_uniform} of a network that "
+           "Five tanh layers and a full-size last layer: before any training the loss "
+           "(the diamond) sits far above the −ln(1/27) = {loss_uniform} of a network that "
            "knows nothing. Watch the first steps: they only shrink the logits (the "
            "hockey stick).",
            dict(activation="tanh", depth=5, width=100, weight_var=0.1),
            page="training", problems=("saturated",)),
     Preset("Training 2: fixed readout",
-           "The same network with its last layer scaled by 0.01: the loss starts at {loss}, "
-           "right at −ln(1/27) = {loss_uniform}, and no step is wasted on shrinking logits. "
+           "The same network with its last layer scaled by 0.01: the loss starts right at "
+           "−ln(1/27) = {loss_uniform}, and no step is wasted on shrinking logits. "
            "The tanh layers are still saturated ({sat_last} of layer {depth}'s values beyond "
            "|0.97|): see the Activations tab.",
            dict(activation="tanh", depth=5, width=100, weight_var=0.1, readout_scale=0.01),
@@ -138,14 +138,14 @@ PRESETS: tuple[Preset, ...] = (
     Preset("Training 3: saturated tanh",
            "N(0, 1) hidden weights, as in makemore's first try: {sat_last} of layer {depth}'s "
            "values sit beyond |0.97|, where tanh passes almost no gradient. The loss still "
-           "starts at {loss}, but learning is slower: compare the curve and the update:data "
+           "starts near −ln(1/27), but learning is slower: compare the curve and the update:data "
            "ratios with the fixed-readout demo.",
            dict(activation="tanh", depth=5, width=100, weight_var=1.0, readout_scale=0.01),
            page="training", problems=("saturated", "gradients_exploding")),
     Preset("Training 4: gain 5/3",
            "Kaiming init with tanh's gain 5/3, Var(W) = (5/3)² / fan_in, and the fixed "
            "readout: only {sat_last} of layer {depth}'s values are beyond |0.97| at the "
-           "start, and the loss starts at {loss}.",
+           "start, and the loss starts near −ln(1/27) = {loss_uniform}.",
            dict(activation="tanh", depth=5, width=100, init="kaiming_normal", gain="auto",
                 readout_scale=0.01),
            page="training"),
