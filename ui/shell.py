@@ -49,7 +49,7 @@ def _run() -> None:
     chosen = st.session_state.pop("_preset_page", None)
     if chosen is not None and pages[chosen] is not nav:      # a demo opens where it shows
         st.switch_page(pages[chosen], query_params={})   # the widgets write their own
-    if preset is not None and lesson is None:
+    if preset is not None and nav.url_path != "lessons":    # a lesson says its own
         _preset_note(preset, settings, nav)
     for note in link_notes:
         st.warning(note, icon=":material/link:")

@@ -101,6 +101,8 @@ def test_the_list_without_a_lesson():
     titles = [s.value for s in at.subheader]
     assert titles == [lesson.title for lesson in LESSONS]
     assert not at.warning
+    # the app opens on a demo's values, but the list is no place for a demo's note
+    assert not any("Exploding" in i.value for i in at.info)
 
 
 @pytest.mark.parametrize("params", [
