@@ -44,11 +44,13 @@ def shared_params() -> dict[str, str]:
     return {k: v for k, v in st.query_params.to_dict().items() if not k.startswith(own)}
 
 
-def page_link(url_path: str, label: str, where=st, params: dict | None = None) -> None:
-    """A link to another page that keeps the sidebar's settings (or sets `params`)."""
+def page_link(url_path: str, label: str, where=st, params: dict | None = None,
+              icon: str | None = None) -> None:
+    """A link to another page that keeps the sidebar's settings (or sets `params`),
+    shown with the page's icon (or `icon`)."""
     info = BY_PATH[url_path]
     target = st.Page(_unused, title=info.title, icon=info.icon, url_path=url_path)
-    where.page_link(target, label=label, icon=info.icon,
+    where.page_link(target, label=label, icon=icon or info.icon,
                     query_params=shared_params() if params is None else params)
 
 

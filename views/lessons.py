@@ -1,27 +1,22 @@
 """The Lessons page: predict, then see. Without `?lesson=` it lists the lessons; with
 `?lesson=<id>&step=<n>` it asks one step's question, hides the step's chart until the
 question is answered (or the presenter reveals it), then shows the chart and the
-explanation with the numbers of the network on screen.
-
-The step is in the URL, and moving between steps writes only `step`, so each step is
-one entry of the browser's history: Back walks back through the steps. While a lesson
-is open the sidebar's controls are not written to the URL (the step defines them); a
-step's values are applied before the sidebar is drawn (`prepare`, called by the shell).
+explanation with the numbers of the network on screen. Which step is open, its
+controls and the answers given are kept by ui.lesson_state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import streamlit as st
 
-from ui import cache, controls, lessons, present
-from ui.controls import Settings, inert
+from ui import cache, controls, lesson_state as state, lessons, present
+from ui.controls import Settings
+from ui.lesson_state import Open
 from ui.links import BY_PATH, page_link
 
 from . import initialization, normalization, training
 
-URL_KEYS = ("lesson", "step") + present.URL_KEYS
+URL_KEYS = state.URL_KEYS + present.URL_KEYS
 # The pages whose tabs a step may open: page -> (its tabs' URL key, their titles).
 PAGE_TABS = {"initialization": ("init_view", tuple(initialization.VIEWS)),
              "normalization": ("norm_view", tuple(normalization.VIEWS)),
@@ -35,72 +30,16 @@ LESSON_CSS = ("<style>.st-key-lesson_clicker { position: absolute; left: -10000p
               ".st-key-lesson_chart h1 { font-size: 1.6rem; }</style>")
 
 
-@dataclass(frozen=True)
-class Open:
-    lesson: lessons.Lesson
-    number: int                  # 1-based
-
-    @property
-    def step(self) -> lessons.Step:
-        return self.lesson.steps[self.number - 1]
-
-    @property
-    def key(self) -> str:
-        return f"{self.lesson.id}_{self.number}"
-
-
 def library() -> lessons.Library:
-    """Every lesson file, read and checked again only when a file changes (so a teacher
-    writing one sees it on the next rerun)."""
-    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in sorted(lessons.FOLDER.glob("*.toml")))
-    return _load(stamp)
+    return state.library(PAGE_TABS)
 
 
-@st.cache_resource(max_entries=2)
-def _load(stamp: tuple) -> lessons.Library:
-    return lessons.load_all(tabs={p: titles for p, (_, titles) in PAGE_TABS.items()})
+def prepare(on_page: bool):
+    """Before the sidebar (called by the shell): the open step and notes on the link."""
+    return state.prepare(on_page, PAGE_TABS)
 
 
-# -- before the sidebar: the step's controls --------------------------------------------
-
-def prepare(on_page: bool) -> tuple[Open | None, list[str]]:
-    """The open step (None: the list) and notes on a bad link. Applies a newly opened
-    step's control values and tab before any widget is drawn."""
-    found, notes = resolve(library()) if on_page else (None, [])
-    st.session_state["_lesson_open"] = found is not None
-    applied = st.session_state.get("_lesson_applied")
-    if found is None:
-        st.session_state["_lesson_applied"] = None
-    elif applied != found.key:
-        controls.apply_values(found.step.values)
-        if found.step.tab:
-            st.session_state[PAGE_TABS[found.step.page][0]] = found.step.tab
-        st.session_state["_lesson_applied"] = found.key
-    return found, notes
-
-
-def resolve(lib: lessons.Library) -> tuple[Open | None, list[str]]:
-    """The lesson and step the URL names, the step clamped into range; a note (with the
-    URL text inert) when the link named something else."""
-    raw = st.query_params.get("lesson")
-    if raw is None:
-        return None, []
-    lesson = lib.lessons.get(raw)
-    if lesson is None:
-        return None, [f"{inert(f'lesson={raw}')} is not a lesson: here is the list."]
-    raw_step = st.query_params.get("step", "1")
-    number = int(raw_step) if raw_step.isdigit() and len(raw_step) < 6 else 1
-    clamped = min(max(number, 1), len(lesson.steps))
-    notes = []
-    if str(clamped) != raw_step:
-        notes.append(f"{inert(f'step={raw_step}')} is not a step of this lesson "
-                     f"(1 to {len(lesson.steps)}): showing step {clamped}.")
-        st.query_params["step"] = str(clamped)
-    return Open(lesson, clamped), notes
-
-
-def hidden(found: Open | None) -> tuple[str, ...]:
-    return found.step.hide if found is not None else ()
+hidden = state.hidden
 
 
 # -- the page ---------------------------------------------------------------------------
@@ -124,10 +63,9 @@ def _list(lib: lessons.Library) -> None:
             st.subheader(lesson.title)
             st.markdown(lesson.summary)
             cols = st.columns(2)
-            cols[0].page_link(_lessons_page(), label=f"Start ({len(lesson.steps)} steps)",
-                              icon="▶️", query_params={"lesson": lesson.id, "step": "1"})
-            cols[1].page_link(_lessons_page(), label="Present it", icon="🖥️",
-                              query_params={"lesson": lesson.id, "step": "1", "present": "1"})
+            start = {"lesson": lesson.id, "step": "1"}
+            page_link("lessons", f"Start ({len(lesson.steps)} steps)", cols[0], start, "▶️")
+            page_link("lessons", "Present it", cols[1], start | {"present": "1"}, "🖥️")
     for error in lib.errors:
         st.error(f"This lesson file could not be read, so it is not listed: {error}",
                  icon=":material/error:")
@@ -141,7 +79,7 @@ def _step(found: Open, settings: Settings, views: dict) -> None:
     st.caption(f"{found.lesson.title} · step {found.number} of {total}")
     st.progress(found.number / total)
     st.header(step.title)
-    shown = _revealed(found)
+    shown = state.revealed(found)
     _navigation(found, shown)
     st.markdown(step.question)
     if shown is None:
@@ -154,7 +92,7 @@ def _step(found: Open, settings: Settings, views: dict) -> None:
     st.markdown(lessons.fill(step.explain, facts))
     if step.look_at:
         st.markdown(f"**Look at:** {lessons.fill(step.look_at, facts)}")
-    if found.number == total:
+    if found.last:
         _score(found)
     _after(found)                       # above the chart: Training keeps drawing below
     with st.container(border=True, key="lesson_chart"):
@@ -162,29 +100,11 @@ def _step(found: Open, settings: Settings, views: dict) -> None:
 
 
 def _score(found: Open) -> None:
-    """At the end: how many of the answers given (the last, if answered again) were right."""
-    answers = st.session_state.get("_lesson_answers", {})
-    given = [answers.get(f"{found.lesson.id}_{n}") for n in range(1, len(found.lesson.steps) + 1)]
-    answered = [v for v in given if v is not None and v.text is not None]
-    right = sum(v.correct for v in answered)
-    st.success(f"End of the lesson: {right} of {len(answered)} answers right "
-               f"({len(found.lesson.steps) - len(answered)} steps revealed without an answer).",
+    right, answered = state.score(found)
+    st.success(f"End of the lesson: {right} of {answered} answers right "
+               f"({len(found.lesson.steps) - answered} steps revealed without an answer).",
                icon=":material/flag:")
     page_link("lessons", "All lessons", params={})
-
-
-def _revealed(found: Open) -> lessons.Verdict | None:
-    """The answer given (a Verdict), a bare reveal (Verdict with no answer), or None."""
-    return st.session_state.get("_lesson_answers", {}).get(found.key)
-
-
-def _record(found: Open, verdict: lessons.Verdict | None) -> None:
-    answers = dict(st.session_state.get("_lesson_answers", {}))
-    if verdict is None:
-        answers.pop(found.key, None)
-    else:
-        answers[found.key] = verdict
-    st.session_state["_lesson_answers"] = answers
 
 
 def _ask(found: Open) -> None:
@@ -201,7 +121,7 @@ def _ask(found: Open) -> None:
             if given is None or given == "":
                 st.warning("Pick or type an answer first (or let the presenter reveal).")
             else:
-                _record(found, lessons.check(step, given))
+                state.record(found, lessons.check(step, given))
                 st.rerun()
 
 
@@ -226,7 +146,7 @@ def _navigation(found: Open, shown) -> None:
     for where, key in zip((cols[0], clicker), BACK_KEYS):
         where.button("Previous", icon=":material/arrow_back:", shortcut=key,
                      key=f"lesson_back_{key}", disabled=found.number == 1,
-                     on_click=_go, args=(found.number - 1,))
+                     on_click=state.go, args=(found.number - 1,))
     for where, key in zip((cols[1], clicker), NEXT_KEYS):
         where.button(label, icon=":material/arrow_forward:", type="primary", shortcut=key,
                      key=f"lesson_next_{key}", disabled=action is None,
@@ -241,38 +161,22 @@ def _toggle_present() -> None:
 
 def _forward(found: Open, shown):
     if shown is None:
-        return "Reveal", _reveal, (found,)
-    if found.number < len(found.lesson.steps):
-        return "Next step", _go, (found.number + 1,)
+        return "Reveal", state.reveal, (found,)
+    if not found.last:
+        return "Next step", state.go, (found.number + 1,)
     return "Last step", None, ()      # the end: the score and a link to the list
-
-
-def _go(number: int) -> None:
-    st.query_params["step"] = str(number)
-
-
-def _reveal(found: Open) -> None:
-    _record(found, lessons.Verdict(False, None))      # no answer given: text None
 
 
 def _after(found: Open) -> None:
     """Try again, back to the step's own settings, or open its page with them."""
     cols = st.columns(3)
-    cols[0].button("Answer again", icon=":material/replay:", on_click=_record,
+    cols[0].button("Answer again", icon=":material/replay:", on_click=state.record,
                    args=(found, None), key="lesson_again")
     cols[1].button("Reset this step's settings", icon=":material/restart_alt:",
-                   on_click=lambda: st.session_state.update(_lesson_applied=None),
+                   on_click=state.reapply,
                    key="lesson_reset")
     params = {k: controls.BY_KEY[k].fmt(v) for k, v in found.step.full_values().items()
               if v != controls.BY_KEY[k].default}
     with cols[2]:
         page_link(found.step.page, f"Open on its page: {BY_PATH[found.step.page].title}",
                   params=params)
-
-
-def _lessons_page() -> st.Page:
-    return st.Page(_unused, title="Lessons", icon="🎓", url_path="lessons")
-
-
-def _unused() -> None:
-    raise AssertionError("pages run through ui.shell")
