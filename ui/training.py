@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
@@ -172,3 +173,13 @@ def training():
     finally:
         with _training_lock:
             _training[0] -= 1
+
+
+def thinned(count: int, most: int) -> np.ndarray:
+    """At most `most` indices spread evenly over range(count), the last one kept (what a
+    live chart redraws while a run trains).
+
+    >>> thinned(100, 4).tolist(), thinned(3, 4).tolist()
+    ([0, 33, 66, 99], [0, 1, 2])
+    """
+    return np.unique(np.linspace(0, count - 1, min(count, most)).round().astype(int))

@@ -2,43 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import streamlit as st
 
 from core import stats, train
-from core.experiments import training as story
 from figures import training as tfig
 from ui import cache, charts, controls, presets
-from ui.controls import Control, Settings
-from ui.labels import train_budget_notes
+from ui import training_request as request
 from ui import training_text as text
-from ui.training import Run, train_runs
+from ui.controls import Control, Settings
+from ui.training import thinned, train_runs
 
-# Learning rates on a log grid, four steps a decade from 1e-4 to 10.
-LEARNING_RATES = tuple(float(f"{10 ** (k / 4):.3g}") for k in range(-16, 5))
-STEPS = (100, 200, 500, 1000, 2000, 3000, 5000, 10000, 20000)
-BATCHES = (1, 2, 3, 4, 8, 16, 32, 64, 128, 256)
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD, momentum 0.9", "adam": "Adam"}
-# One request trains at most this many multiply-adds (every run together): about two
-# default runs. Heavier settings train fewer steps, and the page says so.
-MAX_TRAIN_MACS = 1e11
 BN_BATCHES = (2, 3, 4, 8, 32)
 MAX_ROWS = 6                  # layers in the density map
 LIVE_RECORDS = 25             # its columns while training (all of them at the end)
-
-STEPS_C = Control("train_steps", "Steps", "steps", 2000, options=STEPS)
-LR_C = Control("train_lr", "Learning rate", "steps", 0.1, options=LEARNING_RATES,
-               help="On a log scale. Karpathy trains this network with SGD at 0.1.")
-BATCH_C = Control("train_batch", "Batch size", "steps", 32, options=BATCHES)
-OPT_C = Control("train_opt", "Optimizer", "select", "sgd", options=tuple(OPTIMIZER_LABELS),
-                labels=OPTIMIZER_LABELS)
-COMPARE_C = Control("train_compare", "Compare: readout × 0.01, then the recommended init",
-                    "toggle", False,
-                    help="Trains the same network twice more: with the last layer scaled "
-                         "by 0.01, and with that and Kaiming init at the activation's gain.")
-NORM_C = Control("train_norm", "Compare: with and without BatchNorm", "toggle", False)
 LAYER_C = "train_layer"
 
 
@@ -58,7 +35,7 @@ def page(settings: Settings) -> None:
                "it predicts the next one (27 choices: a–z and the end of the name), trained on "
                "US census first names, as in Karpathy's makemore. The layers compute in "
                "float32, PyTorch's default.")
-    spec, runs, notes = _settings(settings)
+    spec, runs, notes = request.read(settings)
     for note in notes:
         st.info(note, icon=":material/speed:")
     status = st.container()
@@ -88,51 +65,6 @@ def _story_start() -> None:
     first = next(p for p in presets.PRESETS if p.page == "training")
     st.button(f"Start the makemore story: {first.name}", on_click=presets.apply,
               args=(first.name,), icon=":material/school:", type="primary")
-
-
-def _settings(settings: Settings):
-    """(spec, runs, notes): the page's controls read, checked and fitted to the
-    per-request budget."""
-    cols = st.columns(4)
-    steps = controls.page_control(STEPS_C, cols[0])
-    lr = controls.page_control(LR_C, cols[1])
-    batch = controls.page_control(BATCH_C, cols[2])
-    optimizer = controls.page_control(OPT_C, cols[3])
-    left, right = st.columns(2)
-    compare = controls.page_control(COMPARE_C, left)
-    with_norm = controls.page_control(NORM_C, right)
-    spec, notes = settings.spec, []
-    if spec.norm == "instance":
-        notes.append("InstanceNorm averages over positions, and this network sees one (its "
-                     "embedding): every value would normalize to 0. Training uses LayerNorm "
-                     "instead.")
-        spec = spec.replace(norm="layer", spatial=1)
-    if spec.spatial > 1:
-        notes.append("Training runs on one position (the embedding of the three "
-                     "characters); the sidebar's positions apply to the other pages.")
-    # every run computes in float32 (TrainConfig.dtype): the sidebar's precision is moot
-    spec = spec.replace(spatial=1, dtype="float64")
-    if spec.norm == "batch" and batch < 2:
-        notes.append(train.check_trainable(spec, batch) + " Training uses batch 2.")
-        batch = 2
-    config = train.TrainConfig(steps=steps, batch=batch, lr=lr, optimizer=optimizer,
-                               record_every=train.record_every_for(steps))
-    runs = _runs(spec, config, compare, with_norm)
-    config, fixes = train.fit_budget(spec, config, len(runs), MAX_TRAIN_MACS)
-    if fixes:
-        config = replace(config, record_every=train.record_every_for(config.steps))
-        notes += train_budget_notes(fixes)
-    return spec, _runs(spec, config, compare, with_norm), notes
-
-
-def _runs(spec, config, compare: bool, with_norm: bool) -> list[Run]:
-    """The sidebar's network, and the comparisons switched on, all with one config."""
-    specs = story.comparisons(spec) if compare else {"as set": spec}
-    runs = [Run(label, s, config) for label, s in specs.items()]
-    if with_norm:
-        label, s = story.norm_comparison(spec)
-        runs.append(Run(label, s, config))
-    return runs
 
 
 # -- the loss ----------------------------------------------------------------------------
@@ -171,7 +103,7 @@ def _activations_tab(tab: Tab, spec, runs) -> None:
         layers = stats.spread_layers(1, spec.depth, MAX_ROWS)
         # while training, every few records: the stacked heatmaps are most of what the
         # browser redraws (bench: 3-4x its work per run with them at full size)
-        keep = slice(None) if finished else _thinned(len(log.record_steps), LIVE_RECORDS)
+        keep = slice(None) if finished else thinned(len(log.record_steps), LIVE_RECORDS)
         charts.show(tfig.density_over_steps(log.record_steps[keep], log.act_hist[keep],
                                             log.hist_edges, layers),
                     key=f"train_density_{gen}")
@@ -186,15 +118,6 @@ def _activations_tab(tab: Tab, spec, runs) -> None:
 
 
 
-
-
-def _thinned(count: int, most: int) -> np.ndarray:
-    """At most `most` indices spread evenly over range(count), the last one kept.
-
-    >>> _thinned(100, 4).tolist(), _thinned(3, 4).tolist()
-    ([0, 33, 66, 99], [0, 1, 2])
-    """
-    return np.unique(np.linspace(0, count - 1, min(count, most)).round().astype(int))
 
 
 def _ratios_tab(tab: Tab, spec, runs) -> None:
