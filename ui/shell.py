@@ -16,6 +16,7 @@ from views import (dead_neurons, gradients, initialization, lessons, normalizati
                    saturation, training, variance)
 
 from . import cache, controls, links, load, present, presets
+from .notes import notes_slot
 from .links import PAGES, PREFIXES
 
 CATCH_UP_SECONDS = 3
@@ -49,12 +50,14 @@ def _run() -> None:
     chosen = st.session_state.pop("_preset_page", None)
     if chosen is not None and pages[chosen] is not nav:      # a demo opens where it shows
         st.switch_page(pages[chosen], query_params={})   # the widgets write their own
-    if preset is not None and nav.url_path != "lessons":    # a lesson says its own
-        _preset_note(preset, settings, nav)
-    for note in link_notes:
-        st.warning(note, icon=":material/link:")
-    for note in settings.notes:
-        st.info(note, icon=":material/info:")
+    preset = preset if nav.url_path != "lessons" else None     # a lesson says its own
+    with notes_slot(preset or link_notes or settings.notes):
+        if preset is not None:
+            _preset_note(preset, settings, nav)
+        for note in link_notes:
+            st.warning(note, icon=":material/link:")
+        for note in settings.notes:
+            st.info(note, icon=":material/info:")
     nav.run()
     if settings.light:
         _catch_up()
@@ -65,8 +68,9 @@ def _show(url_path: str, shown: dict) -> None:
     if url_path == "lessons":
         VIEWS[url_path](shown["settings"], found=shown["lesson"], notes=shown["notes"])
     else:
-        for note in shown["notes"]:
-            st.warning(note, icon=":material/link:")
+        with notes_slot(shown["notes"]):
+            for note in shown["notes"]:
+                st.warning(note, icon=":material/link:")
         VIEWS[url_path](shown["settings"])
 
 

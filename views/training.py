@@ -11,6 +11,7 @@ from ui import cache, charts, controls, presets
 from ui import training_request as request
 from ui import training_text as text
 from ui.controls import Control, Settings
+from ui.notes import notes_slot
 from ui.training import thinned, train_runs
 
 BN_BATCHES = (2, 3, 4, 8, 32)
@@ -36,8 +37,9 @@ def page(settings: Settings) -> None:
                "US census first names, as in Karpathy's makemore. The layers compute in "
                "float32, PyTorch's default.")
     spec, runs, notes = request.read(settings)
-    for note in notes:
-        st.info(note, icon=":material/speed:")
+    with notes_slot(notes):
+        for note in notes:
+            st.info(note, icon=":material/speed:")
     status = st.container()
     loss_slot = st.empty()
     tab = Tab()

@@ -91,3 +91,28 @@ def test_story_link_trains_and_shows_every_chart(server, page):
     assert page.get_by_text("Where the loss starts").count() == 1
     screenshot(page, "training-story-2")
     assert_clean_console(page)
+
+
+def test_leaving_a_demo_mid_page_leaves_no_greyed_copy(server, page):
+    """A slider step that leaves a demo removes the demo's note above the page. While the
+    new run trains, the page shows each control once and no note of the run before: a
+    note that went must not move the page's elements (Streamlit keeps an element that
+    moved on screen, greyed, under its new copy until the run ends)."""
+    page.goto(f"{server}/training?activation=tanh&depth=5&width=100&weight_var=0.1"
+              f"&train_steps=6000")
+    wait_for_app(page, timeout=120000)
+    main = page.locator('[data-testid="stMain"]')
+    assert main.get_by_text("Training 1: confidently wrong").count() == 1
+    page.get_by_role("slider", name="Depth").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector('[data-testid="stProgress"]', timeout=30000)
+    seen = []
+    while page.locator('[data-testid="stProgress"]').count() and len(seen) < 20:
+        seen.append((main.locator('[data-testid="stSlider"]').filter(has_text="Batch size").count(),
+                     main.get_by_text("Training 1: confidently wrong").count(),
+                     main.locator('h1').filter(has_text="Training").count()))
+        page.wait_for_timeout(150)
+    assert seen, "the new run ended before it could be looked at"
+    assert set(seen) == {(1, 0, 1)}, seen
+    wait_for_app(page, timeout=120000)
+    assert_no_exception(page)
