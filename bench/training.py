@@ -91,11 +91,16 @@ def ratio_table(steps: int, repeats: int) -> None:
 
 
 def default_run(repeats: int) -> None:
-    """The page's default: the sidebar's network (depth 10, width 100, tanh) for 2000
-    steps of SGD at batch 32, validation every 100 steps; and the first curve: setup,
-    the first 10 steps and the loss figure."""
+    """The run a class starts with: the makemore story's first demo (ui.presets'
+    "Training 1": five tanh layers of width 100) for the page's default 2000 steps of
+    SGD at batch 32, validation every 100 steps; and the first curve: setup, the first
+    10 steps and the loss figure. (The app opens on an exploding linear network, which
+    diverges at step 0 on this page.)"""
     from figures.training import loss_figure
-    spec, cfg = NetworkSpec(), TrainConfig()
+    from ui.controls import to_spec
+    from ui.presets import PRESETS
+    demo = next(p for p in PRESETS if p.page == "training")
+    spec, cfg = to_spec(demo.full_values()).spec, TrainConfig()
     whole = median_time(lambda: train(spec, cfg), repeats)
 
     def first_curve():
