@@ -137,10 +137,11 @@ class Fix:
     "instance_needs_positions", "batch_needs_two"), InstanceNorm's extra positions paid
     for with a smaller batch ("instance_same_values"), a network over the live budget
     ("budget", core.experiments.budget), a training run over its budget ("train_budget",
-    core.train.fit_budget: steps or validation examples)."""
+    core.train.fit_budget: steps or validation examples), the training task's one
+    position ("train_one_position", "train_instance_norm": core.train.fit_request)."""
     field: str
-    asked: int
-    used: int
+    asked: int | str          # a name for a choice field (norm), else a number
+    used: int | str
     why: str
 
 

@@ -99,6 +99,33 @@ def check_trainable(spec: NetworkSpec, batch: int) -> str | None:
     return None
 
 
+def fit_request(spec: NetworkSpec, batch: int) -> tuple[NetworkSpec, int, tuple[Fix, ...]]:
+    """(spec, batch, fixes): the sidebar's network and a batch size as the task can train
+    them. The network sees one position (the context's embedding), so InstanceNorm,
+    which would normalize every value to 0 there, becomes LayerNorm, and extra spatial
+    positions go; BatchNorm gets at least two examples a batch. Each change is a
+    core.spec.Fix; the precision field is left at float64 (training computes in
+    TrainConfig.dtype).
+
+    >>> spec, batch, fixes = fit_request(NetworkSpec(norm="batch", spatial=4), 1)
+    >>> spec.spatial, batch, [(f.field, f.asked, f.used, f.why) for f in fixes]
+    (1, 2, [('spatial', 4, 1, 'train_one_position'), ('batch', 1, 2, 'batch_needs_two')])
+    >>> fit_request(NetworkSpec(norm="instance", spatial=4), 32)[2][0].why
+    'train_instance_norm'
+    """
+    fixes = []
+    if spec.norm == "instance":
+        fixes.append(Fix("norm", spec.norm, "layer", "train_instance_norm"))
+        spec = spec.replace(norm="layer", spatial=1)
+    if spec.spatial > 1:
+        fixes.append(Fix("spatial", spec.spatial, 1, "train_one_position"))
+    spec = spec.replace(spatial=1, dtype="float64")
+    if spec.norm == "batch" and batch < 2:
+        fixes.append(Fix("batch", batch, 2, "batch_needs_two"))
+        batch = 2
+    return spec, batch, tuple(fixes)
+
+
 def fit_budget(spec: NetworkSpec, config: TrainConfig, runs: int, max_macs: float):
     """(config, fixes): `runs` trainings of this size within max_macs multiply-adds in
     all; first fewer validation examples (down to 250), then fewer steps (whole

@@ -72,6 +72,12 @@ FIX_NOTES = {
     "instance_same_values": "InstanceNorm runs on batch {used} instead of {asked}, so that "
                             "its extra positions leave about as many values at the same cost.",
     "batch_needs_two": "BatchNorm needs more than one value per channel: using batch {used}.",
+    "train_instance_norm": "InstanceNorm averages over positions, and this network sees one "
+                           "(its embedding): every value would normalize to 0. Training uses "
+                           "{used} instead.",
+    "train_one_position": "Training runs on {used} position (the embedding of the three "
+                          "characters) instead of {asked}: the sidebar's positions apply to "
+                          "the other pages.",
 }
 _BUDGET_PARTS = {"width": "width {used} instead of {asked} (same fan_in × Var(W))",
                  "batch": "batch {used} instead of {asked}",
@@ -93,8 +99,13 @@ def fix_notes(fixes, subject: str = "this comparison") -> list[str]:
     if busy:
         notes.append(f"The server is busy with many visitors: for now {subject} runs with "
                      + " and ".join(busy) + ", and catches up by itself in a few seconds.")
-    return notes + [FIX_NOTES[f.why].format(asked=f.asked, used=f.used)
+    return notes + [FIX_NOTES[f.why].format(asked=fix_value(f, f.asked), used=fix_value(f, f.used))
                     for f in fixes if f.why not in ("budget", "busy")]
+
+
+def fix_value(fix, value) -> str:
+    """A Fix's asked or used value as the page names it (a normalization by its label)."""
+    return NORM_LABELS[value] if fix.field == "norm" else str(value)
 
 
 _TRAIN_BUDGET_PARTS = {"steps": "{used} steps instead of {asked}",

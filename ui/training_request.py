@@ -14,7 +14,7 @@ from core.experiments import training as story
 
 from . import controls
 from .controls import Control, Settings
-from .labels import train_budget_notes
+from .labels import fix_notes, train_budget_notes
 from .training import Run
 
 # Learning rates on a log grid, four steps a decade from 1e-4 to 10.
@@ -50,20 +50,8 @@ def read(settings: Settings):
     left, right = st.columns(2)
     compare = controls.page_control(COMPARE_C, left)
     with_norm = controls.page_control(NORM_C, right)
-    spec, notes = settings.spec, []
-    if spec.norm == "instance":
-        notes.append("InstanceNorm averages over positions, and this network sees one (its "
-                     "embedding): every value would normalize to 0. Training uses LayerNorm "
-                     "instead.")
-        spec = spec.replace(norm="layer", spatial=1)
-    if spec.spatial > 1:
-        notes.append("Training runs on one position (the embedding of the three "
-                     "characters); the sidebar's positions apply to the other pages.")
-    # every run computes in float32 (TrainConfig.dtype): the sidebar's precision is moot
-    spec = spec.replace(spatial=1, dtype="float64")
-    if spec.norm == "batch" and batch < 2:
-        notes.append(train.check_trainable(spec, batch) + " Training uses batch 2.")
-        batch = 2
+    spec, batch, fixes = train.fit_request(settings.spec, batch)
+    notes = fix_notes(fixes)
     config = train.TrainConfig(steps=steps, batch=batch, lr=lr, optimizer=optimizer,
                                record_every=train.record_every_for(steps))
     runs = runs_for(spec, config, compare, with_norm)

@@ -135,7 +135,8 @@ def test_learning_rate_10_never_plots_nan():
 def test_batch_1_with_batchnorm_is_explained_and_runs_at_2():
     at = open_page(PAGE, train_batch=1, norm="batch", **SHORT, **SMALL)
     assert not at.exception
-    assert any("two examples" in i.value and "batch 2" in i.value for i in at.info)
+    assert any("BatchNorm needs more than one value" in i.value and "using batch 2" in i.value
+               for i in at.info)
     log = train(spec_for(norm="batch", **SMALL), _config(batch=2))
     loss = chart_titled(at, "Loss while training")
     assert ys(trace(loss, "as set: minibatch"))[0] == pytest.approx(log.loss[0])
@@ -171,3 +172,15 @@ def test_a_network_that_cannot_step_offers_the_story():
             assert at.session_state[key] == value, key
     assert not any("diverged" in e.value for e in at.error)
     assert any(first.name in i.value for i in at.info)
+
+
+def test_instance_norm_and_positions_are_adapted_with_a_note_each():
+    """The task's network sees one position: InstanceNorm trains as LayerNorm, extra
+    positions go, and the page says each (core.train.fit_request, worded in ui.labels)."""
+    at = open_page(PAGE, norm="instance", spatial=4, **SHORT, **SMALL)
+    assert not at.exception
+    notes = [i.value for i in at.info]
+    assert sum("Training uses LayerNorm instead" in n for n in notes) == 1, notes
+    at = open_page(PAGE, spatial=4, **SHORT, **SMALL)
+    notes = [i.value for i in at.info]
+    assert sum("Training runs on 1 position" in n and "instead of 4" in n for n in notes) == 1

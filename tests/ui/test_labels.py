@@ -1,8 +1,9 @@
 """Every adjustment the core can make to a network reaches the student as a sentence."""
 
+from core import train
 from core.experiments import budget, norm_lineup
 from core.spec import NetworkSpec, fit_norm
-from ui.labels import FIX_NOTES, fix_notes
+from ui.labels import FIX_NOTES, fix_notes, fix_value
 
 
 def _all_fixes():
@@ -12,6 +13,8 @@ def _all_fixes():
         fixes += norm_lineup.variant(spec, norm, groups=8).fixes
     fixes += fit_norm(vars(spec.replace(batch=1)) | {"norm": "batch"})[1]
     fixes += budget.fit(NetworkSpec(depth=200, width=1024, batch=1024), runs=6)[1]
+    fixes += train.fit_request(spec.replace(norm="instance", spatial=4), 32)[2]
+    fixes += train.fit_request(spec.replace(spatial=4), 32)[2]
     return fixes
 
 
@@ -20,7 +23,7 @@ def test_every_reason_the_core_gives_is_worded():
     assert {f.why for f in fixes} == set(FIX_NOTES) | {"budget"}
     for fix in fixes:
         (note,) = fix_notes([fix])
-        assert str(fix.used) in note and "{" not in note, note
+        assert fix_value(fix, fix.used) in note and "{" not in note, note
 
 
 def test_budget_shrinks_make_one_sentence_first():
