@@ -8,6 +8,7 @@ entry, so they keep fewer entries.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import astuple, replace
 
 import streamlit as st
@@ -17,16 +18,29 @@ from core.experiments import (batch_dependence, init_lineup, norm_lineup, readou
                               running_stats, seeds)
 from core.theory import Prediction
 
+from . import load
+
 MAX_ENTRIES = 32
 LINEUP_ENTRIES = 12
 
 
-def cached(entries: int = MAX_ENTRIES, spinner: str | bool = False):
+def cached(entries: int = MAX_ENTRIES, spinner: str | bool = False, gated: bool = True):
     """st.cache_data, bounded, hashing a NetworkSpec (and a training config) by its field
     values. `spinner`: what a visitor sees while a new setting is computed (a sign of
-    life when the server is busy with a class); quick look-ups stay silent."""
-    return st.cache_data(max_entries=entries, show_spinner=spinner,
-                         hash_funcs={NetworkSpec: astuple, train.TrainConfig: astuple})
+    life when the server is busy with a class); quick look-ups stay silent. `gated`: a
+    miss computes in one of the process's few computing places (ui.load.computing)."""
+    cache = st.cache_data(max_entries=entries, show_spinner=spinner,
+                          hash_funcs={NetworkSpec: astuple, train.TrainConfig: astuple})
+    if not gated:
+        return cache
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def in_place(*args, **kwargs):
+            with load.computing():
+                return fn(*args, **kwargs)
+        return cache(in_place)
+    return decorate
 
 
 RUNNING = "Running the network…"
@@ -141,7 +155,7 @@ class _NotTrained(Exception):
     """No finished run for these settings (an exception: st.cache_data keeps no value)."""
 
 
-@cached(TRAINING_ENTRIES)
+@cached(TRAINING_ENTRIES, gated=False)     # a store, not a computation
 def _training_store(spec: NetworkSpec, config: train.TrainConfig, _log=None) -> train.TrainLog:
     if _log is None:
         raise _NotTrained
