@@ -16,7 +16,8 @@ values), fetches the CSV download over plain HTTP with the session's cookies (it
 "# depth=" line must be the view's: the new widget states were taken), and counts errors:
 exception elements, disconnects (the session reconnects with its URL, as a browser does),
 timeouts, wrong views, failed downloads. With the server's pid (started here, or --pid),
-its resident memory is sampled every second.
+its resident memory and CPU time, with its compute processes' (ui.compute), are sampled
+every second.
 
 --sessions takes a list: one run per class size, on the same server; the report names the
 largest size whose rerun p95 stayed within --target-p95 with no errors. Loopback only
@@ -419,11 +420,32 @@ class MemorySampler:
     not inflate the way it inflates latencies)."""
 
     def __init__(self, pids: list[int] | callable, every: float = 1.0):
-        self._pids = pids if callable(pids) else (lambda: pids)
+        given = pids if callable(pids) else (lambda: pids)
+        # a server's compute processes (ui.compute) are its children: theirs count too
+        self._pids = lambda: [q for p in given() for q in self.family(p)]
         self.every = every
         self.samples: list[float] = []
         self._cpu_start = {p: self.cpu_s(p) for p in self._pids()}
         self._cpu_last = dict(self._cpu_start)
+
+    @staticmethod
+    def family(pid: int) -> list[int]:
+        """pid and its descendants, from /proc/<pid>/task/<tid>/children."""
+        out, todo = [], [pid]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            try:
+                tasks = os.listdir(f"/proc/{p}/task")
+            except OSError:
+                continue
+            for tid in tasks:
+                try:
+                    with open(f"/proc/{p}/task/{tid}/children") as f:
+                        todo += [int(c) for c in f.read().split()]
+                except OSError:
+                    pass
+        return out
 
     @staticmethod
     def cpu_s(pid: int) -> float:

@@ -8,7 +8,6 @@ entry, so they keep fewer entries.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import astuple, replace
 
 import streamlit as st
@@ -18,29 +17,19 @@ from core.experiments import (batch_dependence, init_lineup, norm_lineup, readou
                               running_stats, seeds)
 from core.theory import Prediction
 
-from . import load
+from . import compute
 
 MAX_ENTRIES = 32
 LINEUP_ENTRIES = 12
 
 
-def cached(entries: int = MAX_ENTRIES, spinner: str | bool = False, gated: bool = True):
+def cached(entries: int = MAX_ENTRIES, spinner: str | bool = False):
     """st.cache_data, bounded, hashing a NetworkSpec (and a training config) by its field
     values. `spinner`: what a visitor sees while a new setting is computed (a sign of
-    life when the server is busy with a class); quick look-ups stay silent. `gated`: a
-    miss computes in one of the process's few computing places (ui.load.computing)."""
-    cache = st.cache_data(max_entries=entries, show_spinner=spinner,
-                          hash_funcs={NetworkSpec: astuple, train.TrainConfig: astuple})
-    if not gated:
-        return cache
-
-    def decorate(fn):
-        @functools.wraps(fn)
-        def in_place(*args, **kwargs):
-            with load.computing():
-                return fn(*args, **kwargs)
-        return cache(in_place)
-    return decorate
+    life when the server is busy with a class); quick look-ups stay silent. A miss
+    computes through ui.compute: in a compute process, or here for small work."""
+    return st.cache_data(max_entries=entries, show_spinner=spinner,
+                         hash_funcs={NetworkSpec: astuple, train.TrainConfig: astuple})
 
 
 RUNNING = "Running the network…"
@@ -62,12 +51,12 @@ PAGE_STATS = {
 @cached(spinner=RUNNING)
 def result(spec: NetworkSpec, stats: tuple[str, ...] = CURVES) -> Result:
     """The simulation of `spec` with the statistic groups named (PAGE_STATS)."""
-    return simulate(spec, stats=stats)
+    return compute.run(simulate, spec, stats=stats)
 
 
 @cached()
 def prediction(spec: NetworkSpec, anchor_log10_grad_var: float = 0.0) -> Prediction:
-    return theory.predict(spec, float(anchor_log10_grad_var))
+    return compute.run(theory.predict, spec, float(anchor_log10_grad_var))
 
 
 def _slim(res: Result) -> Result:
@@ -78,7 +67,7 @@ def _slim(res: Result) -> Result:
 @cached(16)
 def critical_line(activation: str, sigma_b2_max: float = 1.0):
     """(sigma_b2, sigma_w2) along chi1 = 1 for an activation (core.phase)."""
-    return phase.critical_line(activation, sigma_b2_max)
+    return compute.run(phase.critical_line, activation, sigma_b2_max)
 
 
 def phase_point(spec: NetworkSpec, sigma_w2: float | None = None) -> phase.PhasePoint:
@@ -91,51 +80,52 @@ def phase_point(spec: NetworkSpec, sigma_w2: float | None = None) -> phase.Phase
 @cached()
 def _phase_point(activation: str, sigma_w2: float, sigma_b2: float,
                  q0: float) -> phase.PhasePoint:
-    return phase.phase_point(activation, sigma_w2, sigma_b2, q0)
+    return compute.run(phase.phase_point, activation, sigma_w2, sigma_b2, q0)
 
 
 @cached(LINEUP_ENTRIES, RUNNING_ALL)
 def seed_band(spec: NetworkSpec):
     """The spec under the next few seeds: (per-layer band, what the budget shrank)."""
-    return seeds.seed_band(spec)
+    return compute.run(seeds.seed_band, spec)
 
 
 @cached(LINEUP_ENTRIES, RUNNING_ALL)
 def schemes(spec: NetworkSpec):
     """The spec under every init scheme: ({scheme: Profile}, note or None)."""
-    return init_lineup.run_schemes_within_budget(spec)
+    return compute.run(init_lineup.run_schemes_within_budget, spec)
 
 
 @cached()
 def readout_sweep(spec: NetworkSpec, scales: tuple) -> readout.ReadoutSweep:
     """The initial loss at every readout scale, from one forward pass."""
-    return readout.readout_sweep(spec, tuple(float(s) for s in scales))
+    return compute.run(readout.readout_sweep, spec, tuple(float(s) for s in scales))
 
 
 @cached(LINEUP_ENTRIES, RUNNING_ALL)
 def norm_lineup_runs(spec: NetworkSpec, groups: int) -> norm_lineup.Lineup:
     """The spec under none/batch/layer/group/instance/rms, adjusted where needed."""
-    return norm_lineup.run_lineup(spec, int(groups))
+    return compute.run(norm_lineup.run_lineup, spec, int(groups))
 
 
 @cached(LINEUP_ENTRIES, RUNNING_ALL)
 def affine_runs(spec: NetworkSpec, norm: str, gamma: float, beta: float,
                 groups: int) -> norm_lineup.Lineup:
     """No norm / norm with gamma 1, beta 0 / norm with the chosen gamma and beta."""
-    lineup = norm_lineup.run_affine(spec, norm, float(gamma), float(beta), int(groups))
+    lineup = compute.run(norm_lineup.run_affine, spec, norm, float(gamma), float(beta),
+                         int(groups))
     return replace(lineup, results={k: _slim(v) for k, v in lineup.results.items()})
 
 
 @cached(spinner=RUNNING_ALL)
 def batch_dependence_runs(spec: NetworkSpec, groups: int) -> batch_dependence.BatchDependence:
     """BatchNorm at batch 2, 8, 32, 256 against LayerNorm and GroupNorm, same weights."""
-    return batch_dependence.batch_dependence(spec, groups=int(groups))
+    return compute.run(batch_dependence.batch_dependence, spec, groups=int(groups))
 
 
 @cached(spinner=RUNNING_ALL)
 def train_eval(spec: NetworkSpec, k: int) -> running_stats.TrainEval:
     """BatchNorm in train mode against eval mode after k batches of running statistics."""
-    return running_stats.train_eval_within_budget(spec, int(k))
+    return compute.run(running_stats.train_eval_within_budget, spec, int(k))
 
 
 @cached()
@@ -155,7 +145,7 @@ class _NotTrained(Exception):
     """No finished run for these settings (an exception: st.cache_data keeps no value)."""
 
 
-@cached(TRAINING_ENTRIES, gated=False)     # a store, not a computation
+@cached(TRAINING_ENTRIES)
 def _training_store(spec: NetworkSpec, config: train.TrainConfig, _log=None) -> train.TrainLog:
     if _log is None:
         raise _NotTrained
@@ -180,4 +170,5 @@ def batch_mode_losses(spec: NetworkSpec, config: train.TrainConfig, steps_done: 
                       sizes: tuple, _log=None) -> tuple[list[float], float]:
     """A trained BatchNorm network's validation loss with batches of each size in train
     mode, and in eval mode (running statistics)."""
-    return [train.valid_loss(_log, int(b)) for b in sizes], train.valid_loss(_log)
+    with compute.place():                 # here: the trained log is large to send
+        return [train.valid_loss(_log, int(b)) for b in sizes], train.valid_loss(_log)

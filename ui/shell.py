@@ -15,7 +15,7 @@ from core import initializers
 from views import (dead_neurons, gradients, initialization, lessons, normalization,
                    saturation, training, variance)
 
-from . import cache, controls, links, load, present, presets
+from . import cache, compute, controls, links, load, present, presets
 from .notes import notes_slot
 from .links import PAGES, PREFIXES
 
@@ -31,6 +31,7 @@ def main() -> None:
     """The entry point: configure, draw the shared sidebar, then run the chosen page."""
     st.set_page_config(page_title="Layerscope", layout="wide",
                        initial_sidebar_state=present.sidebar_state())
+    compute.start()                      # once: the compute processes, before a class asks
     with load.running():
         _run()
 

@@ -3,7 +3,7 @@ and the next run after the rush is the full one (ui.load)."""
 
 from contextlib import ExitStack
 
-from ui import controls, load
+from ui import compute, controls, load
 from ui.controls import to_spec
 
 from ..app.helpers import no_exceptions, open_page
@@ -47,7 +47,7 @@ def test_page_runs_light_while_busy_and_full_after():
 
 
 def test_at_most_computing_places_compute_at_once():
-    """Eight sessions computing at once: never more than load.COMPUTING inside, and every
+    """Eight sessions computing at once: never more than compute.PLACES inside, and every
     one gets its turn."""
     import threading
     import time
@@ -56,7 +56,7 @@ def test_at_most_computing_places_compute_at_once():
     lock = threading.Lock()
 
     def session(i):
-        with load.computing(check=lambda: None):
+        with compute.place(check=lambda: None):
             with lock:
                 inside[0] += 1
                 most[0] = max(most[0], inside[0])
@@ -71,8 +71,8 @@ def test_at_most_computing_places_compute_at_once():
     for t in threads:
         t.join(timeout=10)
     assert sorted(done) == list(range(8))
-    assert most[0] == load.COMPUTING
-    assert not load.waiting_for_place()
+    assert most[0] == compute.PLACES
+    assert not compute.waiting_for_place()
 
 
 def test_a_superseded_run_waiting_for_a_place_is_dropped():
@@ -90,14 +90,14 @@ def test_a_superseded_run_waiting_for_a_place_is_dropped():
             raise Superseded
 
     with ExitStack() as stack:
-        for _ in range(load.COMPUTING):
-            stack.enter_context(load.computing(check=lambda: None))
-        assert load.waiting_for_place()
+        for _ in range(compute.PLACES):
+            stack.enter_context(compute.place(check=lambda: None))
+        assert compute.waiting_for_place()
         computed = []
         try:
-            with load.computing(check=check):
+            with compute.place(check=check):
                 computed.append(1)
         except Superseded:
             pass
         assert computed == [] and len(calls) == 3
-    assert not load.waiting_for_place()                 # every place given back
+    assert not compute.waiting_for_place()                 # every place given back

@@ -1,0 +1,155 @@
+"""Where a new setting's core computation runs: in a few compute processes beside the
+server, each holding one of a few places, so that a class's work uses every core.
+
+One Streamlit process runs every session's script as a thread under one interpreter
+lock. A simulation is mostly NumPy calls on small arrays and Python between them, so
+scripts computing side by side mostly wait for the lock, and hand it back and forth on
+every call: with thirty students the hand-offs cost more than the work (bench.load).
+So a computation (a pure core function of a spec) runs in one of PROCESSES compute
+processes, a process pool started with the server, and the script thread waits for it
+without holding the lock. At most PLACES computations run at once, all sessions
+together; a new setting beyond them waits for a place, and a session that asks for a
+newer setting meanwhile stops waiting (its superseded setting is dropped, not
+computed).
+
+LAYERSCOPE_COMPUTE_PROCESSES sets the number of processes (default: two, or one on a
+one-core machine); 0 computes in the script's own thread, still one place at a time per
+place. A compute process that dies (out of memory, killed) is replaced, and the setting
+it was computing is computed again here.
+
+>>> import math
+>>> run(math.sqrt, 16.0)
+4.0
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import multiprocessing
+import os
+import threading
+from concurrent.futures.process import BrokenProcessPool
+
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
+
+WAIT_CHECK_SECONDS = 0.05      # how often a waiting script looks for a newer setting
+
+
+def processes() -> int:
+    """Compute processes to start: LAYERSCOPE_COMPUTE_PROCESSES, else min(2, cores)."""
+    raw = os.environ.get("LAYERSCOPE_COMPUTE_PROCESSES", "")
+    try:
+        return max(0, min(int(raw), 8))
+    except ValueError:
+        return min(2, os.cpu_count() or 1)
+
+
+PROCESSES = processes()
+# Places: computations at once. Two on two cores even computing in the script threads:
+# one computes while the other's matrix products run on the second core.
+PLACES = max(PROCESSES, 2)
+
+_places = threading.BoundedSemaphore(PLACES)
+_pool: cf.ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _noop() -> None:
+    """What a compute process runs first: its imports (core, NumPy) done before a class
+    asks, not on the first student's setting."""
+    import core.simulate  # noqa: F401
+
+
+def start() -> None:
+    """Start the compute processes now (the shell calls this on the first script run)."""
+    if PROCESSES:
+        _executor()
+
+
+def _executor() -> cf.ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # spawn: a fork of the server would copy its threads' held locks
+            _pool = cf.ProcessPoolExecutor(PROCESSES,
+                                           mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=_noop)
+        return _pool
+
+
+def _replace_pool(broken: cf.ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is broken:
+            _pool = None
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
+def take_place(check=None) -> None:
+    """Wait for a place; `check` (this script run's yield check, by default) is called
+    while waiting and ends a run that a newer one replaced."""
+    check = check or get_run_yield_check() or (lambda: None)
+    while not _places.acquire(timeout=WAIT_CHECK_SECONDS):
+        check()
+
+
+def give_place(*_) -> None:
+    _places.release()
+
+
+@contextlib.contextmanager
+def place(check=None):
+    """Hold a place while the block runs (a computation here, in this thread)."""
+    take_place(check)
+    try:
+        yield
+    finally:
+        give_place()
+
+
+def free_places() -> int:
+    """Places no computation holds now."""
+    return _places._value              # BoundedSemaphore keeps its count there
+
+
+def waiting_for_place() -> bool:
+    """Whether every place is taken (a new setting would wait)."""
+    if _places.acquire(blocking=False):
+        _places.release()
+        return False
+    return True
+
+
+def here(fn, *args, **kwargs):
+    """fn(*args, **kwargs) in this thread, holding a place (work too small to send)."""
+    with place():
+        return fn(*args, **kwargs)
+
+
+def run(fn, *args, check=None, **kwargs):
+    """fn(*args, **kwargs) in a compute process (`fn` a module-level core function, its
+    arguments and result picklable), holding a place until the process is done with it.
+    A run that a newer one replaces stops waiting; its place comes back when the
+    process finishes the task it already started."""
+    if not PROCESSES:
+        with place(check):
+            return fn(*args, **kwargs)
+    check = check or get_run_yield_check() or (lambda: None)
+    take_place(check)
+    pool = _executor()
+    try:
+        future = pool.submit(fn, *args, **kwargs)
+    except (BrokenProcessPool, RuntimeError):
+        give_place()
+        _replace_pool(pool)
+        return here(fn, *args, **kwargs)
+    future.add_done_callback(give_place)
+    while True:
+        try:
+            return future.result(timeout=WAIT_CHECK_SECONDS)
+        except cf.TimeoutError:
+            check()
+        except BrokenProcessPool:
+            _replace_pool(pool)
+            return here(fn, *args, **kwargs)
