@@ -15,17 +15,22 @@ work on a shared machine inflates.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from streamlit.testing.v1 import AppTest
-from streamlit.util import calc_hash
+# Every computation in this process's script thread (ui.compute), so that the process's
+# CPU time is all of a rerun's work: a compute process's would not be counted.
+os.environ["LAYERSCOPE_COMPUTE_PROCESSES"] = "0"
 
-from ui.controls import WEIGHT_VARS
-from ui.links import PAGES
+from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.util import calc_hash  # noqa: E402
+
+from ui.controls import WEIGHT_VARS  # noqa: E402
+from ui.links import PAGES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE = '''

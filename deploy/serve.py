@@ -92,14 +92,19 @@ def stop(proc: subprocess.Popen | None) -> None:
             continue
 
 
-def start_streamlit(port: int, log: Path, host: str = "127.0.0.1") -> subprocess.Popen:
-    """One `streamlit run app.py` on host:port, its output in `log`.
+def start_streamlit(port: int, log: Path, host: str = "127.0.0.1",
+                    workers: int = 1) -> subprocess.Popen:
+    """One `streamlit run app.py` on host:port, its output in `log`, one of `workers`.
 
     One BLAS thread per worker unless the caller chose otherwise: N workers share N cores,
-    and each NumPy call spreading over all of them would only make the workers collide."""
+    and each NumPy call spreading over all of them would only make the workers collide.
+    Likewise the cores' share of compute processes (ui.compute) each: one per core in
+    all, at least one a worker."""
     env = os.environ.copy()
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(var, "1")
+    env.setdefault("LAYERSCOPE_COMPUTE_PROCESSES",
+                   str(max(1, (os.cpu_count() or 1) // max(workers, 1))))
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
            "--server.port", str(port), "--server.address", host,
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
@@ -154,8 +159,10 @@ class Worker:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    workers: int = 1                 # in the cluster: the cores' share it gets
+
     def start(self) -> None:
-        self.proc = start_streamlit(self.port, self.log)
+        self.proc = start_streamlit(self.port, self.log, workers=self.workers)
 
 
 @dataclass
@@ -193,7 +200,8 @@ class Cluster:
         self.log_dir = Path(self.log_dir or tempfile.mkdtemp(prefix="layerscope-serve-"))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
-        self.workers = [Worker(f"w{i}", free_port(), self.log_dir / f"worker-w{i}.log")
+        self.workers = [Worker(f"w{i}", free_port(), self.log_dir / f"worker-w{i}.log",
+                               workers=self.n_workers)
                         for i in range(1, self.n_workers + 1)]
         for w in self.workers:               # all start at once: they load in parallel
             w.start()
