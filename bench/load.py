@@ -143,6 +143,7 @@ class Session:
         self.view: View | None = None
         self.last: Run | None = None
         self._partial: tuple[Run, object] | None = None     # the run being read
+        self.script_running = False     # the server said a script of this session runs
 
     # -- HTTP, with the session's cookies (the proxy routes by them)
 
@@ -238,10 +239,13 @@ class Session:
         replaces the page's elements, its download link included (the old one then
         answers 404). A browser's button follows at once; so does this session: the
         catch-up becomes `last`, so the next download fetches the link the page shows
-        now, and its messages are not mistaken for those of the next rerun asked for."""
+        now, and its messages are not mistaken for those of the next rerun asked for.
+        A catch-up that has started is read to its end: while it runs, the page shows
+        the old button greyed out, and a student clicks the one it then shows."""
         while True:
             try:
-                run = await asyncio.wait_for(self._read_run(), DRAIN_SECONDS)
+                wait = RUN_TIMEOUT if self.script_running else DRAIN_SECONDS
+                run = await asyncio.wait_for(self._read_run(), wait)
             except asyncio.TimeoutError:
                 return                              # nothing more; a partial run is kept
             run.latency = self.last.latency if self.last is not None else 0.0
@@ -265,6 +269,8 @@ class Session:
         kind = fm.WhichOneof("type")
         if kind == "new_session":
             self.session_id = fm.new_session.initialize.session_id or self.session_id
+        elif kind == "session_status_changed":
+            self.script_running = fm.session_status_changed.script_is_running
         elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
             self._element(fm.delta.new_element, run, figures)
         elif kind == "page_info_changed":
@@ -272,6 +278,7 @@ class Session:
         elif kind == "navigation":
             run.page_hash = fm.navigation.page_script_hash
         elif kind == "script_finished":
+            self.script_running = False
             # a rerun the app asked for follows; a fragment's run (the catch-up's timer)
             # is not the page's
             if fm.script_finished in (FINISHED.FINISHED_EARLY_FOR_RERUN,
