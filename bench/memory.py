@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import resource
 
-from ui import cache, controls
+# Every computation in this process (ui.compute), whose memory is the one measured.
+os.environ["LAYERSCOPE_COMPUTE_PROCESSES"] = "0"
+
+from ui import cache, controls  # noqa: E402
 
 logging.getLogger("streamlit").setLevel(logging.ERROR)   # no runtime: cache warnings only
 
