@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import resource
 
-# Every computation in this process (ui.compute), whose memory is the one measured.
-os.environ["LAYERSCOPE_COMPUTE_PROCESSES"] = "0"
-
-from ui import cache, controls  # noqa: E402
+from ui import cache, compute, controls
 
 logging.getLogger("streamlit").setLevel(logging.ERROR)   # no runtime: cache warnings only
 
@@ -32,6 +28,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--settings", type=int, default=200)
     args = ap.parse_args(argv)
+    compute.set_processes(0)          # every computation here, whose memory is measured
     base = None
     print(f"{'settings tried':>15} {'RSS MB':>8} {'/ after first':>14}")
     for i in range(args.settings):

@@ -15,22 +15,18 @@ work on a shared machine inflates.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-# Every computation in this process's script thread (ui.compute), so that the process's
-# CPU time is all of a rerun's work: a compute process's would not be counted.
-os.environ["LAYERSCOPE_COMPUTE_PROCESSES"] = "0"
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
-from streamlit.util import calc_hash  # noqa: E402
-
-from ui.controls import WEIGHT_VARS  # noqa: E402
-from ui.links import PAGES  # noqa: E402
+from ui import compute
+from ui.controls import WEIGHT_VARS
+from ui.links import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE = '''
@@ -98,6 +94,9 @@ def main(argv=None) -> None:
     ap.add_argument("--cpu", action="store_true", help="process CPU ms, not wall-clock ms")
     ap.add_argument("--pages", default="", help="comma-separated url paths (default: all)")
     args = ap.parse_args(argv)
+    # every computation in this process's script thread, so that the process's CPU time
+    # is all of a rerun's work (a compute process's would not be counted)
+    compute.set_processes(0)
     global CLOCK
     CLOCK = time.process_time if args.cpu else time.perf_counter
     pages = [p for p in PAGES if not args.pages or p.url_path in args.pages.split(",")]

@@ -61,6 +61,17 @@ def _noop() -> None:
     import core.simulate  # noqa: F401
 
 
+def set_processes(count: int) -> None:
+    """Use `count` compute processes from now on (0: compute in the calling thread); for
+    tools that measure a computation's CPU or memory in their own process (bench)."""
+    global PROCESSES, _pool
+    with _pool_lock:
+        old, _pool = _pool, None
+        PROCESSES = max(0, count)
+    if old is not None:
+        old.shutdown(wait=False, cancel_futures=True)
+
+
 def start() -> None:
     """Start the compute processes now (the shell calls this on the first script run)."""
     if PROCESSES:

@@ -52,6 +52,29 @@ def test_one_rerun_and_its_download(fresh_server):
     assert rows[0][0] == "layer" and [r[0] for r in rows[1:]] == [str(i) for i in range(1, 13)]
 
 
+def test_the_server_computes_in_its_compute_processes(fresh_server):
+    """A real server's new settings are computed by ui.compute's processes: they are its
+    children, and the CPU time they spend grows with a new setting."""
+    url, proc = fresh_server
+    loop.run(_open_rerun_download(url))                 # the first run starts them
+    family = load.MemorySampler.family(proc.pid)
+    children = [p for p in family if p != proc.pid]
+    assert len(children) >= 2, family          # two compute processes (+ their tracker)
+    before = sum(load.MemorySampler.cpu_s(p) for p in children)
+    loop.run(_rerun_to(url, View("variance", (("depth", "60"), ("activation", "gelu"),
+                                              ("weight_var", "0.03")))))
+    assert sum(load.MemorySampler.cpu_s(p) for p in children) > before + 0.02
+
+
+async def _rerun_to(url: str, view: View):
+    s = Session(url)
+    try:
+        run = await s.connect(view)
+        assert run.status == "FINISHED_SUCCESSFULLY" and run.exceptions == 0
+    finally:
+        await s.close()
+
+
 def test_wrong_view_is_noticed():
     """The check the benchmark counts 'wrong views' with can fail."""
     run = load.Run(status="FINISHED_SUCCESSFULLY", query="depth=8&activation=relu",

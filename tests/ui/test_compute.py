@@ -56,3 +56,17 @@ def test_a_killed_process_is_replaced_and_the_setting_still_computes():
     assert compute.run(abs, -4) == 4                    # and the next one too
     assert compute._executor() is not pool or victim not in pool._processes
     assert compute.free_places() == compute.PLACES
+
+
+def test_with_no_processes_a_computation_runs_in_the_calling_thread():
+    """compute.set_processes(0), as the benchmarks that measure their own process use it:
+    the computation runs here (its thread is this one), then processes again."""
+    import threading
+
+    before = compute.PROCESSES
+    try:
+        compute.set_processes(0)
+        assert compute.run(threading.get_ident) == threading.get_ident()
+    finally:
+        compute.set_processes(before)
+    assert compute.run(os.getpid) != os.getpid()
