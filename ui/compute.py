@@ -161,6 +161,6 @@ def run(fn, *args, check=None, **kwargs):
             return future.result(timeout=WAIT_CHECK_SECONDS)
         except cf.TimeoutError:
             check()
-        except BrokenProcessPool:
-            _replace_pool(pool)
+        except (BrokenProcessPool, cf.CancelledError):   # cancelled: another script
+            _replace_pool(pool)                            # replaced the broken pool
             return here(fn, *args, **kwargs)
