@@ -42,7 +42,7 @@ import numpy as np
 from . import activations, data, norms, stats
 from .norms import MOMENTUM, RUNNING_START
 from .propagate import LayerBackward, LayerForward, Params, forward_backward, make_params
-from .spec import Fix, NetworkSpec
+from .spec import Fix, NetworkSpec, fit_norm
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 DTYPES = ("float32", "float64")     # what the layers compute in; parameters stay float64
@@ -103,27 +103,30 @@ def fit_request(spec: NetworkSpec, batch: int) -> tuple[NetworkSpec, int, tuple[
     """(spec, batch, fixes): the sidebar's network and a batch size as the task can train
     them. The network sees one position (the context's embedding), so InstanceNorm,
     which would normalize every value to 0 there, becomes LayerNorm, and extra spatial
-    positions go; BatchNorm gets at least two examples a batch. Each change is a
-    core.spec.Fix; the precision field is left at float64 (training computes in
-    TrainConfig.dtype).
+    positions go; then the normalization's own shape rule (core.spec.fit_norm) applies
+    to that one position and the training batch: BatchNorm gets at least two examples,
+    GroupNorm at least two values a group. Each change is a core.spec.Fix; the
+    precision field is left at float64 (training computes in TrainConfig.dtype).
 
     >>> spec, batch, fixes = fit_request(NetworkSpec(norm="batch", spatial=4), 1)
     >>> spec.spatial, batch, [(f.field, f.asked, f.used, f.why) for f in fixes]
     (1, 2, [('spatial', 4, 1, 'train_one_position'), ('batch', 1, 2, 'batch_needs_two')])
     >>> fit_request(NetworkSpec(norm="instance", spatial=4), 32)[2][0].why
     'train_instance_norm'
+    >>> spec, _, fixes = fit_request(NetworkSpec(width=16, norm="group", groups=16, spatial=4), 32)
+    >>> spec.groups, [f.why for f in fixes]
+    (8, ['train_one_position', 'groups_divide_width'])
     """
     fixes = []
+    values = vars(spec) | {"spatial": 1, "batch": batch, "dtype": "float64"}
     if spec.norm == "instance":
         fixes.append(Fix("norm", spec.norm, "layer", "train_instance_norm"))
-        spec = spec.replace(norm="layer", spatial=1)
-    if spec.spatial > 1:
+        values["norm"] = "layer"
+    elif spec.spatial > 1:
         fixes.append(Fix("spatial", spec.spatial, 1, "train_one_position"))
-    spec = spec.replace(spatial=1, dtype="float64")
-    if spec.norm == "batch" and batch < 2:
-        fixes.append(Fix("batch", batch, 2, "batch_needs_two"))
-        batch = 2
-    return spec, batch, tuple(fixes)
+    values, shape_fixes = fit_norm(values)
+    batch = values.pop("batch")
+    return spec.replace(**values), batch, tuple(fixes + shape_fixes)
 
 
 def fit_budget(spec: NetworkSpec, config: TrainConfig, runs: int, max_macs: float):

@@ -184,3 +184,12 @@ def test_instance_norm_and_positions_are_adapted_with_a_note_each():
     at = open_page(PAGE, spatial=4, **SHORT, **SMALL)
     notes = [i.value for i in at.info]
     assert sum("Training runs on 1 position" in n and "instead of 4" in n for n in notes) == 1
+
+
+def test_groupnorm_valid_only_with_positions_trains_with_fewer_groups():
+    """16 groups of width 16 are defined over 4 positions (4 values a group), not over
+    the task's one: training uses the groups the norm's shape rule allows, and says so."""
+    at = open_page(PAGE, norm="group", width=16, groups=16, spatial=4, **SHORT)
+    no_exceptions(at)
+    notes = " ".join(i.value for i in at.info)
+    assert "using 8 groups instead of 16" in notes, notes
