@@ -55,7 +55,7 @@ _pool: cf.ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _noop() -> None:
+def _warm() -> None:
     """What a compute process runs first: its imports (core, NumPy) done before a class
     asks, not on the first student's setting."""
     import core.simulate  # noqa: F401
@@ -85,7 +85,7 @@ def _executor() -> cf.ProcessPoolExecutor:
             # spawn: a fork of the server would copy its threads' held locks
             _pool = cf.ProcessPoolExecutor(PROCESSES,
                                            mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_noop)
+                                           initializer=_warm)
         return _pool
 
 
@@ -120,16 +120,8 @@ def place(check=None):
 
 
 def free_places() -> int:
-    """Places no computation holds now."""
+    """Places no computation holds now (0: a new setting would wait)."""
     return _places._value              # BoundedSemaphore keeps its count there
-
-
-def waiting_for_place() -> bool:
-    """Whether every place is taken (a new setting would wait)."""
-    if _places.acquire(blocking=False):
-        _places.release()
-        return False
-    return True
 
 
 def here(fn, *args, **kwargs):

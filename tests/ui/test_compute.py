@@ -1,9 +1,12 @@
 """A new setting computes in a compute process (ui.compute): the same numbers as in the
-script's thread, a superseded wait is dropped, and a dead process is replaced."""
+script's thread, a superseded wait is dropped, and a dead process is replaced; never
+more than PLACES computations at once."""
 
 import os
 import signal
+import threading
 import time
+from contextlib import ExitStack
 
 import numpy as np
 import pytest
@@ -11,18 +14,20 @@ import pytest
 from core import NetworkSpec, simulate
 from ui import compute
 
-pytestmark = pytest.mark.skipif(not compute.PROCESSES, reason="no compute processes")
+processes = pytest.mark.skipif(not compute.PROCESSES, reason="no compute processes")
 
 
+@processes
 def test_a_process_computes_what_the_thread_computes():
     spec = NetworkSpec(depth=6, width=32, batch=64, activation="gelu", weight_var=0.05)
     far, near = compute.run(simulate, spec), simulate(spec)
     for name in ("log10_preact_var", "log10_act_var", "log10_grad_var", "act_hist",
                  "saturated_frac"):
         assert np.array_equal(getattr(far, name), getattr(near, name)), name
-    assert far.loss == near.loss and not compute.waiting_for_place()
+    assert far.loss == near.loss and compute.free_places() == compute.PLACES
 
 
+@processes
 def test_a_superseded_wait_is_dropped_and_its_place_comes_back():
     """The session asks for a newer setting while its computation runs: the script stops
     waiting at once; the place is given back when the process has finished the task."""
@@ -43,6 +48,7 @@ def test_a_superseded_wait_is_dropped_and_its_place_comes_back():
         time.sleep(0.05)
 
 
+@processes
 def test_a_killed_process_is_replaced_and_the_setting_still_computes():
     compute.start()
     pool = compute._executor()
@@ -58,11 +64,10 @@ def test_a_killed_process_is_replaced_and_the_setting_still_computes():
     assert compute.free_places() == compute.PLACES
 
 
+@processes
 def test_with_no_processes_a_computation_runs_in_the_calling_thread():
     """compute.set_processes(0), as the benchmarks that measure their own process use it:
     the computation runs here (its thread is this one), then processes again."""
-    import threading
-
     before = compute.PROCESSES
     try:
         compute.set_processes(0)
@@ -70,3 +75,57 @@ def test_with_no_processes_a_computation_runs_in_the_calling_thread():
     finally:
         compute.set_processes(before)
     assert compute.run(os.getpid) != os.getpid()
+
+
+def test_at_most_computing_places_compute_at_once():
+    """Eight sessions computing at once: never more than compute.PLACES inside, and every
+    one gets its turn."""
+    inside, most, done = [0], [0], []
+    lock = threading.Lock()
+
+    def session(i):
+        with compute.place(check=lambda: None):
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.02)
+            with lock:
+                inside[0] -= 1
+        done.append(i)
+
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert sorted(done) == list(range(8))
+    assert most[0] == compute.PLACES
+    assert compute.free_places() == compute.PLACES
+
+
+def test_a_superseded_run_waiting_for_a_place_is_dropped():
+    """While every place is taken, a waiting run's check is called; when it raises (the
+    session asked for a newer run), the run leaves without computing and without a
+    place."""
+    class Superseded(Exception):
+        pass
+
+    calls = []
+
+    def check():
+        calls.append(1)
+        if len(calls) == 3:
+            raise Superseded
+
+    with ExitStack() as stack:
+        for _ in range(compute.PLACES):
+            stack.enter_context(compute.place(check=lambda: None))
+        assert compute.free_places() == 0
+        computed = []
+        try:
+            with compute.place(check=check):
+                computed.append(1)
+        except Superseded:
+            pass
+        assert computed == [] and len(calls) == 3
+    assert compute.free_places() == compute.PLACES         # every place given back

@@ -3,7 +3,7 @@ and the next run after the rush is the full one (ui.load)."""
 
 from contextlib import ExitStack
 
-from ui import compute, controls, load
+from ui import controls, load
 from ui.controls import to_spec
 
 from ..app.helpers import no_exceptions, open_page
@@ -45,59 +45,3 @@ def test_page_runs_light_while_busy_and_full_after():
     no_exceptions(at)
     assert not any("busy" in i.value for i in at.info)
 
-
-def test_at_most_computing_places_compute_at_once():
-    """Eight sessions computing at once: never more than compute.PLACES inside, and every
-    one gets its turn."""
-    import threading
-    import time
-
-    inside, most, done = [0], [0], []
-    lock = threading.Lock()
-
-    def session(i):
-        with compute.place(check=lambda: None):
-            with lock:
-                inside[0] += 1
-                most[0] = max(most[0], inside[0])
-            time.sleep(0.02)
-            with lock:
-                inside[0] -= 1
-        done.append(i)
-
-    threads = [threading.Thread(target=session, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
-    assert sorted(done) == list(range(8))
-    assert most[0] == compute.PLACES
-    assert not compute.waiting_for_place()
-
-
-def test_a_superseded_run_waiting_for_a_place_is_dropped():
-    """While every place is taken, a waiting run's check is called; when it raises (the
-    session asked for a newer run), the run leaves without computing and without a
-    place."""
-    class Superseded(Exception):
-        pass
-
-    calls = []
-
-    def check():
-        calls.append(1)
-        if len(calls) == 3:
-            raise Superseded
-
-    with ExitStack() as stack:
-        for _ in range(compute.PLACES):
-            stack.enter_context(compute.place(check=lambda: None))
-        assert compute.waiting_for_place()
-        computed = []
-        try:
-            with compute.place(check=check):
-                computed.append(1)
-        except Superseded:
-            pass
-        assert computed == [] and len(calls) == 3
-    assert not compute.waiting_for_place()                 # every place given back
