@@ -31,7 +31,7 @@ def main() -> None:
     """The entry point: configure, draw the shared sidebar, then run the chosen page."""
     st.set_page_config(page_title="Layerscope", layout="wide",
                        initial_sidebar_state=present.sidebar_state())
-    compute.start()                      # once: the compute processes, before a class asks
+    compute.start()                      # the first run starts them, before a class asks
     with load.running():
         _run()
 
