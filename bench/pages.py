@@ -69,20 +69,32 @@ def measure(page: str | None, script: str, repeats: int) -> tuple[float, float]:
     return first, statistics.median(cached)
 
 
-def new_settings(page: str, count: int, seed: int = 0) -> list[float]:
-    """Rerun times (ms) of `count` settings no session asked for before: depth 2-60,
-    Var(W) from 0.001 to 1, one of five activations, as a class trying things would."""
+def new_setting_draws(count: int, seed: int = 0) -> list[tuple[int, float, str]]:
+    """`count` (depth, Var(W), activation) settings as a class trying things would pick
+    them: depth 2-60, Var(W) among the app's steps from 0.001 to 1, one of five
+    activations; the same list for the same seed (bench.server draws its settings here).
+
+    >>> draws = new_setting_draws(50)
+    >>> all(2 <= d <= 60 and 0.001 <= v <= 1 for d, v, _ in draws), draws == new_setting_draws(50)
+    (True, True)
+    """
     rng = random.Random(seed)
     steps = [v for v in WEIGHT_VARS if 0.001 <= v <= 1.0]
+    return [(rng.randint(2, 60), rng.choice(steps),
+             rng.choice(["tanh", "relu", "linear", "gelu", "sigmoid"])) for _ in range(count)]
+
+
+def new_settings(page: str, count: int, seed: int = 0) -> list[float]:
+    """Rerun times (ms) of `count` settings no session asked for before
+    (`new_setting_draws`)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at._page_hash = calc_hash(page)
     at.run()
     times = []
-    for _ in range(count):
-        at.slider(key="depth").set_value(rng.randint(2, 60))
-        at.select_slider(key="weight_var").set_value(rng.choice(steps))
-        at.selectbox(key="activation").set_value(
-            rng.choice(["tanh", "relu", "linear", "gelu", "sigmoid"]))
+    for depth, weight_var, activation in new_setting_draws(count, seed):
+        at.slider(key="depth").set_value(depth)
+        at.select_slider(key="weight_var").set_value(weight_var)
+        at.selectbox(key="activation").set_value(activation)
         times.append(timed_run(at))
     return times
 

@@ -149,3 +149,15 @@ def test_a_run_read_in_two_parts_loses_nothing():
                       _finished(load.FINISHED.FINISHED_SUCCESSFULLY)]
     assert loop.run(s._read_run()).downloads == ["/media/a.csv"]
     assert loop.run(s._read_run()).downloads == ["/media/b.csv"]
+
+
+def test_bench_server_sees_the_server_work_and_cached_reruns_cost_less(fresh_server):
+    """bench.server's measure on a real server: every rerun costs the server and its
+    compute processes some CPU, and a rerun whose results are cached (depth 10 <-> 12,
+    twice each) costs less than the median new setting, which computes."""
+    from bench import server
+    url, proc = fresh_server
+    fresh, cached = loop.run(server.page_costs(url, proc.pid, "variance", new=3, repeats=2))
+    assert len(fresh) == 3 and len(cached) == 2
+    assert min(fresh) > 0 and min(cached) > 0
+    assert max(cached) < sorted(fresh)[1], (fresh, cached)
