@@ -23,6 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from . import normal
+
 Array = np.ndarray
 
 LEAKY_SLOPE = 0.01          # PyTorch's default negative_slope
@@ -121,95 +123,9 @@ def _sigmoid_log_d(h):
     return -a - 2.0 * _log1p_exp_neg(a)
 
 
-# W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23
-# (1969) 631-638: the coefficients of his CALERF (Netlib specfun), erf and erfc to float64
-# precision in three intervals of |x|: erf = x A(x^2)/B(x^2) up to 0.46875, erfc =
-# e^-x^2 C(x)/D(x) up to 4, erfc = e^-x^2 / x (1/sqrt(pi) - P(1/x^2)/Q(1/x^2) / x^2) beyond.
-_CODY_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
-           3.20937758913846947e03, 1.85777706184603153e-1)
-_CODY_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
-           2.84423683343917062e03)
-_CODY_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
-           2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
-           2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
-_CODY_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
-           1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
-           3.43936767414372164e03, 1.23033935480374942e03)
-_CODY_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
-           1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
-_CODY_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
-           6.05183413124413191e-2, 2.33520497626869185e-3)
-_CODY_NEAR, _CODY_FAR = 0.46875, 4.0
-
-
-def _cody_ratio(t, num, den, steps):
-    """Cody's Horner form ((num[-1] t + num[0]) t + ... + num[steps]) / ((t + den[0]) t +
-    ... + den[steps]), in place on fresh arrays."""
-    top = num[-1] * t
-    bottom = t.copy()
-    for i in range(steps):
-        top += num[i]
-        top *= t
-        bottom += den[i]
-        bottom *= t
-    top += num[steps]
-    bottom += den[steps]
-    top /= bottom
-    return top
-
-
-def _cody(x):
-    """Cody's erf and erfc on |x|, each where it keeps float64's relative precision:
-    (indices where |x| <= 0.46875, erf |x| there, the other indices, erfc |x| there).
-    erfc is never 1 - erf, so its tail does not cancel. (Indices with take/put: a
-    boolean mask's gather and scatter cost several times more.)"""
-    ax = np.abs(np.asarray(x, dtype=np.float64)).reshape(-1)
-    near = ax <= _CODY_NEAR
-    idx_near, idx_rest = np.flatnonzero(near), np.flatnonzero(~near)
-    z = ax.take(idx_near)
-    erf = z * _cody_ratio(z * z, _CODY_A, _CODY_B, 3)
-    y = ax.take(idx_rest)
-    erfc = _cody_ratio(np.minimum(y, _CODY_FAR), _CODY_C, _CODY_D, 7)
-    far = y > _CODY_FAR
-    if far.any():                             # |x| > 4: erfc < 2e-8, few values
-        w = y[far]
-        t = 1.0 / (w * w)
-        erfc[far] = (1.0 / math.sqrt(math.pi) - t * _cody_ratio(t, _CODY_P, _CODY_Q, 4)) / w
-    y *= y
-    np.negative(y, out=y)
-    with np.errstate(under="ignore"):        # 0 past |x| ~ 27.2, as erfc's float64 value
-        erfc *= np.exp(y, out=y)
-    return idx_near, erf, idx_rest, erfc
-
-
-def _erf(x):
-    """erf to float64 precision, vectorised (NumPy has none): Cody's rational forms.
-
-    >>> x = [-1.0, 0.25, 5.0]
-    >>> bool(np.allclose(_erf(np.array(x)), [math.erf(v) for v in x], rtol=1e-15, atol=0))
-    True
-    """
-    x = np.asarray(x, dtype=np.float64)
-    idx_near, erf, idx_rest, erfc = _cody(x)
-    out = np.empty(x.size)
-    out.put(idx_near, erf)
-    out.put(idx_rest, 1.0 - erfc)
-    return np.copysign(out.reshape(x.shape), x)
-
-
 def _norm_cdf(h):
-    """Phi(h) = erfc(-h / sqrt 2) / 2, with its left tail to full relative precision
-    (1 + erf would cancel there), down to h ~ -38.5, where it underflows to 0."""
-    h = np.asarray(h)
-    flat = h.reshape(-1)
-    idx_near, erf, idx_rest, erfc = _cody(flat / _SQRT2)
-    out = np.empty(flat.size)
-    erf *= np.where(flat.take(idx_near) < 0, -0.5, 0.5)      # Phi = (1 +- erf) / 2
-    erf += 0.5
-    out.put(idx_near, erf)
-    erfc *= 0.5                                               # left: erfc / 2, right: 1 - it
-    out.put(idx_rest, np.where(flat.take(idx_rest) < 0, erfc, 1.0 - erfc))
-    return out.reshape(h.shape).astype(h.dtype, copy=False)
+    """Phi(h), with its left tail to full relative precision (see core.normal)."""
+    return normal.cdf(h)
 
 
 def _gelu(h):
