@@ -79,19 +79,25 @@ class Activation:
         return (2.0 * a - (lo + hi)) / (hi - lo)
 
 
-def _sigmoid_parts(h):
-    """(s(h), 1 - s(h)), both to full relative precision: e = exp(-|h|) never overflows,
-    and neither side is a difference of nearly equal numbers."""
+def _sigmoid_sides(h):
+    """(h >= 0, the side of s(h) nearer 1, the side nearer 0), both to full relative
+    precision: e = exp(-|h|) never overflows, and neither side is a difference of
+    nearly equal numbers."""
     h = np.asarray(h)
     e = np.exp(-np.abs(h))
-    near = 1.0 / (1.0 + e)                  # the side nearer 1
-    far = e * near                          # e / (1 + e): the side nearer 0
-    pos = h >= 0
+    near = 1.0 / (1.0 + e)
+    return h >= 0, near, e * near            # e / (1 + e)
+
+
+def _sigmoid_parts(h):
+    """(s(h), 1 - s(h)), both to full relative precision."""
+    pos, near, far = _sigmoid_sides(h)
     return np.where(pos, near, far), np.where(pos, far, near)
 
 
 def _sigmoid(h):
-    return _sigmoid_parts(h)[0]
+    pos, near, far = _sigmoid_sides(h)
+    return np.where(pos, near, far)
 
 
 def _sigmoid_d(h):
@@ -147,8 +153,12 @@ def _gelu_d_io(h, a):
     >>> h = np.array([-3.0, 0.0, 0.5]); bool(np.allclose(_gelu_d_io(h, _gelu(h)), _gelu_d(h)))
     True
     """
+    cdf = np.empty(np.shape(h), dtype=np.result_type(a, h))
     with np.errstate(invalid="ignore", divide="ignore"):
-        cdf = np.where(h != 0, a / np.where(h != 0, h, 1), 0.5)
+        np.divide(a, h, out=cdf)
+    zero = h == 0                              # 0 / 0 there
+    if zero.any():
+        cdf[zero] = 0.5
     return _gelu_d_from(cdf.astype(h.dtype, copy=False), h)
 
 
