@@ -10,8 +10,11 @@ rerun's cost is the CPU time the server and its compute processes (ui.compute) u
 between sending it and reading its script_finished, read in nanoseconds from
 /proc/<pid>/task/<tid>/schedstat. What a class costs the server is this, per rerun.
 
-Per page: first the page is opened and one new setting run, not counted (a process's
-first run of a page imports and builds what every later run reuses); then `--new`
+Per page: first the page is opened and `--warm` new settings run, not counted (a
+process's first run of a page imports and builds what every later run reuses, and a
+network's first depth of a batch size draws its weights, which deeper or shallower ones
+of that size then share: --warm 1 measures a fresh server, --warm 10 one a class has
+used for a minute); then `--new`
 settings no one asked for before (depth 2-60, Var(W) 0.001-1, five activations, the
 same draws as bench.pages), and `--repeats` cached reruns (depth 10 <-> 12). Loopback
 only; the server is stopped at the end.
@@ -77,15 +80,17 @@ def new_views(page: str, count: int, seed: int = 0) -> list[View]:
     return [setting_view(page, *draw) for draw in new_setting_draws(count, seed)]
 
 
-async def page_costs(url: str, server_pid: int, page: str, new: int,
-                     repeats: int) -> tuple[list[float], list[float]]:
-    """(ms of CPU per new setting, ms per cached rerun) on one page, one session."""
+async def page_costs(url: str, server_pid: int, page: str, new: int, repeats: int,
+                     warm: int = 1) -> tuple[list[float], list[float]]:
+    """(ms of CPU per new setting, ms per cached rerun) on one page, one session, after
+    `warm` settings not counted."""
     family = lambda: MemorySampler.family(server_pid)          # noqa: E731
     s = Session(url, page)
     try:
         run = await s.connect(View(page))
-        warm = new_views(page, 1, seed=999)[0]                  # not among the measured
-        runs = [run, await s.rerun(warm, timeout=RUN_TIMEOUT)]
+        runs = [run]
+        for view in new_views(page, warm, seed=999):            # not among the measured
+            runs.append(await s.rerun(view, timeout=RUN_TIMEOUT))
 
         async def cost(view: View) -> float:
             await s.drain()
@@ -120,13 +125,15 @@ def main(argv=None) -> None:
     ap.add_argument("--new", type=int, default=20, help="new settings per page")
     ap.add_argument("--repeats", type=int, default=5, help="cached depth 10 <-> 12 pairs")
     ap.add_argument("--pages", default="", help="comma-separated url paths (default: all)")
+    ap.add_argument("--warm", type=int, default=1,
+                    help="settings run first on each page, not counted (default 1)")
     ap.add_argument("--slowest", type=int, default=0,
                     help="also print each page's N costliest new settings")
     args = ap.parse_args(argv)
     global SHOW_SLOWEST
     SHOW_SLOWEST = args.slowest
-    if not (1 <= args.new <= 200 and 1 <= args.repeats <= 50):
-        raise SystemExit("--new 1..200, --repeats 1..50")
+    if not (1 <= args.new <= 200 and 1 <= args.repeats <= 50 and 0 <= args.warm <= 50):
+        raise SystemExit("--new 1..200, --repeats 1..50, --warm 0..50")
     pages = [p for p in PAGES if not args.pages or p.url_path in args.pages.split(",")]
     port = free_port()
     log = Path(tempfile.gettempdir()) / f"bench-server-{port}.log"
@@ -135,11 +142,12 @@ def main(argv=None) -> None:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, [proc], log=log)
         print(f"server CPU per rerun (server + compute processes), ms; {args.new} new "
-              f"settings per page (depth 2-60, Var(W) 0.001-1, 5 activations)")
+              f"settings per page (depth 2-60, Var(W) 0.001-1, 5 activations), after "
+              f"{args.warm} not counted")
         print(f"{'page':26} {'new p50':>8} {'new p95':>8} {'new max':>8} {'cached p50':>11}")
         for info in pages:
             fresh, cached = asyncio.run(page_costs(url, proc.pid, info.url_path,
-                                                   args.new, args.repeats))
+                                                   args.new, args.repeats, args.warm))
             print(f"{info.title:26} {statistics.median(fresh):8.0f} {pct(fresh, 0.95):8.0f} "
                   f"{max(fresh):8.0f} {statistics.median(cached):11.0f}", flush=True)
     finally:

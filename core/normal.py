@@ -17,6 +17,7 @@ value, which was the most expensive part of a GELU network.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -83,6 +84,7 @@ def mills(t: np.ndarray) -> np.ndarray:
     return out
 
 
+@functools.cache
 def _table() -> list[np.ndarray]:
     """Per node t0 = k / STEPS: R's Taylor coefficients R^(j)(t0) / j! times pdf(t0), as
     columns, the highest power first. R' = t R - 1 and R^(j+1) = t R^(j) + j R^(j-1)
@@ -97,7 +99,6 @@ def _table() -> list[np.ndarray]:
     return [d[j] / math.factorial(j) * pdf for j in reversed(range(TERMS))]
 
 
-_COLUMNS = _table()
 
 
 def cdf(h: np.ndarray) -> np.ndarray:
@@ -117,8 +118,9 @@ def cdf(h: np.ndarray) -> np.ndarray:
     t0 *= 1.0 / STEPS                          # the node: k / STEPS, exact
     delta = np.subtract(t, t0, out=t)          # exact (t is within 1/512 of t0)
     np.minimum(delta, 1.0, out=delta)          # past T_MAX: kept finite (the node's pdf is 0)
-    q = _COLUMNS[0].take(k, mode="clip")
-    for col in _COLUMNS[1:]:
+    columns = _table()
+    q = columns[0].take(k, mode="clip")
+    for col in columns[1:]:
         q *= delta
         q += col.take(k, mode="clip")
     # pdf(t) / pdf(t0) = exp(-(t^2 - t0^2) / 2) = exp(-delta (t0 + delta / 2)): small
