@@ -63,6 +63,7 @@ test-fast: venv-dev
 bench: venv-dev
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.server
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.training
 
