@@ -4,7 +4,8 @@
 
 The baseline does only what no implementation can skip: per layer, the forward product
 x @ W, and the backward products g @ W.T and x.T @ g, on the same shapes and dtype.
-Ratios, not seconds, are the result: they travel between machines.
+Ratios, not seconds, are the result: they travel between machines. A second table runs
+simulate as each page does, with only the statistics the page draws.
 """
 
 from __future__ import annotations
@@ -78,6 +79,25 @@ def main(argv=None) -> None:
               f"{t_sim/t_bare:5.2f} | {t_sim/t_act:7.2f} | {mb:9.2f} |")
     print("\nratio: simulate / the forward and backward matrix products alone, measured in the"
           "\nsame run; vs +act: / those products plus phi and phi'")
+    page_rows(args.repeats)
+
+
+def page_rows(repeats: int) -> None:
+    """simulate as each page runs it (the statistic groups it draws, ui.cache.PAGE_STATS),
+    over the same bare chain, measured in turns: a page pays only for what it shows."""
+    from ui.cache import PAGE_STATS
+    print(f"\nsimulate / products, with the statistics each page asks for (medians of {repeats})\n")
+    print("| case | " + " | ".join(PAGE_STATS) + " |")
+    print("|---|" + "---|" * len(PAGE_STATS))
+    for name, spec in CASES.items():
+        if not name.startswith("512"):
+            continue
+        params = make_params(spec)
+        fns = [lambda: bare_chain(spec, params)] + [
+            (lambda groups=groups: simulate(spec, params=params, stats=groups))
+            for groups in PAGE_STATS.values()]
+        bare, *pages = medians_of(fns, repeats)
+        print(f"| {name} | " + " | ".join(f"{t / bare:.2f}" for t in pages) + " |", flush=True)
 
 
 if __name__ == "__main__":
