@@ -9,6 +9,11 @@ rerun, which ends the running script there (Streamlit's own check, the one its c
 use while they wait), not at the chunk's redraw up to a second later. The Stop button's
 new run finds the button pressed and shows the runs as far as they got (kept in the
 session), with a button to resume them.
+
+Streamlit starts that new run at once, while the old one trains on to its next check
+(its fast reruns), so both threads can hold the session's trainers: a slice trains them
+under the session's lock, and a run reads them only under it, between two whole steps
+(a step's validation point is taken inside the step).
 """
 
 from __future__ import annotations
@@ -76,8 +81,9 @@ def train_runs(runs: list[Run], status, draw: Draw) -> dict[str, TrainLog]:
         return logs
     live = _live_state(todo)
     if live["stopped"]:
-        partial = {r.label: live["trainers"][r.label].log() for r in todo}
-        step = min(t.step for t in live["trainers"].values())
+        with live["lock"]:                       # the stopped run may still be in a slice
+            partial = {r.label: live["trainers"][r.label].log() for r in todo}
+            step = min(t.step for t in live["trainers"].values())
         status.info(f"Stopped at step {step} of {todo[0].config.steps}. The charts show the "
                     f"runs as far as they got.", icon=":material/pause_circle:")
         status.button("Resume training", key="train_resume")
@@ -92,7 +98,7 @@ def _live_state(todo: list[Run]) -> dict:
     key = tuple((r.label, r.spec, r.config) for r in todo)
     live = st.session_state.get(_LIVE)
     if live is None or live["key"] != key:
-        live = {"key": key, "stopped": False,
+        live = {"key": key, "stopped": False, "lock": threading.Lock(),
                 "trainers": {r.label: Trainer(r.spec, r.config) for r in todo}}
     if st.session_state.get("train_resume"):
         live["stopped"] = False
@@ -103,7 +109,7 @@ def _live_state(todo: list[Run]) -> dict:
 
 
 def _train_live(todo: list[Run], live: dict, status, draw: Draw, cached: dict) -> dict:
-    trainers = live["trainers"]
+    trainers, lock = live["trainers"], live["lock"]
     total = todo[0].config.steps
     with status:
         stop = st.empty()
@@ -113,20 +119,23 @@ def _train_live(todo: list[Run], live: dict, status, draw: Draw, cached: dict) -
     tab_drawn = -math.inf
     while not all(t.done for t in trainers.values()):
         start = time.perf_counter()
-        per_slice = train_chunk(list(trainers.values()), chunk, per_slice)
+        per_slice = train_chunk(list(trainers.values()), chunk, per_slice, lock=lock)
         took = max(time.perf_counter() - start, 1e-3)
         chunk = max(1, int(chunk * min(limit / took, 4.0)))
-        step = min(t.step for t in trainers.values())
+        with lock:
+            step = min(t.step for t in trainers.values())
+            now = {label: t.log() for label, t in trainers.items()}
         bar.progress(min(step / max(total, 1), 1.0), text=f"Step {step} of {total}")
         start = time.perf_counter()
         stage = "live" if count and start - tab_drawn >= TAB_SECONDS else "loss"
         tab_drawn = start if stage == "live" else tab_drawn
-        draw(cached | {label: t.log() for label, t in trainers.items()}, stage)
+        draw(cached | now, stage)
         # drawing takes at most about a quarter of the time: training stays the work
         limit = max(min(CHUNK_SECONDS * CHUNK_GROWTH**count, MAX_CHUNK_SECONDS),
                     3 * (time.perf_counter() - start))
         count += 1
-    logs = {label: t.log() for label, t in trainers.items()}
+    with lock:
+        logs = {label: t.log() for label, t in trainers.items()}
     for r in todo:
         cache.keep_run(r.spec, r.config, logs[r.label])
     st.session_state.pop(_LIVE, None)
@@ -136,11 +145,12 @@ def _train_live(todo: list[Run], live: dict, status, draw: Draw, cached: dict) -
 
 
 def train_chunk(trainers: list[Trainer], steps: int, per_slice: int = 1,
-                yield_check=None) -> int:
+                yield_check=None, lock=None) -> int:
     """`steps` more steps of every trainer, in slices of about SLICE_SECONDS (the first
-    `per_slice` steps), each under the server's one training slot; between slices (and
-    while waiting for the slot) `yield_check` (this script run's, by default) ends the
-    run if a rerun is asked for. Returns the steps of a slice at the pace measured."""
+    `per_slice` steps), each under the server's one training slot and under `lock` (the
+    session's, which readers of the trainers take); between slices (and while waiting for
+    the slot) `yield_check` (this script run's, by default) ends the run if a rerun is
+    asked for. Returns the steps of a slice at the pace measured."""
     check = yield_check or get_run_yield_check() or (lambda: None)
     done = 0
     while done < steps and not all(t.done for t in trainers):
@@ -149,8 +159,9 @@ def train_chunk(trainers: list[Trainer], steps: int, per_slice: int = 1,
             check()
         try:
             start = time.perf_counter()
-            for t in trainers:
-                t.run(n)
+            with lock or contextlib.nullcontext():
+                for t in trainers:
+                    t.run(n)
             took = time.perf_counter() - start
             if load.running_scripts() > _training[0]:    # a page is computing: let it,
                 time.sleep(min(took, SLICE_SECONDS))     # slot held, so no one trains

@@ -47,3 +47,32 @@ def test_waiting_for_the_slot_yields_too():
         with pytest.raises(Rerun):
             training.train_chunk([t], 10, yield_check=check)
     assert t.step == 0 and calls == [1]
+
+
+def test_a_reader_under_the_session_lock_sees_whole_steps():
+    """Streamlit's fast reruns start the Stop button's run while the old one still trains
+    (to its next check): the new run reads the trainers under the session's lock, which
+    every slice holds, so it never sees a step counted before its validation point."""
+    import threading
+    import time
+    t = Trainer(NetworkSpec(depth=2, width=16),
+                TrainConfig(steps=1200, batch=8, eval_every=3))
+    lock, seen, done = threading.Lock(), [], threading.Event()
+
+    def train():
+        try:
+            # between slices the trainer checks for a rerun; here it lets the reader in
+            training.train_chunk([t], 1200, per_slice=7, lock=lock,
+                                 yield_check=lambda: time.sleep(0.001))
+        finally:
+            done.set()
+    worker = threading.Thread(target=train)
+    worker.start()
+    while not done.is_set():
+        with lock:
+            log = t.log()
+        seen.append((log.steps_done, len(log.eval_steps)))
+    worker.join()
+    assert len(seen) > 20
+    assert all(evals == steps // 3 + 1 for steps, evals in seen if steps < 1200), \
+        [s for s in seen if s[1] != s[0] // 3 + 1][:5]
