@@ -421,6 +421,23 @@ async def _download(s: Session, tally: Tally) -> None:
         tally.note(f"{s.name}: {why}")
 
 
+def task_files(pid: int, name: str) -> list[str]:
+    """The text of /proc/<pid>/task/<tid>/<name> for every thread of the process (none
+    once it is gone, nor of a thread that ended meanwhile)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    texts = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/{name}") as f:
+                texts.append(f.read())
+        except OSError:
+            pass
+    return texts
+
+
 class MemorySampler:
     """Resident memory of the server's processes, summed, every `every` seconds; and the
     CPU time they used meanwhile (a cost per rerun that other load on the machine does
@@ -442,16 +459,7 @@ class MemorySampler:
         while todo:
             p = todo.pop()
             out.append(p)
-            try:
-                tasks = os.listdir(f"/proc/{p}/task")
-            except OSError:
-                continue
-            for tid in tasks:
-                try:
-                    with open(f"/proc/{p}/task/{tid}/children") as f:
-                        todo += [int(c) for c in f.read().split()]
-                except OSError:
-                    pass
+            todo += [int(c) for text in task_files(p, "children") for c in text.split()]
         return out
 
     @staticmethod

@@ -29,7 +29,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from bench.load import PAGES, MemorySampler, Session, View
+from bench.load import PAGES, MemorySampler, Session, View, task_files
 from bench.pages import new_setting_draws
 from ui.controls import BY_KEY
 
@@ -44,19 +44,7 @@ def cpu_ns(pids: list[int]) -> int:
     >>> cpu_ns([os.getpid()]) > before
     True
     """
-    total = 0
-    for pid in pids:
-        try:
-            tids = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for tid in tids:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                    total += int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
-    return total
+    return sum(int(text.split()[0]) for pid in pids for text in task_files(pid, "schedstat"))
 
 
 def setting_view(page: str, depth: int, weight_var: float | None = None,

@@ -31,7 +31,6 @@ LEAKY_SLOPE = 0.01          # PyTorch's default negative_slope
 ELU_ALPHA = 1.0
 SELU_ALPHA = 1.6732632423543772
 SELU_SCALE = 1.0507009873554805
-_SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -129,17 +128,12 @@ def _sigmoid_log_d(h):
     return -a - 2.0 * _log1p_exp_neg(a)
 
 
-def _norm_cdf(h):
-    """Phi(h), with its left tail to full relative precision (see core.normal)."""
-    return normal.cdf(h)
-
-
 def _gelu(h):
-    return h * _norm_cdf(h)
+    return h * normal.cdf(h)       # Phi to a few ulps, its left tail too
 
 
 def _gelu_d(h):
-    return _gelu_d_from(_norm_cdf(h), h)
+    return _gelu_d_from(normal.cdf(h), h)
 
 
 def _gelu_d_from(cdf, h):

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from core import normal
 
 mpmath.mp.dps = 40
-EPS = 2.0**-52
 
 
 def true_cdf(x: float) -> float:
