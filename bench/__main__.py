@@ -28,8 +28,10 @@ CASES = {
 }
 
 
-def bare_chain(spec: NetworkSpec, params, with_activation: bool = False) -> None:
-    """The matrix products alone; with_activation adds phi and phi' (one call each)."""
+def bare_chain(spec: NetworkSpec, params, with_activation: bool = False,
+               weight_grads: bool = True) -> None:
+    """The matrix products alone; with_activation adds phi and phi' (one call each);
+    weight_grads=False leaves out dL/dW = x^T g (a page that does not draw it)."""
     act = activations.get(spec.activation)
     x = params.x0.reshape(-1, spec.width)
     xs = []
@@ -40,7 +42,8 @@ def bare_chain(spec: NetworkSpec, params, with_activation: bool = False) -> None
             x = act.fn(x)
     g = np.ones_like(x)
     for w, xi in zip(reversed(params.weights), reversed(xs)):
-        _ = xi.T @ g
+        if weight_grads:
+            _ = xi.T @ g
         if with_activation:
             g = g * act.deriv(xi)
         g = g @ w.T
@@ -84,20 +87,24 @@ def main(argv=None) -> None:
 
 def page_rows(repeats: int) -> None:
     """simulate as each page runs it (the statistic groups it draws, ui.cache.PAGE_STATS),
-    over the same bare chain, measured in turns: a page pays only for what it shows."""
+    over the bare chain of the same products (without dL/dW where the page leaves it out),
+    measured in turns: a page pays only for what it shows."""
     from ui.cache import PAGE_STATS
-    print(f"\nsimulate / products, with the statistics each page asks for (medians of {repeats})\n")
+    print(f"\nsimulate / the same products, with the statistics each page asks for (medians "
+          f"of {repeats}); in brackets: / all three products, as the first table\n")
     print("| case | " + " | ".join(PAGE_STATS) + " |")
     print("|---|" + "---|" * len(PAGE_STATS))
     for name, spec in CASES.items():
         if not name.startswith("512"):
             continue
         params = make_params(spec)
-        fns = [lambda: bare_chain(spec, params)] + [
-            (lambda groups=groups: simulate(spec, params=params, stats=groups))
-            for groups in PAGE_STATS.values()]
-        bare, *pages = medians_of(fns, repeats)
-        print(f"| {name} | " + " | ".join(f"{t / bare:.2f}" for t in pages) + " |", flush=True)
+        fns = [lambda: bare_chain(spec, params), lambda: bare_chain(spec, params, weight_grads=False)]
+        fns += [(lambda groups=groups: simulate(spec, params=params, stats=groups))
+                for groups in PAGE_STATS.values()]
+        bare, bare_no_dw, *pages = medians_of(fns, repeats)
+        cells = [f"{t / (bare if 'weight_grads' in groups else bare_no_dw):.2f} ({t / bare:.2f})"
+                 for t, groups in zip(pages, PAGE_STATS.values())]
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,19 @@ def cpu_ns(pids: list[int]) -> int:
     return sum(int(text.split()[0]) for pid in pids for text in task_files(pid, "schedstat"))
 
 
+def minor_faults(pids: list[int]) -> int:
+    """Pages every thread of these processes faulted in (minflt of /proc/<pid>/task/*/stat):
+    a fresh page costs about 2.4 us here, and an allocator that gives memory back to the
+    kernel makes the next computation fault it in again.
+
+    >>> before = minor_faults([os.getpid()]); _ = bytearray(1 << 22)
+    >>> minor_faults([os.getpid()]) - before >= 1000          # 4 MB: 1024 pages of 4 KB
+    True
+    """
+    return sum(int(text.rsplit(")", 1)[1].split()[7])
+               for pid in pids for text in task_files(pid, "stat"))
+
+
 def setting_view(page: str, depth: int, weight_var: float | None = None,
                  activation: str | None = None) -> View:
     values = [("depth", str(depth))]
@@ -69,9 +82,9 @@ def new_views(page: str, count: int, seed: int = 0) -> list[View]:
 
 
 async def page_costs(url: str, server_pid: int, page: str, new: int, repeats: int,
-                     warm: int = 1) -> tuple[list[float], list[float]]:
-    """(ms of CPU per new setting, ms per cached rerun) on one page, one session, after
-    `warm` settings not counted."""
+                     warm: int = 1) -> tuple[list[float], list[float], list[int]]:
+    """(ms of CPU per new setting, ms per cached rerun, page faults per new setting) on
+    one page, one session, after `warm` settings not counted."""
     family = lambda: MemorySampler.family(server_pid)          # noqa: E731
     s = Session(url, page)
     try:
@@ -80,16 +93,20 @@ async def page_costs(url: str, server_pid: int, page: str, new: int, repeats: in
         for view in new_views(page, warm, seed=999):            # not among the measured
             runs.append(await s.rerun(view, timeout=RUN_TIMEOUT))
 
+        faults = []
+
         async def cost(view: View) -> float:
             await s.drain()
             pids = family()
-            before = cpu_ns(pids)
+            before, faulted = cpu_ns(pids), minor_faults(pids)
             run = await s.rerun(view, timeout=RUN_TIMEOUT)
             runs.append(run)
+            faults.append(minor_faults(pids) - faulted)
             return (cpu_ns(pids) - before) / 1e6
 
         views = new_views(page, new)
         fresh = [await cost(v) for v in views]
+        faults = faults[:new]
         if SHOW_SLOWEST:
             for ms, v in sorted(zip(fresh, views), key=lambda p: -p[0])[:SHOW_SLOWEST]:
                 print(f"  {page}: {ms:5.0f} ms  {v.query}", flush=True)
@@ -97,7 +114,7 @@ async def page_costs(url: str, server_pid: int, page: str, new: int, repeats: in
         broken = [r.status for r in runs if r.status != "FINISHED_SUCCESSFULLY" or r.exceptions]
         if broken:
             raise RuntimeError(f"{page}: runs did not finish cleanly: {broken}")
-        return fresh, cached[2:]                                # 10 and 12 once each first
+        return fresh, cached[2:], faults                        # 10 and 12 once each first
     finally:
         await s.close()
 
@@ -132,12 +149,14 @@ def main(argv=None) -> None:
         print(f"server CPU per rerun (server + compute processes), ms; {args.new} new "
               f"settings per page (depth 2-60, Var(W) 0.001-1, 5 activations), after "
               f"{args.warm} not counted")
-        print(f"{'page':26} {'new p50':>8} {'new p95':>8} {'new max':>8} {'cached p50':>11}")
+        print(f"{'page':26} {'new p50':>8} {'new p95':>8} {'new max':>8} {'cached p50':>11} "
+              f"{'faults p50':>11}")
         for info in pages:
-            fresh, cached = asyncio.run(page_costs(url, proc.pid, info.url_path,
-                                                   args.new, args.repeats, args.warm))
+            fresh, cached, faults = asyncio.run(page_costs(url, proc.pid, info.url_path,
+                                                           args.new, args.repeats, args.warm))
             print(f"{info.title:26} {statistics.median(fresh):8.0f} {pct(fresh, 0.95):8.0f} "
-                  f"{max(fresh):8.0f} {statistics.median(cached):11.0f}", flush=True)
+                  f"{max(fresh):8.0f} {statistics.median(cached):11.0f} "
+                  f"{statistics.median(faults):11.0f}", flush=True)
     finally:
         stop(proc)
 

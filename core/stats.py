@@ -144,34 +144,47 @@ def saturated_fractions(unit: np.ndarray, grid=SATURATION_GRID, *,
 
 
 _LATTICE = 10_000                 # every SATURATION_GRID threshold is a multiple of 1e-4
-_EDGES = np.arange(_LATTICE + 1) / _LATTICE      # fl(k / 1e4): the same doubles as the grid's
 
 
 def _lattice_counts(mag: np.ndarray, marks: np.ndarray) -> np.ndarray:
-    """#(mag > _EDGES[m]) for each lattice mark m, in one linear pass.
+    """#(mag > fl(m / 1e4)) for each lattice mark m (the grid's own doubles), in one
+    linear pass.
 
-    Each value is binned between exact edges: nearest lattice point c = rint(mag * 1e4)
+    Each value is binned between exact edges: its nearest lattice point c = rint(mag * 1e4)
     (rounding error ~1e-12, far inside the half-step margin), then the one comparison
-    mag > _EDGES[c] settles which side of that edge it is on. NaN is dropped (never
+    mag > fl(c / 1e4) settles which side of that edge it is on. NaN is dropped (never
     saturated); values past 1 land above every edge."""
-    if not math.isfinite(float(mag.sum())):          # only float32/16 runs past overflow
+    top = float(mag.max())                           # NaN if any: only float32/16 runs
+    if not math.isfinite(top):                       # past an overflow have them
         mag = mag[~np.isnan(mag)]
-    counts = np.zeros(_LATTICE + 2, dtype=np.intp)
-    # in chunks: small temporaries stay in cache and skip the page faults of fresh MBs
+        top = float(mag.max()) if mag.size else 0.0
+    if top > 1.0:
+        mag = np.minimum(mag, 2.0)                   # any value past 1 is above every mark
+    counts = np.zeros(2 * _LATTICE + 2, dtype=np.intp)
+    # in chunks, through the same buffers: they stay in the cache and fault no page in
+    n = min(_CHUNK, mag.size)
+    near, edge, bins, above = np.empty(n), np.empty(n), np.empty(n, np.int64), np.empty(n, bool)
     for start in range(0, mag.size, _CHUNK):
         part = mag[start:start + _CHUNK]
-        near = np.multiply(part, _LATTICE)
-        np.rint(near, out=near)
-        np.minimum(near, _LATTICE, out=near)
-        c = near.astype(np.intp)
-        edge = np.take(_EDGES, c, out=near, mode="clip")
-        c += np.greater(part, edge)                   # c + 1: bin of values in (e_c, e_c+1]
-        counts += np.bincount(c, minlength=_LATTICE + 2)
+        k = part.size
+        y, e, c, up = near[:k], edge[:k], bins[:k], above[:k]
+        np.multiply(part, _LATTICE, out=y)
+        y += _ROUNDER                                 # rounds to the integer c, kept in y's
+        np.subtract(y.view(np.int64), _ROUNDER_BITS, out=c)   # low bits: c as an integer
+        np.subtract(y, _ROUNDER, out=e)               # c exactly, as a float
+        e /= _LATTICE                                 # fl(c / 1e4), as the grid's
+        np.greater(part, e, out=up)
+        c += up                                       # c + 1: bin of values in (e_c, e_c+1]
+        counts += np.bincount(c, minlength=counts.size)
     over = np.cumsum(counts[::-1])[::-1]              # over[k] = #(bin index >= k)
     return over[marks + 1]
 
 
 _CHUNK = 32768
+# x + 2**52 rounds x (0 <= x < 2**51) to the nearest integer, ties to even as rint does,
+# and holds it in the float's low mantissa bits: the rint and the conversion in one add
+_ROUNDER = 2.0**52
+_ROUNDER_BITS = int(np.array(_ROUNDER).view(np.int64))
 
 
 def map_values(act: Activation, unit: np.ndarray | None, u: np.ndarray,

@@ -8,7 +8,7 @@ entry, so they keep fewer entries.
 
 from __future__ import annotations
 
-from dataclasses import astuple, replace
+from dataclasses import astuple
 
 import streamlit as st
 
@@ -37,15 +37,21 @@ RUNNING_ALL = "Running the comparison…"
 
 
 # The statistic groups (core.simulate.STAT_GROUPS) each page draws: a new setting costs
-# a page only what it shows. The per-layer curves always come; the CSV export needs the
-# weight gradients' ratio.
-CURVES = ("weight_grads",)
+# a page only what it shows. The per-layer curves always come. dL/dW (a third of the
+# matrix products) only for the page that draws it.
+CURVES = ()
 PAGE_STATS = {
     "variance": CURVES,
-    "saturation": CURVES + ("histograms", "threshold_grid"),
-    "dead_neurons": CURVES + ("heatmaps", "threshold_grid"),
-    "gradients": CURVES + ("grad_histograms",),
+    "saturation": ("histograms", "threshold_grid"),
+    "dead_neurons": ("heatmaps", "threshold_grid"),
+    "gradients": ("weight_grads", "grad_histograms"),
 }
+
+
+def page_stats(url_path: str) -> tuple[str, ...]:
+    """The groups the page at url_path draws (the curves alone for pages without one
+    network): a demo's note above a page shares the page's cached run."""
+    return PAGE_STATS.get(url_path, CURVES)
 
 
 @cached(spinner=RUNNING)
@@ -57,11 +63,6 @@ def result(spec: NetworkSpec, stats: tuple[str, ...] = CURVES) -> Result:
 @cached()
 def prediction(spec: NetworkSpec, anchor_log10_grad_var: float = 0.0) -> Prediction:
     return compute.run(theory.predict, spec, float(anchor_log10_grad_var))
-
-
-def _slim(res: Result) -> Result:
-    """A run without its heatmap samples (the comparison pages draw curves only)."""
-    return replace(res, map_values=res.map_values[:, :0, :0], tensors=None)
 
 
 @cached(16)
@@ -111,9 +112,8 @@ def norm_lineup_runs(spec: NetworkSpec, groups: int) -> norm_lineup.Lineup:
 def affine_runs(spec: NetworkSpec, norm: str, gamma: float, beta: float,
                 groups: int) -> norm_lineup.Lineup:
     """No norm / norm with gamma 1, beta 0 / norm with the chosen gamma and beta."""
-    lineup = compute.run(norm_lineup.run_affine, spec, norm, float(gamma), float(beta),
-                         int(groups))
-    return replace(lineup, results={k: _slim(v) for k, v in lineup.results.items()})
+    return compute.run(norm_lineup.run_affine, spec, norm, float(gamma), float(beta),
+                       int(groups))
 
 
 @cached(spinner=RUNNING_ALL)

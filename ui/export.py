@@ -13,12 +13,20 @@ COLUMNS = ("log10_preact_var", "log10_act_var", "log10_out_var", "preact_mean", 
 
 
 def result_csv(res: Result) -> str:
-    """One row per layer; the spec's settings as comment lines above the header."""
+    """One row per layer; the spec's settings as comment lines above the header. The
+    columns the run computed: dL/dW's ratio only where the page drew it (Gradient flow).
+
+    >>> from core import NetworkSpec, simulate
+    >>> text = result_csv(simulate(NetworkSpec(depth=2, width=8, batch=4), stats=()))
+    >>> text.splitlines()[-3].split(",")[-2:], len(text.splitlines()[-1].split(","))
+    (['dead_frac', 'log10_grad_var'], 9)
+    """
+    columns = tuple(c for c in COLUMNS if getattr(res, c) is not None)
     buf = io.StringIO()
     for key, value in asdict(res.spec).items():
         buf.write(f"# {key}={value}\n")
     writer = csv.writer(buf)
-    writer.writerow(("layer",) + COLUMNS)
+    writer.writerow(("layer",) + columns)
     for i in range(res.depth):
-        writer.writerow([i + 1] + [f"{float(getattr(res, c)[i]):.6g}" for c in COLUMNS])
+        writer.writerow([i + 1] + [f"{float(getattr(res, c)[i]):.6g}" for c in columns])
     return buf.getvalue()

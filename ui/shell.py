@@ -109,7 +109,7 @@ def sidebar() -> tuple[controls.Settings, presets.Preset | None]:
 def _preset_note(preset: presets.Preset, settings: controls.Settings, nav: st.Page) -> None:
     """What to look for in the demo the controls match (with the numbers of the network
     shown), above the page's charts, as long as the controls are the demo's."""
-    text = preset.text(cache.result(settings.spec))
+    text = preset.text(cache.result(settings.spec, cache.page_stats(nav.url_path)))
     st.info(f"**{preset.name}.** {text}", icon=":material/school:")
     if nav.title != links.BY_PATH[preset.page].title:
         links.page_link(preset.page, f"See it on: {links.BY_PATH[preset.page].title}")

@@ -1,6 +1,8 @@
 """Result.saturated_frac_at: the saturated fraction at any threshold from one cached run."""
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 from core import NetworkSpec, simulate, stats
@@ -55,3 +57,28 @@ def test_unbounded_activations_have_no_threshold():
 def test_nan_is_never_saturated():
     assert stats.saturated_fractions(np.array([np.nan, 0.999, -1.0, 0.2]),
                                      (0.5, 0.999)).tolist() == [0.5, 0.25]
+
+
+_GRID = np.array(stats.SATURATION_GRID)
+# values where an inexact count would slip: the thresholds themselves, their neighbouring
+# doubles, every lattice point, float16 values (a float16 run's), ties of the rounding
+_EDGY = np.unique(np.concatenate([
+    _GRID, np.nextafter(_GRID, 0), np.nextafter(_GRID, 2), np.arange(10_001) / 1e4,
+    (np.arange(10_001) + 0.5) / 1e4, np.arange(0x3800, 0x3C01).astype(np.uint16)
+    .view(np.float16).astype(np.float64), [0.0, 1.0, 1.5, np.nextafter(1.0, 2)]]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_EDGY.tolist()),
+                          st.floats(0, 2, allow_nan=False), st.just(np.nan)),
+                min_size=1, max_size=400),
+       st.integers(1, 64))
+def test_grid_counts_are_exact_at_and_beside_every_threshold(values, chunk):
+    mag = np.array(values)
+    old, stats._CHUNK = stats._CHUNK, chunk        # chunk edges anywhere in the array
+    try:
+        got = stats.saturated_fractions(mag, magnitude=True)
+    finally:
+        stats._CHUNK = old
+    want = [np.count_nonzero(mag > t) / mag.size for t in _GRID]    # NaN > t is False
+    assert got.tolist() == want

@@ -157,7 +157,8 @@ def test_bench_server_sees_the_server_work_and_cached_reruns_cost_less(fresh_ser
     twice each) costs less than the median new setting, which computes."""
     from bench import server
     url, proc = fresh_server
-    fresh, cached = loop.run(server.page_costs(url, proc.pid, "variance", new=3, repeats=2))
-    assert len(fresh) == 3 and len(cached) == 2
+    fresh, cached, faults = loop.run(server.page_costs(url, proc.pid, "variance", new=3,
+                                                       repeats=2))
+    assert len(fresh) == 3 and len(cached) == 2 and len(faults) == 3
     assert min(fresh) > 0 and min(cached) > 0
     assert max(cached) < sorted(fresh)[1], (fresh, cached)
