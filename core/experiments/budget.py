@@ -7,7 +7,9 @@ things bound what a visitor can ask of the server:
 - values, depth x batch x positions x width per run: every one is touched by some
   forty element-wise passes (norm, activation, statistics, backward) and the backward
   pass holds several arrays of them (`max_values` over all runs, `max_held` in one run:
-  the memory). At small widths this is what costs, not the products.
+  the memory). At small widths this is what costs, not the products. Every layer of
+  every run also costs a fixed ~0.2 ms, whatever its size: a hundred-odd NumPy calls
+  on small arrays. It counts as LAYER_VALUES values; only the batch can pay for it.
 When over, the batch halves (down to `MIN_BATCH`), then the width. Halving the width
 keeps the physics that matters here: every init scheme is defined through fan_in, and
 for the custom scheme Var(W) is raised to keep fan_in x Var(W), the per-layer factor,
@@ -30,8 +32,9 @@ from ..spec import RANGES, Fix, NetworkSpec, fit_norm
 
 MAX_WEIGHTS = 4e7          # weight entries drawn over all runs (float64: 320 MB, one run at a time)
 MAX_MACS = 3e9             # multiply-adds over all runs, forward
-MAX_VALUES = 1.6e6         # layer values over all runs (~40 element-wise passes each,
+MAX_VALUES = 1.8e6         # layer values over all runs (~40 element-wise passes each,
                            # forward, backward, statistics: ~0.1 s on one core)
+LAYER_VALUES = 3000        # a layer's fixed cost in a run (~0.2 ms of calls), in values
 FORWARD_VALUES = 2.4e7     # the same for forward-only views (no backward, no histograms)
 MAX_HELD = 4e6             # layer values of one run (x, u, a kept for backward: ~100 MB)
 MIN_BATCH = 8
@@ -61,15 +64,16 @@ def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
     draws = runs if weight_draws is None else weight_draws
     batch, width = spec.batch, spec.width
 
-    def over(b, w):
+    def over(b, w, fixed=0.0):
         n = runs * b * spec.spatial if examples is None else examples
         held = (b if examples is None else spec.batch) * spec.spatial * spec.depth * w
         return (draws * spec.depth * w**2 > max_weights or n * spec.depth * w**2 > max_macs
-                or n * spec.depth * w > max_values or held > max_held)
+                or n * spec.depth * w + fixed > max_values or held > max_held)
 
     if examples is None:
-        while batch > MIN_BATCH and over(batch, width):
-            batch //= 2
+        layers = runs * spec.depth * LAYER_VALUES        # the layers' fixed cost: a smaller
+        while batch > MIN_BATCH and over(batch, width, layers):    # batch leaves more
+            batch //= 2                                  # room for it, a narrower width not
     while width > 16 and over(batch, width):
         width //= 2
     if (batch, width) == (spec.batch, spec.width):

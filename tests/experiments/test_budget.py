@@ -67,3 +67,19 @@ def test_eval_batches_are_cut_to_the_budget():
     k = budget.affordable_batches(spec, 10**6)
     assert k * per_batch <= budget.FORWARD_VALUES < (k + 1) * per_batch
     assert budget.affordable_batches(spec, 3) == 3
+
+
+def test_every_layer_of_every_run_pays_a_fixed_cost():
+    """At small batches a layer costs its hundred-odd NumPy calls, not its values: a deep
+    six-network lineup halves its batch until values and fixed costs fit together, no
+    further; a light budget the fixed cost alone exceeds takes the smallest batch and
+    leaves the width alone (a narrower layer costs the same calls)."""
+    spec = NetworkSpec(depth=60)
+    small, fixes = budget.fit(spec, runs=6)
+
+    def work(batch):
+        return 6 * spec.depth * (batch * spec.width + budget.LAYER_VALUES)
+    assert work(small.batch) <= budget.MAX_VALUES < work(2 * small.batch)
+    assert 6 * spec.depth * 2 * small.batch * spec.width <= budget.MAX_VALUES   # values alone: 2x
+    light, _ = budget.fit(NetworkSpec(depth=200), runs=1, max_values=4e5, max_held=4e5)
+    assert (light.batch, light.width) == (budget.MIN_BATCH, 100)

@@ -4,6 +4,8 @@ more than PLACES computations at once."""
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from contextlib import ExitStack
@@ -129,3 +131,30 @@ def test_a_superseded_run_waiting_for_a_place_is_dropped():
             pass
         assert computed == [] and len(calls) == 3
     assert compute.free_places() == compute.PLACES         # every place given back
+
+
+_FAULTS = """
+import resource, sys
+from core import NetworkSpec, simulate
+from ui import compute
+if sys.argv[1] == "keep":
+    assert compute.keep_freed_memory()
+spec = NetworkSpec(depth=30, activation="gelu", weight_var=0.02)
+for _ in range(3):                        # the last run: the allocator has settled
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    simulate(spec)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_a_compute_process_keeps_freed_memory_and_stops_faulting_it_in():
+    """glibc gives a layer's freed temporaries back to the kernel and faults them in
+    again on the next run (thousands of pages a simulation); a compute process's
+    allocator (keep_freed_memory, in every compute process) keeps them instead."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    faults = {mode: int(subprocess.run([sys.executable, "-c", _FAULTS, mode], cwd=root,
+                                       capture_output=True, text=True, check=True,
+                                       env=os.environ | {"PYTHONPATH": root}).stdout)
+              for mode in ("keep", "default")}
+    assert faults["keep"] < 100 and faults["default"] > 10 * (faults["keep"] + 10), faults
