@@ -51,6 +51,17 @@ class NormCache:
     fixed: bool = False               # eval mode: statistics given, not taken from x
 
 
+def _mean(x: np.ndarray, axes: tuple, dtype=None) -> np.ndarray:
+    """np.mean(x, axes, dtype, keepdims=True): the same sum and division (float16 summed
+    in float32, as np.mean does), without np.mean's Python layers, which cost more than
+    the arithmetic at a comparison's array sizes."""
+    count = math.prod(x.shape[a] for a in axes)
+    if dtype is None and x.dtype == np.float16:
+        return (np.add.reduce(x, axis=axes, dtype=np.float32, keepdims=True) / count
+                ).astype(np.float16)
+    return np.add.reduce(x, axis=axes, dtype=dtype, keepdims=True) / count
+
+
 def _grouped(x: np.ndarray, kind: str, groups: int):
     """A view of x and the axes its statistics run over."""
     b, p, c = x.shape
@@ -84,15 +95,14 @@ def normalize(x: np.ndarray, scale: float, kind: str, groups: int = 1, eps: floa
     stats_dtype = np.float64                      # statistics in float64, like cuDNN's fp32 accumulators
     if kind == "rms":
         centered, mean = xg, None
-        var = np.mean(np.square(xg, dtype=stats_dtype), axis=axes, keepdims=True)
+        var = _mean(np.square(xg, dtype=stats_dtype), axes)
     else:
-        mean = np.mean(xg, axis=axes, keepdims=True, dtype=stats_dtype)
-        centered = xg - mean.astype(x.dtype)
-        var = np.mean(np.square(centered, dtype=stats_dtype), axis=axes, keepdims=True)
+        mean = _mean(xg, axes, stats_dtype)
+        centered = xg - mean.astype(x.dtype, copy=False)
+        var = _mean(np.square(centered, dtype=stats_dtype), axes)
     # log10 sqrt(var * 10**(2 scale) + eps), without forming 10**(2 scale)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         log_var_true = np.log(var) + 2.0 * scale * _LN10
-    with np.errstate(over="ignore"):
         true_mean = None if mean is None else mean * 10.0**scale
         true_var = np.exp(log_var_true)
     return _finish(x, centered, log_var_true, kind, groups, scale, eps, true_mean, true_var)
@@ -102,8 +112,8 @@ def _finish(x, centered, log_var_true, kind, groups, scale, eps, mean, var, fixe
     """Divide the centred values by sqrt(var + eps), keeping the factor in the log10 scale."""
     log_denom = 0.5 * np.logaddexp(log_var_true, math.log(eps)) / _LN10
     log_mult = scale - log_denom
-    out_scale = float(np.max(log_mult))
-    xhat = centered * (10.0 ** (log_mult - out_scale)).astype(x.dtype)
+    out_scale = float(log_mult.max())
+    xhat = centered * (10.0 ** (log_mult - out_scale)).astype(x.dtype, copy=False)
     cache = NormCache(kind, groups, xhat, log_mult, scale, out_scale, mean, var, fixed)
     # A copy, not a view of cache.xhat: callers may rescale the output in place
     # (scaled.renorm), which must not change what the backward pass reads.
@@ -116,14 +126,14 @@ def normalize_backward(grad: np.ndarray, grad_scale: float, cache: NormCache):
     dx = (g - mean(g) - x_hat * mean(g * x_hat)) / sqrt(var + eps), per statistics set
     (RMSNorm has no mean(g) term)."""
     gg, axes = _grouped(grad, cache.kind, cache.groups)
-    mult = (10.0 ** (cache.log_mult - cache.out_scale)).astype(grad.dtype)
+    mult = (10.0 ** (cache.log_mult - cache.out_scale)).astype(grad.dtype, copy=False)
     if cache.fixed:                       # eval mode: a fixed per-channel affine map
         return (gg * mult).reshape(grad.shape), grad_scale + cache.out_scale - cache.in_scale
     xhat_true = cache.xhat * 10.0 ** cache.out_scale     # bounded by sqrt(set size)
-    proj = np.mean(gg * xhat_true, axis=axes, keepdims=True)
+    proj = _mean(gg * xhat_true, axes)
     dx = gg - xhat_true * proj
     if cache.kind != "rms":
-        dx -= np.mean(gg, axis=axes, keepdims=True)
+        dx -= _mean(gg, axes)
     dx *= mult
     return dx.reshape(grad.shape), grad_scale + cache.out_scale - cache.in_scale
 

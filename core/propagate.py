@@ -464,15 +464,16 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
             g_h, g_h_s, affine_grads = norm_bwd(g_h, g_h_s, norm_before, i)
         else:
             g_h, g_h_s = settle(g_h, g_h_s)
+        h_live = bool(g_h.any())
         if on_backward is not None:
-            lost = lost_above or _backward_lost(act, g_f, d, g_h)
+            lost = lost_above or (not h_live and _backward_lost(act, g_f, d))
             on_backward(LayerBackward(i, g_h, g_h_s, x_in, x_in_s + g_h_s, lost, **affine_grads))
         g_x = _matmul(g_h, weights[i].T)
         if spec.residual:
             g, g_s = settle(*add_scaled(g_x, g_h_s, g, g_s))
         else:
             g, g_s = settle(g_x, g_h_s)
-        lost_above = bool(g_h.any()) and not g.any()
+        lost_above = h_live and not g.any()
         saved[i] = None                       # free layer i's tensors as soon as possible
     return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, g, g_s,
                      run.grad_logits)
@@ -482,12 +483,10 @@ def _true(t: np.ndarray, scale: float) -> np.ndarray:
     return t * 10.0**scale if scale else t
 
 
-def _backward_lost(act, g_f, d, g_h) -> bool:
-    """Whether dL/dh = dL/df * phi'(u) is all zeros only because the format rounded it:
-    some dL/df is nonzero where phi' is nonzero (every activation's phi' is, except
+def _backward_lost(act, g_f, d) -> bool:
+    """Whether dL/dh = dL/df * phi'(u), all zeros, is so only because the format rounded
+    it: some dL/df is nonzero where phi' is nonzero (every activation's phi' is, except
     relu's below zero, so a phi' of exactly 0 elsewhere is itself a rounding)."""
-    if g_h.any():
-        return False
     live = g_f != 0
     if act.exact_zero_side:
         live &= d != 0

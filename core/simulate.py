@@ -192,7 +192,7 @@ class Collector:
                                      spec.dead_threshold, mag)
         self.put(preact_mean=pm, log10_preact_var=plv, act_mean=am, log10_act_var=alv,
                  log10_u_var=ulv, log10_out_var=olv, saturated_frac=sat,
-                 dead_frac=float(dead.mean()))
+                 dead_frac=np.count_nonzero(dead) / dead.size)
         if self.light:
             return
         self.put(dead_units=dead)

@@ -30,16 +30,21 @@ SATURATION_GRID = tuple(round(0.5 + 0.01 * k, 2) for k in range(50)) + tuple(
 
 def moments(x: np.ndarray, scale: float) -> tuple[float, float]:
     """(true mean, log10 true variance); the mean may be +-inf past float64's range."""
-    x64 = x.reshape(-1) if x.dtype == np.float64 else x.reshape(-1).astype(np.float64)
+    if x.dtype == np.float64:           # stored near 1 (core.scaled): nothing overflows
+        return _moments(x.reshape(-1), scale)
+    with np.errstate(over="ignore", invalid="ignore"):      # float32/16 past an overflow
+        return _moments(x.reshape(-1).astype(np.float64), scale)
+
+
+def _moments(x64: np.ndarray, scale: float) -> tuple[float, float]:
     n = x64.size
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean = float(x64.sum()) / n
-        # One BLAS pass for E[x^2]; two passes only where E[x^2] - mean^2 would cancel.
-        var = float(np.vdot(x64, x64)) / n - mean * mean
-        if not var > 1e-6 * mean * mean:
-            d = x64 - mean
-            var = float(np.vdot(d, d)) / n
-        true_mean = mean * 10.0**scale if abs(scale) < 300 else _times_power_of_ten(mean, scale)
+    mean = float(np.add.reduce(x64)) / n
+    # One BLAS pass for E[x^2]; two passes only where E[x^2] - mean^2 would cancel.
+    var = float(np.vdot(x64, x64)) / n - mean * mean
+    if not var > 1e-6 * mean * mean:
+        d = x64 - mean
+        var = float(np.vdot(d, d)) / n
+    true_mean = mean * 10.0**scale if abs(scale) < 300 else _times_power_of_ten(mean, scale)
     if not math.isfinite(var):
         return true_mean, math.nan
     return true_mean, log10_var(var, scale)
