@@ -86,7 +86,7 @@ def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 def standardized(x: np.ndarray) -> tuple[np.ndarray, float]:
     """x / rms(x) over the histogram sample, and log10 of that rms (0 for an all-zero x)."""
-    sample = x.reshape(-1)[:HIST_SAMPLE].astype(np.float64)
+    sample = x.reshape(-1)[:HIST_SAMPLE].astype(np.float64, copy=False)
     if x.dtype != np.float64:
         sample = sample[np.isfinite(sample)]      # float32/16 runs past an overflow
     ms = float(np.vdot(sample, sample)) / sample.size if sample.size else 0.0
