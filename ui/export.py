@@ -6,6 +6,8 @@ import csv
 import io
 from dataclasses import asdict
 
+import streamlit as st
+
 from core import Result
 
 COLUMNS = ("log10_preact_var", "log10_act_var", "log10_out_var", "preact_mean", "act_mean",
@@ -30,3 +32,13 @@ def result_csv(res: Result) -> str:
     for i in range(res.depth):
         writer.writerow([i + 1] + [f"{float(getattr(res, c)[i]):.6g}" for c in columns])
     return buf.getvalue()
+
+
+def download_button(res: Result, page: str) -> None:
+    """The page's per-layer numbers as a CSV download (a click downloads, no rerun)."""
+    note = None if res.log10_weight_grad_ratio is not None else (
+        "The per-layer curves of this network. dL/dW's ratio to W per layer comes with "
+        "the Gradient flow page's CSV, the page that computes dL/dW.")
+    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
+                       file_name=f"layerscope_{page}.csv", mime="text/csv",
+                       on_click="ignore", help=note)

@@ -9,7 +9,7 @@ from figures.heatmaps import (CODE_COLORS, SMALL_ROWS, SMALL_UNITS, count_label,
 from figures.histograms import format_percent, percent_by_layer
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
-from ui.export import result_csv
+from ui.export import download_button
 
 
 LINEAR_NOTE = ("**A linear unit never dies.** Its output is its input, with slope 1 "
@@ -49,8 +49,7 @@ def page(settings: Settings) -> None:
     verdicts.show_elsewhere(diagnose(res), "dead_neurons", spec.depth)
     _one_layer(res, layer, valid, word)
     _through_depth(res, layer, valid, word, rule, at_cutoff)
-    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
-                       file_name="layerscope_dead_units.csv", mime="text/csv", on_click="ignore")
+    download_button(res, "dead_units")
     _explanation()
 
 

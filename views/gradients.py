@@ -8,7 +8,7 @@ from figures import gradients as gfig
 from figures.style import format_power
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
-from ui.export import result_csv
+from ui.export import download_button
 
 
 THEORY = Control("grad_theory", "Draw the mean-field prediction", "toggle", True)
@@ -43,8 +43,7 @@ def page(settings: Settings) -> None:
     _phase(spec)
     st.subheader("Gradient histograms (Karpathy's diagnostics)")
     _histograms(spec, res)
-    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
-                       file_name="layerscope_gradients.csv", mime="text/csv", on_click="ignore")
+    download_button(res, "gradients")
     _explanation()
 
 

@@ -9,7 +9,7 @@ from figures.histograms import (activation_histograms, format_percent, layer_den
                                 percent_by_layer, saturated_ranges)
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
-from ui.export import result_csv
+from ui.export import download_button
 
 
 # Thresholds the core counts exactly in every run (stats.SATURATION_GRID): no re-simulation.
@@ -49,8 +49,7 @@ def page(settings: Settings) -> None:
     verdicts.show_elsewhere(diagnose(res), "saturation", spec.depth)
     x_title = _histograms(res, kind, shown, fracs, threshold)
     _by_layer(res, kind, shown, fracs, valid, threshold, x_title)
-    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
-                       file_name="layerscope_saturation.csv", mime="text/csv", on_click="ignore")
+    download_button(res, "saturation")
     _explanation(act, kind)
 
 

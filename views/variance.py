@@ -8,7 +8,7 @@ from figures.style import format_power
 from figures.variance import variance_figure
 from ui import cache, charts, controls, verdicts
 from ui.controls import Control, Settings
-from ui.export import result_csv
+from ui.export import download_button
 
 
 # The first screen's one line: what to do here (the sidebar holds every control).
@@ -28,8 +28,7 @@ def page(settings: Settings) -> None:
     st.markdown(WHAT_TO_DO)
     _headline(spec, res, diag)
     _chart(spec, res)
-    st.download_button("Download per-layer numbers (CSV)", result_csv(res),
-                       file_name="layerscope_variance.csv", mime="text/csv", on_click="ignore")
+    download_button(res, "variance")
     _explanation()
 
 

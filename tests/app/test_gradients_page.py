@@ -119,3 +119,12 @@ def test_page_controls_and_rerun_time():
     no_exceptions(at)
     grad = ys(trace(chart_titled(at, "Forward and backward"), "backward"))
     assert grad[-1] == pytest.approx(simulate(spec_for(depth=25)).log10_grad_var[-1], abs=1e-5)
+
+
+def test_its_csv_carries_dl_dw_and_the_other_pages_say_so():
+    """Only this page computes dL/dW: its CSV button comes without a note, the variance
+    page's (whose CSV has no dL/dW column) says where the column is."""
+    here = open_page(PAGE, **SMALL).get("download_button")
+    there = open_page("variance", **SMALL).get("download_button")
+    assert [b.proto.help for b in here] == [""]
+    assert len(there) == 1 and "Gradient flow page's CSV" in there[0].proto.help
