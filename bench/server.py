@@ -52,8 +52,10 @@ def minor_faults(pids: list[int]) -> int:
     a fresh page costs about 2.4 us here, and an allocator that gives memory back to the
     kernel makes the next computation fault it in again.
 
-    >>> before = minor_faults([os.getpid()]); _ = b"x" * (1 << 24)    # 16 MB, written
-    >>> minor_faults([os.getpid()]) > before
+    >>> import mmap; fresh = mmap.mmap(-1, 1 << 22)      # 4 MB from the kernel
+    >>> before = minor_faults([os.getpid()])
+    >>> for i in range(0, len(fresh), mmap.PAGESIZE): fresh[i] = 1
+    >>> minor_faults([os.getpid()]) - before >= (1 << 22) // mmap.PAGESIZE
     True
     """
     return sum(int(text.rsplit(")", 1)[1].split()[7])
