@@ -95,28 +95,24 @@ async def page_costs(url: str, server_pid: int, page: str, new: int, repeats: in
         for view in new_views(page, warm, seed=999):            # not among the measured
             runs.append(await s.rerun(view, timeout=RUN_TIMEOUT))
 
-        faults = []
-
-        async def cost(view: View) -> float:
+        async def cost(view: View) -> tuple[float, int]:
+            """(ms of CPU, pages faulted in) of one rerun."""
             await s.drain()
             pids = family()
             before, faulted = cpu_ns(pids), minor_faults(pids)
-            run = await s.rerun(view, timeout=RUN_TIMEOUT)
-            runs.append(run)
-            faults.append(minor_faults(pids) - faulted)
-            return (cpu_ns(pids) - before) / 1e6
+            runs.append(await s.rerun(view, timeout=RUN_TIMEOUT))
+            return (cpu_ns(pids) - before) / 1e6, minor_faults(pids) - faulted
 
         views = new_views(page, new)
-        fresh = [await cost(v) for v in views]
-        fresh_faults = list(faults)
+        fresh, faults = zip(*[await cost(v) for v in views])
         if SHOW_SLOWEST:
             for ms, v in sorted(zip(fresh, views), key=lambda p: -p[0])[:SHOW_SLOWEST]:
                 print(f"  {page}: {ms:5.0f} ms  {v.query}", flush=True)
-        cached = [await cost(setting_view(page, d)) for d in [10, 12] * repeats]
+        cached = [(await cost(setting_view(page, d)))[0] for d in [10, 12] * repeats]
         broken = [r.status for r in runs if r.status != "FINISHED_SUCCESSFULLY" or r.exceptions]
         if broken:
             raise RuntimeError(f"{page}: runs did not finish cleanly: {broken}")
-        return fresh, cached[2:], fresh_faults                  # 10 and 12 once each first
+        return list(fresh), cached[2:], list(faults)            # 10 and 12 once each first
     finally:
         await s.close()
 

@@ -75,7 +75,7 @@ def test_every_layer_of_every_run_pays_a_fixed_cost():
     further; a light budget the fixed cost alone exceeds takes the smallest batch and
     leaves the width alone (a narrower layer costs the same calls)."""
     spec = NetworkSpec(depth=60)
-    small, fixes = budget.fit(spec, runs=6)
+    small, _ = budget.fit(spec, runs=6)
 
     def work(batch):
         return 6 * spec.depth * (batch * spec.width + budget.LAYER_VALUES)
