@@ -30,23 +30,34 @@ CASES = {
 
 def bare_chain(spec: NetworkSpec, params, with_activation: bool = False,
                weight_grads: bool = True) -> None:
-    """The matrix products alone; with_activation adds phi and phi' (one call each);
-    weight_grads=False leaves out dL/dW = x^T g (a page that does not draw it)."""
+    """The matrix products alone; weight_grads=False leaves out dL/dW = x^T g (a page
+    that does not draw it). with_activation adds the least any float64 NumPy network
+    must add to them: phi, and phi' (taken as simulate takes it, from phi's output or
+    from input and output where it can, in the forward pass while they are in the
+    cache), and backward phi' times the gradient."""
     act = activations.get(spec.activation)
     x = params.x0.reshape(-1, spec.width)
-    xs = []
+    saved = []
     for w in params.weights:
-        xs.append(x)
-        x = x @ w
-        if with_activation:
-            x = act.fn(x)
+        h = x @ w
+        a = act.fn(h) if with_activation else h
+        saved.append((x, _local_grad(act, h, a) if with_activation else None))
+        x = a
     g = np.ones_like(x)
-    for w, xi in zip(reversed(params.weights), reversed(xs)):
+    for w, (xi, d) in zip(reversed(params.weights), reversed(saved)):
+        if d is not None:
+            g = g * d
         if weight_grads:
             _ = xi.T @ g
-        if with_activation:
-            g = g * act.deriv(xi)
         g = g @ w.T
+
+
+def _local_grad(act, h, a):
+    if act.identity:
+        return None
+    if act.deriv_from_output is not None:
+        return act.deriv_from_output(a)
+    return act.deriv(h) if act.deriv_from_io is None else act.deriv_from_io(h, a)
 
 
 def medians_of(fns, repeats: int) -> list[float]:
@@ -81,29 +92,35 @@ def main(argv=None) -> None:
         print(f"| {name:18} | {t_bare*1e3:8.2f} | {t_act*1e3:8.2f} | {t_sim*1e3:11.2f} | "
               f"{t_sim/t_bare:5.2f} | {t_sim/t_act:7.2f} | {mb:9.2f} |")
     print("\nratio: simulate / the forward and backward matrix products alone, measured in the"
-          "\nsame run; vs +act: / those products plus phi and phi'")
+          "\nsame run; vs +act: / those products with phi forward and phi' times the gradient\n"
+          "backward (the least a float64 NumPy network computes)")
     page_rows(args.repeats)
 
 
 def page_rows(repeats: int) -> None:
     """simulate as each page runs it (the statistic groups it draws, ui.cache.PAGE_STATS),
     over the bare chain of the same products (without dL/dW where the page leaves it out),
-    measured in turns: a page pays only for what it shows."""
+    and over that chain with phi and phi' (the floor: what the statistics add), measured
+    in turns: a page pays only for what it shows."""
     from ui.cache import PAGE_STATS
-    print(f"\nsimulate / the same products, with the statistics each page asks for (medians "
-          f"of {repeats}); in brackets: / all three products, as the first table\n")
+    print(f"\nsimulate as each page runs it / the products that page runs (medians of "
+          f"{repeats}); in brackets: / those products with phi and phi'\n")
     print("| case | " + " | ".join(PAGE_STATS) + " |")
     print("|---|" + "---|" * len(PAGE_STATS))
     for name, spec in CASES.items():
         if not name.startswith("512"):
             continue
         params = make_params(spec)
-        fns = [lambda: bare_chain(spec, params), lambda: bare_chain(spec, params, weight_grads=False)]
+        fns = [(lambda act=act, dw=dw: bare_chain(spec, params, act, weight_grads=dw))
+               for act in (False, True) for dw in (True, False)]
         fns += [(lambda groups=groups: simulate(spec, params=params, stats=groups))
                 for groups in PAGE_STATS.values()]
-        bare, bare_no_dw, *pages = medians_of(fns, repeats)
-        cells = [f"{t / (bare if 'weight_grads' in groups else bare_no_dw):.2f} ({t / bare:.2f})"
-                 for t, groups in zip(pages, PAGE_STATS.values())]
+        bare, bare_no_dw, floor, floor_no_dw, *pages = medians_of(fns, repeats)
+        cells = []
+        for t, groups in zip(pages, PAGE_STATS.values()):
+            dw = "weight_grads" in groups
+            cells.append(f"{t / (bare if dw else bare_no_dw):.2f} "
+                         f"({t / (floor if dw else floor_no_dw):.2f})")
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
 
 

@@ -61,6 +61,11 @@ class Activation:
         return self.name in ("linear", "relu", "leaky_relu")
 
     @property
+    def identity(self) -> bool:
+        """phi(h) = h: phi' = 1 everywhere."""
+        return self.name == "linear"
+
+    @property
     def exact_zero_side(self) -> bool:
         """phi(h) = 0 exactly for every h <= 0 (relu alone: the others only near zero)."""
         return self.name == "relu"
@@ -68,7 +73,7 @@ class Activation:
     @property
     def relu_like(self) -> bool:
         """Unbounded above with an 'off' side below zero, where units can die."""
-        return self.bounded is None and self.name != "linear"
+        return self.bounded is None and not self.identity
 
     def to_unit(self, a: Array) -> Array:
         """Map a bounded activation's output onto [-1, 1], where saturation is |u| -> 1."""

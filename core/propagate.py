@@ -436,12 +436,7 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
             on_forward(LayerForward(i, x, x_s, h, h_s, u, u_s, a, a_s, out, out_s,
                                     norm_before or norm_after))
         if backward:
-            # phi' from phi's output where possible (as autograd does), else from its input
-            local = (a, a_s) if act.deriv_from_output else (u, u_s)
-            fix = saturated_fix(act, a, a_s, u, u_s) if exact and act.deriv_from_output else None
-            # phi' from u and a (gelu): where act_forward evaluated phi at u's true values
-            io = (a, a_s) if act.deriv_from_io is not None and abs(u_s) <= BIG else None
-            saved.append((x, x_s, *local, norm_before, norm_after, fix, io))
+            saved.append((x, x_s, *_slope(act, u, u_s, a, a_s, exact), norm_before, norm_after))
         x, x_s = out, out_s
 
     run = _readout(spec, params, x, x_s, dtype)
@@ -450,16 +445,12 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
     g, g_s = run.pop_grad()                  # dL/d(out) of the last layer
     lost_above = False                       # the layer above rounded dL/dx to all zeros
     for i in range(spec.depth - 1, -1, -1):
-        x_in, x_in_s, t, t_s, norm_before, norm_after, fix, io = saved[i]
+        x_in, x_in_s, d, d_s, norm_before, norm_after = saved[i]
         g_f, g_f_s = (g * dtype.type(alpha) if spec.residual else g), g_s
         affine_grads = {}
         if norm_after is not None:
             g_f, g_f_s, affine_grads = norm_bwd(g_f, g_f_s, norm_after, i)
-        if io is not None:
-            d, d_s = act.deriv_from_io(_true(t, t_s), _true(*io)), 0.0
-        else:
-            d, d_s = local_grad_scaled(act, t, t_s, fix)
-        g_h, g_h_s = g_f * d, g_f_s + d_s
+        g_h, g_h_s = (g_f, g_f_s) if d is None else (g_f * d, g_f_s + d_s)
         if norm_before is not None:
             g_h, g_h_s, affine_grads = norm_bwd(g_h, g_h_s, norm_before, i)
         else:
@@ -477,6 +468,23 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
         saved[i] = None                       # free layer i's tensors as soon as possible
     return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, g, g_s,
                      run.grad_logits)
+
+
+def _slope(act, u, u_s, a, a_s, exact: bool) -> tuple[np.ndarray | None, float]:
+    """phi' at the layer as (stored, log10 scale), None for the identity (phi' = 1).
+
+    Taken in the forward pass, while a is still in the cache: the backward pass would
+    fetch a back from memory for it, and phi' is no bigger to keep than a. From phi's
+    output where possible (as autograd does), with `saturated_fix` where that cancels;
+    from u and a (gelu: where act_forward evaluated phi at u's true values); else from u."""
+    if act.identity:
+        return None, 0.0
+    if act.deriv_from_io is not None and abs(u_s) <= BIG:
+        return act.deriv_from_io(_true(u, u_s), _true(a, a_s)), 0.0
+    if act.deriv_from_output is None:
+        return local_grad_scaled(act, u, u_s)
+    fix = saturated_fix(act, a, a_s, u, u_s) if exact else None
+    return local_grad_scaled(act, a, a_s, fix)
 
 
 def _true(t: np.ndarray, scale: float) -> np.ndarray:

@@ -187,9 +187,9 @@ class Collector:
             self.underflow_layer = t.index
         self.last_out_lv = olv
         unit = stats.unit_values(act, t.act, t.act_scale) if act.bounded else None
-        mag = np.abs(unit) if unit is not None else None     # shared by both counts
-        sat, dead = stats.saturation(act, unit, t.u, spec.saturation_threshold,
-                                     spec.dead_threshold, mag)
+        sat, dead, at_grid = stats.saturation(act, unit, t.u, spec.saturation_threshold,
+                                              spec.dead_threshold,
+                                              grid="threshold_grid" in self.groups)
         self.put(preact_mean=pm, log10_preact_var=plv, act_mean=am, log10_act_var=alv,
                  log10_u_var=ulv, log10_out_var=olv, saturated_frac=sat,
                  dead_frac=np.count_nonzero(dead) / dead.size)
@@ -198,8 +198,8 @@ class Collector:
         self.put(dead_units=dead)
         if "histograms" in self.groups:
             self.put(**self._act_hist(t, unit))
-        if mag is not None and "threshold_grid" in self.groups:
-            self.put(saturated_frac_grid=stats.saturated_fractions(mag, magnitude=True))
+        if at_grid is not None:
+            self.put(saturated_frac_grid=at_grid)
         if "heatmaps" in self.groups:
             self.put(map_values=stats.map_values(act, unit, t.u, (spec.saturation_threshold,
                                                                   spec.dead_threshold)))

@@ -109,83 +109,107 @@ def off_mask(u: np.ndarray) -> np.ndarray:
 
 def saturation(act: Activation, unit: np.ndarray | None, u: np.ndarray,
                threshold: float, dead_threshold: float,
-               mag: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-    """(fraction saturated or off, (width,) dead flags).
+               grid: bool = False) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """(fraction saturated or off, (width,) dead flags, fractions at SATURATION_GRID or None).
 
     Bounded activations: saturated where |unit| > threshold; a unit is dead where
-    |unit| > dead_threshold on every example and position (`mag`: |unit| if the caller
-    has it). Relu-like: off where the input is <= 0, dead where off everywhere. Linear:
-    never."""
+    |unit| > dead_threshold on every example and position; with grid=True also the
+    fraction above every SATURATION_GRID threshold. Relu-like: off where the input is
+    <= 0, dead where off everywhere. Linear: never.
+
+    >>> from core.activations import get
+    >>> unit = np.array([[0.2, 0.995], [-0.98, -0.999]])
+    >>> frac, dead, at = saturation(get("tanh"), unit, unit, 0.97, 0.99, grid=True)
+    >>> frac, dead.tolist(), float(at[SATURATION_GRID.index(0.99)])
+    (0.75, [False, True], 0.5)
+    """
     width = u.shape[-1]
     if act.bounded is not None:
-        mag = np.abs(unit.reshape(-1, width)) if mag is None else mag.reshape(-1, width)
-        frac = np.count_nonzero(mag > threshold) / mag.size
-        return frac, mag.min(axis=0) > dead_threshold
+        count, low, at = _magnitudes(unit.reshape(-1, width), threshold,
+                                     _GRID_MARKS if grid else None)
+        return int(count) / unit.size, low > dead_threshold, at
     if act.relu_like:
         flat = u.reshape(-1, width)
-        return np.count_nonzero(off_mask(flat)) / flat.size, flat.max(axis=0) <= 0
-    return 0.0, np.zeros(width, dtype=bool)
+        return np.count_nonzero(off_mask(flat)) / flat.size, flat.max(axis=0) <= 0, None
+    return 0.0, np.zeros(width, dtype=bool), None
 
 
-def saturated_fractions(unit: np.ndarray, grid=SATURATION_GRID, *,
-                        magnitude: bool = False) -> np.ndarray:
+def saturated_fractions(unit: np.ndarray, grid=SATURATION_GRID) -> np.ndarray:
     """Fraction of values with |unit| > t for every threshold t of the (increasing) grid,
-    counted exactly as `saturation` counts them (NaN is never saturated). With
-    magnitude=True, `unit` already holds |unit| (saves a pass).
+    counted exactly as `saturation` counts them (NaN is never saturated).
 
     >>> saturated_fractions(np.array([0.0, 0.6, -0.975, 1.0, np.nan]), (0.5, 0.97, 0.99)).tolist()
     [0.6, 0.4, 0.2]
     """
-    mag = unit.reshape(-1)
-    mag = mag if magnitude else np.abs(mag)
+    flat = unit.reshape(-1)
     grid = np.asarray(grid, dtype=np.float64)
     lattice = np.rint(grid * _LATTICE)
-    if mag.size and np.array_equal(lattice / _LATTICE, grid) and lattice[0] >= 0:
-        return _lattice_counts(mag, lattice.astype(np.intp)) / mag.size
+    if flat.size and np.array_equal(lattice / _LATTICE, grid) and lattice[0] >= 0:
+        return _magnitudes(flat.reshape(-1, 1), math.inf, lattice.astype(np.intp))[2]
     # thresholds off the lattice: sort (n log n), still exact
-    mag = np.sort(mag)                        # NaN sorts last
+    mag = np.sort(np.abs(flat))               # NaN sorts last
     end = np.searchsorted(mag, np.nan)        # where the NaN start (size if none)
     return (end - np.searchsorted(mag, grid, side="right")) / max(mag.size, 1)
 
 
 _LATTICE = 10_000                 # every SATURATION_GRID threshold is a multiple of 1e-4
+_GRID_MARKS = np.rint(np.array(SATURATION_GRID) * _LATTICE).astype(np.intp)
 
 
-def _lattice_counts(mag: np.ndarray, marks: np.ndarray) -> np.ndarray:
-    """#(mag > fl(m / 1e4)) for each lattice mark m (the grid's own doubles), in one
-    linear pass.
+def _magnitudes(rows: np.ndarray, threshold: float, marks: np.ndarray | None):
+    """(#(|x| > threshold), per column min |x|, fractions #(|x| > fl(m / 1e4)) / size for
+    each lattice mark m, or None without marks) of a 2-D array, in one pass over blocks
+    of rows: each block's |x| is made once and used while it is in the cache (a whole
+    layer's |x| would go to memory and come back for every use).
 
-    Each value is binned between exact edges: its nearest lattice point c = rint(mag * 1e4)
-    (rounding error ~1e-12, far inside the half-step margin), then the one comparison
-    mag > fl(c / 1e4) settles which side of that edge it is on. NaN is dropped (never
-    saturated); values past 1 land above every edge."""
-    top = float(mag.max())                           # NaN if any: only float32/16 runs
-    if not math.isfinite(top):                       # past an overflow have them
-        mag = mag[~np.isnan(mag)]
-        top = float(mag.max()) if mag.size else 0.0
-    if top > 1.0:
-        mag = np.minimum(mag, 2.0)                   # any value past 1 is above every mark
-    counts = np.zeros(2 * _LATTICE + 2, dtype=np.intp)
-    # in chunks, through the same buffers: they stay in the cache and fault no page in
-    n = min(_CHUNK, mag.size)
-    near, edge, bins, above = np.empty(n), np.empty(n), np.empty(n, np.int64), np.empty(n, bool)
-    for start in range(0, mag.size, _CHUNK):
-        part = mag[start:start + _CHUNK]
-        k = part.size
-        y, e, c, up = near[:k], edge[:k], bins[:k], above[:k]
-        np.multiply(part, _LATTICE, out=y)
-        y += _ROUNDER                                 # rounds to the integer c, kept in y's
-        np.subtract(y.view(np.int64), _ROUNDER_BITS, out=c)   # low bits: c as an integer
-        np.subtract(y, _ROUNDER, out=e)               # c exactly, as a float
-        e /= _LATTICE                                 # fl(c / 1e4), as the grid's
-        np.greater(part, e, out=up)
-        c += up                                       # c + 1: bin of values in (e_c, e_c+1]
-        counts += np.bincount(c, minlength=counts.size)
-    over = np.cumsum(counts[::-1])[::-1]              # over[k] = #(bin index >= k)
-    return over[marks + 1]
+    The marks are counted in one linear pass: each value is binned between exact edges.
+    Its nearest lattice point c = rint(|x| * 1e4) (rounding error ~1e-12, far inside the
+    half-step margin), then the one comparison |x| > fl(c / 1e4) settles which side of
+    that edge it is on. NaN is never above a mark; values past 1 are above every mark."""
+    width = rows.shape[1]
+    step = max(1, _BLOCK // width)
+    n = min(step, rows.shape[0])
+    mag, above = np.empty((n, width)), np.empty((n, width), bool)
+    count, low = 0, np.full(width, np.inf)
+    codes = near = edge = None
+    if marks is not None:
+        codes, near, edge = np.empty(rows.size, np.int64), np.empty(n * width), np.empty(n * width)
+    for start in range(0, rows.shape[0], step):
+        block = rows[start:start + step]
+        k = block.shape[0]
+        m, up = mag[:k], above[:k]
+        np.abs(block, out=m)
+        count += np.count_nonzero(np.greater(m, threshold, out=up))
+        np.minimum(low, m.min(axis=0), out=low)       # NaN stays NaN: never dead
+        if codes is not None:
+            _lattice_codes(m.reshape(-1), near, edge, up.reshape(-1),
+                           codes[start * width:(start + k) * width])
+    if codes is None:
+        return count, low, None
+    counts = np.bincount(codes, minlength=2 * _LATTICE + 2)
+    over = np.cumsum(counts[::-1])[::-1]              # over[j] = #(bin index >= j)
+    return count, low, over[marks + 1] / max(rows.size, 1)
 
 
-_CHUNK = 8192          # 64 KB buffers: with the layer's own arrays they stay in the L2 cache
+def _lattice_codes(mag, near, edge, up, out) -> None:
+    """out = the lattice bin of each |x| (bin c + 1 holds (fl(c / 1e4), fl((c + 1) / 1e4)]);
+    mag may be overwritten."""
+    peak = float(mag.max())                       # NaN if any: only float32/16 runs
+    if not peak <= 1.0:                           # past an overflow have them
+        np.minimum(mag, 2.0, out=mag)             # past 1 is above every mark
+        mag[np.isnan(mag)] = 0.0                  # bin 0: below every mark
+    k = mag.size
+    y, e, up = near[:k], edge[:k], up[:k]
+    np.multiply(mag, _LATTICE, out=y)
+    y += _ROUNDER                                 # rounds to the integer c, kept in y's
+    np.subtract(y.view(np.int64), _ROUNDER_BITS, out=out)   # low bits: c as an integer
+    np.subtract(y, _ROUNDER, out=e)               # c exactly, as a float
+    e /= _LATTICE                                 # fl(c / 1e4), as the grid's
+    np.greater(mag, e, out=up)
+    out += up                                     # c + 1: bin of values in (e_c, e_c+1]
+
+
+_BLOCK = 16384         # values per block (128 KB buffers): they stay in the L2 cache
 # x + 2**52 rounds x (0 <= x < 2**51) to the nearest integer, ties to even as rint does,
 # and holds it in the float's low mantissa bits: the rint and the conversion in one add
 _ROUNDER = 2.0**52

@@ -456,8 +456,8 @@ class Trainer:
     def _saturated(self, v: dict) -> float:
         act = self.act
         unit = act.to_unit(v["act"]) if act.bounded is not None else None
-        frac, _ = stats.saturation(act, unit, v["u"], self.spec.saturation_threshold,
-                                   self.spec.dead_threshold)
+        frac, _, _ = stats.saturation(act, unit, v["u"], self.spec.saturation_threshold,
+                                      self.spec.dead_threshold)
         return float(frac)
 
     # -- validation -------------------------------------------------------------------

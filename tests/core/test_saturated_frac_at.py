@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 import pytest
 
 from core import NetworkSpec, simulate, stats
+from core.activations import get
 
 SMALL = dict(depth=4, width=32, batch=64)
 
@@ -73,12 +74,32 @@ _EDGY = np.unique(np.concatenate([
                           st.floats(0, 2, allow_nan=False), st.just(np.nan)),
                 min_size=1, max_size=400),
        st.integers(1, 64))
-def test_grid_counts_are_exact_at_and_beside_every_threshold(values, chunk):
+def test_grid_counts_are_exact_at_and_beside_every_threshold(values, block):
     mag = np.array(values)
-    old, stats._CHUNK = stats._CHUNK, chunk        # chunk edges anywhere in the array
+    old, stats._BLOCK = stats._BLOCK, block        # block edges anywhere in the array
     try:
-        got = stats.saturated_fractions(mag, magnitude=True)
+        got = stats.saturated_fractions(mag)
     finally:
-        stats._CHUNK = old
+        stats._BLOCK = old
     want = [np.count_nonzero(mag > t) / mag.size for t in _GRID]    # NaN > t is False
     assert got.tolist() == want
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 40), st.integers(1, 200), st.randoms(use_true_random=False),
+       st.sampled_from([0.5, 0.97, 0.99]), st.sampled_from([0.9, 0.99, 0.9999]))
+def test_one_pass_counts_match_each_count_taken_alone(width, rows, block, rnd, thr, dead_thr):
+    """saturation's blocked pass (|x| made once per block, then counted three ways)
+    against each statistic computed on its own over the whole array, signs and NaN
+    included, with block edges anywhere (in and between rows)."""
+    unit = np.array([rnd.choice(_EDGY.tolist()) * rnd.choice([1, -1]) if rnd.random() < 0.9
+                     else np.nan for _ in range(rows * width)]).reshape(rows, 1, width)
+    old, stats._BLOCK = stats._BLOCK, block
+    try:
+        frac, dead, at = stats.saturation(get("tanh"), unit, unit, thr, dead_thr, grid=True)
+    finally:
+        stats._BLOCK = old
+    mag = np.abs(unit.reshape(rows, width))
+    assert frac == np.count_nonzero(mag > thr) / mag.size
+    assert dead.tolist() == (mag > dead_thr).all(axis=0).tolist()          # NaN: not dead
+    assert at.tolist() == [np.count_nonzero(mag > t) / mag.size for t in _GRID]
