@@ -32,16 +32,22 @@ def bare_chain(spec: NetworkSpec, params, with_activation: bool = False,
                weight_grads: bool = True) -> None:
     """The matrix products alone; weight_grads=False leaves out dL/dW = x^T g (a page
     that does not draw it). with_activation adds the least any float64 NumPy network
-    must add to them: phi, and phi' (taken as simulate takes it, from phi's output or
-    from input and output where it can, in the forward pass while they are in the
-    cache), and backward phi' times the gradient."""
+    must add to them: phi, and phi' (taken as simulate takes it: from phi's output
+    where it can, with phi where they share a costly part, in the forward pass while
+    they are in the cache), and backward phi' times the gradient."""
     act = activations.get(spec.activation)
     x = params.x0.reshape(-1, spec.width)
     saved = []
     for w in params.weights:
         h = x @ w
-        a = act.fn(h) if with_activation else h
-        saved.append((x, _local_grad(act, h, a) if with_activation else None))
+        if not with_activation:
+            a, d = h, None
+        elif act.with_slope is not None:
+            a, d = act.with_slope(h)
+        else:
+            a = act.fn(h)
+            d = None if act.identity else _local_grad(act, h, a)
+        saved.append((x, d))
         x = a
     g = np.ones_like(x)
     for w, (xi, d) in zip(reversed(params.weights), reversed(saved)):
@@ -53,11 +59,9 @@ def bare_chain(spec: NetworkSpec, params, with_activation: bool = False,
 
 
 def _local_grad(act, h, a):
-    if act.identity:
-        return None
     if act.deriv_from_output is not None:
         return act.deriv_from_output(a)
-    return act.deriv(h) if act.deriv_from_io is None else act.deriv_from_io(h, a)
+    return act.deriv(h)
 
 
 def medians_of(fns, repeats: int) -> list[float]:

@@ -94,9 +94,16 @@ def _table() -> list[np.ndarray]:
     d[1] = t0 * d[0] - 1.0
     for j in range(1, TERMS - 1):
         d.append(t0 * d[j] + j * d[j - 1])
-    with np.errstate(under="ignore"):
-        pdf = np.exp(-0.5 * t0 * t0) / math.sqrt(2.0 * math.pi)
+    pdf = _node_pdf()
     return [d[j] / math.factorial(j) * pdf for j in reversed(range(TERMS))]
+
+
+@functools.cache
+def _node_pdf() -> np.ndarray:
+    """pdf(t0) at every node t0 = k / STEPS (t0^2 is exact: exp's rounding only)."""
+    t0 = np.arange(int(T_MAX * STEPS) + 1) / STEPS
+    with np.errstate(under="ignore"):
+        return np.exp(-0.5 * t0 * t0) / math.sqrt(2.0 * math.pi)
 
 
 
@@ -110,16 +117,35 @@ def cdf(h: np.ndarray) -> np.ndarray:
     >>> cdf(np.array([-np.inf, np.inf, np.nan])).tolist()
     [0.0, 1.0, nan]
     """
+    return _evaluate(h, False)[0]
+
+
+def cdf_pdf(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Phi(h), pdf(h)) elementwise, in h's dtype: GELU's value and slope need both, and
+    pdf comes almost free with Phi (the node's pdf times the exp of the remainder that
+    Phi takes anyway), to a few ulps where exp(-h^2 / 2) would lose h^2's rounding.
+
+    >>> p, d = cdf_pdf(np.array([0.0, -2.0, 50.0]))
+    >>> d.round(15).tolist() == [0.398942280401433, 0.053990966513188, 0.0]
+    True
+    """
+    return _evaluate(h, True)
+
+
+def _evaluate(h, with_pdf: bool):
     h = np.asarray(h)
     x = h.astype(np.float64, copy=False).reshape(-1)
     out = np.empty(x.size)
+    pdf = np.empty(x.size) if with_pdf else None
     for start in range(0, x.size, CHUNK):      # a 512 x 256 layer: 2.3x faster in chunks
-        _cdf_into(x[start:start + CHUNK], out[start:start + CHUNK])
-    return out.reshape(h.shape).astype(h.dtype, copy=False)
+        part = slice(start, start + CHUNK)
+        _cdf_into(x[part], out[part], None if pdf is None else pdf[part])
+    return tuple(v.reshape(h.shape).astype(h.dtype, copy=False) for v in (out, pdf)
+                 if v is not None)
 
 
-def _cdf_into(x: np.ndarray, out: np.ndarray) -> None:
-    """cdf of the 1-d float64 x, written into out."""
+def _cdf_into(x: np.ndarray, out: np.ndarray, pdf_out: np.ndarray | None = None) -> None:
+    """cdf of the 1-d float64 x, written into out (and pdf into pdf_out, if given)."""
     t = np.abs(x)
     t0 = np.minimum(t, T_MAX)
     t0 *= STEPS
@@ -139,6 +165,9 @@ def _cdf_into(x: np.ndarray, out: np.ndarray) -> None:
     u -= t0
     u *= delta
     with np.errstate(under="ignore"):
-        q *= np.exp(u, out=u)                  # q = Phi(-t)
+        np.exp(u, out=u)
+    if pdf_out is not None:
+        np.multiply(_node_pdf().take(k, mode="clip"), u, out=pdf_out)
+    q *= u                                     # q = Phi(-t)
     np.copyto(out, q)
     np.subtract(1.0, q, out=out, where=x > 0)

@@ -423,7 +423,12 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
             u, u_s, norm_before = norm_fwd(h, h_s, i)
         else:
             u, u_s = h, h_s
-        a, a_s = settle(*act_forward(act, u, u_s))
+        if backward and act.with_slope is not None and abs(u_s) <= BIG:
+            a, d = act.with_slope(_true(u, u_s))   # phi and phi' share their costly part
+            (a, a_s), slope = settle(a, 0.0), (d, 0.0)
+        else:
+            a, a_s = settle(*act_forward(act, u, u_s))
+            slope = None
         if use_norm and spec.norm_position == "after":
             f, f_s, norm_after = norm_fwd(a, a_s, i)
         else:
@@ -436,7 +441,8 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
             on_forward(LayerForward(i, x, x_s, h, h_s, u, u_s, a, a_s, out, out_s,
                                     norm_before or norm_after))
         if backward:
-            saved.append((x, x_s, *_slope(act, u, u_s, a, a_s, exact), norm_before, norm_after))
+            slope = slope or _slope(act, u, u_s, a, a_s, exact)
+            saved.append((x, x_s, *slope, norm_before, norm_after))
         x, x_s = out, out_s
 
     run = _readout(spec, params, x, x_s, dtype)
@@ -476,11 +482,10 @@ def _slope(act, u, u_s, a, a_s, exact: bool) -> tuple[np.ndarray | None, float]:
     Taken in the forward pass, while a is still in the cache: the backward pass would
     fetch a back from memory for it, and phi' is no bigger to keep than a. From phi's
     output where possible (as autograd does), with `saturated_fix` where that cancels;
-    from u and a (gelu: where act_forward evaluated phi at u's true values); else from u."""
+    else from u (gelu's comes with phi, from Activation.with_slope, where phi is
+    evaluated at u's true values)."""
     if act.identity:
         return None, 0.0
-    if act.deriv_from_io is not None and abs(u_s) <= BIG:
-        return act.deriv_from_io(_true(u, u_s), _true(a, a_s)), 0.0
     if act.deriv_from_output is None:
         return local_grad_scaled(act, u, u_s)
     fix = saturated_fix(act, a, a_s, u, u_s) if exact else None

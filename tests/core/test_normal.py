@@ -73,3 +73,22 @@ def test_cdf_edges_and_dtypes():
     assert half.dtype == np.float16 and half.shape == (1, 2)
     assert abs(float(half[0, 0]) - true_cdf(-1.0)) < 1e-3
     assert normal.cdf(np.float64(1.5)).shape == ()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-38.0, 38.0, allow_nan=False), min_size=1, max_size=32))
+def test_pdf_beside_cdf_is_within_a_few_ulps_of_the_true_value(xs):
+    """cdf_pdf's pdf (the node's pdf times exp of the remainder) against mpmath's npdf,
+    where the pdf is a normal float64; its Phi is cdf's, bit for bit."""
+    x = np.array(xs)
+    want = np.array([float(mpmath.npdf(mpmath.mpf(v))) for v in xs])
+    phi, pdf = normal.cdf_pdf(x)
+    normal_range = want > 1e-300
+    assert np.all(ulps(pdf, want)[normal_range] <= 4), x[ulps(pdf, want) > 4]
+    assert np.array_equal(phi, normal.cdf(x))
+
+
+def test_pdf_edges():
+    _, pdf = normal.cdf_pdf(np.array([0.0, np.inf, -np.inf, 1e300, 39.0, np.nan]))
+    assert pdf[:5].tolist() == [float(mpmath.npdf(0)), 0.0, 0.0, 0.0, 0.0]   # pdf(39) < 1e-323
+    assert math.isnan(pdf[5])
