@@ -99,6 +99,7 @@ def main(argv=None) -> None:
           "\nsame run; vs +act: / those products with phi forward and phi' times the gradient\n"
           "backward (the least a float64 NumPy network computes)")
     page_rows(args.repeats)
+    lineup_rows(args.repeats)
 
 
 def page_rows(repeats: int) -> None:
@@ -126,6 +127,35 @@ def page_rows(repeats: int) -> None:
             cells.append(f"{t / (bare if dw else bare_no_dw):.2f} "
                          f"({t / (floor if dw else floor_no_dw):.2f})")
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
+
+def lineup_rows(repeats: int) -> None:
+    """Per activation, the normalization lineup's six networks (each variant's `profile`,
+    as run_lineup runs them) at one fixed batch, over tanh's: the work per value that
+    core.experiments.budget.ACTIVATION_WORK stands for."""
+    from core.activations import ACTIVATIONS
+    from core.experiments.budget import ACTIVATION_WORK, LAYER_VALUES
+    from core.experiments.norm_lineup import lineup_specs
+    from core.profile import profile
+    names = list(ACTIVATIONS)
+    print(f"\nthe normalization lineup (six networks, width 100) / tanh's, by activation "
+          f"(medians of {repeats}), and the work per value w it implies; last row: "
+          f"budget.ACTIVATION_WORK\n")
+    print("| depth, batch | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for depth, batch in ((10, 256), (48, 32)):
+        def lineup(act, depth=depth, batch=batch):
+            spec = NetworkSpec(depth=depth, batch=batch, activation=act, weight_var=0.02)
+            for v in lineup_specs(spec).values():
+                profile(v.spec)
+        times = dict(zip(names, medians_of([lambda a=a: lineup(a) for a in names], repeats)))
+        values, fixed = 6 * batch * depth * 100, 6 * depth * LAYER_VALUES
+        cells = []
+        for a in names:                # w: values x w + fixed over values + fixed = ratio
+            ratio = times[a] / times["tanh"]
+            cells.append(f"{ratio:.2f} (w {(ratio * (values + fixed) - fixed) / values:.2f})")
+        print(f"| {depth}, {batch} | " + " | ".join(cells) + " |", flush=True)
+    print("| budget | " + " | ".join(f"{ACTIVATION_WORK.get(a, 1.0):.1f}" for a in names) + " |")
 
 
 if __name__ == "__main__":

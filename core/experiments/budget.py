@@ -10,6 +10,8 @@ things bound what a visitor can ask of the server:
   the memory). At small widths this is what costs, not the products. Every layer of
   every run also costs a fixed ~0.2 ms, whatever its size: a hundred-odd NumPy calls
   on small arrays. It counts as LAYER_VALUES values; only the batch can pay for it.
+  The values weigh more for an activation that costs more than tanh per value
+  (`ACTIVATION_WORK`); the fixed cost does not.
 When over, the batch halves (down to `MIN_BATCH`), then the width. Halving the width
 keeps the physics that matters here: every init scheme is defined through fan_in, and
 for the custom scheme Var(W) is raised to keep fan_in x Var(W), the per-layer factor,
@@ -38,6 +40,13 @@ LAYER_VALUES = 3000        # a layer's fixed cost in a run (~0.2 ms of calls), i
 FORWARD_VALUES = 2.4e7     # the same for forward-only views (no backward, no histograms)
 MAX_HELD = 4e6             # layer values of one run (x, u, a kept for backward: ~100 MB)
 MIN_BATCH = 8
+# Element-wise work per value against tanh's, on which MAX_VALUES is reckoned: the w
+# that makes values x w + the layers' fixed cost match the normalization lineup's time
+# over tanh's at depth 10, batch 256 and at depth 48, batch 32 (`python -m bench`'s last
+# table, which prints both w; they agree within about 0.1). Phi and exp cost more than tanh; nothing counts
+# below 1, so the cheaper activations keep the batch they had.
+ACTIVATION_WORK = {"gelu": 1.7, "silu": 1.6, "sigmoid": 1.3, "elu": 1.3, "selu": 1.3,
+                   "leaky_relu": 1.1}
 
 
 def cost(spec: NetworkSpec) -> tuple[float, float]:
@@ -63,12 +72,13 @@ def fit(spec: NetworkSpec, runs: int, examples: int | None = None,
     """
     draws = runs if weight_draws is None else weight_draws
     batch, width = spec.batch, spec.width
+    work = ACTIVATION_WORK.get(spec.activation, 1.0)
 
     def over(b, w, fixed=0.0):
         n = runs * b * spec.spatial if examples is None else examples
         held = (b if examples is None else spec.batch) * spec.spatial * spec.depth * w
         return (draws * spec.depth * w**2 > max_weights or n * spec.depth * w**2 > max_macs
-                or n * spec.depth * w + fixed > max_values or held > max_held)
+                or n * spec.depth * w * work + fixed > max_values or held > max_held)
 
     if examples is None:
         layers = runs * spec.depth * LAYER_VALUES        # the layers' fixed cost: a smaller

@@ -54,7 +54,9 @@ def test_small_width_pays_for_its_values():
                        residual=True, activation="gelu")
     small, fixes = budget.fit(spec, runs=1)
     values = small.depth * small.batch * small.spatial * small.width
-    assert values <= min(budget.MAX_VALUES, budget.MAX_HELD) < 2 * values   # halved just enough
+    work, fixed = budget.ACTIVATION_WORK["gelu"], small.depth * budget.LAYER_VALUES
+    assert values * work + fixed <= budget.MAX_VALUES < 2 * values * work + fixed  # halved just enough
+    assert values <= budget.MAX_HELD
     assert (small.width, small.depth) == (21, 200)
     assert [(f.field, f.asked) for f in fixes] == [("batch", 1024)]
 
@@ -83,3 +85,22 @@ def test_every_layer_of_every_run_pays_a_fixed_cost():
     assert 6 * spec.depth * 2 * small.batch * spec.width <= budget.MAX_VALUES   # values alone: 2x
     light, _ = budget.fit(NetworkSpec(depth=200), runs=1, max_values=4e5, max_held=4e5)
     assert (light.batch, light.width) == (budget.MIN_BATCH, 100)
+
+
+@pytest.mark.parametrize("activation", ["linear", "tanh", "relu", "sigmoid", "gelu", "silu",
+                                        "elu", "selu", "leaky_relu"])
+@pytest.mark.parametrize("depth", [10, 30, 48, 60])
+def test_costlier_activations_pay_with_their_batch(activation, depth):
+    """A lineup's values weigh ACTIVATION_WORK times tanh's (GELU's Phi, the exps of
+    sigmoid and its kin): the batch halves until the weighted values and the layers'
+    fixed cost fit, no further, and never stays above tanh's."""
+    spec = NetworkSpec(depth=depth, activation=activation)
+    small, _ = budget.fit(spec, runs=6)
+    work = budget.ACTIVATION_WORK.get(activation, 1.0)
+    assert work >= 1.0
+
+    def cost(batch):
+        return 6 * depth * (batch * spec.width * work + budget.LAYER_VALUES)
+    assert cost(small.batch) <= budget.MAX_VALUES
+    assert small.batch == spec.batch or budget.MAX_VALUES < cost(2 * small.batch)
+    assert small.batch <= budget.fit(spec.replace(activation="tanh"), runs=6)[0].batch
