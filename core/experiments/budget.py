@@ -43,7 +43,8 @@ MIN_BATCH = 8
 # Element-wise work per value against tanh's, on which MAX_VALUES is reckoned: the w
 # that makes values x w + the layers' fixed cost match the normalization lineup's time
 # over tanh's at depth 10, batch 256 and at depth 48, batch 32 (`python -m bench`'s last
-# table, which prints both w; they agree within about 0.1). Phi and exp cost more than tanh; nothing counts
+# table, which prints both w: four runs put them within about 0.15 of these, but for
+# one row that the machine's drift moved). Phi and exp cost more than tanh; nothing counts
 # below 1, so the cheaper activations keep the batch they had.
 ACTIVATION_WORK = {"gelu": 1.7, "silu": 1.6, "sigmoid": 1.3, "elu": 1.3, "selu": 1.3,
                    "leaky_relu": 1.1}
