@@ -106,8 +106,6 @@ def _node_pdf() -> np.ndarray:
         return np.exp(-0.5 * t0 * t0) / math.sqrt(2.0 * math.pi)
 
 
-
-
 CHUNK = 16384        # values per pass: a chunk's temporaries stay in the cache
 
 

@@ -479,8 +479,9 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
 def _slope(act, u, u_s, a, a_s, exact: bool) -> tuple[np.ndarray | None, float]:
     """phi' at the layer as (stored, log10 scale), None for the identity (phi' = 1).
 
-    Taken in the forward pass, while a is still in the cache: the backward pass would
-    fetch a back from memory for it, and phi' is no bigger to keep than a. From phi's
+    Taken in the forward pass, while a is still in the cache (the backward pass would
+    fetch a back from memory for it); the price is one more layer-sized array held until
+    the backward pass where a is the next layer's input, held anyway. From phi's
     output where possible (as autograd does), with `saturated_fix` where that cancels;
     else from u (gelu's comes with phi, from Activation.with_slope, where phi is
     evaluated at u's true values)."""

@@ -91,7 +91,7 @@ def test_grid_counts_are_exact_at_and_beside_every_threshold(values, block):
 def test_one_pass_counts_match_each_count_taken_alone(width, rows, block, rnd, thr, dead_thr):
     """saturation's blocked pass (|x| made once per block, then counted three ways)
     against each statistic computed on its own over the whole array, signs and NaN
-    included, with block edges anywhere (in and between rows)."""
+    included, in blocks of any number of rows (one row to all of them)."""
     unit = np.array([rnd.choice(_EDGY.tolist()) * rnd.choice([1, -1]) if rnd.random() < 0.9
                      else np.nan for _ in range(rows * width)]).reshape(rows, 1, width)
     old, stats._BLOCK = stats._BLOCK, block
