@@ -3,13 +3,12 @@
 # The Python the tests run on (3.11.7).
 FROM python:3.11.7-slim-bookworm
 
-# One BLAS thread: a machine's cores are shared by its workers, not by one NumPy call.
+# No thread variables: the app sets its BLAS threads from the CPUs the container may
+# use (its cgroup quota, e.g. compose's `cpus:`; ui/cpus.py).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    OPENBLAS_NUM_THREADS=1 \
-    OMP_NUM_THREADS=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1
 
 RUN useradd --create-home --uid 10001 layerscope
 WORKDIR /app

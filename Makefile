@@ -38,15 +38,16 @@ run: venv
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.headless true
 
 # A class on every core: WORKERS `streamlit run` processes behind HAProxy on PORT
-# (deploy/serve.py, deploy/haproxy.cfg). Ctrl-C stops them all.
-WORKERS ?= $(shell nproc)
+# (deploy/serve.py, deploy/haproxy.cfg); by default one per CPU the cgroup quota and the
+# affinity mask allow (ui/cpus.py; nproc sees no quota). Ctrl-C stops them all.
+WORKERS ?=
 SERVE_PKGS := haproxy
 serve-deps:
 	if ! dpkg -s $(SERVE_PKGS) >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(SERVE_PKGS); fi
 
 serve: venv serve-deps
-	$(BIN)/python -m deploy.serve --workers $(WORKERS) --port $(PORT)
+	$(BIN)/python -m deploy.serve $(if $(WORKERS),--workers $(WORKERS)) --port $(PORT)
 
 # The emoji font only makes screenshots show the page icons as a browser would.
 BROWSER_PKGS := chromium fonts-noto-color-emoji

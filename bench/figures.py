@@ -1,6 +1,6 @@
 """Build time of every figure the pages draw, on the inputs the pages give them.
 
-    OPENBLAS_NUM_THREADS=1 python -m bench.figures --depth 60
+    python -m bench.figures --depth 60
 
 The inputs come from the core once (a few networks: the default tanh one, a ReLU one in
 float16 that overflows, GELU's per-layer gradient curves, the init and normalization

@@ -1,6 +1,7 @@
 """A class against a real server: N browser-like sessions over Streamlit's own websocket.
 
     python -m bench.load --start-server --sessions 10 --seconds 60
+    python -m bench.load --start-server --box 1024,1 --sessions 10    # a 1 GB, 1-CPU host
     python -m bench.load --workers 2 --sessions 8,16,24 --seconds 60   # through the proxy
     python -m bench.load --url http://127.0.0.1:8501 --pid 1234
 
@@ -18,6 +19,12 @@ exception elements, disconnects (the session reconnects with its URL, as a brows
 timeouts, wrong views, failed downloads. With the server's pid (started here, or --pid),
 its resident memory and CPU time, with its compute processes' (ui.compute), are sampled
 every second.
+
+--start-server starts the app as `make run` does (its command line, this environment
+untouched: the app sets its own threads, ui.cpus). --box MEM_MB,CPUS starts it in a
+fresh cgroup with that memory limit and CPU quota (bench.box), as a hosted container
+would be, and reports the box's OOM kills, its peak memory and whether the server
+survived beside the latencies.
 
 --sessions takes a list: one run per class size, on the same server; the report names the
 largest size whose rerun p95 stayed within --target-p95 with no errors. Loopback only
@@ -607,8 +614,9 @@ def held(rows: list[dict], target_ms: float) -> int:
 
 @contextlib.contextmanager
 def servers_for(args):
-    """{workers: (url, pids callable)} of the servers to load: given, a fresh one, or
-    one cluster per worker count (all up at once, measured in turns)."""
+    """({workers: (url, pids callable)}, box state callable or None) of the servers to
+    load: given, a fresh one (in a box), or one cluster per worker count (all up at
+    once, measured in turns)."""
     with contextlib.ExitStack() as stack:
         if args.workers:
             from deploy.serve import Cluster
@@ -617,17 +625,35 @@ def servers_for(args):
                 log_dir = args.log_dir / f"workers{n}" if args.log_dir else None
                 c = stack.enter_context(Cluster(n, log_dir=log_dir))
                 out[n] = (c.url, c.pids)
-            yield out
-        elif args.start_server:
-            from deploy.serve import free_port, start_streamlit, stop, wait_healthy
-            port = free_port()
-            log = Path(args.log_dir or "/tmp") / f"bench-load-{port}.log"
-            proc = start_streamlit(port, log)
-            stack.callback(stop, proc)
-            wait_healthy(f"http://127.0.0.1:{port}", [proc], log=log)
-            yield {1: (f"http://127.0.0.1:{port}", lambda: [proc.pid])}
+            yield out, None
+        elif args.start_server or args.box:
+            yield stack.enter_context(fresh_server(args.log_dir, args.box))
         else:
-            yield {1: (args.url, lambda: list(args.pid))}
+            yield {1: (args.url, lambda: list(args.pid))}, None
+
+
+@contextlib.contextmanager
+def fresh_server(log_dir: Path | None = None, box: tuple[float, float] | None = None):
+    """({1: (url, pids)}, its box's state or None): the app started as `make run` does,
+    in a fresh bench.box.Box(*box) if given; stopped (and the box removed) at the end."""
+    from deploy.serve import free_port, start_as_make_run, stop, wait_healthy
+    with contextlib.ExitStack() as stack:
+        prefix, state = [], None
+        if box is not None:
+            from bench.box import Box
+            the_box = stack.enter_context(Box(*box))
+            prefix = the_box.wrapper()
+        port = free_port()
+        log = Path(log_dir or "/tmp") / f"bench-load-{port}.log"
+        proc = start_as_make_run(port, log, prefix)
+        stack.callback(stop, proc)                 # before the box goes
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, [proc], log=log)
+        if box is not None:
+            if not the_box.holds(proc.pid):
+                raise RuntimeError(f"the server (pid {proc.pid}) is not in {the_box.name}")
+            state = lambda: the_box.usage() | dict(server_alive=proc.poll() is None)  # noqa: E731
+        yield {1: (url, lambda: [proc.pid])}, state
 
 
 def warm_up(url: str, workers: int) -> None:
@@ -642,13 +668,24 @@ def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
 
 
+def _box(text: str) -> tuple[float, float]:
+    from bench.box import parse
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", default="http://127.0.0.1:8501")
     ap.add_argument("--pid", type=int, action="append", default=[],
                     help="a server process to sample memory of (repeatable)")
     ap.add_argument("--start-server", action="store_true",
-                    help="start a fresh `streamlit run` on a free loopback port")
+                    help="start the app as `make run` does, on a free port")
+    ap.add_argument("--box", type=_box, default=None, metavar="MEM_MB,CPUS",
+                    help="start it (as --start-server) in a fresh cgroup with this memory "
+                         "limit and CPU quota, e.g. 1024,1 or 700,0.5 (bench.box; root)")
     ap.add_argument("--workers", type=_ints, default=[],
                     help="start N workers behind HAProxy (deploy.serve) and load the proxy; "
                          "a list (1,2) starts one cluster each, measured in turns")
@@ -662,10 +699,18 @@ def main(argv=None) -> None:
     ap.add_argument("--json", type=Path, help="also write the report here")
     ap.add_argument("--log-dir", type=Path, default=None)
     args = ap.parse_args(argv)
+    if args.box and args.workers:
+        ap.error("--box runs one server as `make run` does, not --workers behind a proxy")
     rows = []
-    with servers_for(args) as servers:
+    with contextlib.ExitStack() as stack:
+        try:
+            servers, box_state = stack.enter_context(servers_for(args))
+        except RuntimeError as exc:             # no box here, a server that did not start
+            sys.exit(f"load: {exc}")
         where = (f"{'/'.join(map(str, servers))} worker(s) behind HAProxy" if args.workers
                  else next(iter(servers.values()))[0])
+        if box_state:
+            where += f" in a box of {args.box[0]:g} MB, {args.box[1]:g} CPU"
         print(f"load: {where}; sessions {args.sessions}, {args.seconds:.0f} s each, a new "
               f"view every ~{args.interval:g} s", flush=True)
         for workers, (url, _) in servers.items():
@@ -677,9 +722,13 @@ def main(argv=None) -> None:
                                             not args.no_downloads, burst=args.burst))
                 rows.append(dict(workers=workers) | rep)
                 print(table(rows[-1:]).splitlines()[-1], flush=True)
+                if box_state:
+                    rows[-1]["box"] = box_state()
+                    print(f"  box: {box_line(rows[-1]['box'])}", flush=True)
     target = args.target_p95 * 1e3
     held_by = {w: held([r for r in rows if r["workers"] == w], target) for w in servers}
-    out = dict(url=None if (args.workers or args.start_server) else args.url,
+    out = dict(url=None if (args.workers or args.start_server or args.box) else args.url,
+               box=dict(mem_mb=args.box[0], cpus=args.box[1]) if args.box else None,
                interval=args.interval, target_p95_ms=target, held_at_target=held_by,
                runs=rows)
     print(f"\nheld at p95 <= {args.target_p95:g} s with no errors: "
@@ -690,8 +739,24 @@ def main(argv=None) -> None:
     print(json.dumps(out))
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
-    if any(r["errors"] for r in rows):
+    if any(r["errors"] or box_failed(r.get("box")) for r in rows):
         sys.exit(1)
+
+
+def box_line(state: dict) -> str:
+    """The box's state after a run, for the table's reader.
+
+    >>> box_line(dict(oom_kills=0, peak_mb=612.3, server_alive=True))
+    'OOM kills 0, peak 612 MB, server alive'
+    """
+    peak = "?" if state["peak_mb"] is None else f"{state['peak_mb']:.0f}"
+    return (f"OOM kills {'?' if state['oom_kills'] is None else state['oom_kills']}, "
+            f"peak {peak} MB, server {'alive' if state['server_alive'] else 'DIED'}")
+
+
+def box_failed(state: dict | None) -> bool:
+    """Whether the box killed something or the server is gone."""
+    return bool(state) and (bool(state["oom_kills"]) or not state["server_alive"])
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ui import cpus
+
 REPO = Path(__file__).resolve().parent.parent
 HAPROXY_CFG = REPO / "deploy" / "haproxy.cfg"
 STARTUP_TIMEOUT = 60.0
@@ -92,25 +94,40 @@ def stop(proc: subprocess.Popen | None) -> None:
             continue
 
 
+def make_run_cmd(port: int) -> list[str]:
+    """`make run`'s command line (the Makefile's run target) on `port`: how a user starts
+    the app, every interface, its own threads (ui.cpus)."""
+    return [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            "--server.headless", "true"]
+
+
+def launch(cmd: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
+    """`cmd` in the repository, in its own session, its output in `log`."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def start_as_make_run(port: int, log: Path, prefix: list[str] = ()) -> subprocess.Popen:
+    """The app as `make run` starts it, on `port`, with this environment untouched;
+    `prefix` runs first and then execs it (bench.box's way into a cgroup)."""
+    return launch([*prefix, *make_run_cmd(port)], log)
+
+
 def start_streamlit(port: int, log: Path, host: str = "127.0.0.1",
                     workers: int = 1) -> subprocess.Popen:
     """One `streamlit run app.py` on host:port, its output in `log`, one of `workers`.
 
-    One BLAS thread per worker unless the caller chose otherwise: N workers share N cores,
-    and each NumPy call spreading over all of them would only make the workers collide.
-    Likewise the cores' share of compute processes (ui.compute) each: one per core in
-    all, at least one a worker."""
+    Each of N workers counts 1/N of the CPUs as its own (LAYERSCOPE_CPUS, unless the
+    caller set it): its compute processes and their BLAS threads follow from that share
+    (ui.cpus), so that N workers together start no more threads than the CPUs."""
     env = os.environ.copy()
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(var, "1")
-    env.setdefault("LAYERSCOPE_COMPUTE_PROCESSES",
-                   str(max(1, (os.cpu_count() or 1) // max(workers, 1))))
+    if workers > 1:
+        env.setdefault("LAYERSCOPE_CPUS", str(max(1, cpus.usable_cpus() // workers)))
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
            "--server.port", str(port), "--server.address", host,
            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    with open(log, "ab") as out:
-        return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+    return launch(cmd, log, env)
 
 
 def workers_cfg(ports: list[int]) -> str:
@@ -253,8 +270,8 @@ class Cluster:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                    help="streamlit processes (default: one per core)")
+    ap.add_argument("--workers", type=int, default=cpus.usable_cpus(),
+                    help="streamlit processes (default: one per usable CPU: ui.cpus)")
     ap.add_argument("--port", type=int, default=8501, help="the one public port")
     ap.add_argument("--host", default="",
                     help="address to serve on (default: every interface, as `make run`)")

@@ -12,10 +12,11 @@ together; a new setting beyond them waits for a place, and a session that asks f
 newer setting meanwhile stops waiting (its superseded setting is dropped, not
 computed).
 
-LAYERSCOPE_COMPUTE_PROCESSES sets the number of processes (default: two, or one on a
-one-core machine); 0 computes in the script's own thread, still one place at a time per
-place. A compute process that dies (out of memory, killed) is replaced, and the setting
-it was computing is computed again here.
+LAYERSCOPE_COMPUTE_PROCESSES sets the number of processes (default: min(2, the CPUs the
+server may use: ui.cpus, which also sets every process's BLAS threads); 0 computes in the
+script's own thread, still one place at a time per place. A compute process that dies
+(out of memory, killed) is replaced, and the setting it was computing is computed again
+here.
 
 >>> import math
 >>> run(math.sqrt, 16.0)
@@ -29,25 +30,25 @@ import contextlib
 import ctypes
 import functools
 import multiprocessing
-import os
 import threading
 from concurrent.futures.process import BrokenProcessPool
 
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
+from . import cpus
+
 WAIT_CHECK_SECONDS = 0.05      # how often a waiting script looks for a newer setting
 
 
+PLAN = cpus.plan()
+
+
 def processes() -> int:
-    """Compute processes to start: LAYERSCOPE_COMPUTE_PROCESSES, else min(2, cores)."""
-    raw = os.environ.get("LAYERSCOPE_COMPUTE_PROCESSES", "")
-    try:
-        return max(0, min(int(raw), 8))
-    except ValueError:
-        return min(2, os.cpu_count() or 1)
+    """Compute processes to start: LAYERSCOPE_COMPUTE_PROCESSES, else min(2, usable CPUs)."""
+    return cpus.plan().processes
 
 
-PROCESSES = processes()
+PROCESSES = PLAN.processes
 # Places: computations at once. Two on two cores even computing in the script threads:
 # one computes while the other's matrix products run on the second core.
 PLACES = max(PROCESSES, 2)
@@ -57,11 +58,20 @@ _pool: cf.ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _warm() -> None:
+def _warm(plan: cpus.Plan) -> None:
     """What a compute process runs first: its imports (core, NumPy) done before a class
-    asks, not on the first student's setting, and its allocator told to keep memory."""
+    asks, not on the first student's setting, its BLAS threads limited to the server's
+    plan, and its allocator told to keep memory."""
     import core.simulate  # noqa: F401
+    cpus.limit_threads(plan.threads)
     keep_freed_memory()
+    cpus.report("compute", plan)
+
+
+def limit_threads() -> None:
+    """This process's BLAS threads to the plan (ui.cpus), once; reported if asked."""
+    cpus.limit_threads(PLAN.threads)
+    cpus.report("server", PLAN)
 
 
 # glibc's malloc maps a block of 128 KB or more fresh from the kernel and unmaps it when
@@ -86,22 +96,28 @@ def keep_freed_memory() -> bool:
 
 
 _keep_freed_here = functools.cache(keep_freed_memory)
+_limit_here = functools.cache(limit_threads)
 
 
 def set_processes(count: int) -> None:
-    """Use `count` compute processes from now on (0: compute in the calling thread); for
-    tools that measure a computation's CPU or memory in their own process (bench)."""
-    global PROCESSES, _pool
+    """Use `count` compute processes from now on (0: compute in the calling thread), and
+    this process's BLAS threads as the plan gives them for that count; for tools that
+    measure a computation's CPU or memory in their own process (bench)."""
+    global PROCESSES, PLAN, _pool
     with _pool_lock:
         old, _pool = _pool, None
         PROCESSES = max(0, count)
+        PLAN = cpus.replan(PLAN, PROCESSES)
+    cpus.limit_threads(PLAN.threads)
     if old is not None:
         old.shutdown(wait=False, cancel_futures=True)
 
 
 def start() -> None:
-    """Start the compute processes now, and keep this process's freed memory too (the
-    shell calls this on every script run: both happen on the first)."""
+    """Limit this process's BLAS threads, keep its freed memory, and start the compute
+    processes (the shell calls this first on every script run: all happen on the
+    first, before any numerical work)."""
+    _limit_here()
     _keep_freed_here()
     if PROCESSES:
         _executor()
@@ -114,7 +130,7 @@ def _executor() -> cf.ProcessPoolExecutor:
             # spawn: a fork of the server would copy its threads' held locks
             _pool = cf.ProcessPoolExecutor(PROCESSES,
                                            mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_warm)
+                                           initializer=_warm, initargs=(PLAN,))
         return _pool
 
 

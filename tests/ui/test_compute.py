@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from core import NetworkSpec, simulate
-from ui import compute
+from ui import compute, cpus
 
 processes = pytest.mark.skipif(not compute.PROCESSES, reason="no compute processes")
 
@@ -136,7 +136,7 @@ def test_a_superseded_run_waiting_for_a_place_is_dropped():
 _FAULTS = """
 import resource, sys
 from core import NetworkSpec, simulate
-from ui import compute
+from ui import compute, cpus
 if sys.argv[1] == "keep":
     assert compute.keep_freed_memory()
 spec = NetworkSpec(depth=30, activation="gelu", weight_var=0.02)
@@ -158,3 +158,32 @@ def test_a_compute_process_keeps_freed_memory_and_stops_faulting_it_in():
                                        env=os.environ | {"PYTHONPATH": root}).stdout)
               for mode in ("keep", "default")}
     assert faults["keep"] < 100 and faults["default"] > 10 * (faults["keep"] + 10), faults
+
+
+def _blas_threads() -> list[int]:
+    """The BLAS thread counts in force in the calling process (run in a compute one)."""
+    import threadpoolctl
+    return [p["num_threads"] for p in threadpoolctl.threadpool_info()
+            if p["user_api"] == "blas"]
+
+
+@processes
+@pytest.mark.skipif(cpus.env_wins() is not None, reason="a thread variable is set here")
+def test_a_compute_process_runs_with_the_plans_blas_threads():
+    """Each compute process limits its BLAS threads to the plan's before computing;
+    OpenBLAS alone would start one per core."""
+    assert compute.run(_blas_threads) == [compute.PLAN.threads]
+    assert compute.PLAN.threads == cpus.plan().threads
+
+
+def test_compute_processes_follow_the_usable_cpus_not_the_core_count(monkeypatch):
+    """A one-CPU quota on a many-core host: one compute process, not two."""
+    monkeypatch.delenv("LAYERSCOPE_COMPUTE_PROCESSES", raising=False)
+    monkeypatch.delenv("LAYERSCOPE_CPUS", raising=False)
+    monkeypatch.setattr(cpus, "usable_cpus", lambda *a, **k: 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert compute.processes() == 1
+    monkeypatch.setenv("LAYERSCOPE_COMPUTE_PROCESSES", "3")
+    assert compute.processes() == 3                    # the variable still overrides
+    monkeypatch.setenv("LAYERSCOPE_COMPUTE_PROCESSES", "lots")
+    assert compute.processes() == 1
