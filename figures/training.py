@@ -42,20 +42,23 @@ def binned(steps: np.ndarray, values: np.ndarray, max_points: int = MAX_POINTS):
     return steps[:n].reshape(-1, k).mean(axis=1), means
 
 
-def _guides(*marks: tuple) -> dict:
+def _guides(*marks: tuple, log_y: bool = False) -> dict:
     """Horizontal lines across the plot, each (y, text, color, dash, where) with its
-    label right or left above it, as layout shapes and annotations."""
+    label right or left above it, as layout shapes and annotations. On a log y axis
+    (log_y) a shape is placed by its data value and an annotation by the value's log10
+    (Plotly's rule for each)."""
     shapes, notes = [], []
     for y, text, color, dash, where in marks:
         shapes.append(dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=y, y1=y,
                            line=dict(color=color, dash=dash, width=2)))
         notes.append(dict(text=text, xref="paper", x=0.99 if where == "right" else 0.01,
-                          xanchor=where, yref="y", y=y, yanchor="bottom", showarrow=False))
+                          xanchor=where, yref="y", y=math.log10(y) if log_y else y,
+                          yanchor="bottom", showarrow=False))
     return dict(shapes=shapes, annotations=notes)
 
 
-def _uniform_guide(uniform_loss: float, y: float, words: str = "") -> tuple:
-    return y, f"−ln(1/27) = {uniform_loss:.4f}{words}", COLORS["theory"], "dash", "right"
+def _uniform_guide(uniform_loss: float, words: str = "") -> tuple:
+    return uniform_loss, f"−ln(1/27) = {uniform_loss:.4f}{words}", COLORS["theory"], "dash", "right"
 
 
 def _title(text: str) -> dict:
@@ -99,16 +102,16 @@ def loss_figure(runs: dict[str, dict], uniform_loss: float,
         yaxis=dict(type="log", **_title("loss (log scale)"),
                    range=[math.log10(lo) - 0.05, math.log10(hi) + 0.08]),
         xaxis=dict(**_title("training step"), rangemode="tozero"),
-        **_guides(_uniform_guide(uniform_loss, math.log10(uniform_loss),
-                                 ": knows nothing, says so"))))
+        **_guides(_uniform_guide(uniform_loss, ": knows nothing, says so"), log_y=True)))
 
 
 def density_over_steps(steps: np.ndarray, hist: np.ndarray, edges: np.ndarray,
                        layers: Sequence[int], x_title: str = "training step",
                        title: str = "Activations over training, one row per layer") -> go.Figure:
-    """Karpathy-style "colorful dimension": for each chosen layer (1-based), a step x value
-    heatmap of the share of the layer's values in each bin (log colour), rows stacked."""
-    hist = np.asarray(hist, dtype=np.float64)          # (records, depth, bins) shares
+    """Karpathy-style "colorful dimension": for each layer (1-based numbers, `layers`),
+    a step x value heatmap of the share of the layer's values in each bin (log colour),
+    rows stacked; hist[:, i] and edges[i] are layers[i]'s."""
+    hist = np.asarray(hist, dtype=np.float64)          # (records, len(layers), bins) shares
     n = max(len(layers), 1)
     gap = 0.02 if n > 1 else 0.0
     h = (1 - gap * (n - 1)) / n
@@ -117,13 +120,13 @@ def density_over_steps(steps: np.ndarray, hist: np.ndarray, edges: np.ndarray,
     ticks = list(range(int(SHARE_FLOOR_LOG10), 3))
     for i, layer in enumerate(layers):
         ax = "" if i == 0 else str(i + 1)
-        share = 100.0 * hist[:, layer - 1, :].T                    # (bins, records)
+        share = 100.0 * hist[:, i, :].T                            # (bins, records)
         with np.errstate(divide="ignore"):
             z = np.where(share > 0, np.log10(np.maximum(share, 1e-12)), SHARE_FLOOR_LOG10)
         z = np.maximum(z, SHARE_FLOOR_LOG10)
         top = 1 - i * (h + gap)
         data.append(dict(
-            type="heatmap", x=x, y=centers(edges[layer - 1]).astype(np.float32),
+            type="heatmap", x=x, y=centers(edges[i]).astype(np.float32),
             z=z.astype(np.float32), zmin=SHARE_FLOOR_LOG10, zmax=2.0,
             colorscale=SHARE_COLORSCALE, showscale=i == 0,
             colorbar=dict(title=dict(text="share of layer"), tickvals=ticks,
@@ -199,7 +202,7 @@ def batch_size_figure(sizes: Sequence[int], train_mode: Sequence[float], eval_mo
     data = [dict(type="bar", x=[f"batch {b}" for b in sizes], y=finite_or_none(train_mode),
                  name="train mode", marker=dict(color=PALETTE[1]),
                  hovertemplate="%{x}: loss %{y:.4f}<extra>train mode</extra>")]
-    marks = [_uniform_guide(uniform_loss, uniform_loss)]
+    marks = [_uniform_guide(uniform_loss)]
     if math.isfinite(eval_mode):
         marks.insert(0, (eval_mode, f"eval mode (running statistics): {eval_mode:.4f}",
                          PALETTE[0], "solid", "left"))

@@ -161,14 +161,6 @@ def finished_run(spec: NetworkSpec, config: train.TrainConfig) -> train.TrainLog
 
 
 def keep_run(spec: NetworkSpec, config: train.TrainConfig, log: train.TrainLog) -> None:
-    """Keep a finished run (the bounded store drops the oldest first)."""
+    """Keep a finished run's summary (core.train.Trainer.summary: no parameter set, at
+    most core.train.summary_bytes; the bounded store drops the oldest first)."""
     _training_store(spec, config, _log=log)
-
-
-@cached(TRAINING_ENTRIES)
-def batch_mode_losses(spec: NetworkSpec, config: train.TrainConfig, steps_done: int,
-                      sizes: tuple, _log=None) -> tuple[list[float], float]:
-    """A trained BatchNorm network's validation loss with batches of each size in train
-    mode, and in eval mode (running statistics)."""
-    with compute.place():                 # here: the trained log is large to send
-        return [train.valid_loss(_log, int(b)) for b in sizes], train.valid_loss(_log)

@@ -1,6 +1,7 @@
 """Live training for the Training page: runs advance in chunks between redraws, a Stop
-button ends them early, finished runs are kept in the bounded cache (ui.cache), and
-across every session only one slice of steps trains at a time.
+button ends them early, finished runs' summaries (core.train.Trainer.summary: the
+curves and statistics drawn, no parameter set) are kept in the bounded cache (ui.cache),
+and across every session only one slice of steps trains at a time.
 
 A chunk is sized to take about CHUNK_SECONDS between redraws (the first one a few steps,
 so the first curve shows fast). It trains in slices of about SLICE_SECONDS, and between
@@ -81,8 +82,9 @@ def train_runs(runs: list[Run], status, draw: Draw) -> dict[str, TrainLog]:
         return logs
     live = _live_state(todo)
     if live["stopped"]:
-        with live["lock"]:                       # the stopped run may still be in a slice
-            partial = {r.label: live["trainers"][r.label].log() for r in todo}
+        # the stopped run may still be in a slice; BatchNorm's losses by batch size
+        with training_slot(), live["lock"]:
+            partial = {r.label: live["trainers"][r.label].summary() for r in todo}
             step = min(t.step for t in live["trainers"].values())
         status.info(f"Stopped at step {step} of {todo[0].config.steps}. The charts show the "
                     f"runs as far as they got.", icon=":material/pause_circle:")
@@ -134,8 +136,8 @@ def _train_live(todo: list[Run], live: dict, status, draw: Draw, cached: dict) -
         limit = max(min(CHUNK_SECONDS * CHUNK_GROWTH**count, MAX_CHUNK_SECONDS),
                     3 * (time.perf_counter() - start))
         count += 1
-    with lock:
-        logs = {label: t.log() for label, t in trainers.items()}
+    with training_slot(), lock:       # BatchNorm's losses by batch size are computed here
+        logs = {label: t.summary() for label, t in trainers.items()}
     for r in todo:
         cache.keep_run(r.spec, r.config, logs[r.label])
     st.session_state.pop(_LIVE, None)
@@ -155,9 +157,7 @@ def train_chunk(trainers: list[Trainer], steps: int, per_slice: int = 1,
     done = 0
     while done < steps and not all(t.done for t in trainers):
         n = min(per_slice, steps - done)
-        while not TRAINING_SLOT.acquire(timeout=SLICE_SECONDS):
-            check()
-        try:
+        with training_slot(check):
             start = time.perf_counter()
             with lock or contextlib.nullcontext():
                 for t in trainers:
@@ -165,13 +165,24 @@ def train_chunk(trainers: list[Trainer], steps: int, per_slice: int = 1,
             took = time.perf_counter() - start
             if load.running_scripts() > _training[0]:    # a page is computing: let it,
                 time.sleep(min(took, SLICE_SECONDS))     # slot held, so no one trains
-        finally:
-            TRAINING_SLOT.release()
         done += n
         # the next slice's steps from this one's pace, at most doubling
         per_slice = max(1, min(2 * per_slice, int(n * SLICE_SECONDS / max(took, 1e-4))))
         check()
     return per_slice
+
+
+@contextlib.contextmanager
+def training_slot(yield_check=None):
+    """Hold the server's one training slot; while waiting for it, `yield_check` (this
+    script run's, by default) ends the run if a rerun is asked for."""
+    check = yield_check or get_run_yield_check() or (lambda: None)
+    while not TRAINING_SLOT.acquire(timeout=SLICE_SECONDS):
+        check()
+    try:
+        yield
+    finally:
+        TRAINING_SLOT.release()
 
 
 @contextlib.contextmanager

@@ -5,8 +5,6 @@ the whole request fitted to the per-request budget, with a note for every change
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from core import train
@@ -25,6 +23,11 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD, momentum 0.9", "adam": "Adam
 # One request trains at most this many multiply-adds (every run together): about two
 # default runs. Heavier settings train fewer steps, and the page says so.
 MAX_TRAIN_MACS = 1e11
+# One request holds at most this much memory while it trains (core.train.memory_bytes:
+# every run's weights and optimizer state, one step's activations): a hosted server has
+# 1-2.7 GB for every visitor together. Heavier settings train narrower or smaller
+# batches, and the page says so.
+MAX_TRAIN_BYTES = 256 * 2**20
 
 STEPS_C = Control("train_steps", "Steps", "steps", 2000, options=STEPS)
 LR_C = Control("train_lr", "Learning rate", "steps", 0.1, options=LEARNING_RATES,
@@ -40,8 +43,9 @@ NORM_C = Control("train_norm", "Compare: with and without BatchNorm", "toggle", 
 
 
 def read(settings: Settings):
-    """(spec, runs, notes): the page's controls read, checked and fitted to the
-    per-request budget."""
+    """(spec, runs, notes): the page's controls read, every run fitted to the task
+    (core.train.fit_runs) and the whole request to the per-request budget; `spec` is
+    the first run's."""
     cols = st.columns(4)
     steps = controls.page_control(STEPS_C, cols[0])
     lr = controls.page_control(LR_C, cols[1])
@@ -52,21 +56,62 @@ def read(settings: Settings):
     with_norm = controls.page_control(NORM_C, right)
     spec, batch, fixes = train.fit_request(settings.spec, batch)
     notes = fix_notes(fixes)
+    specs, batch, run_fixes = train.fit_runs(requested(spec, compare, with_norm), batch)
+    notes += comparison_notes(run_fixes, batch)
     config = train.TrainConfig(steps=steps, batch=batch, lr=lr, optimizer=optimizer,
                                record_every=train.record_every_for(steps))
-    runs = runs_for(spec, config, compare, with_norm)
-    config, fixes = train.fit_budget(spec, config, len(runs), MAX_TRAIN_MACS)
-    if fixes:
-        config = replace(config, record_every=train.record_every_for(config.steps))
-        notes += train_budget_notes(fixes)
-    return spec, runs_for(spec, config, compare, with_norm), notes
+    fitted, fitted_config, budget = train.fit_budget(list(specs.values()), config,
+                                                     MAX_TRAIN_MACS, MAX_TRAIN_BYTES)
+    notes += budget_notes(budget, list(specs.values()), config, fitted)
+    runs = [Run(label, s, fitted_config) for label, s in zip(specs, fitted)]
+    return runs[0].spec, runs, notes
 
 
-def runs_for(spec, config, compare: bool, with_norm: bool) -> list[Run]:
-    """The sidebar's network, and the comparisons switched on, all with one config."""
-    specs = story.comparisons(spec) if compare else {"as set": spec}
-    runs = [Run(label, s, config) for label, s in specs.items()]
+def requested(spec, compare: bool, with_norm: bool) -> dict:
+    """{label: spec}: the sidebar's network, and the comparisons switched on."""
+    specs = dict(story.comparisons(spec)) if compare else {"as set": spec}
     if with_norm:
         label, s = story.norm_comparison(spec)
-        runs.append(Run(label, s, config))
-    return runs
+        specs[label] = s
+    return specs
+
+
+def comparison_notes(run_fixes: dict, batch: int) -> list[str]:
+    """What the comparisons' own fitting changed beyond the sidebar network's (already
+    noted): a shared batch raised for BatchNorm, or a fix to one comparison."""
+    first, *others = run_fixes
+    notes = []
+    for label in others:
+        for fix in run_fixes[label]:
+            if fix in run_fixes[first]:
+                continue
+            if fix.why == "batch_needs_two":
+                notes.append(f"Every run trains at batch {batch} instead of {fix.asked}: the "
+                             f"comparison “{label}” has BatchNorm, which needs more than one "
+                             f"value per channel, and the runs compare on the same examples.")
+            else:
+                notes += [f"“{label}”: {note}" for note in fix_notes([fix])]
+    return notes
+
+
+def budget_notes(fixes, specs, config, fitted) -> list[str]:
+    """The budget's changes in words: a narrower width or smaller batch for memory
+    (with the estimate that asked for it), fewer steps or validation examples for time."""
+    parts = []
+    for fix in fixes:
+        if fix.field == "width" and fix.why == "train_budget":
+            factor = fitted[0].readout_scale / specs[0].readout_scale
+            parts.append(f"width {fix.used} instead of {fix.asked} (same fan_in × Var(W); the "
+                         f"last layer scaled by {factor:.3g} more, which keeps the logits' "
+                         f"spread)")
+        elif fix.field == "batch" and fix.why == "train_budget":
+            parts.append(f"batch {fix.used} instead of {fix.asked}")
+    notes = []
+    if parts:
+        asked = train.memory_bytes(specs, config) / 2**20
+        notes.append(f"This request would hold about {asked:,.0f} MB while it trains (the "
+                     f"weights, the optimizer's state, the activations kept for backprop); "
+                     f"to stay within {MAX_TRAIN_BYTES / 2**20:,.0f} MB, training uses "
+                     + " and ".join(parts) + ".")
+    notes += fix_notes([f for f in fixes if f.why == "groups_divide_width"])
+    return notes + train_budget_notes([f for f in fixes if f.field in ("steps", "valid_examples")])

@@ -9,6 +9,71 @@ import numpy as np
 import streamlit as st
 
 from core import activations
+from core.train import LOSS_LIMIT, Status
+
+# What a run's state says, in the loss section (an error) and in a tab with no
+# statistics: read from TrainLog.status, one state at a time, so no two contradict.
+STATUS_ERRORS = {
+    Status.DIVERGED: (
+        "**{label}**: the training diverged at step {step}: after {step} steps that went "
+        "through, that step's loss or a gradient stopped being a finite number (or the loss "
+        "passed {limit:g}). Lower the learning rate, or fix the initialization so that the "
+        "signal neither explodes nor vanishes; the classroom demos *Training 1* to "
+        "*Training 5* tell the story with networks that train."),
+    Status.CANNOT_START: (
+        "**{label}**: this network cannot take its first step: untrained, its loss or a "
+        "gradient is already not a finite number (or the loss passes {limit:g}), so no step "
+        "was taken. Fix the initialization so that the signal neither explodes nor "
+        "vanishes; the classroom demos *Training 1* to *Training 5* tell the story with "
+        "networks that train."),
+}
+NO_STATISTICS = {
+    Status.WAITING: "No statistics yet: the first step has not finished.",
+    Status.CANNOT_START: "No statistics: the network could not take its first step "
+                         "(see above).",
+}
+FAR_ABOVE = 1.5         # a loss this many times -ln(1/27) is far worse than guessing
+
+
+def status_error(label: str, log) -> str | None:
+    """The error a run's state calls for (a divergence, or no first step), or None."""
+    words = STATUS_ERRORS.get(log.status)
+    return None if words is None else words.format(label=label, step=log.failed_at,
+                                                   limit=LOSS_LIMIT)
+
+
+def no_statistics(log) -> str | None:
+    """Why a run has no per-layer statistics to draw, or None when it has them."""
+    return NO_STATISTICS.get(log.status) if not log.record_steps.size else None
+
+
+def end_verdict(label: str, log) -> str | None:
+    """When the validation loss ends far above -ln(1/27): worse than guessing, and why
+    as far as the numbers tell (it rose: the step size is too large), or None."""
+    uniform = log.uniform_loss
+    if log.eval_steps.size < 2 or log.eval_steps[-1] == 0:
+        return None
+    start, end, step = float(log.valid_loss[0]), float(log.valid_loss[-1]), int(log.eval_steps[-1])
+    if not math.isfinite(end) or end <= FAR_ABOVE * uniform:
+        return None
+    head = (f"**{label}** is worse than guessing: its validation loss at step {step} is "
+            f"**{end:.4g}**, {end / uniform:.3g} times the −ln(1/27) = {uniform:.4f} of a "
+            f"network that knows nothing")
+    if end > start:
+        return (head + f", and it rose from {start:.4g} at step 0. The step size is too "
+                f"large: each step of learning rate {log.config.lr:g} overshoots, and the "
+                f"loss climbs instead of falling. Lower the learning rate.")
+    return head + f", though down from {start:.4g} at step 0: it has not finished unlearning."
+
+
+def end_cell(log) -> str:
+    """The loss table's last validation loss, or what the run's state says instead."""
+    if log.status is Status.CANNOT_START:
+        return "no step taken"
+    if log.status is Status.DIVERGED:
+        return f"diverged at step {log.failed_at}"
+    end = float(log.valid_loss[-1])
+    return f"{end:.4g}" if math.isfinite(end) else "not a finite number"
 
 
 def loss_text(logs: dict) -> None:
@@ -17,12 +82,11 @@ def loss_text(logs: dict) -> None:
     if not math.isfinite(start):
         return
     rows = [{"network": label, "initial loss": f"{l.initial_loss:.4g}",
-             "validation loss at the end": f"{l.valid_loss[-1]:.4g}"
-             if math.isfinite(l.valid_loss[-1]) else "diverged",
-             "steps": l.steps_done} for label, l in logs.items()]
+             "validation loss at the end": end_cell(l), "steps": l.steps_done}
+            for label, l in logs.items()]
     st.dataframe(rows, hide_index=True, key="train_loss_table")
     verdict = ("confidently wrong: its logits are large and spread, so the softmax puts "
-               "its weight on a few wrong characters" if start > 1.5 * uniform else
+               "its weight on a few wrong characters" if start > FAR_ABOVE * uniform else
                "about as unsure as a network that knows nothing")
     st.markdown(f"""
 **Where the loss starts.** A network that knows nothing should say so: 1/27 for every
@@ -33,6 +97,9 @@ any real learning begins. Switch on the comparison to see the same network with 
 layer scaled by 0.01 (it starts at −ln(1/27)), and with the recommended initialization
 as well.
 """)
+    ends = [v for v in (end_verdict(label, l) for label, l in logs.items()) if v]
+    if ends:
+        st.warning("**Where the loss ends.** " + " ".join(ends), icon=":material/warning:")
 
 
 def saturation_word(spec) -> str:

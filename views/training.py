@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import stats, train
+from core import stats
+from core.train import Status
 from figures import training as tfig
-from ui import cache, charts, controls, presets
+from ui import charts, controls, presets
 from ui import training_request as request
 from ui import training_text as text
 from ui.controls import Control, Settings
 from ui.notes import notes_slot
 from ui.training import thinned, train_runs
 
-BN_BATCHES = (2, 3, 4, 8, 32)
-MAX_ROWS = 6                  # layers in the density map
+MAX_ROWS = 6                  # layers in the per-layer curves
 LIVE_RECORDS = 25             # its columns while training (all of them at the end)
 LAYER_C = "train_layer"
 
@@ -57,7 +57,7 @@ def page(settings: Settings) -> None:
 
     logs = train_runs(runs, status, draw)
     draw(logs, "final")
-    if any(log.diverged_at == 0 for log in logs.values()):
+    if any(log.status is Status.CANNOT_START for log in logs.values()):
         _story_start()
 
 
@@ -80,14 +80,9 @@ def _loss_section(logs: dict, gen: int, finished: bool) -> None:
     charts.show(tfig.loss_figure(curves, first.uniform_loss, max_points=points),
                 key=f"train_loss_{gen}")
     for label, log in logs.items():
-        if log.diverged_at is not None:
-            st.error(f"**{label}**: the training diverged at step {log.diverged_at}: the loss "
-                     f"or a gradient stopped being a finite number (or passed "
-                     f"{train.LOSS_LIMIT:g}). Lower the learning rate, or fix the "
-                     f"initialization so that the signal neither explodes nor vanishes; "
-                     f"the classroom demos *Training 1* to *Training 5* tell the story "
-                     f"with networks that train.",
-                     icon=":material/error:")
+        error = text.status_error(label, log)
+        if error:
+            st.error(error, icon=":material/error:")
     if finished:
         text.loss_text(logs)
 
@@ -99,10 +94,9 @@ def _loss_section(logs: dict, gen: int, finished: bool) -> None:
 def _activations_tab(tab: Tab, spec, runs) -> None:
     def draw(logs, gen, finished):
         log = logs[runs[0].label]
-        if not log.record_steps.size:
-            st.info("No statistics yet: the first step has not finished.")
+        if _no_statistics(log):
             return
-        layers = stats.spread_layers(1, spec.depth, MAX_ROWS)
+        layers = list(log.hist_layers)            # the layers whose histograms are kept
         # while training, every few records: the stacked heatmaps are most of what the
         # browser redraws (bench: 3-4x its work per run with them at full size)
         keep = slice(None) if finished else thinned(len(log.record_steps), LIVE_RECORDS)
@@ -122,10 +116,18 @@ def _activations_tab(tab: Tab, spec, runs) -> None:
 
 
 
+def _no_statistics(log) -> bool:
+    """Say why a run has no statistics to draw (its state's words), if so."""
+    why = text.no_statistics(log)
+    if why:
+        st.info(why)
+    return why is not None
+
+
 def _ratios_tab(tab: Tab, spec, runs) -> None:
     def draw(logs, gen, finished):
         log = logs[runs[0].label]
-        if not log.record_steps.size:
+        if _no_statistics(log):
             return
         layers = stats.spread_layers(1, spec.depth, MAX_ROWS)
         charts.show(tfig.layers_over_steps(
@@ -186,23 +188,22 @@ def _batchnorm_tab(tab: Tab, spec, runs) -> None:
                 valid_loss=log.valid_loss_batch_stats)}, log.uniform_loss,
             f"{label}: validation loss in eval mode and in train mode"),
             key=f"train_bn_modes_{gen}")
-        if finished and log.steps_done:
-            _batch_sizes(log, label)
+        if finished and log.batch_mode is not None:
+            _batch_sizes(log.batch_mode, log.uniform_loss)
     tab.register(draw)
 
 
-def _batch_sizes(log, label) -> None:
-    train_mode, eval_mode = cache.batch_mode_losses(log.spec, log.config, log.steps_done,
-                                                    BN_BATCHES, _log=log)
-    charts.show(tfig.batch_size_figure(BN_BATCHES, train_mode, eval_mode, log.uniform_loss),
-                    key="train_bn_batches")
+def _batch_sizes(bm, uniform_loss: float) -> None:
+    loss = dict(zip(bm.sizes, bm.train_mode))
+    charts.show(tfig.batch_size_figure(bm.sizes, bm.train_mode, bm.eval_mode, uniform_loss),
+                key="train_bn_batches")
     st.markdown(f"""
 **Train mode and eval mode.** While training, BatchNorm divides by the statistics of the
 batch in hand and keeps running averages of them (momentum 0.1, starting from mean 0 and
 variance 1). Evaluated in eval mode, with those averages, this network's validation loss
-is **{eval_mode:.4g}**. Fed batches of 2 in train mode, each example is normalized by
-its own statistics and one neighbour's, and the loss becomes **{train_mode[0]:.4g}**;
-with batches of 4, **{train_mode[2]:.4g}**; with 32, **{train_mode[-1]:.4g}**. At batch 1
+is **{bm.eval_mode:.4g}**. Fed batches of 2 in train mode, each example is normalized by
+its own statistics and one neighbour's, and the loss becomes **{loss[2]:.4g}**;
+with batches of 4, **{loss[4]:.4g}**; with 32, **{loss[32]:.4g}**. At batch 1
 BatchNorm is undefined: every value equals its batch mean and would normalize to 0, so
 PyTorch refuses to train it, and so does this page. Set the batch size control to 2, 3
 or 4 to train on such noisy statistics, and compare the curves.

@@ -124,11 +124,11 @@ def test_learning_rate_10_never_plots_nan():
     at = open_page(PAGE, train_lr=10, activation="relu", depth=5, width=64, **SHORT)
     assert not at.exception
     log = train(spec_for(activation="relu", depth=5, width=64), _config(lr=10.0))
-    assert log.diverged_at is not None                  # relu at lr 10 blows up
+    assert log.failed_at                                # relu at lr 10 blows up, after step 0
     assert [e.value for e in at.error] and all(
-        f"diverged at step {log.diverged_at}" in e.value for e in at.error)
+        f"diverged at step {log.failed_at}" in e.value for e in at.error)
     loss = ys(trace(chart_titled(at, "Loss while training"), "as set: minibatch"))
-    assert len(loss) == log.diverged_at + 1 and loss[-1] is None or math.isfinite(loss[-1])
+    assert len(loss) == log.failed_at + 1 and loss[-1] is None or math.isfinite(loss[-1])
     _all_y_finite_or_gap(at)
 
 
@@ -158,11 +158,15 @@ def test_garbage_page_values_are_reset_with_a_note():
 
 
 def test_a_network_that_cannot_step_offers_the_story():
-    """The app opens on linear layers with Var(W) = 1 (logits near 10^10): training
-    diverges at step 0, the page says so, and one click sets the story's first demo."""
+    """The app opens on linear layers with Var(W) = 1 (logits near 10^10): the first
+    step fails, the page says the network cannot take it (not that it diverged, not
+    that a step is still coming), and one click sets the story's first demo."""
     at = open_page(PAGE, **SHORT)
     assert not at.exception
-    assert any("diverged at step 0" in e.value for e in at.error)
+    errors = " ".join(e.value for e in at.error)
+    infos = " ".join(i.value for i in at.info)
+    assert "cannot take its first step" in errors and "diverged" not in errors
+    assert "could not take its first step" in infos and "has not finished" not in infos
     first = presets.BY_NAME["Training 1: confidently wrong"]
     button = next(b for b in at.button if first.name in b.label)
     button.click().run()

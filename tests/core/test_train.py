@@ -9,7 +9,7 @@ import pytest
 
 from core import data
 from core.spec import NetworkSpec
-from core.train import TrainConfig, Trainer, check_trainable, initial_params, train
+from core.train import Status, TrainConfig, Trainer, check_trainable, initial_params, train
 
 from . import train_reference as ref
 
@@ -54,7 +54,7 @@ def test_replay_from_initial_parameters_and_batches(optimizer):
     there the biases' gradient is exactly 0, and Adam would scale rounding noise up.)"""
     spec, extra = NETS["relu, LayerNorm after, residual"]
     cfg = TrainConfig(steps=3, batch=5, lr=0.05, optimizer=optimizer, dtype="float64")
-    log = train(spec, cfg)
+    log = train(spec, cfg, replay=True)
     ds = data.load(cfg.split_seed)
     params, state = {k: [a.copy() for a in v] if isinstance(v, list) else v.copy()
                      for k, v in log.initial.items()}, {}
@@ -72,7 +72,7 @@ def test_batchnorm_running_statistics_follow_pytorch():
     """running = 0.9 running + 0.1 batch statistic (unbiased variance), from mean 0 and
     variance 1, recomputed here from each step's own pre-activations."""
     spec, _ = NETS["tanh, BatchNorm before"]
-    log = train(spec, TrainConfig(steps=2, batch=5, lr=0.05, dtype="float64"))
+    log = train(spec, TrainConfig(steps=2, batch=5, lr=0.05, dtype="float64"), replay=True)
     ds = data.load(0)
     mean, var = np.zeros(spec.width), np.ones(spec.width)
     params = log.initial
@@ -92,8 +92,8 @@ def test_float32_training_follows_float64():
     """The page trains in float32, as PyTorch does by default: the same run in float64
     stays within float32's rounding over a hundred steps."""
     spec = NetworkSpec(depth=4, width=32, readout_scale=0.01, norm="batch")
-    lo = train(spec, TrainConfig(steps=100, dtype="float32"))
-    hi = train(spec, TrainConfig(steps=100, dtype="float64"))
+    lo = train(spec, TrainConfig(steps=100, dtype="float32"), replay=True)
+    hi = train(spec, TrainConfig(steps=100, dtype="float64"), replay=True)
     np.testing.assert_allclose(lo.loss, hi.loss, rtol=1e-3)
     np.testing.assert_array_equal(lo.batches, hi.batches)
 
@@ -113,7 +113,7 @@ def test_confidently_wrong_and_fixed_readout():
 def test_training_learns_and_is_deterministic():
     spec = NetworkSpec(depth=3, width=32, readout_scale=0.01)
     cfg = TrainConfig(steps=300, batch=32, lr=0.1)
-    a, b = train(spec, cfg), train(spec, cfg)
+    a, b = train(spec, cfg, replay=True), train(spec, cfg, replay=True)
     np.testing.assert_array_equal(a.loss, b.loss)
     np.testing.assert_array_equal(a.batches, b.batches)
     assert a.valid_loss[-1] < a.valid_loss[0] - 0.5          # it learns something real
@@ -142,9 +142,12 @@ def test_hostile_settings_stop_cleanly():
         TrainConfig(lr=float("nan"))
 
 
-def test_exploding_network_is_reported_as_diverged_at_step_0():
+def test_exploding_network_cannot_start():
+    """Linear layers with Var(W) = 1 at width 100: logits near 10^15, a loss past
+    LOSS_LIMIT before any step: the first step fails, none is taken."""
     log = train(NetworkSpec(depth=30, activation="linear", weight_var=1.0), TrainConfig(steps=5))
-    assert log.diverged_at == 0 and log.steps_done == 0
+    assert log.failed_at == 0 and log.steps_done == 0
+    assert log.status is Status.CANNOT_START
 
 
 def test_split_is_fixed_by_seed_and_names_never_shared():

@@ -22,9 +22,23 @@ def test_loss_figure_draws_gaps_not_nan_and_marks_the_uniform_loss():
     start = next(t for t in fig["data"] if t["name"].startswith("initial loss"))
     assert list(start["y"]) == [20.0]
     assert fig["layout"]["yaxis"]["type"] == "log"
+    note = fig["layout"]["annotations"][0]
+    assert "3.2958" in note["text"]
+    # on a log axis a shape takes the data value, an annotation its log10
+    assert note["y"] == pytest.approx(math.log10(3.2958), abs=1e-4)
+
+
+@pytest.mark.parametrize("losses", [[20.0, 5.0, 2.5], [3.3, 3.2, 3.1], [3.3, 80.0, 250.0],
+                                    [0.5, 0.2, 0.1]])
+def test_uniform_line_sits_at_ln_27_inside_the_log_axis(losses):
+    """The dashed -ln(1/27) line is a shape at y = ln 27 (Plotly places shapes on a log
+    axis by data value), and ln 27 lies inside the axis range (log10 units), whatever
+    the curve's own range."""
+    fig = tfig.loss_figure({"as set": _run(losses, losses[::2])}, math.log(27)).to_plotly_json()
     guide = fig["layout"]["shapes"][0]
-    assert guide["y0"] == pytest.approx(math.log10(3.2958), abs=1e-4)   # log axis: log10 y
-    assert "3.2958" in fig["layout"]["annotations"][0]["text"]
+    assert guide["y0"] == guide["y1"] == pytest.approx(math.log(27), rel=1e-12)
+    lo, hi = fig["layout"]["yaxis"]["range"]
+    assert lo < math.log10(guide["y0"]) < hi
 
 
 def test_binned_keeps_means_and_skips_non_finite():
@@ -42,10 +56,14 @@ def test_ratio_chart_has_the_guide_and_log_ticks():
 
 
 def test_density_map_one_row_per_layer_with_shares():
-    hist = np.zeros((2, 3, 4), dtype=np.float32)
-    hist[:, :, 1] = 1.0                                        # every value in bin 1
-    edges = np.tile(np.linspace(-1, 1, 5), (3, 1))
+    """hist[:, i] and edges[i] belong to layers[i]: each row is drawn from its own."""
+    hist = np.zeros((2, 2, 4), dtype=np.float32)
+    hist[:, 0, 0] = 1.0                                        # layer 1: every value in bin 0
+    hist[:, 1, 1] = 1.0                                        # layer 3: every value in bin 1
+    edges = np.array([np.linspace(-1, 1, 5), np.linspace(0, 8, 5)])
     fig = tfig.density_over_steps(np.array([0, 10]), hist, edges, [1, 3])
     assert [t.name for t in fig.data] == ["layer 1", "layer 3"]
     z = np.asarray(fig.data[1].z, dtype=float)
     assert z.shape == (4, 2) and (z[1] == 2.0).all() and (z[0] == -3.0).all()   # 100%, floor
+    assert (np.asarray(fig.data[0].z, dtype=float)[0] == 2.0).all()
+    assert list(fig.data[1].y) == [1.0, 3.0, 5.0, 7.0]         # layer 3's bin centres
