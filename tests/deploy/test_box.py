@@ -26,14 +26,16 @@ V2 = ["30 23 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate"]
 
 
 def fake(tmp_path: Path, cgroup: list[str], mountinfo: list[str], dirs: list[str],
-         files: dict[str, str] = {}) -> Path:
+         files: dict[str, str] | None = None) -> Path:
+    """A /proc/self with these cgroup and mountinfo lines under tmp_path, these cgroup
+    directories and files; returns the fake /proc/self."""
     proc = tmp_path / "proc" / "self"
     proc.mkdir(parents=True)
     (proc / "cgroup").write_text("\n".join(cgroup) + "\n")
     (proc / "mountinfo").write_text("\n".join(mountinfo) + "\n")
     for d in dirs:
         (tmp_path / d).mkdir(parents=True, exist_ok=True)
-    for rel, text in files.items():
+    for rel, text in (files or {}).items():
         (tmp_path / rel).write_text(text)
     return proc
 
