@@ -44,7 +44,7 @@ import numpy as np
 from . import activations, initializers, norms
 from .loss import softmax_cross_entropy
 from .scaled import BIG, add_scaled, renorm, unscale
-from .spec import NetworkSpec
+from .spec import CACHED_DRAWS_BYTES, NetworkSpec
 
 
 @dataclass
@@ -118,7 +118,7 @@ class _Stream:
         return self.x0.nbytes + sum(w.nbytes for w in self.weights)
 
 
-BASE_CACHE_BYTES = 64 * 2**20       # the draws of a few recent shapes; a class shares them
+BASE_CACHE_BYTES = 2 * CACHED_DRAWS_BYTES    # the draws of a few recent shapes; a class shares them
 _base_cache: OrderedDict = OrderedDict()
 _base_lock = threading.Lock()
 
@@ -157,7 +157,7 @@ def _stream(spec: NetworkSpec, family: str) -> _Stream:
     if stream is not None and len(stream.weights) >= spec.depth:
         return stream
     stream = _extend(spec, family, stream)
-    if stream.nbytes <= BASE_CACHE_BYTES // 2:
+    if stream.nbytes <= CACHED_DRAWS_BYTES:
         with _base_lock:
             old = _base_cache.get(key)
             if old is None or len(old.weights) < len(stream.weights):

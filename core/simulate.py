@@ -25,7 +25,7 @@ import numpy as np
 from . import activations, stats
 from .propagate import LayerBackward, LayerForward, forward_backward, make_params, Params
 from .scaled import unscale
-from .spec import NetworkSpec
+from .spec import NetworkSpec, check_memory
 
 
 class PerLayer:
@@ -254,7 +254,10 @@ def simulate(spec: NetworkSpec, keep_tensors: bool = False,
     With keep_tensors=True, `Result.tensors` holds the run's inputs (x0, weights, biases,
     w_out, labels) and every layer's stored tensors with their log10 scales
     (true value = stored * 10**scale), so the run can be repeated elsewhere.
-    `stats` names the STAT_GROUPS to compute (default: all); the others' fields are None."""
+    `stats` names the STAT_GROUPS to compute (default: all); the others' fields are None.
+    Kept tensors weigh on the memory guard too: over it, ValueError before anything is drawn."""
+    if keep_tensors:
+        check_memory(vars(spec), keep_tensors=True)
     params = make_params(spec) if params is None else params
     col = Collector(spec, keep_tensors, groups=stats)
     w_log_std = ([0.5 * _log10_var(w) for w in params.weights]

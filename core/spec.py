@@ -14,14 +14,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, replace
 from numbers import Integral, Real
+from typing import Mapping
 
 from . import activations, initializers
+from .stats import MAP_EXAMPLES, MAP_UNITS
 
 NORMS = ("none", "batch", "layer", "group", "instance", "rms")
 NORM_POSITIONS = ("before", "after")     # before the activation (usual) or after it
 INPUT_DISTS = ("normal", "uniform")      # N(0, 1), or pixel-like U[0, 1] with mean 1/2
 DTYPES = ("float64", "float32", "float16")
-MAX_ELEMENTS = 2**28                     # depth * batch * width * spatial: memory guard
+MAX_RUN_BYTES = 4 * 2**30               # what one run may hold at once (`run_bytes`): 4 GiB
+CACHED_DRAWS_BYTES = 32 * 2**20          # a shape's draws up to this size are kept for reuse
 INSTANCE_POSITIONS = 4                   # what InstanceNorm gets when a link gives it 1
 
 # (low, high) inclusive ranges of the numeric fields.
@@ -92,10 +95,7 @@ class NetworkSpec:
     def _check_combination(self):
         for fix in norm_fixes(self.norm, self.width, self.batch, self.spatial, self.groups):
             raise ValueError(_UNDEFINED[fix.why].format(s=self, fix=fix))
-        elements = self.depth * self.batch * self.width * self.spatial
-        if elements > MAX_ELEMENTS:
-            raise ValueError(f"depth * batch * width * spatial = {elements} is over the "
-                             f"memory guard of {MAX_ELEMENTS}; make the network smaller")
+        check_memory(vars(self))
 
     # -- derived quantities, named as in the mean-field papers
     @property
@@ -214,3 +214,107 @@ def _check_field(name, value):
         raise ValueError(f"{name}={value!r} must be a finite number from {lo:g} to {hi:g}")
     if not lo <= value <= hi:
         raise ValueError(f"{name}={value!r} is out of range: allowed {lo:g} to {hi:g}")
+
+
+# -- memory: what one run holds at once ------------------------------------------------
+
+_ITEM = {"float64": 8, "float32": 4, "float16": 2}
+
+
+def _norm_sets(norm: str, batch: int, width: int, groups: int) -> int:
+    """How many sets of statistics one layer's normalization keeps (0 without one)."""
+    return {"none": 0, "batch": width, "layer": batch, "rms": batch,
+            "instance": batch * width, "group": batch * groups}[norm]
+
+
+@dataclass(frozen=True)
+class RunBytes:
+    """What one run holds at once, in bytes, by part; `total` is the peak's bound."""
+    drawn: int        # the weights while they are drawn (make_params): 16 bytes each
+    draw: int         # everything then
+    weights: int      # during the run: the weights, as drawn and in the run's dtype
+    layers: int       # during the run: every layer's values kept for the backward pass
+    readout: int      # during the run: the readout's batch x classes arrays
+    other: int        # during the run: inputs, one layer's temporaries, records
+
+    @property
+    def total(self) -> int:
+        return max(self.draw, self.weights + self.layers + self.readout + self.other)
+
+
+def run_bytes(values: Mapping, keep_tensors: bool = False) -> RunBytes:
+    """A bound on the bytes one `simulate` of these field values holds at once (a
+    NetworkSpec's, or a dict with its shape fields; missing ones take the defaults).
+
+    Two moments peak. Drawing the weights (`make_params`): each float64 matrix drawn and
+    its scaled copy, 16 bytes a weight. The run: the float64 weights, their copy in the
+    run's dtype (float32/16), the draws kept for reuse (up to CACHED_DRAWS_BYTES), and
+    per layer what the backward pass needs (the layer's input, phi', a norm's normalized
+    values and three float64 numbers per statistics set), plus one layer's temporaries,
+    the readout's batch x classes arrays and every layer's records and heatmap sample.
+    Measured with tracemalloc, the peak lies between half the bound and the bound
+    (tests/core/test_memory.py).
+
+    >>> round(run_bytes(dict(depth=60, width=4096, batch=1)).total / 2**30, 1)   # 1e9 weights
+    15.0
+    """
+    v = _DEFAULTS | dict(values)
+    depth, width, batch = v["depth"], v["width"], v["batch"]
+    item = _ITEM[v["dtype"]]
+    weights = depth * width * width
+    layer = batch * v["spatial"] * width                # one layer's values
+    inputs = layer * (16 + item) + depth * width * 16   # x0 drawn, copied, cast; the biases
+    readout = width * v["classes"] * 24 + batch * v["classes"] * 40
+    cached = 8 * (weights + layer)
+    held = weights * (8 + (item if item != 8 else 0)) + (cached if cached <= CACHED_DRAWS_BYTES else 0)
+    kept = depth * (4 * layer * item + width * width * item) if keep_tensors else 0
+    return RunBytes(drawn=16 * weights,
+                    draw=16 * weights + inputs + readout + depth * _LAYER_BYTES + _FIXED_BYTES,
+                    weights=held, layers=_layer_bytes(v, layer) + kept, readout=readout,
+                    other=inputs + _temporary_bytes(v, layer) + _FIXED_BYTES)
+
+
+# A layer's records: its statistics, histograms and saturation grid (61 numbers each),
+# the Python objects and array headers around them, its RNG state: measured ~7.3 KB.
+_LAYER_BYTES = 8192
+_FIXED_BYTES = 2 * 2**20        # the run's own: NumPy's small arrays, the result
+
+
+def _layer_bytes(v: Mapping, layer: int) -> int:
+    """Every layer's values the backward pass keeps, and its records and heatmap sample."""
+    width, batch = v["width"], v["batch"]
+    norm = v["norm"] != "none"
+    sets = _norm_sets(v["norm"], batch, width, v["groups"])
+    saved = layer * _ITEM[v["dtype"]] * (1 + (v["activation"] != "linear") + norm) + sets * 24
+    sample = min(batch * v["spatial"], MAP_EXAMPLES) * min(width, MAP_UNITS) * 2
+    records = sample + width + _LAYER_BYTES
+    return v["depth"] * (saved + records)
+
+
+def _temporary_bytes(v: Mapping, layer: int) -> int:
+    """One layer's temporaries, forward and backward: float64 statistics, a norm's, the
+    residual sum, dL/dW and its float32 products."""
+    norm = v["norm"] != "none"
+    sets = _norm_sets(v["norm"], v["batch"], v["width"], v["groups"])
+    per_value = 16 + 4 * _ITEM[v["dtype"]] + 32 * norm + 16 * v["residual"]
+    return layer * per_value + sets * 64 + 12 * v["width"] ** 2
+
+
+def check_memory(values: Mapping, keep_tensors: bool = False) -> None:
+    """Raise ValueError, naming the bytes and the limit, when a run of these values
+    would hold more than MAX_RUN_BYTES; nothing is allocated to find out."""
+    need = run_bytes(values, keep_tensors)
+    if need.total <= MAX_RUN_BYTES:
+        return
+    v = _DEFAULTS | dict(values)
+    gib = lambda n: f"{n / 2**30:.1f} GiB"
+    raise ValueError(
+        f"depth={v['depth']}, width={v['width']}, batch={v['batch']}, spatial={v['spatial']}, "
+        f"classes={v['classes']} in {v['dtype']} would hold about {gib(need.total)} at once "
+        f"(weights {gib(max(need.drawn, need.weights))}, the layers' values for "
+        f"the backward pass {gib(need.layers)}, the readout {gib(need.readout)}); the memory "
+        f"limit is {MAX_RUN_BYTES / 2**30:g} GiB: make the network narrower or shallower, or "
+        f"its batch smaller")
+
+
+_DEFAULTS = {f.name: f.default for f in fields(NetworkSpec)}

@@ -333,7 +333,7 @@ def to_spec(values: dict[str, Any], light: bool = False) -> Settings:
     if v["init"] != "custom":
         v["weight_var"] = SPEC_DEFAULTS["weight_var"]
     asked_batch = v["batch"]
-    while v["depth"] * v["batch"] * v["spatial"] * v["width"] > core_spec.MAX_ELEMENTS:
+    while v["batch"] > 2 and core_spec.run_bytes(v).total > core_spec.MAX_RUN_BYTES:
         v["batch"] //= 2                      # within the core's memory guard first
     gain = None if v["gain"] == "auto" else float(v["gain"])
     spec = NetworkSpec(**{k: v[k] for k in SPEC_DEFAULTS if k in v} | {"gain": gain})

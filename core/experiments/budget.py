@@ -12,6 +12,9 @@ things bound what a visitor can ask of the server:
   on small arrays. It counts as LAYER_VALUES values; only the batch can pay for it.
   The values weigh more for an activation that costs more than tanh per value
   (`ACTIVATION_WORK`); the fixed cost does not.
+These are a live view's limits, for time. The memory one run may hold at all is
+core.spec's rule (`run_bytes`, `MAX_RUN_BYTES`), which NetworkSpec enforces on every
+spec: a view's budget sits far below it, and shrinking only lowers the bytes.
 When over, the batch halves (down to `MIN_BATCH`), then the width. Halving the width
 keeps the physics that matters here: every init scheme is defined through fan_in, and
 for the custom scheme Var(W) is raised to keep fan_in x Var(W), the per-layer factor,
@@ -38,7 +41,8 @@ MAX_VALUES = 1.8e6         # layer values over all runs (~40 element-wise passes
                            # forward, backward, statistics: ~0.1 s on one core)
 LAYER_VALUES = 3000        # a layer's fixed cost in a run (~0.2 ms of calls), in values
 FORWARD_VALUES = 2.4e7     # the same for forward-only views (no backward, no histograms)
-MAX_HELD = 4e6             # layer values of one run (x, u, a kept for backward: ~100 MB)
+MAX_HELD = 4e6             # layer values of one run (kept for backward, 16 to 25 bytes
+                           # each by core.spec.run_bytes: ~100 MB)
 MIN_BATCH = 8
 # Element-wise work per value against tanh's, on which MAX_VALUES is reckoned: the w
 # that makes values x w + the layers' fixed cost match the normalization lineup's time
