@@ -29,6 +29,21 @@ def _log10_act_var_last(spec: NetworkSpec) -> float:
     return float(simulate(spec).log10_act_var[-1])
 
 
+def theory_log10_act_var_last(spec: NetworkSpec) -> float:
+    return float(theory.predict(spec).log10_act_var[-1])
+
+
+def _power(log10_measure: Callable[[NetworkSpec], float]) -> Callable[[NetworkSpec], float]:
+    """A measure kept in log10 by the core, as the number itself: inf past float64's
+    range (which `measure` refuses), never an OverflowError."""
+    def value(spec: NetworkSpec) -> float:
+        try:
+            return 10.0 ** log10_measure(spec)
+        except OverflowError:
+            return math.inf
+    return value
+
+
 def _log10_act_change(spec: NetworkSpec) -> float:
     """How many powers of ten the activation variance moves from layer 1 to the last."""
     res = simulate(spec)
@@ -64,9 +79,9 @@ def _bn_pair_abs(spec: NetworkSpec) -> float:
 
 
 MEASURES: dict[str, Callable[[NetworkSpec], float]] = {
-    "act_var_last": lambda s: 10 ** _log10_act_var_last(s),
+    "act_var_last": _power(_log10_act_var_last),
     "log10_act_var_last": _log10_act_var_last,
-    "theory_act_var_last": lambda s: 10 ** float(theory.predict(s).log10_act_var[-1]),
+    "theory_act_var_last": _power(theory_log10_act_var_last),
     "log10_act_change": _log10_act_change,
     "theory_log10_act_change": _theory_log10_act_change,
     "sigma_w2": lambda s: s.sigma_w2,

@@ -43,8 +43,17 @@ class Open:
 def library(tabs: dict) -> lessons.Library:
     """Every lesson file, read and checked again only when a file changes (so a teacher
     writing one sees it on the next rerun)."""
-    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in sorted(lessons.FOLDER.glob("*.toml")))
+    stamp = tuple((str(p), _mtime(p)) for p in sorted(lessons.FOLDER.glob("*.toml")))
     return _load(stamp, tuple((page, titles) for page, (_, titles) in tabs.items()))
+
+
+def _mtime(path) -> int | None:
+    """When the file last changed; None when it cannot be looked at (a dangling link):
+    reading it says why, on the list."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 @st.cache_resource(max_entries=2)

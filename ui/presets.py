@@ -44,7 +44,7 @@ def facts(res) -> dict[str, str]:
         "sigma_w2": f"{res.spec.sigma_w2:.3g}",
         "first_act_var": format_power(float(res.log10_act_var[0])),
         "last_act_var": format_power(float(res.log10_act_var[valid - 1])),
-        "last_preact_std": f"{10 ** (float(res.log10_preact_var[valid - 1]) / 2):.2g}",
+        "last_preact_std": format_power(float(res.log10_preact_var[valid - 1]) / 2, digits=2),
         "decades": f"{abs(float(res.log10_preact_var[valid - 1] - res.log10_preact_var[0])):.1f}",
         "sat_first": f"{res.saturated_frac[0]:.0%}",
         "sat_last": f"{res.saturated_frac[valid - 1]:.0%}",

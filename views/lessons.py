@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import cache, controls, lesson_state as state, lessons, present
+from ui import cache, controls, lesson_answers, lesson_state as state, lessons, present
 from ui.controls import Settings
 from ui.lesson_state import Open
 from ui.links import BY_PATH, page_link
@@ -66,9 +66,9 @@ def _list(lib: lessons.Library) -> None:
             start = {"lesson": lesson.id, "step": "1"}
             page_link("lessons", f"Start ({len(lesson.steps)} steps)", cols[0], start, "▶️")
             page_link("lessons", "Present it", cols[1], start | {"present": "1"}, "🖥️")
-    for error in lib.errors:
-        st.error(f"This lesson file could not be read, so it is not listed: {error}",
-                 icon=":material/error:")
+    for error in lib.errors:                # quotes the file: shown as code, never Markdown
+        st.error(f"This lesson file could not be read, so it is not listed: "
+                 f"{controls.inert(error, 400)}", icon=":material/error:")
     st.caption("Presenter mode (add `present=1` to a lesson's link, or use its toggle): "
                "large type, the sidebar folded away, and the arrow keys or a clicker's "
                "PageUp/PageDown step through the lesson. `hide=width,batch` hides controls.")
@@ -112,7 +112,9 @@ def _ask(found: Open) -> None:
     with st.form(key=f"lesson_form_{found.key}", border=False):
         if step.is_number:
             given = st.text_input(f"Your answer{f' ({step.unit})' if step.unit else ''}",
-                                  placeholder="e.g. 1000, 1e6, 10^6", key=f"lesson_number_{found.key}")
+                                  placeholder="e.g. 1000, 1e6, 10^6, 5/3",
+                                  max_chars=lesson_answers.MAX_CHARS,
+                                  key=f"lesson_number_{found.key}")
         else:
             given = st.radio("Your answer", range(len(step.choices)), index=None,
                              format_func=lambda i: lessons.pretty(step.choices[i].text),
@@ -121,8 +123,18 @@ def _ask(found: Open) -> None:
             if given is None or given == "":
                 st.warning("Pick or type an answer first (or let the presenter reveal).")
             else:
-                state.record(found, lessons.check(step, given))
-                st.rerun()
+                _judge(found, given)
+
+
+def _judge(found: Open, given) -> None:
+    """Record the verdict; an answer that could not be read is said so, and the
+    question stays open."""
+    verdict = lessons.check(found.step, given)
+    if not verdict.read:
+        st.warning(verdict.text, icon=":material/edit:")     # the answer quoted as code
+        return
+    state.record(found, verdict)
+    st.rerun()
 
 
 def _verdict(step: lessons.Step, verdict: lessons.Verdict) -> None:

@@ -4,6 +4,7 @@ clamp the step) with an inert note; presenter mode and hidden controls."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -177,3 +178,31 @@ def test_a_broken_lesson_file_is_named_on_the_list(tmp_path, monkeypatch):
     (tmp_path / "bad.toml").unlink()              # the files changed: read again on the next rerun
     at.run()
     assert not at.error
+
+
+@pytest.mark.parametrize("weight_var, decades", [(10.0, 600), (0.0001, -400)])
+def test_a_step_reveals_for_a_network_past_float64(weight_var, decades):
+    """A student drags the variance law's ten-layer step to depth 200 and Var(W) 10 (or
+    0.0001), then reveals: 200 linear layers multiply the variance by 100·Var(W) = 1000
+    (or 0.01) each, 10^600 (or 10^-400), and the explanation states the measured power
+    of ten (one draw at width 100 wanders less than a decade from the law)."""
+    at = open_page("lessons", timeout=180, lesson="variance_law", step="2")
+    at.slider(key="depth").set_value(200)
+    at.select_slider(key="weight_var").set_value(weight_var)
+    _button(at, "Reveal").click().run()
+    no_exceptions(at)
+    explained = " ".join(m.value for m in at.markdown)
+    shown = re.search(r"shows (\d\.\d\d) × 10([⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+) at layer 200", explained)
+    assert shown, explained
+    exponent = int(shown.group(2).translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")))
+    assert abs(exponent + math.log10(float(shown.group(1))) - decades) < 1
+
+
+def test_an_unreadable_answer_is_quoted_and_the_question_stays_open():
+    at = open_page("lessons", lesson="variance_law", step="1")
+    at.text_input[0].input("[a hundred](https://evil.example)")
+    _button(at, "Check my answer").click().run()
+    assert not at.exception and not figures(at)
+    (warning,) = [w.value for w in at.warning]
+    assert "I could not read" in warning and "evil" not in outside_code(warning)
+    assert "_lesson_answers" not in at.session_state          # nothing judged, nothing scored
