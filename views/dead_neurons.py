@@ -9,7 +9,7 @@ from figures.heatmaps import (CODE_COLORS, SMALL_ROWS, SMALL_UNITS, count_label,
 from figures.histograms import format_percent, percent_by_layer
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
-from ui.export import download_button
+from ui.export import Column, LayerTable, PERCENT, download_button, marks, upto
 
 
 LINEAR_NOTE = ("**A linear unit never dies.** Its output is its input, with slope 1 "
@@ -44,13 +44,31 @@ def page(settings: Settings) -> None:
             Control("dead_layer", "Layer", "int", spec.depth, lo=1, hi=spec.depth,
                     help="The layer drawn large. Defaults to the last layer.", follows_hi=True),
             st.columns(2)[0])
-    at_cutoff = res.saturated_frac_at(spec.dead_threshold)
-    _metrics(res, layer, valid, word, at_cutoff)
+    table = layer_table(res, layer, valid, word, rule)
+    _metrics(res, layer, valid, word, table.columns[1].values)
     verdicts.show_elsewhere(diagnose(res), "dead_neurons", spec.depth)
     _one_layer(res, layer, valid, word)
-    _through_depth(res, layer, valid, word, rule, at_cutoff)
-    download_button(res, "dead_units")
+    _through_depth(res, table, valid, word)
+    download_button(table, spec, "dead_units")
     _explanation()
+
+
+DRAWN = "drawn above"           # the curve chart's marker: the layer whose map is drawn
+
+
+def layer_table(res, layer, valid, word, rule) -> LayerTable:
+    """The page's per-layer numbers up to the overflow: the dead share and the share of
+    values saturated (off) at the dead-unit threshold, and the layer drawn large."""
+    bounded = res.activation.bounded is not None
+    at_cutoff = res.saturated_frac_at(res.spec.dead_threshold if bounded else None)
+    name = f"saturated_frac_above_{res.spec.dead_threshold:g}" if bounded else "off_frac"
+    return LayerTable((
+        Column("dead_frac", "dead units (% of units)", upto(res.dead_frac, valid),
+               note=PERCENT),
+        Column(name, f"{word} values (% of values, {rule})", upto(at_cutoff, valid),
+               note=PERCENT),
+        Column("drawn_above", DRAWN, marks([layer], res.depth), role="marks")),
+        {"dead_layer": layer} if res.depth > 1 else {})
 
 
 def _metrics(res, layer, valid, word, at_cutoff) -> None:
@@ -80,13 +98,12 @@ def _one_layer(res, layer, valid, word) -> None:
                  f"unit's column.")
 
 
-def _through_depth(res, layer, valid, word, rule, at_cutoff) -> None:
+def _through_depth(res, table, valid, word) -> None:
     """The dead share per layer, and six layers' maps side by side."""
     charts.show(percent_by_layer(
-        {"dead units (% of units)": res.dead_frac,
-         f"{word} values (% of values, {rule})": at_cutoff},
-        valid, [layer], mark_name="drawn above", title="Dead units, layer by layer",
-        y_title="%", colors=CODE_COLORS[2:0:-1]), key="dead_fraction_curve")
+        table.curves(*(c.name for c in table.columns[:2])), valid, table.marked("drawn_above"),
+        mark_name=DRAWN, title="Dead units, layer by layer", y_title="%",
+        colors=CODE_COLORS[2:0:-1]), key="dead_fraction_curve")
     panels = stats.spread_layers(1, len(res.dead_units), 6)
     rows, units = (min(SMALL_ROWS, res.map_values.shape[1]), min(SMALL_UNITS, res.map_values.shape[2]))
     charts.show(small_multiples(

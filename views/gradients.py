@@ -8,7 +8,7 @@ from figures import gradients as gfig
 from figures.style import format_power
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
-from ui.export import download_button
+from ui.export import Column, LayerTable, download_button, marks
 
 
 THEORY = Control("grad_theory", "Draw the mean-field prediction", "toggle", True)
@@ -38,12 +38,11 @@ def page(settings: Settings) -> None:
                "loss and is multiplied by every layer on its way back to the input.")
     diag = diagnose(res)
     _headline(spec, res, diag)
-    _flow(spec, res, diag.backward)
+    flow = _flow(spec, res, diag.backward)
     st.subheader("Where this network sits: ordered, critical or chaotic")
     _phase(spec)
     st.subheader("Gradient histograms (Karpathy's diagnostics)")
-    _histograms(spec, res)
-    download_button(res, "gradients")
+    download_button(_histograms(spec, res, flow), spec, "gradients")
     _explanation()
 
 
@@ -63,8 +62,9 @@ def _headline(spec, res, diag) -> None:
     verdicts.show_elsewhere(diag, "gradients", spec.depth)
 
 
-def _flow(spec, res, verdict) -> None:
-    """Forward and backward variance per layer, with the theory's backward line."""
+def _flow(spec, res, verdict) -> LayerTable:
+    """Forward and backward variance per layer, with the theory's backward line; returns
+    the table the chart draws."""
     show_theory = controls.page_control(THEORY)
     theory_curve = None
     if verdict.kind in ("zero", "underflow"):
@@ -79,9 +79,20 @@ def _flow(spec, res, verdict) -> None:
             st.caption(f"Dashed: the theory, anchored at the last layer and multiplied by χ₁ of "
                        f"each layer going back (χ₁ = {pred.chi1[-1]:.3g} at layer {spec.depth}, "
                        f"{pred.chi1[0]:.3g} at layer 1).")
-    charts.show(gfig.flow_figure(res.log10_act_var, res.log10_grad_var, theory_curve,
-                                     res.overflow_layer, res.underflow_layer),
-                    key="grad_flow_chart")
+    flow = flow_table(res, theory_curve, show_theory)
+    charts.show(gfig.flow_figure(flow["log10_act_var"], flow["log10_grad_var"],
+                                 flow.get("theory_log10_grad_var"), res.overflow_layer,
+                                 res.underflow_layer), key="grad_flow_chart")
+    return flow
+
+
+def flow_table(res, theory_curve, show_theory: bool) -> LayerTable:
+    """The flow chart's curves: forward, backward and (when drawn) the theory's."""
+    cols = (Column("log10_act_var", gfig.FORWARD, res.log10_act_var),
+            Column("log10_grad_var", gfig.BACKWARD, res.log10_grad_var))
+    if theory_curve is not None:
+        cols += (Column("theory_log10_grad_var", gfig.THEORY, theory_curve),)
+    return LayerTable(cols, {"grad_theory": str(show_theory).lower()})
 
 
 def _phase(spec) -> None:
@@ -113,10 +124,17 @@ def _phase(spec) -> None:
                        "connections); those change the backward pass, as the chart above shows.")
 
 
-def _histograms(spec, res) -> None:
-    """Karpathy's gradient histograms, and the grad:data ratio of the weights."""
+def _histograms(spec, res, flow: LayerTable) -> LayerTable:
+    """Karpathy's gradient histograms, and the grad:data ratio of the weights; returns
+    the page's table: the flow chart's, the ratio and the layers drawn here."""
     count = controls.page_control(LAYERS)
-    layers = [k - 1 for k in stats.spread_layers(1, spec.depth, count)]   # 0-based
+    table = LayerTable(flow.columns + (
+        Column("log10_weight_grad_ratio", WEIGHT_GRADS, res.log10_weight_grad_ratio,
+               role="legend"),
+        Column("in_histograms", WEIGHT_GRADS, marks(stats.spread_layers(1, spec.depth, count),
+                                                    spec.depth), role="picked")),
+        flow.controls | {"grad_layers": count})
+    layers = [k - 1 for k in table.marked("in_histograms")]   # 0-based
     st.caption("Each layer's values are shown in units of its own standard deviation, so the "
                "shapes can be compared at any scale; the legend gives the actual size. On the "
                "right, the grad:data ratio std(dL/dW) / std(W) says how big a gradient step is "
@@ -129,9 +147,12 @@ def _histograms(spec, res) -> None:
         key="grad_hist_chart")
     charts.show(gfig.histogram_figure(
         res.weight_grad_hist, res.grad_hist_edges, layers,
-        [gfig.ratio_legend(i, float(res.log10_weight_grad_ratio[i])) for i in layers],
-        "Weight gradients dL/dW", "dL/dW in units of its std"), h_right,
-        key="grad_weight_hist_chart")
+        [gfig.ratio_legend(i, float(table["log10_weight_grad_ratio"][i])) for i in layers],
+        WEIGHT_GRADS, "dL/dW in units of its std"), h_right, key="grad_weight_hist_chart")
+    return table
+
+
+WEIGHT_GRADS = "Weight gradients dL/dW"
 
 
 def _explanation() -> None:

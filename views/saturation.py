@@ -9,7 +9,7 @@ from figures.histograms import (activation_histograms, format_percent, layer_den
                                 percent_by_layer, saturated_ranges)
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
-from ui.export import download_button
+from ui.export import Column, LayerTable, PERCENT, download_button, marks, upto
 
 
 # Thresholds the core counts exactly in every run (stats.SATURATION_GRID): no re-simulation.
@@ -43,14 +43,35 @@ def page(settings: Settings) -> None:
         st.warning(f"In {spec.dtype} the values became inf or NaN at layer {valid + 1}. Layers "
                    f"from there on are left out of every chart: their numbers mean nothing.",
                    icon=":material/warning:")
-    fracs = res.saturated_frac_at(threshold)
+    table = layer_table(res, kind, threshold, valid, shown, dict(
+        sat_count=count, **(dict(sat_first=first, sat_last=last) if spec.depth > 1 else {})))
+    fracs = table.columns[0].values           # the share saturated (off) per layer
     if kind != "linear" and valid > 0:
         _headline(act, kind, fracs, valid, threshold)
     verdicts.show_elsewhere(diagnose(res), "saturation", spec.depth)
     x_title = _histograms(res, kind, shown, fracs, threshold)
-    _by_layer(res, kind, shown, fracs, valid, threshold, x_title)
-    download_button(res, "saturation")
+    _by_layer(res, kind, table, valid, x_title)
+    download_button(table, spec, "saturation")
     _explanation(act, kind)
+
+
+SHOWN = "shown above"            # the fraction chart's markers: the histograms' layers
+
+
+def layer_table(res, kind, threshold, valid, shown, picks: dict) -> LayerTable:
+    """The page's per-layer numbers: the share saturated (off) at the page's threshold up
+    to the overflow, and the layers the histograms overlay (picks: the layer controls)."""
+    if kind == "bounded":
+        name, label = f"saturated_frac_above_{threshold:g}", f"saturated (|value| > {threshold:g})"
+    elif kind == "off":
+        name, label = "off_frac", "off (input ≤ 0)"
+    else:
+        name, label = "saturated_frac", "saturated (never, for linear)"
+    fracs = res.saturated_frac_at(threshold if kind == "bounded" else None)
+    in_force = dict(picks, **({"sat_threshold": f"{threshold:g}"} if kind == "bounded" else {}))
+    return LayerTable((Column(name, label, upto(fracs, valid), note=PERCENT),
+                       Column("shown_above", SHOWN, marks(shown, res.depth), role="marks")),
+                      in_force)
 
 
 def _controls(spec, act, kind):
@@ -127,18 +148,17 @@ def _histograms(res, kind, shown, fracs, threshold) -> str:
     return x_title
 
 
-def _by_layer(res, kind, shown, fracs, valid, threshold, x_title) -> None:
+def _by_layer(res, kind, table, valid, x_title) -> None:
     """All layers at once, and the saturated share per layer."""
     left, right = st.columns(2)
     charts.show(layer_density_map(
         res.hist_edges, res.act_hist, valid, (),
         x_title if kind == "bounded" else "activation / layer rms"), left, key="sat_density_map")
-    name = {"bounded": f"saturated (|value| > {threshold or 0:g})",
-            "off": "off (input ≤ 0)", "linear": "saturated (never, for linear)"}[kind]
     charts.show(percent_by_layer(
-        {name: fracs}, valid, shown,
-        title=("Saturated" if kind != "off" else "Off") + " values, layer by layer",
-        y_title="% of values"), right, key="sat_fraction_curve")
+        table.curves(table.columns[0].name), valid, table.marked("shown_above"),
+        mark_name=SHOWN, y_title="% of values",
+        title=("Saturated" if kind != "off" else "Off") + " values, layer by layer"),
+        right, key="sat_fraction_curve")
 
 
 def _explanation(act, kind) -> None:

@@ -8,7 +8,7 @@ from figures.style import format_power
 from figures.variance import variance_figure
 from ui import cache, charts, controls, verdicts
 from ui.controls import Control, Settings
-from ui.export import download_button
+from ui.export import Column, LayerTable, download_button, upto
 
 
 # The first screen's one line: what to do here (the sidebar holds every control).
@@ -27,8 +27,8 @@ def page(settings: Settings) -> None:
     st.title("Variance through depth")
     st.markdown(WHAT_TO_DO)
     _headline(spec, res, diag)
-    _chart(spec, res)
-    download_button(res, "variance")
+    table = _chart(spec, res)
+    download_button(table, spec, "variance")
     _explanation()
 
 
@@ -48,36 +48,55 @@ def _headline(spec, res, diag) -> None:
     verdicts.show_elsewhere(diag, "variance", spec.depth)
 
 
-def _chart(spec, res) -> None:
-    """The measured curves, the theory's, and (on request) other seeds' band."""
+def _chart(spec, res) -> LayerTable:
+    """The measured curves, the theory's, and (on request) other seeds' band; returns the
+    table they are drawn from."""
     pred = cache.prediction(spec)
-    normed = spec.norm != "none" and spec.norm_position == "before"
-    curves = {"pre-activation h = xW + b" + (" (before the norm)" if normed else ""):
-              res.log10_preact_var}
-    if normed:
-        curves["after the norm: what φ sees"] = res.log10_u_var
-    curves["activation φ(·)"] = res.log10_act_var
-    if spec.residual or (spec.norm != "none" and spec.norm_position == "after"):
-        curves["layer output"] = res.log10_out_var
-    theory_curves = {"theory: pre-activation": pred.log10_preact_var,
-                     "theory: activation": pred.log10_act_var}
-    if res.overflow_layer is not None or not pred.covers_forward:
-        theory_curves = {}
-    elif res.underflow_layer is not None:        # past it the run is zeros, not the network
-        theory_curves = {k: v[:res.underflow_layer] for k, v in theory_curves.items()}
     if not pred.covers_forward:
         st.caption("No theory line: each set of normalization statistics here holds too few "
                    "values to look Gaussian, which the mean-field prediction assumes.")
-    band = None
+    seeds = None
     if controls.page_control(BAND):
         seeds, shrunk = cache.seed_band(spec)
         controls.show_fixes(shrunk)
-        band = {"other seeds (lowest to highest)": seeds.preact}
         st.caption(f"Shaded: where the pre-activation curve of seeds "
                    f"{', '.join(map(str, seeds.seeds))} lies, layer by layer.")
-    charts.show(variance_figure(curves, theory_curves, res.overflow_layer,
-                                    underflow_layer=res.underflow_layer, band=band),
-                    key="variance_chart")
+    table = layer_table(spec, res, pred, seeds)
+    band = None if seeds is None else {
+        BAND_LABEL: (table["seeds_low_log10_preact_var"], table["seeds_high_log10_preact_var"])}
+    charts.show(variance_figure(table.curves(*MEASURED), table.curves(*THEORY),
+                                res.overflow_layer, underflow_layer=res.underflow_layer,
+                                band=band), key="variance_chart")
+    return table
+
+
+MEASURED = ("log10_preact_var", "log10_u_var", "log10_act_var", "log10_out_var")
+THEORY = ("theory_log10_preact_var", "theory_log10_act_var")
+BAND_LABEL = "other seeds (lowest to highest)"
+
+
+def layer_table(spec, res, pred, seeds=None) -> LayerTable:
+    """The page's per-layer numbers: the measured variances, the theory's where the page
+    draws it (not past an overflow, nor an underflow), and other seeds' band when on."""
+    normed = spec.norm != "none" and spec.norm_position == "before"
+    cols = [Column("log10_preact_var", "pre-activation h = xW + b"
+                   + (" (before the norm)" if normed else ""), res.log10_preact_var)]
+    if normed:
+        cols.append(Column("log10_u_var", "after the norm: what φ sees", res.log10_u_var))
+    cols.append(Column("log10_act_var", "activation φ(·)", res.log10_act_var))
+    if spec.residual or (spec.norm != "none" and spec.norm_position == "after"):
+        cols.append(Column("log10_out_var", "layer output", res.log10_out_var))
+    if res.overflow_layer is None and pred.covers_forward:
+        # past an underflow the run is zeros, not the network the theory describes
+        edge = spec.depth if res.underflow_layer is None else res.underflow_layer
+        cols += [Column("theory_log10_preact_var", "theory: pre-activation",
+                        upto(pred.log10_preact_var, edge)),
+                 Column("theory_log10_act_var", "theory: activation",
+                        upto(pred.log10_act_var, edge))]
+    if seeds is not None:
+        cols += [Column(f"seeds_{end}_log10_preact_var", BAND_LABEL, seeds.preact[i],
+                        role=f"band {end}") for i, end in enumerate(("low", "high"))]
+    return LayerTable(tuple(cols), {"var_band": str(seeds is not None).lower()})
 
 
 def _explanation() -> None:
