@@ -323,9 +323,15 @@ def macs_per_step(spec: NetworkSpec, batch: int) -> float:
 
 # -- memory ---------------------------------------------------------------------------------
 # Estimates of what the page's trainers hold (no replay): an upper bound on what
-# tracemalloc measures (tests/core/test_train_memory.py holds them to it).
+# tracemalloc measures (tests/core/test_train_memory.py holds them to it). The engine's
+# cache of base draws (core.propagate, at most 64 MB for the whole process, shared by
+# every page) is not a request's and is not counted.
+
+MEMORY_MARGIN = 1.15        # for what the estimate does not itemize (small arrays, headers)
 
 LAYER_OVERHEAD = 2048       # bytes a record row costs beyond its arrays (dicts, headers)
+STEP_LAYER_BYTES = 4096     # a layer's Python objects in one step (tensors' headers, caches,
+                            # its statistics): what counts at depth 1000, width 16
 
 
 def param_count(spec: NetworkSpec) -> int:
@@ -376,14 +382,15 @@ def memory_bytes(specs: Sequence[NetworkSpec], config: TrainConfig) -> float:
     compute precision, their gradients, the activations kept for backprop (or a
     validation or batch-mode pass, the larger) and the update's temporaries.
 
-    >>> one = memory_bytes([NetworkSpec(depth=200, width=256)], TrainConfig(batch=256))
-    >>> adam = memory_bytes([NetworkSpec(depth=200, width=256)], TrainConfig(batch=256, optimizer="adam"))
-    >>> round((adam - one) / (8 * param_count(NetworkSpec(depth=200, width=256))), 6)
+    >>> spec, cfg = NetworkSpec(depth=200, width=256), TrainConfig(batch=256)
+    >>> extra = memory_bytes([spec], replace(cfg, optimizer="adam")) - memory_bytes([spec], cfg)
+    >>> round(extra / MEMORY_MARGIN / (8 * param_count(spec)), 6)       # Adam's m and v
     2.0
     """
     held = sum(param_count(s) * 8 * (1 + OPTIMIZER_BUFFERS[config.optimizer])
                + 2 * summary_bytes(s, config) for s in specs)
-    return held + max((_step_bytes(s, config) for s in specs), default=0.0)
+    step = max((_step_bytes(s, config) for s in specs), default=0.0)
+    return MEMORY_MARGIN * (held + step)
 
 
 def _step_bytes(spec: NetworkSpec, config: TrainConfig) -> float:
@@ -396,7 +403,7 @@ def _step_bytes(spec: NetworkSpec, config: TrainConfig) -> float:
     for examples in (config.valid_examples, BATCH_MODE_EXAMPLES if spec.norm == "batch" else 0):
         passes.append(10 * examples * w * item)         # forward only: a layer's temporaries
     onehot = config.batch * data.BLOCK * data.BLOCK * data.TOKENS * 8
-    return cast + grads + max(passes) + 6 * w * w * 8 + onehot
+    return cast + grads + max(passes) + 6 * w * w * 8 + onehot + d * STEP_LAYER_BYTES
 
 
 # -- parameters and their state ------------------------------------------------------------
@@ -415,8 +422,10 @@ def initial_params(spec: NetworkSpec) -> dict[str, np.ndarray | list[np.ndarray]
     has_norm = spec.norm != "none"
     return {
         "embedding": emb,
-        "weights": [np.array(w, dtype=np.float64) for w in drawn.weights],
-        "biases": [np.array(b, dtype=np.float64) for b in drawn.biases],
+        # fresh arrays from make_params: taken as they are, not copied (a copy of every
+        # weight would double the parameters' memory while the trainer starts)
+        "weights": [np.asarray(w, dtype=np.float64) for w in drawn.weights],
+        "biases": [np.asarray(b, dtype=np.float64) for b in drawn.biases],
         "gammas": [np.full(spec.width, spec.norm_gamma) for _ in range(spec.depth)] if has_norm else [],
         "betas": [np.full(spec.width, spec.norm_beta) for _ in range(spec.depth)] if has_norm else [],
         "w_out": np.array(drawn.w_out, dtype=np.float64) * spec.readout_scale,

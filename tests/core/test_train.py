@@ -9,7 +9,8 @@ import pytest
 
 from core import data
 from core.spec import NetworkSpec
-from core.train import Status, TrainConfig, Trainer, check_trainable, initial_params, train
+from core.train import (Status, TrainConfig, Trainer, all_finite, check_trainable,
+                        initial_params, train)
 
 from . import train_reference as ref
 
@@ -160,3 +161,63 @@ def test_split_is_fixed_by_seed_and_names_never_shared():
     # examples per name = letters + 1 (the end token): the split partitions the names
     total = sum(len(n) + 1 for n in names)
     assert len(a.train_y) + len(a.valid_y) == total
+
+
+@pytest.mark.parametrize("field, value", [
+    ("steps", 10.5), ("steps", True), ("batch", 2.0), ("batch", 0), ("batch", False),
+    ("eval_every", "100"), ("record_every", None), ("valid_examples", 1), ("split_seed", -1),
+    ("lr", float("inf")), ("lr", True), ("lr", "0.1"), ("lr", 0.0), ("optimizer", ["sgd"]),
+    ("optimizer", np.array(["sgd", "adam"])), ("dtype", "float16")])
+def test_config_fields_of_the_wrong_type_or_range_are_refused_by_name(field, value):
+    """Whole numbers must be ints (not floats, not bools), lr a finite number in range,
+    the choices strings from their lists: each refused with a ValueError naming the
+    field, before a Trainer could fail on it."""
+    with pytest.raises(ValueError, match=field):
+        TrainConfig(**{field: value})
+
+
+def test_config_takes_numpy_and_int_values_as_plain_numbers():
+    cfg = TrainConfig(steps=np.int64(3), batch=np.int32(4), lr=1)
+    assert (type(cfg.steps), type(cfg.batch), type(cfg.lr)) == (int, int, float)
+    assert cfg == TrainConfig(steps=3, batch=4, lr=1.0)
+    assert train(NetworkSpec(depth=2, width=8), cfg).steps_done == 3
+
+
+def test_gradients_near_1e25_in_float32_are_finite():
+    """A float32 gradient of 1e25 is finite (its square, 1e50, is not a float32): the
+    check reads values, it squares nothing."""
+    big = np.full((64, 64), 1.9e26, dtype=np.float32)
+    assert all_finite([big, np.ones(3, dtype=np.float32)])
+    assert not all_finite([big, np.array([1.0, np.inf], dtype=np.float32)])
+    assert not all_finite([np.array([np.nan, 1.0], dtype=np.float32)])
+    assert all_finite([np.zeros(0, dtype=np.float32)])
+
+
+def test_a_run_with_huge_finite_gradients_is_not_called_diverged():
+    """ReLU with BatchNorm at batch 2: at some step the gradients reach about 1e25 while
+    the loss is near 2.5 and every value is finite. No divergence is reported unless
+    the failing step's loss or a gradient really is not finite (rechecked in float64)."""
+    spec = NetworkSpec(activation="relu", norm="batch", weight_var=1.0)
+    trainer = Trainer(spec, TrainConfig(batch=2, lr=0.1, steps=50))
+    largest, measure = [0.0], trainer._loss_and_grads
+
+    def spy(*args, **kwargs):
+        loss, grads, seen = measure(*args, **kwargs)
+        largest[0] = max([largest[0]] + [float(np.abs(g.astype(np.float64)).max()) for g in grads])
+        return loss, grads, seen
+    trainer._loss_and_grads = spy
+    while not trainer.done:
+        k = trainer.step
+        trainer.run(1)
+        if trainer.failed_at is None:
+            continue
+        idx = trainer.last_batch
+        loss, grads, _ = trainer._loss_and_grads(trainer.data.train_x[idx],
+                                                 trainer.data.train_y[idx])
+        assert trainer.failed_at == k
+        assert not (math.isfinite(loss) and loss < 1e6) or not all(
+            np.isfinite(g.astype(np.float64)).all() for g in grads)
+    log = trainer.log()
+    assert largest[0] > 1e20                    # squared in float32, these overflow
+    assert log.failed_at is None and log.steps_done == 50
+    assert np.isfinite(log.loss).all()
