@@ -88,12 +88,16 @@ def gaussian_expectation(f, q: float, mean: float = 0.0) -> float:
 
 @dataclass(frozen=True)
 class Moments:
-    """One activation's moments over u ~ N(mean, var), in log10 where they can leave
-    float64's range. rho = E[phi] / sqrt(E[phi^2]) lies in [-1, 1]."""
+    """One activation's moments over u ~ N(mean, var), in log10 (they can leave
+    float64's range). rho = E[phi] / sqrt(E[phi^2]) lies in [-1, 1]."""
     log10_m2: float       # E[phi^2]  (-inf: exactly zero)
     rho: float
     log10_var: float      # Var[phi]
-    d2: float             # E[phi'^2]
+    log10_d2: float       # E[phi'^2]
+
+    @property
+    def d2(self) -> float:
+        return 10.0**self.log10_d2
 
 
 def _log10(x: float) -> float:
@@ -113,7 +117,8 @@ def _quad_moments(act, var: float, mean: float = 0.0) -> Moments:
         d = act.deriv(u)
     m1, m2 = float(w @ f), float(w @ (f * f))
     v = float(w @ ((f - m1) ** 2))
-    return Moments(_log10(m2), m1 / math.sqrt(m2) if m2 > 0 else 0.0, _log10(v), float(w @ (d * d)))
+    return Moments(_log10(m2), m1 / math.sqrt(m2) if m2 > 0 else 0.0, _log10(v),
+                   _log10(float(w @ (d * d))))
 
 
 def _slope2(act) -> float:
@@ -156,10 +161,10 @@ def _far_moments(act, log10_q: float) -> Moments:
     if s2 > 0:
         c = s2 - ((ps - ns) / math.sqrt(2 * math.pi)) ** 2
         return Moments(math.log10(s2) + log10_q, (ps - ns) / math.sqrt(2 * math.pi * s2),
-                       _log10(c) + log10_q, s2)
+                       _log10(c) + log10_q, math.log10(s2))
     m1, m2 = 0.5 * (pl + nl), 0.5 * (pl * pl + nl * nl)
-    d2 = _tail_constant(act.name) / math.sqrt(2 * math.pi) * 10.0 ** (-0.5 * min(log10_q, 600))
-    return Moments(_log10(m2), m1 / math.sqrt(m2), _log10(m2 - m1 * m1), d2)
+    log10_d2 = _log10(_tail_constant(act.name) / math.sqrt(2 * math.pi)) - 0.5 * log10_q
+    return Moments(_log10(m2), m1 / math.sqrt(m2), _log10(m2 - m1 * m1), log10_d2)
 
 
 def _near_moments(act, log10_q: float) -> Moments:
@@ -169,9 +174,9 @@ def _near_moments(act, log10_q: float) -> Moments:
     c = s2 - ((hi - lo) / math.sqrt(2 * math.pi)) ** 2
     lvar = _log10(c) + log10_q
     if phi0:
-        return Moments(2 * math.log10(abs(phi0)), math.copysign(1.0, phi0), lvar, s2)
+        return Moments(2 * math.log10(abs(phi0)), math.copysign(1.0, phi0), lvar, _log10(s2))
     return Moments(_log10(s2) + log10_q, (hi - lo) / math.sqrt(2 * math.pi * s2) if s2 else 0.0,
-                   lvar, s2)
+                   lvar, _log10(s2))
 
 
 @lru_cache(maxsize=4096)
@@ -194,6 +199,27 @@ def moments(activation: str, log10_q: float) -> Moments:
 def shifted_moments(activation: str, std: float, mean: float) -> Moments:
     """Moments of phi(mean + std * z): what an activation after a norm sees."""
     return _quad_moments(activations.get(activation), std * std, mean)
+
+
+def shifted_moments_log(activation: str, log10_std: float, mean: float) -> Moments:
+    """shifted_moments for a std given by its log10, exact however small: at mean 0 the
+    moments of phi(sqrt(q) z); elsewhere, below 10^-75, phi's tangent at the mean,
+    phi(mean) + phi'(mean) std z (the next term is std^2 smaller).
+
+    >>> m = shifted_moments_log("tanh", -400.0, 0.5)           # Var = sech^4(0.5) 10^-800
+    >>> round(m.log10_var + 800, 6) == round(4 * math.log10(1 / math.cosh(0.5)), 6)
+    True
+    """
+    if mean == 0.0:
+        return moments(activation, 2 * log10_std)
+    if 2 * log10_std >= -_MID:
+        return shifted_moments(activation, 10.0**log10_std, mean)
+    act = activations.get(activation)
+    f0, d0 = float(act.fn(np.array([mean]))[0]), float(act.deriv(np.array([mean]))[0])
+    log10_var = 2 * (_log10(abs(d0)) + log10_std)
+    log10_m2 = _log10_add(2 * _log10(abs(f0)), log10_var)
+    rho = math.copysign(10.0 ** (_log10(abs(f0)) - 0.5 * log10_m2), f0) if f0 else 0.0
+    return Moments(log10_m2, rho, log10_var, 2 * _log10(abs(d0)))
 
 
 def _log10_add(a: float, b: float) -> float:
@@ -573,12 +599,20 @@ class _Stream:
         self.rho = mean / math.sqrt(growth) if growth > 0 else 0.0
 
 
-def _unit_share(log10_v: float) -> float:
-    """v / (v + eps): the normalized variance left after a norm with PyTorch's eps,
-    which no longer reaches 1 once the signal is as small as eps."""
+_LOG10_EPS = math.log10(NORM_EPS)
+
+
+def _log10_share(log10_v: float) -> float:
+    """log10 of v / (v + eps): the normalized variance left after a norm with PyTorch's
+    eps, which no longer reaches 1 once the signal is as small as eps (and is v / eps,
+    however small, below it).
+
+    >>> _log10_share(-600.0)                  # 10^-600 / 10^-5
+    -595.0
+    """
     if log10_v == -math.inf:
-        return 0.0
-    return 1.0 / (1.0 + NORM_EPS * 10.0 ** min(-log10_v, 300.0))
+        return -math.inf
+    return log10_v - _log10_add(log10_v, _LOG10_EPS)
 
 
 def predict(spec: NetworkSpec, anchor_log10_grad_var: float = 0.0) -> Prediction:
@@ -632,17 +666,15 @@ def _norm_after(spec) -> bool:
 def _block(spec, stream: _Stream, log_q: float, lsw2: float):
     """One layer from its pre-activation variance: (the block output's moments, the
     activation's moments, log10 chi1)."""
-    name, gamma = spec.activation, spec.norm_gamma
+    name, log_gamma = spec.activation, math.log10(spec.norm_gamma)
     if _norm_before(spec):
         log_v = _normalizer_log10_var(spec, stream, log_q, lsw2)
-        a = shifted_moments(name, gamma * math.sqrt(_unit_share(log_v)), spec.norm_beta)
+        a = shifted_moments_log(name, log_gamma + 0.5 * _log10_share(log_v), spec.norm_beta)
         # backward through the norm divides by its std, sqrt(v + eps)
-        log_chi = lsw2 + 2 * math.log10(gamma) + _log10(a.d2) - math.log10(
-            10.0 ** min(log_v, 300.0) + NORM_EPS)
+        log_chi = lsw2 + 2 * log_gamma + a.log10_d2 - _log10_add(log_v, _LOG10_EPS)
     else:
         a = moments(name, log_q)
-        log_chi = lsw2 + _log10(a.d2)
-    log_chi = min(log_chi, 300.0)            # chi stays a finite float
+        log_chi = lsw2 + a.log10_d2
     if not _norm_after(spec):
         return a, a, log_chi
     return _after_norm(spec, a), a, log_chi
@@ -661,17 +693,21 @@ def _normalizer_log10_var(spec, stream: _Stream, log_q: float, lsw2: float) -> f
 def _after_norm(spec, a: Moments) -> Moments:
     """gamma * x_hat + beta for the activation's output a. Centred norms: x_hat has zero
     mean and variance Var a / (Var a + eps). RMSNorm keeps the mean: x_hat = a /
-    sqrt(E a^2 + eps), so E x_hat = rho sqrt(share) with share = E a^2 / (E a^2 + eps)."""
-    g, b = spec.norm_gamma, spec.norm_beta
-    if spec.norm == "rms":
-        share = _unit_share(a.log10_m2)
-        m1 = g * a.rho * math.sqrt(share) + b
-        m2 = g * g * share + 2 * g * b * a.rho * math.sqrt(share) + b * b
-        var = g * g * share * (1 - a.rho**2)
-    else:
-        m1, var = b, g * g * _unit_share(a.log10_var)
-        m2 = var + b * b
-    return Moments(_log10(m2), m1 / math.sqrt(m2) if m2 > 0 else 0.0, _log10(var), a.d2)
+    sqrt(E a^2 + eps), so E x_hat = rho sqrt(share) with share = E a^2 / (E a^2 + eps).
+    In log10, relative to the larger of gamma sqrt(share) and |beta|: share can be far
+    below float64's range."""
+    b, rho = spec.norm_beta, (a.rho if spec.norm == "rms" else 0.0)
+    share = _log10_share(a.log10_m2 if spec.norm == "rms" else a.log10_var)
+    log_spread = math.log10(spec.norm_gamma) + 0.5 * share     # log10 gamma sqrt(share)
+    top = max(log_spread, _log10(abs(b)))
+    if top == -math.inf:
+        return Moments(-math.inf, 0.0, -math.inf, a.log10_d2)
+    spread = 10.0 ** (log_spread - top)
+    m1 = spread * rho + b / 10.0**top                         # E[out] / 10^top
+    m2 = m1 * m1 + spread * spread * (1 - rho * rho)
+    log10_var = 2 * log_spread + _log10(1 - rho * rho)
+    return Moments(2 * top + _log10(m2), m1 / math.sqrt(m2) if m2 > 0 else 0.0, log10_var,
+                   a.log10_d2)
 
 
 def _couples_units(spec: NetworkSpec) -> bool:
