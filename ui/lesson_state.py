@@ -10,6 +10,7 @@ and titles, which only the views know.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import streamlit as st
@@ -86,7 +87,8 @@ def resolve(lib: lessons.Library) -> tuple[Open | None, list[str]]:
     if lesson is None:
         return None, [f"{inert(f'lesson={raw}')} is not a lesson: here is the list."]
     raw_step = st.query_params.get("step", "1")
-    number = int(raw_step) if raw_step.isdigit() and len(raw_step) < 6 else 1
+    # ASCII digits only: "²" is a digit to str.isdigit but not to int()
+    number = int(raw_step) if re.fullmatch(r"[0-9]{1,5}", raw_step) else 1
     clamped = min(max(number, 1), len(lesson.steps))
     notes = []
     if str(clamped) != raw_step:

@@ -3,14 +3,15 @@
 A lesson is a title, a summary and ordered steps. A step sets the sidebar's controls
 (the same keys and values as a classroom demo, `ui.presets`), opens a page (and one of
 its tabs), asks a question before its chart is shown, says what to look at, and
-explains the answer with numbers measured on the network shown ({names} in its text
-are `FACTS`). A question is either multiple choice (each wrong choice says which
+explains the answer with numbers measured on the network shown (each {name} in its
+text is one of `facts`, bare: no format spec, checked at load). A question is either multiple choice (each wrong choice says which
 misconception it comes from) or a number with a tolerance (common wrong numbers, the
 "traps", say why they are wrong). `measure` names the core computation the answer
 claims (`ui.lesson_measures`); the tests check every claim against the core.
 
-Every file is checked when the app starts: a broken one is listed with what is wrong
-and the others still open. No Streamlit here.
+Every file is checked when the app starts: a broken one (whatever is wrong with it,
+down to what it is on disk) is listed with what is wrong and the others still open.
+Answers are read by `ui.lesson_answers`. No Streamlit here.
 
 >>> step = Step(title="t", page="variance", values={}, question="q", explain="e",
 ...             answer=100.0, tolerance=10.0)
@@ -398,7 +399,7 @@ def check(step: Step, answer: str | int) -> Verdict:
     if isinstance(typed, answers.Unreadable):
         return Verdict(False, typed.message, read=False)
     if step.log and typed.sign <= 0:
-        return Verdict(False, "The answer is a positive number: type it as 1e-10 or 10^-10.")
+        return Verdict(False, "The answer is a positive number: type it as `1e-10` or `10^-10`.")
     number = typed.log10 if step.log else typed.as_float()
     if abs(number - step.answer) <= step.tolerance:
         return Verdict(True, "")

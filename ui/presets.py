@@ -45,7 +45,7 @@ def facts(res) -> dict[str, str]:
         "first_act_var": format_power(float(res.log10_act_var[0])),
         "last_act_var": format_power(float(res.log10_act_var[valid - 1])),
         "last_preact_std": format_power(float(res.log10_preact_var[valid - 1]) / 2, digits=2),
-        "decades": f"{abs(float(res.log10_preact_var[valid - 1] - res.log10_preact_var[0])):.1f}",
+        "decades": _decades(res.log10_preact_var[:valid]),
         "sat_first": f"{res.saturated_frac[0]:.0%}",
         "sat_last": f"{res.saturated_frac[valid - 1]:.0%}",
         "dead": f"{float(np.mean(res.dead_frac[:valid])):.0%}",
@@ -55,6 +55,17 @@ def facts(res) -> dict[str, str]:
         "loss_uniform": f"{res.loss_uniform:.4f}",
         "loss_times": f"{res.loss / res.loss_uniform:.2g}" if math.isfinite(res.loss) else "many",
     }
+
+
+def _decades(log10_var: np.ndarray) -> str:
+    """How many powers of ten the variance moves from layer 1 to the last; where a low
+    precision underflows to 0 on the way, at least the move up to there."""
+    zero = np.flatnonzero(~np.isfinite(log10_var))
+    if len(zero) == 0:
+        return f"{abs(float(log10_var[-1] - log10_var[0])):.1f}"
+    if zero[0] == 0:
+        return "(underflow to 0 from layer 1)"
+    return f"more than {abs(float(log10_var[zero[0] - 1] - log10_var[0])):.1f}"
 
 
 PRESETS: tuple[Preset, ...] = (

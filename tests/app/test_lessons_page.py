@@ -123,7 +123,8 @@ def test_unknown_lesson_opens_the_list_with_an_inert_note(params):
 
 
 @pytest.mark.parametrize("raw, shown", [("0", 1), ("999", None), ("-3", 1), ("two", 1),
-                                        ("<b>2</b>", 1), ("1e3", 1), ("", 1)])
+                                        ("<b>2</b>", 1), ("1e3", 1), ("", 1),
+                                        ("²", 1)])
 def test_a_bad_step_is_clamped_with_a_note(raw, shown):
     lesson = LESSONS[0]
     last = len(lesson.steps)

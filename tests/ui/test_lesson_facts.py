@@ -39,6 +39,19 @@ def test_the_variance_law_at_depth_200_states_its_powers_of_ten(weight_var, deca
     assert "{" not in filled and not NOT_A_NUMBER.search(filled)
 
 
+def test_a_variance_that_underflows_moves_more_than_its_last_finite_layer_says():
+    """float16 holds nothing below 6e-8: 200 linear layers of width 100 with Var(W) 0.0001
+    shrink the variance 100-fold a layer, so it reaches 0 within a few layers; the move
+    stated is the one measured before that, as a lower bound."""
+    step = LIB.lessons["variance_law"].steps[1]
+    res = simulate(to_spec(step.full_values() | dict(depth=200, weight_var=0.0001,
+                                                     dtype="float16", batch=2)).spec)
+    zero = list(res.log10_preact_var).index(-float("inf"))
+    assert 2 <= zero <= 10
+    moved = res.log10_preact_var[0] - res.log10_preact_var[zero - 1]
+    assert lessons.facts(res)["decades"] == f"more than {moved:.1f}"
+
+
 def test_a_measure_past_float64_is_refused_not_overflowed():
     step = LIB.lessons["variance_law"].steps[1]
     spec = to_spec(step.full_values() | dict(depth=200, weight_var=10.0, batch=2)).spec
@@ -52,6 +65,7 @@ EDGES = dict(
     weight_var=st.sampled_from([WEIGHT_VARS[0], WEIGHT_VARS[-1]]),
     activation=st.sampled_from(list(ACTIVATIONS)),
     gain=st.sampled_from(["auto", BY_KEY["gain"].options[1], BY_KEY["gain"].options[-1]]),
+    dtype=st.sampled_from(BY_KEY["dtype"].options),
 )
 
 
@@ -59,7 +73,8 @@ EDGES = dict(
 @given(st.sampled_from(STEPS), st.fixed_dictionaries(EDGES), st.booleans())
 def test_every_step_reveals_at_the_sliders_edges(step, edges, custom):
     """Every shipped step's text fills for the sliders at their ends (depth, Var(W),
-    width, gain, every activation; the smallest batch keeps it quick), without NaN or inf."""
+    width, gain, every activation and precision; the smallest batch keeps it quick),
+    without NaN or inf."""
     values = edges | {"init": "custom" if custom else "kaiming_normal", "batch": 2}
     facts = _facts(step, **values)
     assert not [v for v in facts.values() if NOT_A_NUMBER.search(v)], facts
