@@ -246,9 +246,14 @@ def _fewer_steps(config: TrainConfig, steps: int) -> TrainConfig:
 
 
 def _fit_memory(specs: list[NetworkSpec], config: TrainConfig, max_bytes: float):
-    """(specs, config) within max_bytes: see fit_budget."""
+    """(specs, config) within max_bytes: see fit_budget. At the narrowest width and the
+    smallest batch, what is left is the summary: rows of statistics (every layer's),
+    then the steps' losses; fewer rows (a longer record interval), then fewer steps."""
     floor = 2 if any(s.norm == "batch" for s in specs) else 1
-    while specs and memory_bytes(specs, config) > max_bytes:
+
+    def over() -> bool:
+        return bool(specs) and memory_bytes(specs, config) > max_bytes
+    while over():
         width, total = specs[0].width, memory_bytes(specs, config)
         acts = max(activation_bytes(s, config) for s in specs)
         if config.batch > floor and (2 * acts >= total or width <= MIN_BUDGET_WIDTH):
@@ -257,6 +262,11 @@ def _fit_memory(specs: list[NetworkSpec], config: TrainConfig, max_bytes: float)
             specs = [narrower(s, max(MIN_BUDGET_WIDTH, width // 2)) for s in specs]
         else:
             break
+    while over() and records_for(config) > 2:
+        config = replace(config, record_every=min(2 * config.record_every,
+                                                  CONFIG_RANGES["record_every"][1]))
+    while over() and config.steps > 10:
+        config = _fewer_steps(config, max(10, config.steps // 2))
     return specs, config
 
 
