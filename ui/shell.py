@@ -20,6 +20,7 @@ from .notes import notes_slot
 from .links import PAGES, PREFIXES
 
 CATCH_UP_SECONDS = 3
+LANDING = "landing"          # the default page's URL path, never shown: "/" is its address
 VIEWS = {"variance": variance.page, "saturation": saturation.page,
          "dead_neurons": dead_neurons.page, "gradients": gradients.page,
          "initialization": initialization.page, "normalization": normalization.page,
@@ -39,22 +40,25 @@ def main() -> None:
 def _run() -> None:
     link_notes = controls.sanitize_query_params(PREFIXES, lessons.URL_KEYS)
     shown = {}                   # filled once the sidebar has made the settings
-    pages = {p.url_path: st.Page(partial(_show, p.url_path, shown), title=p.title,
-                                 icon=p.icon, url_path=p.url_path, default=(i == 0))
-             for i, p in enumerate(PAGES)}
-    nav = st.navigation(list(pages.values()))
-    lesson, lesson_notes = lessons.prepare(nav.url_path == "lessons")   # before the widgets
+    pages = {p.url_path: _page(p, shown, default=(i == 0)) for i, p in enumerate(PAGES)}
+    # Streamlit serves the default page at "/" only; its own address ("/variance", as a
+    # page link writes it) opens it through a second entry, hidden from the menu.
+    own_address = _page(PAGES[0], shown, visibility="hidden")
+    nav = st.navigation(list(pages.values()) + [own_address])
+    current = PAGES[0].url_path if nav is own_address else next(
+        path for path, page in pages.items() if page is nav)
+    lesson, lesson_notes = lessons.prepare(current == "lessons")   # before the widgets
     hide, hide_notes = present.hidden_by_link()
     present.style(present.presenting(), hide + lessons.hidden(lesson))
     settings, preset = sidebar()
     shown.update(settings=settings, lesson=lesson, notes=tuple(lesson_notes + hide_notes))
     chosen = st.session_state.pop("_preset_page", None)
-    if chosen is not None and pages[chosen] is not nav:      # a demo opens where it shows
+    if chosen is not None and chosen != current:                # a demo opens where it shows
         st.switch_page(pages[chosen], query_params={})   # the widgets write their own
-    preset = preset if nav.url_path != "lessons" else None     # a lesson says its own
+    preset = preset if current != "lessons" else None     # a lesson says its own
     with notes_slot(preset or link_notes or settings.notes):
         if preset is not None:
-            _preset_note(preset, settings, nav)
+            _preset_note(preset, settings, current)
         for note in link_notes:
             st.warning(note, icon=":material/link:")
         for note in settings.notes:
@@ -62,6 +66,16 @@ def _run() -> None:
     nav.run()
     if settings.light:
         _catch_up()
+
+
+def _page(info: links.PageInfo, shown: dict, default: bool = False,
+          visibility: str = "visible") -> st.Page:
+    """The page that runs `info`'s view. The default page is served at "/" whatever its
+    URL path, so it takes LANDING, which no address uses, and leaves its own path to the
+    hidden entry (two pages with one path are an error)."""
+    return st.Page(partial(_show, info.url_path, shown), title=info.title, icon=info.icon,
+                   url_path=LANDING if default else info.url_path, default=default,
+                   visibility=visibility)
 
 
 def _show(url_path: str, shown: dict) -> None:
@@ -106,12 +120,12 @@ def sidebar() -> tuple[controls.Settings, presets.Preset | None]:
     return settings, presets.matching(values)
 
 
-def _preset_note(preset: presets.Preset, settings: controls.Settings, nav: st.Page) -> None:
+def _preset_note(preset: presets.Preset, settings: controls.Settings, current: str) -> None:
     """What to look for in the demo the controls match (with the numbers of the network
     shown), above the page's charts, as long as the controls are the demo's."""
-    text = preset.text(cache.result(settings.spec, cache.page_stats(nav.url_path)))
+    text = preset.text(cache.result(settings.spec, cache.page_stats(current)))
     st.info(f"**{preset.name}.** {text}", icon=":material/school:")
-    if nav.title != links.BY_PATH[preset.page].title:
+    if current != preset.page:
         links.page_link(preset.page, f"See it on: {links.BY_PATH[preset.page].title}")
 
 
