@@ -206,8 +206,12 @@ def _sanitize_one(control: Control) -> str | None:
     its value comes from the user."""
     if control.key in st.session_state or control.key not in st.query_params:
         return None
-    value, note = check_url_value(control, st.query_params.get_all(control.key)[-1])
-    if note:
+    raws = st.query_params.get_all(control.key)
+    value, note = check_url_value(control, raws[-1])
+    if note is None and len(set(raws)) > 1:
+        note = (f"{inert(control.key)} is in the link {len(raws)} times: using the last, "
+                f"{control.fmt(value)}")
+    if note or len(raws) > 1:        # a widget drops a key the link repeats: keep one
         _set_link_value(control.key, None if value == control.default else control.fmt(value))
     return note
 

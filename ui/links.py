@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from . import controls
+
 
 @dataclass(frozen=True)
 class PageInfo:
@@ -39,9 +41,14 @@ PREFIXES = tuple(p.prefix for p in PAGES)
 
 
 def shared_params() -> dict[str, str]:
-    """The link's parameters every page shares (the sidebar's), not one page's own."""
+    """The link's parameters every page shares that a page change does not carry itself:
+    not one page's own, and not the URL-bound controls'. Streamlit adds the values of
+    URL-bound widgets to the link's own on a page change (the sidebar's controls: the
+    widgets keep them), so a link that named them too would put each in the URL twice."""
     own = tuple(f"{p}_" for p in PREFIXES)
-    return {k: v for k, v in st.query_params.to_dict().items() if not k.startswith(own)}
+    carried = controls.BY_KEY if controls.url_binding() else {}
+    return {k: v for k, v in st.query_params.to_dict().items()
+            if not k.startswith(own) and k not in carried}
 
 
 def page_link(url_path: str, label: str, where=st, params: dict | None = None,

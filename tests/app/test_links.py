@@ -3,8 +3,9 @@
 import re
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from .helpers import no_exceptions, open_page
+from .helpers import APP, no_exceptions, open_page
 
 CODE_SPAN = re.compile(r"(`+) .*? \1")
 
@@ -77,3 +78,16 @@ def test_dead_neurons_layer_follows_the_depth():
     at.run()
     assert at.slider(key="dead_layer").value == 40
     assert any(m.label == "Dead units at layer 40" for m in at.metric)
+
+
+def test_a_key_the_link_repeats_is_read_once_at_its_last_value():
+    """A link that names a control twice opens at the last value, with a note when the
+    two differ, and the address bar names it once."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(depth=["12", "30"], width=["64", "64"], activation="tanh")
+    at.run()
+    no_exceptions(at)
+    assert at.slider(key="depth").value == 30 and at.slider(key="width").value == 64
+    notes = [w.value for w in at.warning]
+    assert len(notes) == 1 and "2 times" in notes[0] and "30" in notes[0]   # depth's only
+    assert at.query_params["depth"] == "30" and at.query_params["width"] == "64"
