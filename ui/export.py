@@ -25,6 +25,7 @@ class Column:
     name: str              # the CSV header, a field name: log10_act_var, dead_frac
     label: str             # the chart's name for these numbers (its legend entry)
     values: np.ndarray     # one per layer, layer 1 first; NaN where nothing is drawn
+    #                        (integers for the 0/1 of marks and picks)
     role: str = "curve"    # "curve", "band low", "band high", "legend" (the number a
     #                        chart's legend gives per layer), "marks" (1: a layer marked
     #                        on a curve) or "picked" (1: a layer picked for a chart)
@@ -81,13 +82,13 @@ def upto(values, valid: int) -> np.ndarray:
 
 
 def marks(layers, depth: int) -> np.ndarray:
-    """1.0 on the given 1-based layers, 0.0 elsewhere.
+    """1 on the given 1-based layers, 0 elsewhere.
 
     >>> marks([1, 3], 4).tolist()
-    [1.0, 0.0, 1.0, 0.0]
+    [1, 0, 1, 0]
     """
-    out = np.zeros(depth)
-    out[[k - 1 for k in layers if 1 <= k <= depth]] = 1.0
+    out = np.zeros(depth, dtype=np.int8)
+    out[[k - 1 for k in layers if 1 <= k <= depth]] = 1
     return out
 
 
@@ -122,7 +123,14 @@ def table_csv(table: LayerTable, spec: NetworkSpec, page: str) -> str:
 
 
 def _cell(value) -> str:
-    """The number as Python prints a float (the shortest text that reads back exactly)."""
+    """A count as an integer, any other number as Python prints a float (the shortest
+    text that reads back exactly), and inf or NaN as nothing.
+
+    >>> _cell(np.int8(1)), _cell(0.1), _cell(np.float64(-np.inf))
+    ('1', '0.1', '')
+    """
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
     value = float(value)
     return repr(value) if math.isfinite(value) else ""
 
