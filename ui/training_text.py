@@ -15,7 +15,7 @@ from core.train import LOSS_LIMIT, Status
 # statistics: read from TrainLog.status, one state at a time, so no two contradict.
 STATUS_ERRORS = {
     Status.DIVERGED: (
-        "**{label}**: the training diverged at step {step}: after {step} steps that went "
+        "**{label}**: the training diverged at step {step}: after {steps} that went "
         "through, that step's loss or a gradient stopped being a finite number (or the loss "
         "passed {limit:g}). Lower the learning rate, or fix the initialization so that the "
         "signal neither explodes nor vanishes; the classroom demos *Training 1* to "
@@ -38,8 +38,11 @@ FAR_ABOVE = 1.5         # a loss this many times -ln(1/27) is far worse than gue
 def status_error(label: str, log) -> str | None:
     """The error a run's state calls for (a divergence, or no first step), or None."""
     words = STATUS_ERRORS.get(log.status)
-    return None if words is None else words.format(label=label, step=log.failed_at,
-                                                   limit=LOSS_LIMIT)
+    if words is None:
+        return None
+    step = log.failed_at
+    return words.format(label=label, step=step, limit=LOSS_LIMIT,
+                        steps=f"{step} step" + ("s" if step != 1 else ""))
 
 
 def no_statistics(log) -> str | None:

@@ -2,14 +2,20 @@
 the makemore story, and hostile links end in a message, never a traceback or NaN."""
 
 import math
+import pickle
 
 import numpy as np
 import pytest
 
-from core.train import TrainConfig, record_every_for, train
-from ui import presets
+from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
-from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, tanh, trace, xs, ys
+from core.experiments import training as story
+from core.train import TrainConfig, record_every_for, train
+from ui import cache, controls, presets
+
+from .helpers import (APP, chart_titled, figures, no_exceptions, open_page, spec_for, tanh, trace,
+                      xs, ys)
 
 PAGE = "training"
 UNIFORM = 3.2958                   # -ln(1/27), FACTS.md
@@ -197,3 +203,76 @@ def test_groupnorm_valid_only_with_positions_trains_with_fewer_groups():
     no_exceptions(at)
     notes = " ".join(i.value for i in at.info)
     assert "using 8 groups instead of 16" in notes, notes
+
+
+def test_batch_1_with_the_batchnorm_comparison_trains_every_run_at_2():
+    """The comparison with BatchNorm is fitted like the sidebar's network: at batch 1
+    it cannot train, so every run trains at batch 2 (the same examples for both), and
+    the page says so."""
+    at = open_page(PAGE, train_batch=1, train_norm="true", **tanh(**SHORT, **SMALL))
+    no_exceptions(at)
+    notes = " ".join(i.value for i in at.info)
+    assert "Every run trains at batch 2 instead of 1" in notes, notes
+    spec = spec_for(**tanh(**SMALL))
+    loss = chart_titled(at, "Loss while training")
+    for name, net in (("as set", spec), ("with BatchNorm", story.norm_comparison(spec)[1])):
+        log = train(net, _config(batch=2))
+        assert ys(trace(loss, f"{name}: minibatch")) == pytest.approx(list(log.loss), rel=1e-9)
+
+
+def test_a_learning_rate_that_overshoots_says_worse_than_guessing():
+    """Learning rate 10 on the fixed-readout demo: no divergence, but the loss climbs
+    far above -ln(1/27); the page says the run is worse than guessing because the step
+    is too large, with the run's numbers."""
+    demo = presets.BY_NAME["Training 2: fixed readout"]
+    at = open_page(PAGE, train_lr=10, train_steps=100, **demo.values)
+    no_exceptions(at)
+    log = train(spec_for(**demo.values), _config(steps=100, lr=10.0))
+    assert np.isfinite(log.loss).all() and len(log.loss) == 100     # no divergence
+    assert log.valid_loss[-1] > 10 * UNIFORM
+    warning = " ".join(w.value for w in at.warning)
+    assert "worse than guessing" in warning and "step size is too large" in warning
+    assert f"{log.valid_loss[-1]:.4g}" in warning and f"{log.valid_loss[0]:.4g}" in warning
+    assert not at.error
+
+
+HEAVY = dict(activation="tanh", weight_var=0.01, depth=200, width=256, train_batch=256,
+             train_compare="true", train_norm="true")
+
+
+def test_the_heavy_link_is_fitted_to_memory_and_its_cache_keeps_summaries(monkeypatch):
+    """depth 200, width 256, batch 256 and both comparisons (four runs): the page says
+    what memory it would hold and trains narrower; what the cache keeps of each run is
+    its summary: well under a megabyte pickled (a parameter set alone is 105 MB at
+    width 256, 26 MB at 128)."""
+    kept = {}
+    monkeypatch.setattr(cache, "keep_run",
+                        lambda spec, config, log: kept.setdefault(spec, len(pickle.dumps(log))))
+    at = open_page(PAGE, timeout=600, seed=7, train_steps=100, **HEAVY)
+    assert not at.exception                 # (BatchNorm at depth 200 may diverge: an error)
+    assert len(kept) == 4 and max(kept.values()) < 2**20, kept
+    notes = " ".join(i.value for i in at.info)
+    assert "to stay within 256 MB, training uses width 128 instead of 256" in notes, notes
+
+
+def test_a_run_stopped_before_its_first_step_waits_then_resumes_to_the_end():
+    """Stop pressed before any step: the page says the run stopped at step 0 and that
+    its first step has not finished (not that it diverged); Resume trains it to the
+    end, where the numbers are core.train's."""
+    values = tanh(norm="batch", **SHORT, **SMALL)
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in values.items():
+        at.query_params[key] = controls.BY_KEY[key].fmt(value) if key in controls.BY_KEY else str(value)
+    at._page_hash = calc_hash(PAGE)
+    at.session_state["train_stop"] = True          # as the Stop button leaves it
+    at.run()
+    assert not at.exception and not at.error
+    infos = [i.value for i in at.info]
+    assert any(i.startswith("Stopped at step 0 of 200") for i in infos), infos
+    assert "No statistics yet: the first step has not finished." in infos
+    at.button(key="train_resume").click().run()
+    no_exceptions(at)
+    log = train(spec_for(**values), _config())
+    loss = chart_titled(at, "Loss while training")
+    assert ys(trace(loss, "as set: minibatch")) == pytest.approx(list(log.loss), rel=1e-9)
+    assert not any(i.startswith("Stopped") for i in (i.value for i in at.info))

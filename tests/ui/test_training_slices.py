@@ -1,10 +1,12 @@
 """ui.training.train_chunk: training yields to Streamlit between slices, so a new
 setting (a rerun request) ends a run within a slice, and the server's slot is freed."""
 
+import numpy as np
 import pytest
 
 from core.spec import NetworkSpec
-from core.train import TrainConfig, Trainer
+from core.train import Status, TrainConfig, Trainer, batch_mode_losses
+from core.train import train as train_whole
 from ui import training
 
 
@@ -76,3 +78,26 @@ def test_a_reader_under_the_session_lock_sees_whole_steps():
     assert len(seen) > 20
     assert all(evals == steps // 3 + 1 for steps, evals in seen if steps < 1200), \
         [s for s in seen if s[1] != s[0] // 3 + 1][:5]
+
+
+def test_a_stopped_run_keeps_no_parameter_copies_and_resumes_where_it_stopped():
+    """Stopped between slices, a BatchNorm run's summary shows it as far as it got (its
+    losses by batch size for the parameters it has then, computed once); resumed, it
+    goes on from that step and ends exactly where an unbroken run ends."""
+    spec = NetworkSpec(depth=2, width=16, norm="batch")
+    cfg = TrainConfig(steps=60, batch=8, record_every=5, eval_every=20)
+    whole = train_whole(spec, cfg)
+    t = Trainer(spec, cfg)
+    assert t.initial is None and t.batches is None and t.state == []    # SGD: no state
+    training.train_chunk([t], 25, per_slice=5, yield_check=lambda: None)
+    stopped = t.summary()
+    assert stopped.status is Status.TRAINING and stopped.steps_done == 25
+    assert stopped.final is None and stopped.batch_mode is t.summary().batch_mode
+    np.testing.assert_array_equal(stopped.loss, whole.loss[:25])
+    training.train_chunk([t], 100, per_slice=5, yield_check=lambda: None)
+    done = t.summary()
+    assert done.status is Status.FINISHED
+    np.testing.assert_array_equal(done.loss, whole.loss)
+    np.testing.assert_array_equal(done.valid_loss, whole.valid_loss)
+    assert done.batch_mode == batch_mode_losses(spec, cfg, whole.final, whole.running)
+    assert done.batch_mode != stopped.batch_mode
