@@ -36,6 +36,10 @@ class Profile(PerLayer):
     overflow_layer: int | None
     underflow_layer: int | None = None
     grad_underflow_layer: int | None = None
+    readout_overflow: bool = False
+    grad_overflow_layer: int | None = None
+    grad_zero_layer: int | None = None
+    grad_zero_cause: str | None = None
 
 
 def profile(spec: NetworkSpec, params: Params | None = None) -> Profile:
@@ -44,6 +48,7 @@ def profile(spec: NetworkSpec, params: Params | None = None) -> Profile:
     col = Collector(spec, light=True)
     out = forward_backward(spec, params, col.forward, col.backward)
     r = {k: np.asarray(v, dtype=float) for k, v in col.rows.items()}
+    grad = r["log10_grad_var"][::-1]
     return Profile(spec, r["log10_preact_var"], r["log10_act_var"], r["log10_out_var"],
-                   r["log10_grad_var"][::-1], r["saturated_frac"], r["dead_frac"],
-                   out.loss, col.overflow_layer, col.underflow_layer, col.grad_underflow_layer)
+                   grad, r["saturated_frac"], r["dead_frac"], out.loss, col.overflow_layer,
+                   col.underflow_layer, **col.backward_edges(out, float(grad[-1])))

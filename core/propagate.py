@@ -308,6 +308,11 @@ class LayerBackward:
     layer_input: np.ndarray = field(repr=False)     # x, stored: dL/dW = x^T dL/dh
     grad_weight_scale: float = 0.0
     underflow: bool = False     # the format rounded this layer's nonzero dL/dh to all zeros
+    # Why dL/dh is all zeros here though dL/d(out) is not, where the format did not round
+    # it: "off" (phi' = 0 wherever the gradient arrives), "norm" (the normalization's
+    # backward step, exact in float64), "certain" (the softmax's, last layer: `_readout_zero`);
+    # None otherwise (`_why_zero`)
+    zero_cause: str | None = None
     # With Params.gammas: dL/dgamma and dL/dbeta of the layer's norm, (width,) each,
     # true = stored * 10**grad_affine_scale; None without a norm or without Params.gammas
     grad_gamma: np.ndarray | None = None
@@ -449,28 +454,32 @@ def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backwar
     if not backward:
         return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, None)
     g, g_s = run.pop_grad()                  # dL/d(out) of the last layer
-    lost_above = False                       # the layer above rounded dL/dx to all zeros
+    # the layer above (or the readout) rounded dL/dx to all zeros, or made it zero itself
+    lost_above, zero_above = _readout_zero(run.grad_logits, g)
     for i in range(spec.depth - 1, -1, -1):
         x_in, x_in_s, d, d_s, norm_before, norm_after = saved[i]
         g_f, g_f_s = (g * dtype.type(alpha) if spec.residual else g), g_s
         affine_grads = {}
         if norm_after is not None:
             g_f, g_f_s, affine_grads = norm_bwd(g_f, g_f_s, norm_after, i)
-        g_h, g_h_s = (g_f, g_f_s) if d is None else (g_f * d, g_f_s + d_s)
+        g_a, g_a_s = (g_f, g_f_s) if d is None else (g_f * d, g_f_s + d_s)
         if norm_before is not None:
-            g_h, g_h_s, affine_grads = norm_bwd(g_h, g_h_s, norm_before, i)
+            g_h, g_h_s, affine_grads = norm_bwd(g_a, g_a_s, norm_before, i)
         else:
-            g_h, g_h_s = settle(g_h, g_h_s)
+            g_h, g_h_s = settle(g_a, g_a_s)
         h_live = bool(g_h.any())
         if on_backward is not None:
-            lost = lost_above or (not h_live and _backward_lost(act, g_f, d))
-            on_backward(LayerBackward(i, g_h, g_h_s, x_in, x_in_s + g_h_s, lost, **affine_grads))
+            lost, cause = lost_above, zero_above
+            if not (h_live or lost_above) and g.any():
+                lost, cause = _why_zero(act, g_f, d, g_a, norm_after is not None, exact)
+            on_backward(LayerBackward(i, g_h, g_h_s, x_in, x_in_s + g_h_s, lost, cause,
+                                      **affine_grads))
         g_x = _matmul(g_h, weights[i].T)
         if spec.residual:
             g, g_s = settle(*add_scaled(g_x, g_h_s, g, g_s))
         else:
             g, g_s = settle(g_x, g_h_s)
-        lost_above = h_live and not g.any()
+        lost_above, zero_above = h_live and not g.any(), None
         saved[i] = None                       # free layer i's tensors as soon as possible
     return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, g, g_s,
                      run.grad_logits)
@@ -495,6 +504,60 @@ def _slope(act, u, u_s, a, a_s, exact: bool) -> tuple[np.ndarray | None, float]:
 
 def _true(t: np.ndarray, scale: float) -> np.ndarray:
     return t * 10.0**scale if scale else t
+
+
+def _why_zero(act, g_f, d, g_a, norm_after: bool, exact: bool) -> tuple[bool, str | None]:
+    """Why a layer's dL/dh is all zeros though dL/d(out) is not, as (rounded by the format,
+    cause by construction). phi' = 0 wherever the gradient arrives: relu's units off
+    ("off"), unless a phi' or product was rounded (`_backward_lost`). A normalization's
+    backward step, which takes out of the gradient what would change its inputs' mean
+    and spread: exact in float64 ("norm"); in float32/16 counted as the format's rounding
+    (simulate asks `constant_readout` whether the network itself makes it zero)."""
+    if not g_f.any():                      # the norm after the activation (or alpha)
+        return (False, "norm") if norm_after and exact else (True, None)
+    if not g_a.any():
+        return (True, None) if _backward_lost(act, g_f, d) else (False, "off")
+    return (False, "norm") if exact else (True, None)       # the norm before it
+
+
+def _readout_zero(grad_logits, g) -> tuple[bool, str | None]:
+    """Why dL/d(out) of the last layer is all zeros, if it is, as (rounded, cause). The
+    softmax's dL/dlogits = p - onehot is exactly zero only where every example's right
+    class rounds to probability exactly 1: the network is certain, and right, on the
+    whole batch ("certain"). A nonzero dL/dlogits that the product with W_out rounded
+    to zeros is the format's doing."""
+    if g.any():
+        return False, None
+    return (True, None) if grad_logits.any() else (False, "certain")
+
+
+# phi(-h) = -phi(h)
+_ODD = frozenset({"linear", "tanh"})
+
+
+def constant_readout(spec: NetworkSpec) -> str | None:
+    """Why the readout sees the same numbers for every input, by construction, or None.
+
+    The readout averages the last layer's output over positions, and InstanceNorm
+    normalizes each channel over those same positions. After the activation
+    ("instance_after") every channel's average over them is then beta, whatever the
+    input. Before it, over two positions ("instance_pair"), the two values come out as
+    +gamma and -gamma (to within eps), and an odd activation with beta = 0 keeps them
+    opposite: their average is 0. Either way the loss cannot change and every gradient
+    is zero. A residual connection adds the layer's input, which does vary.
+
+    >>> constant_readout(NetworkSpec(norm="instance", spatial=2, activation="tanh"))
+    'instance_pair'
+    >>> constant_readout(NetworkSpec(norm="instance", spatial=2, activation="relu")) is None
+    True
+    """
+    if spec.norm != "instance" or spec.residual:
+        return None
+    if spec.norm_position == "after":
+        return "instance_after"
+    if spec.spatial == 2 and spec.norm_beta == 0 and spec.activation in _ODD:
+        return "instance_pair"
+    return None
 
 
 def _backward_lost(act, g_f, d) -> bool:

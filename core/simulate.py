@@ -23,14 +23,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import activations, stats
-from .propagate import LayerBackward, LayerForward, forward_backward, make_params, Params
+from .propagate import (LayerBackward, LayerForward, Params, constant_readout, forward_backward,
+                        make_params)
 from .scaled import unscale
 from .spec import NetworkSpec, check_memory
 
 
+@dataclass(frozen=True)
+class Overflow:
+    """Where a float32/16 run first passed the format's largest number: the pass
+    ("forward"; "readout", the logits and the loss; "backward", dL/dh or dL/dW) and the
+    layer, 0-based as the forward pass counts (the readout's: the last layer)."""
+    where: str
+    layer: int
+
+
 class PerLayer:
-    """What every per-layer record derives from its spec."""
+    """What every per-layer record derives from its spec and its edge fields."""
     spec: NetworkSpec
+    overflow_layer: int | None
+    readout_overflow: bool
+    grad_overflow_layer: int | None
 
     @property
     def depth(self) -> int:
@@ -39,6 +52,18 @@ class PerLayer:
     @property
     def activation(self) -> activations.Activation:
         return activations.get(self.spec.activation)
+
+    @property
+    def first_overflow(self) -> Overflow | None:
+        """The first place the run left the format's range, going forward, then back; every
+        inf or NaN after it follows from it."""
+        if self.overflow_layer is not None:
+            return Overflow("forward", self.overflow_layer)
+        if self.readout_overflow:
+            return Overflow("readout", self.depth - 1)
+        if self.grad_overflow_layer is not None:
+            return Overflow("backward", self.grad_overflow_layer)
+        return None
 
 
 @dataclass
@@ -64,7 +89,7 @@ class Result(PerLayer):
     loss: float
     log10_loss: float
     loss_uniform: float                # log(classes): the loss of a network that knows nothing
-    overflow_layer: int | None         # first layer with inf/NaN (float32/float16 only)
+    overflow_layer: int | None         # first layer with inf/NaN going forward (float32/16 only)
     underflow_layer: int | None        # first layer whose spread the format rounded away
     grad_underflow_layer: int | None   # first layer (going back) whose dL/dh it rounded to 0
     # -- histograms: counts (depth, bins) on edges (bins + 1,)
@@ -81,6 +106,11 @@ class Result(PerLayer):
     # -- bounded activations: saturated_frac at every threshold of stats.SATURATION_GRID,
     #    (depth, len(grid)); None for unbounded ones, whose "off" has no threshold
     saturated_frac_grid: np.ndarray | None = field(default=None, repr=False)
+    # -- the backward pass's edges (`backward_edges`)
+    readout_overflow: bool = False     # the logits or the loss are inf/NaN (float32/16 only)
+    grad_overflow_layer: int | None = None   # first layer going back with inf/NaN in dL/dh or dL/dW
+    grad_zero_layer: int | None = None       # first layer going back whose dL/dh is exactly 0
+    grad_zero_cause: str | None = None       # by construction: "off", "norm", "readout"
 
     def saturation_map(self, layer: int, threshold: float | None = None) -> np.ndarray:
         """(rows, units) bool: saturated (bounded) or off (relu-like) at this layer."""
@@ -160,6 +190,8 @@ class Collector:
         self.underflow_layer: int | None = None
         self.last_out_lv = 0.0               # the previous layer's output (the input: finite)
         self.grad_underflow_layer: int | None = None
+        self.grad_overflow_layer: int | None = None
+        self.grad_zero: tuple[int, str] | None = None      # (layer, cause) by construction
         bounded = self.act.bounded
         self.hist_edges = stats.fixed_edges(*bounded) if bounded else stats.standard_edges()
         self.grad_edges = stats.standard_edges()
@@ -206,6 +238,28 @@ class Collector:
         for name in ("preact", "act", "out"):
             self.keep_tensor(name, getattr(t, name), getattr(t, name + "_scale"))
 
+    def _check_range(self, layer: int, log10_var: float) -> None:
+        """A variance that is NaN or +inf means inf or NaN among the values (float32/16:
+        a finite array's variance, taken in float64, is finite)."""
+        if (self.grad_overflow_layer is None and self.spec.dtype != "float64"
+                and (math.isnan(log10_var) or log10_var == math.inf)):
+            self.grad_overflow_layer = layer
+
+    def backward_edges(self, out, last_log10_grad_var: float) -> dict:
+        """The Result's fields on where the backward pass left the format's range or
+        became exactly zero, and why. A readout that is constant by construction
+        (`constant_readout`) makes the last layer's zero its doing, not the format's."""
+        zero = self.grad_zero
+        rounded = self.grad_underflow_layer
+        if last_log10_grad_var == -math.inf and constant_readout(self.spec):
+            zero, rounded = (self.spec.depth - 1, "readout"), None
+        low = self.spec.dtype != "float64"
+        return dict(readout_overflow=low and not (np.isfinite(out.logits).all()
+                                                  and math.isfinite(out.loss)),
+                    grad_overflow_layer=self.grad_overflow_layer, grad_underflow_layer=rounded,
+                    grad_zero_layer=None if zero is None else zero[0],
+                    grad_zero_cause=None if zero is None else zero[1])
+
     def _spread_lost(self, t: LayerForward, plv: float, ulv: float, alv: float) -> bool:
         """Whether the format, not the network, made this layer's values all equal: h
         has no spread though its input has, u (the normalized h) none though h has, or
@@ -230,8 +284,11 @@ class Collector:
     def backward(self, t: LayerBackward, weight_log10_std: float = 0.0):
         if t.underflow and self.grad_underflow_layer is None:
             self.grad_underflow_layer = t.index
+        if t.zero_cause is not None and self.grad_zero is None:
+            self.grad_zero = (t.index, t.zero_cause)
         _, glv = stats.moments(t.grad_preact, t.grad_preact_scale)
         self.put(log10_grad_var=glv)
+        self._check_range(t.index, glv)
         hists, weights = "grad_histograms" in self.groups, "weight_grads" in self.groups
         if hists:
             z, _ = stats.standardized(t.grad_preact)
@@ -239,6 +296,7 @@ class Collector:
         if weights:
             _, wglv = stats.moments(t.grad_weight, t.grad_weight_scale)
             self.put(log10_weight_grad_ratio=0.5 * wglv - weight_log10_std)
+            self._check_range(t.index, wglv)
         if weights and hists:
             zw, _ = stats.standardized(t.grad_weight)
             self.put(weight_grad_hist=stats.histogram(zw, self.grad_edges))
@@ -291,7 +349,8 @@ def simulate(spec: NetworkSpec, keep_tensors: bool = False,
         weight_grad_ratio=None if wgr is None else lin(wgr), log10_weight_grad_ratio=wgr,
         loss=out.loss, log10_loss=out.log10_loss, loss_uniform=math.log(spec.classes),
         overflow_layer=col.overflow_layer if spec.dtype != "float64" else None,
-        underflow_layer=col.underflow_layer, grad_underflow_layer=col.grad_underflow_layer,
+        underflow_layer=col.underflow_layer,
+        **col.backward_edges(out, float(r["log10_grad_var"][-1])),
         act_hist=r.get("act_hist"), hist_edges=col.hist_edges,
         hist_log10_scale=r.get("hist_log10_scale"), grad_hist=r.get("grad_hist"),
         weight_grad_hist=r.get("weight_grad_hist"), grad_hist_edges=col.grad_edges,

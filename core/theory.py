@@ -703,7 +703,8 @@ def _after_norm(spec, a: Moments) -> Moments:
     if top == -math.inf:
         return Moments(-math.inf, 0.0, -math.inf, a.log10_d2)
     spread = 10.0 ** (log_spread - top)
-    m1 = spread * rho + b / 10.0**top                         # E[out] / 10^top
+    shift = math.copysign(10.0 ** (_log10(abs(b)) - top), b) if b else 0.0
+    m1 = spread * rho + shift                                 # E[out] / 10^top
     m2 = m1 * m1 + spread * spread * (1 - rho * rho)
     log10_var = 2 * log_spread + _log10(1 - rho * rho)
     return Moments(2 * top + _log10(m2), m1 / math.sqrt(m2) if m2 > 0 else 0.0, log10_var,

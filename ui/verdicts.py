@@ -13,9 +13,10 @@ import math
 import streamlit as st
 
 from core.experiments.diagnose import DRIFT_DECADES, Diagnosis, Trend
+from core.propagate import constant_readout
 from figures.style import format_power
 
-from . import links
+from . import labels, links
 
 # In a table cell, beside a chart line: one word per verdict.
 TREND_WORDS = {"stable": "steady", "exploding": "explodes", "vanishing": "vanishes",
@@ -72,8 +73,89 @@ def forward_sentence(trend: Trend, depth: int, dtype: str, edge_layer: int | Non
     return _colored(trend.kind, title, body)
 
 
-def backward_sentence(trend: Trend, dtype: str, edge_layer: int | None) -> str:
-    """The gradient page's verdict on the gradient's way back to layer 1."""
+# Where a float32/16 run left the format's range (core.simulate.Overflow.where).
+OVERFLOW_WORDS = {
+    "forward": "In {dtype} the forward pass passed the largest number the format holds at "
+               "layer {layer}; from there on values are inf or NaN, and so are the loss and "
+               "every gradient: they are left out of the charts.",
+    "readout": "In {dtype} the forward pass stayed in range through layer {layer}, but the "
+               "logits passed the largest number the format holds at the readout: the loss "
+               "is inf or NaN, and so is every gradient, left out of the charts.",
+    "backward": "In {dtype} the forward pass and the loss stayed in range, but the gradient "
+                "passed the largest number the format holds at layer {layer} on its way back: "
+                "from there down to layer 1 it is inf or NaN, left out of the charts.",
+}
+
+
+def overflow_sentence(overflow, dtype: str) -> str:
+    """Which pass left the format's range, and at which layer (counted from 1).
+
+    >>> from core.simulate import Overflow
+    >>> overflow_sentence(Overflow("backward", 38), "float16")[:60]
+    'In float16 the forward pass and the loss stayed in range, bu'
+    >>> "layer 39 on its way back" in overflow_sentence(Overflow("backward", 38), "float16")
+    True
+    """
+    return OVERFLOW_WORDS[overflow.where].format(dtype=dtype, layer=overflow.layer + 1)
+
+
+def zero_sentence(res) -> str:
+    """Why the gradient is exactly zero, where the network, not the format, made it so
+    (core.simulate.Result.grad_zero_cause)."""
+    layer = None if res.grad_zero_layer is None else res.grad_zero_layer + 1
+    spec = res.spec
+    if res.grad_zero_cause == "readout":
+        return _constant_readout_words(res) + " So the gradient is exactly zero at every layer."
+    if res.grad_zero_cause == "off":
+        return (f"The gradient is exactly zero from layer {layer} down: at layer {layer} every "
+                f"unit it reaches is off (ReLU's slope is 0 for a negative input), so none "
+                f"passes it back.")
+    if res.grad_zero_cause == "certain":
+        return (f"The gradient is exactly zero: in {spec.dtype} the softmax gives every "
+                f"example's right class a probability of exactly 1 (the logits' margins are "
+                f"beyond what the format can tell from certainty), so the loss is "
+                f"{res.loss:.4g} and this batch has nothing left to teach.")
+    if res.grad_zero_cause == "norm":
+        return (f"The gradient is exactly zero from layer {layer} down, not rounded away: at "
+                f"layer {layer} the {labels.NORM_LABELS[spec.norm]}'s backward step took all "
+                f"of it out. A normalization removes from the gradient whatever would only "
+                f"shift or rescale the values it normalizes, and here that was everything.")
+    return "The gradient is exactly zero."
+
+
+def _constant_readout_words(res) -> str:
+    """Why this network's loss cannot change (core.propagate.constant_readout), with its
+    loss."""
+    spec = res.spec
+    loss = f"the loss is {res.loss:.4f}"
+    if math.isclose(res.loss, math.log(spec.classes), rel_tol=1e-3):
+        loss += f" (ln {spec.classes}: every class equally likely)"
+    if constant_readout(spec) == "instance_pair":
+        how = (f"InstanceNorm normalizes each channel over only 2 positions, and two values "
+               f"always come out as −γ and +γ, whatever they were; {spec.activation} keeps "
+               f"them opposite, so their average over the positions is exactly 0.")
+    else:
+        how = (f"InstanceNorm after the activation gives every channel the average β = "
+               f"{spec.norm_beta:g} over the {spec.spatial} positions, whatever the input.")
+    return (f"By construction, not by rounding: {how} The readout averages over exactly "
+            f"those positions, so it sees the same numbers for every input: {loss} whatever "
+            f"the weights are, and no weight can change it.")
+
+
+def constant_readout_note(res) -> str | None:
+    """For a network whose loss cannot change but whose computed gradient is not exactly
+    zero: what the curve drawn is."""
+    if constant_readout(res.spec) is None or res.grad_zero_cause == "readout":
+        return None
+    return (_constant_readout_words(res) + " The true gradient is zero; the tiny one drawn "
+            "is the rounding error of the arithmetic, not a signal.")
+
+
+def backward_sentence(trend: Trend, dtype: str, edge_layer: int | None,
+                      overflow=None, zero: str | None = None) -> str:
+    """The gradient page's verdict on the gradient's way back to layer 1. `overflow`: where
+    the run left the format's range (core.simulate.Overflow); `zero`: why the gradient is
+    exactly zero (`zero_sentence`)."""
     dec = abs(trend.decades) if not math.isnan(trend.decades) else 0.0
     title, body = {
         "stable": lambda: ("Stable.", _drift(trend, "The gradient",
@@ -89,10 +171,10 @@ def backward_sentence(trend: Trend, dtype: str, edge_layer: int | None) -> str:
                                  if trend.severe else
                                  f"a learning rate that suits the last layer is "
                                  f"{10 ** dec:.0f}× too large for the first.")),
-        "zero": lambda: ("No gradient.", "The gradient is exactly zero: every unit is off."),
-        "overflow": lambda: ("Overflow.", f"In {dtype} the forward pass passed the largest "
-                             f"number the format holds at layer {edge_layer}; from there on "
-                             f"values are inf or NaN, and they are left out of the charts."),
+        "zero": lambda: ("No gradient.", zero or "The gradient is exactly zero."),
+        "overflow": lambda: ("Overflow.", overflow_sentence(overflow, dtype) if overflow else
+                             f"In {dtype} some values are inf or NaN, and they are left out "
+                             f"of the charts."),
         "underflow": lambda: ("Underflow.", f"In {dtype} the gradient fell below the smallest "
                               f"number the format holds at layer {edge_layer} and was rounded "
                               f"to exactly zero below it: the units are not off, the format "

@@ -9,6 +9,7 @@ from figures.style import format_power
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
 from ui.export import Column, LayerTable, download_button, marks
+from ui.notes import notes_slot
 
 
 THEORY = Control("grad_theory", "Draw the mean-field prediction", "toggle", True)
@@ -56,9 +57,14 @@ def _headline(spec, res, diag) -> None:
                    format_power(float(res.log10_grad_var[-1])))
     cols[2].metric("Layer 1 ÷ last layer", verdict.kind if verdict.kind in (
         "overflow", "underflow", "zero") else format_power(verdict.decades))
-    edge = res.overflow_layer if res.overflow_layer is not None else res.grad_underflow_layer
+    edge = res.grad_underflow_layer
     st.markdown(verdicts.backward_sentence(verdict, spec.dtype,
-                                           None if edge is None else edge + 1))
+                                           None if edge is None else edge + 1,
+                                           res.first_overflow, verdicts.zero_sentence(res)))
+    note = verdicts.constant_readout_note(res)
+    with notes_slot(note):
+        if note:
+            st.caption(note)
     verdicts.show_elsewhere(diag, "gradients", spec.depth)
 
 
@@ -70,7 +76,7 @@ def _flow(spec, res, verdict) -> LayerTable:
     if verdict.kind in ("zero", "underflow"):
         st.caption("No theory line: the mean-field prediction describes a gradient that "
                    "shrinks or grows, not one that is exactly zero.")
-    elif res.overflow_layer is None:
+    elif res.first_overflow is None:
         pred = cache.prediction(spec, float(res.log10_grad_var[-1]))
         if not pred.covers_norm:
             st.info(NOT_MODELLED, icon=":material/info:")

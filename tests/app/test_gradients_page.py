@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from core import phase, simulate, theory
@@ -128,3 +129,45 @@ def test_its_csv_carries_dl_dw_and_the_other_pages_say_so():
     there = open_page("variance", **SMALL).get("download_button")
     assert len(here) == 1 and "Gradient flow page's CSV" not in here[0].proto.help
     assert len(there) == 1 and "Gradient flow page's CSV" in there[0].proto.help
+
+
+def page_text(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_float16_backward_overflow_names_the_pass_and_its_layer():
+    # chaotic tanh: the forward pass stays in [-1, 1], the gradient outgrows float16
+    params = dict(activation="tanh", depth=53, weight_var=1.259, bias_var=0.1, seed=1,
+                  dtype="float16")
+    at = open_page(PAGE, **params)
+    no_exceptions(at)
+    res = simulate(spec_for(**params))
+    assert np.isfinite(res.log10_preact_var).all()
+    layer = int(np.flatnonzero(np.isnan(res.log10_grad_var)).max()) + 1   # counted from 1
+    text = page_text(at)
+    assert "Overflow" in text and "None" not in text
+    assert "the forward pass and the loss stayed in range" in text
+    assert f"at layer {layer} on its way back" in text
+
+
+def test_instance_norm_over_two_positions_says_the_gradient_is_zero_by_construction():
+    at = open_page(PAGE, norm="instance", spatial=2)
+    no_exceptions(at)
+    res = simulate(spec_for(norm="instance", spatial=2))
+    assert res.loss == pytest.approx(math.log(27), rel=1e-12)      # the logits are all 0
+    text = page_text(at)
+    assert "No gradient" in text and "By construction, not by rounding" in text
+    assert "Underflow" not in text and "ran out of small numbers" not in text
+    assert "−γ and +γ" in text and f"the loss is {res.loss:.4f} (ln 27" in text
+    assert at.metric[2].value == "zero"
+
+
+def test_a_constant_readout_with_rounding_noise_says_what_is_drawn():
+    # InstanceNorm after gelu: the readout always sees beta, yet rounding leaves a tiny
+    # gradient, which the page must not present as a signal
+    params = dict(norm="instance", spatial=2, norm_position="after", activation="gelu")
+    at = open_page(PAGE, **params)
+    no_exceptions(at)
+    assert np.isfinite(simulate(spec_for(**params)).log10_grad_var).all()
+    notes = " ".join(c.value for c in at.caption)
+    assert "By construction" in notes and "rounding error of the arithmetic" in notes
