@@ -370,7 +370,7 @@ def summary_bytes(spec: NetworkSpec, config: TrainConfig) -> float:
     """Bytes of a run's summary (`Trainer.summary`): the loss per step, validation
     losses, per-layer statistics per record and HIST_LAYERS histograms per record."""
     rows = records_for(config)
-    per_row = 9 * spec.depth * 8 + HIST_LAYERS * stats.BINS * 4 + LAYER_OVERHEAD
+    per_row = len(STAT_NAMES) * spec.depth * 8 + HIST_LAYERS * stats.BINS * 4 + LAYER_OVERHEAD
     evals = config.steps // config.eval_every + 2
     edges = HIST_LAYERS * (stats.BINS + 1) * 8
     return config.steps * 8 + evals * 3 * 8 + rows * per_row + edges + 8 * len(BATCH_MODE_SIZES)
@@ -481,8 +481,9 @@ def embed(emb: np.ndarray, contexts: np.ndarray) -> np.ndarray:
 
 # -- the log --------------------------------------------------------------------------------
 
-STAT_NAMES = ("saturated", "input_mean", "input_std", "preact_mean", "preact_std",
-              "seen_mean", "seen_std", "update_ratio", "grad_ratio")
+LAYER_STATS = ("saturated", "input_mean", "input_std", "preact_mean", "preact_std",
+               "seen_mean", "seen_std")           # taken as each layer passes forward
+STAT_NAMES = LAYER_STATS + ("update_ratio", "grad_ratio")   # and after the update
 
 
 @dataclass(frozen=True)
@@ -720,7 +721,7 @@ class Trainer:
         depth = self.spec.depth
         row = {"step": k, "hist": np.array([seen[n - 1]["hist"] for n in self.hist_layers],
                                            dtype=np.float32)}
-        for name in STAT_NAMES[:7]:
+        for name in LAYER_STATS:
             row[name] = np.array([s[name] for s in seen])
         row["update_ratio"], row["grad_ratio"] = np.zeros(depth), np.zeros(depth)
         for i in range(depth):

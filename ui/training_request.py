@@ -101,9 +101,8 @@ def budget_notes(fixes, specs, config, fitted) -> list[str]:
     for fix in fixes:
         if fix.field == "width" and fix.why == "train_budget":
             factor = fitted[0].readout_scale / specs[0].readout_scale
-            parts.append(f"width {fix.used} instead of {fix.asked} (same fan_in × Var(W); the "
-                         f"last layer scaled by {factor:.3g} more, which keeps the logits' "
-                         f"spread)")
+            parts.append(f"width {fix.used} instead of {fix.asked} (same fan_in × Var(W), and "
+                         f"the last layer × {factor:.3g} to keep the logits' spread)")
         elif fix.field == "batch" and fix.why == "train_budget":
             parts.append(f"batch {fix.used} instead of {fix.asked}")
     notes = []
