@@ -72,10 +72,13 @@ STEP_VARS = tuple(w for w in WEIGHT_VARS if 0.001 <= w <= 1)
 DEPTHS = (2, 60)
 MAX_SESSIONS = 200
 MAX_SECONDS = 900
+MAX_VISITS = 20
 RUN_TIMEOUT = 60.0          # a rerun slower than this counts as a timeout
 DRAIN_SECONDS = 0.05        # how long a session listens for runs it did not ask for
 HTTP = ThreadPoolExecutor(max_workers=64, thread_name_prefix="load-http")
 FINISHED = ForwardMsg.ScriptFinishedStatus
+VISIT_TIMEOUT = 300.0       # a heavy link given more time than a rerun (--visit-timeout)
+BUSY_WORDS = "The server is busy"   # how a page's notes say so (ui.labels, ui.compute)
 
 
 # -- what a student asks for --------------------------------------------------------------
@@ -94,6 +97,24 @@ class View:
     def page_hash(self) -> str:
         return calc_hash(self.page)
 
+    @classmethod
+    def from_link(cls, link: str) -> View:
+        """A link's page and query ('/training?depth=200&seed=1', or a full URL).
+
+        >>> View.from_link("/training?depth=200&seed=1")
+        View(page='training', values=(('depth', '200'), ('seed', '1')))
+        >>> View.from_link("/nowhere")
+        Traceback (most recent call last):
+        ...
+        ValueError: no page 'nowhere' (pages: variance, saturation, dead_neurons, ...)
+        """
+        parts = urllib.parse.urlsplit(link)
+        page = parts.path.strip("/") or ALL_PAGES[0].url_path
+        names = [p.url_path for p in ALL_PAGES]
+        if page not in names:
+            raise ValueError(f"no page {page!r} (pages: {', '.join(names[:3])}, ...)")
+        return cls(page, tuple(urllib.parse.parse_qsl(parts.query)))
+
 
 def random_view(rng: random.Random) -> View:
     """A new view, as a student picks one: any page, depth, Var(W) step, activation.
@@ -106,6 +127,21 @@ def random_view(rng: random.Random) -> View:
               ("weight_var", BY_KEY["weight_var"].fmt(rng.choice(STEP_VARS))),
               ("activation", rng.choice(ACTIVATIONS)))
     return View(rng.choice(PAGES).url_path, values)
+
+
+# The heaviest link the Training page takes: four runs of a 200-layer network, 256 wide,
+# at batch 256, for 20,000 steps (the page's budget trains it smaller: it says how).
+HEAVY_TRAINING = ("/training?activation=tanh&weight_var=0.01&depth=200&width=256&seed={seed}"
+                  "&train_batch=256&train_compare=true&train_norm=true&train_steps=20000")
+
+
+def heavy_training(n: int) -> list[View]:
+    """n copies of HEAVY_TRAINING, seeds 1..n (no two share a cached run).
+
+    >>> [dict(v.values)["seed"] for v in heavy_training(3)]
+    ['1', '2', '3']
+    """
+    return [View.from_link(HEAVY_TRAINING.format(seed=seed)) for seed in range(1, n + 1)]
 
 
 def widget_state(widget, kind: str, text: str):
@@ -135,6 +171,11 @@ class Run:
     page_hash: str = ""
     downloads: list[str] = field(default_factory=list)
     fingerprint: str = ""               # hash of every chart's figure, in order
+    progress: float | None = None       # the last progress bar's value (0..1) sent
+    progress_text: str = ""             # and its words ("Step 40 of 100")
+    progress_bars: set = field(default_factory=set)    # where one shows at the end
+    light: bool = False                 # run light: the page will catch up (ui.shell)
+    busy_notes: int = 0                 # notes that say the server is busy
 
 
 class Session:
@@ -183,7 +224,7 @@ class Session:
 
     # -- the websocket
 
-    async def connect(self, view: View) -> Run:
+    async def connect(self, view: View, timeout: float = RUN_TIMEOUT) -> Run:
         """Open the page at `view` as a browser does; the first run's outcome."""
         path = f"/{view.page}" + (f"?{view.query}" if view.values else "")
         status, _ = await self.get(path)
@@ -191,7 +232,7 @@ class Session:
             raise ConnectionError(f"GET {path}: HTTP {status}")
         await self.get("/_stcore/health")            # sets Streamlit's XSRF cookie
         await self._open_ws()
-        return await self.rerun(view, widgets=False)
+        return await self.rerun(view, widgets=False, timeout=timeout)
 
     async def _open_ws(self) -> None:
         ws_url = "ws" + self.base[len("http"):] + "/_stcore/stream"
@@ -280,8 +321,16 @@ class Session:
             self.script_running = fm.session_status_changed.script_is_running
         elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
             self._element(fm.delta.new_element, run, figures)
+            # a progress bar replaced (emptied) at its place is gone from the page
+            where = tuple(fm.metadata.delta_path)
+            if fm.delta.new_element.WhichOneof("type") == "progress":
+                run.progress_bars.add(where)
+            else:
+                run.progress_bars.discard(where)
         elif kind == "page_info_changed":
             run.query = fm.page_info_changed.query_string
+        elif kind == "auto_rerun":          # a timer registered: ui.shell's catch-up
+            run.light = True
         elif kind == "navigation":
             run.page_hash = fm.navigation.page_script_hash
         elif kind == "script_finished":
@@ -309,6 +358,10 @@ class Session:
             run.downloads.append(el.download_button.url)
         elif kind == "plotly_chart":
             figures.update(el.plotly_chart.spec.encode())
+        elif kind == "progress":
+            run.progress, run.progress_text = el.progress.value / 100, el.progress.text
+        elif kind == "alert" and BUSY_WORDS in el.alert.body:
+            run.busy_notes += 1
 
     def shows(self, run: Run, view: View) -> str | None:
         """Why `run` does not show `view`, or None: the page the server ran and the
@@ -353,6 +406,8 @@ class Tally:
     downloads: int = 0
     download_errors: int = 0
     connect_errors: int = 0
+    busy_notes: int = 0             # runs whose page said the server is busy
+    light_runs: int = 0             # runs light for a busy server (caught up later)
     notes: list[str] = field(default_factory=list)
     workers: dict[str, int] = field(default_factory=dict)      # sessions per worker
 
@@ -367,6 +422,8 @@ class Tally:
 
     def check(self, s: Session, run: Run, view: View) -> None:
         self.exceptions += run.exceptions
+        self.busy_notes += bool(run.busy_notes)
+        self.light_runs += run.light
         why = s.shows(run, view)
         if why:
             self.wrong_views += 1
@@ -417,6 +474,90 @@ async def student(s: Session, tally: Tally, rng: random.Random, stop_at: float,
         await s.close()
 
 
+@dataclass
+class Visit:
+    """One given link opened in its own session, which stays on it while the class runs."""
+    link: str
+    seconds: float | None = None        # to the first script_finished
+    done_seconds: float | None = None   # to the script_finished of its full run, done
+    status: str = ""
+    progress: float | None = None       # the last progress value the full run sent
+    progress_text: str = ""
+    progress_left: bool = False         # a progress bar still shown when it finished
+    light_runs: int = 0                 # runs light first (the server busy), caught up
+    busy_notes: int = 0
+    exceptions: int = 0
+    error: str = ""
+
+    @property
+    def done(self) -> bool:
+        """The page ran in full to its end: finished with no exception, not light, and
+        no progress bar left on it (the Training page removes its bar once every run
+        has stopped: at its last step, or diverged, and summarized)."""
+        return (self.status == "FINISHED_SUCCESSFULLY" and not self.exceptions
+                and not self.error and not self.progress_left)
+
+
+async def visit(s: Session, view: View, timeout: float = VISIT_TIMEOUT) -> Visit:
+    """Open `view` and read until its full run finished: a run light while the server
+    was busy is followed by its catch-up (ui.shell), read too. Within `timeout` seconds
+    from the start, else the visit says it timed out."""
+    out = Visit(f"/{view.page}?{view.query}")
+    start = time.perf_counter()
+    left = lambda: timeout - (time.perf_counter() - start)          # noqa: E731
+    try:
+        run = await s.connect(view, timeout=timeout)
+        out.seconds = time.perf_counter() - start
+        while run.light and run.status == "FINISHED_SUCCESSFULLY" and not run.exceptions:
+            out.light_runs += 1
+            out.busy_notes += run.busy_notes
+            run = await asyncio.wait_for(s._read_run(), max(left(), 0.01))
+    except asyncio.TimeoutError:
+        out.error = f"not done within {timeout:.0f} s"
+        return out
+    except (OSError, InvalidHandshake, ConnectionClosed) as exc:
+        out.error = repr(exc)
+        return out
+    out.done_seconds = time.perf_counter() - start
+    out.status, out.progress, out.progress_text = run.status, run.progress, run.progress_text
+    out.progress_left = bool(run.progress_bars)
+    out.exceptions, out.busy_notes = run.exceptions, out.busy_notes + run.busy_notes
+    return out
+
+
+async def visits(url: str, views: list[View], timeout: float, stay: asyncio.Event
+                 ) -> list[Visit]:
+    """Every view opened at once, each in its own session, which stays open (on its
+    page, its session state held by the server) until `stay` is set."""
+    async def one(i: int, view: View) -> Visit:
+        s = Session(url, f"v{i}")
+        try:
+            out = await visit(s, view, timeout)
+            await stay.wait()
+            return out
+        finally:
+            await s.close()
+    return list(await asyncio.gather(*(one(i, v) for i, v in enumerate(views))))
+
+
+def visit_line(v: Visit) -> str:
+    """A visit for the table's reader.
+
+    >>> visit_line(Visit("/training?seed=1", 1.2, 3.4, "FINISHED_SUCCESSFULLY", 0.1))
+    'done in 3.4 s (first script_finished 1.2 s): /training?seed=1'
+    >>> visit_line(Visit("/training?seed=2", error="not done within 300 s"))
+    'NOT DONE (not done within 300 s): /training?seed=2'
+    """
+    if v.done:
+        return f"done in {v.done_seconds:.1f} s (first script_finished {v.seconds:.1f} s" \
+            + (f", {v.light_runs} light run(s) caught up" if v.light_runs else "") \
+            + (f", last progress '{v.progress_text}'" if v.progress_text else "") \
+            + f"): {v.link}"
+    why = v.error or (f"{v.exceptions} exception(s)" if v.exceptions else
+                      f"script {v.status}, a progress bar left at {v.progress}")
+    return f"NOT DONE ({why}): {v.link}"
+
+
 async def _download(s: Session, tally: Tally) -> None:
     await s.drain()                     # the link the page shows now (see Session.drain)
     if not s.last.downloads:
@@ -452,10 +593,14 @@ class MemorySampler:
 
     def __init__(self, pids: list[int] | callable, every: float = 1.0):
         given = pids if callable(pids) else (lambda: pids)
+        self._given = given
         # a server's compute processes (ui.compute) are its children: theirs count too
         self._pids = lambda: [q for p in given() for q in self.family(p)]
         self.every = every
         self.samples: list[float] = []
+        # (seconds since the start, the servers' own MB, their children's MB)
+        self.split: list[tuple[float, float, float]] = []
+        self._t0 = time.monotonic()
         self._cpu_start = {p: self.cpu_s(p) for p in self._pids()}
         self._cpu_last = dict(self._cpu_start)
 
@@ -497,7 +642,10 @@ class MemorySampler:
     def sample(self) -> None:
         pids = self._pids()
         if pids:
-            self.samples.append(sum(self.rss_mb(p) for p in pids))
+            rss = {p: self.rss_mb(p) for p in pids}
+            own = sum(rss.get(p, 0.0) for p in self._given())
+            self.samples.append(sum(rss.values()))
+            self.split.append((time.monotonic() - self._t0, own, self.samples[-1] - own))
         for p in pids:                 # a restarted worker counts from its start
             self._cpu_start.setdefault(p, 0.0)
             self._cpu_last[p] = self.cpu_s(p) or self._cpu_last.get(p, 0.0)
@@ -507,19 +655,43 @@ class MemorySampler:
             self.sample()
             await asyncio.sleep(self.every)
 
+    def by_process(self, points: int = 12) -> dict:
+        """Who held the memory: the peaks of the servers' own RSS and of their compute
+        processes' (each at its own moment), and about `points` samples over the run
+        as [seconds, server MB, compute MB].
+
+        >>> m = MemorySampler([])
+        >>> m.split = [(0.0, 200.0, 150.0), (1.0, 900.0, 160.0), (2.0, 300.0, 400.0)]
+        >>> m.by_process(points=2)
+        {'server_peak': 900, 'compute_peak': 400, 'timeline': [[0, 200, 150], [2, 300, 400]]}
+        """
+        step = max(1, -(-len(self.split) // points))
+        keep = self.split[::step] + ([self.split[-1]] if (len(self.split) - 1) % step else [])
+        return dict(server_peak=_r(max((s for _, s, _ in self.split), default=None)),
+                    compute_peak=_r(max((c for _, _, c in self.split), default=None)),
+                    timeline=[[round(t), round(s), round(c)] for t, s, c in keep])
+
 
 async def run_class(url: str, sessions: int, seconds: float, interval: float = 3.0,
                     pids=(), downloads: bool = True, seed: int = 0, burst: bool = False,
-                    first_views: list[View] | None = None) -> dict:
+                    first_views: list[View] | None = None, visit_views: list[View] = (),
+                    visit_timeout: float = VISIT_TIMEOUT) -> dict:
     """N sessions for `seconds`; their starts spread over one interval (students do not
-    click at the same instant) unless `burst`. The report as a dict."""
+    click at the same instant) unless `burst`. `visit_views` are opened first, each in
+    a session of its own that stays on it until the class and every visit are done
+    (each within `visit_timeout`). The report as a dict."""
     check_loopback(url)
     if not 1 <= sessions <= MAX_SESSIONS or not 0 < seconds <= MAX_SECONDS:
         raise ValueError(f"sessions 1..{MAX_SESSIONS}, seconds up to {MAX_SECONDS}")
+    if len(visit_views) > MAX_VISITS:
+        raise ValueError(f"at most {MAX_VISITS} visits")
     tally, mem = Tally(), MemorySampler(pids)
     load_before = os.getloadavg()[0]
-    stop_at = time.monotonic() + seconds
     sampler = asyncio.create_task(mem.run())
+    stay = asyncio.Event()
+    visiting = asyncio.create_task(visits(url, list(visit_views), visit_timeout, stay))
+    await asyncio.sleep(0.5 if visit_views else 0)  # their requests reach the server first
+    stop_at = time.monotonic() + seconds
 
     async def one(i: int) -> None:
         rng = random.Random(seed * 100_003 + i)
@@ -531,10 +703,14 @@ async def run_class(url: str, sessions: int, seconds: float, interval: float = 3
     try:
         await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(sessions))),
                                seconds + 2 * RUN_TIMEOUT + 30)
+        stay.set()
+        done_visits = await asyncio.wait_for(visiting, visit_timeout + 30)
     finally:
+        visiting.cancel()
         sampler.cancel()
         mem.sample()
-    rep = report(tally, sessions, seconds, mem.samples)
+    rep = report(tally, sessions, seconds, mem.samples, done_visits)
+    rep["rss_by_process_mb"] = mem.by_process()
     runs = len(tally.latencies) + len(tally.first_loads)
     rep["server_cpu_ms_per_run"] = round(mem.cpu_used() * 1e3 / runs) if runs else None
     rep["loadavg_1min"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
@@ -548,14 +724,19 @@ def _pct(xs: list[float], q: float) -> float | None:
     return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
 
 
-def report(t: Tally, sessions: int, seconds: float, mem: list[float]) -> dict:
+def report(t: Tally, sessions: int, seconds: float, mem: list[float],
+           visited: list[Visit] = ()) -> dict:
     ms = lambda x: None if x is None else round(x * 1e3)               # noqa: E731
+    not_done = sum(not v.done for v in visited)
     return dict(
         sessions=sessions, seconds=seconds, reruns=len(t.latencies),
-        first_loads=len(t.first_loads), errors=t.errors,
+        first_loads=len(t.first_loads), errors=t.errors + not_done,
         error_kinds=dict(exceptions=t.exceptions, disconnects=t.disconnects,
                          timeouts=t.timeouts, wrong_views=t.wrong_views,
-                         download_errors=t.download_errors, connect_errors=t.connect_errors),
+                         download_errors=t.download_errors, connect_errors=t.connect_errors,
+                         visits_not_done=not_done),
+        visits=[asdict(v) | dict(done=v.done) for v in visited],
+        busy_notes=t.busy_notes, light_runs=t.light_runs,
         downloads=t.downloads,
         p50_ms=ms(_pct(t.latencies, 0.5)), p95_ms=ms(_pct(t.latencies, 0.95)),
         max_ms=ms(max(t.latencies, default=None)),
@@ -664,6 +845,26 @@ def warm_up(url: str, workers: int) -> None:
                           first_views=views))
 
 
+def _link(text: str) -> View:
+    try:
+        return View.from_link(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def memory_line(rep: dict) -> str:
+    """Who held the memory, and how often a page said the server was busy.
+
+    >>> print(memory_line(dict(rss_by_process_mb=dict(server_peak=900, compute_peak=400,
+    ...       timeline=[[0, 200, 150], [2, 300, 400]]), busy_notes=3, light_runs=2)))
+    RSS MB peaks: server 900, compute processes 400; [s, server, compute]: [0, 200, 150] [2, 300, 400]; runs saying busy: 3, light: 2
+    """
+    m = rep["rss_by_process_mb"]
+    return (f"RSS MB peaks: server {m['server_peak']}, compute processes {m['compute_peak']}; "
+            f"[s, server, compute]: {' '.join(map(str, m['timeline']))}; "
+            f"runs saying busy: {rep['busy_notes']}, light: {rep['light_runs']}")
+
+
 def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
 
@@ -696,11 +897,23 @@ def main(argv=None) -> None:
     ap.add_argument("--target-p95", type=float, default=1.0, help="seconds")
     ap.add_argument("--burst", action="store_true", help="every session opens at once")
     ap.add_argument("--no-downloads", action="store_true")
+    ap.add_argument("--visit", type=_link, action="append", default=[], metavar="LINK",
+                    help="open this link first, in a session of its own that stays on it "
+                         "while the class runs (repeatable; e.g. '/training?depth=200')")
+    ap.add_argument("--heavy-training", type=int, default=0, metavar="N",
+                    help="also visit the heaviest Training link N times, seeds 1..N")
+    ap.add_argument("--visit-timeout", type=float, default=VISIT_TIMEOUT,
+                    help="seconds a visit may take to finish its full run")
     ap.add_argument("--json", type=Path, help="also write the report here")
     ap.add_argument("--log-dir", type=Path, default=None)
     args = ap.parse_args(argv)
     if args.box and args.workers:
         ap.error("--box runs one server as `make run` does, not --workers behind a proxy")
+    if not 0 <= args.heavy_training <= MAX_VISITS:
+        ap.error(f"--heavy-training takes 0..{MAX_VISITS}")
+    to_visit = args.visit + heavy_training(args.heavy_training)
+    if len(to_visit) > MAX_VISITS:
+        ap.error(f"at most {MAX_VISITS} visits")
     rows = []
     with contextlib.ExitStack() as stack:
         try:
@@ -716,12 +929,19 @@ def main(argv=None) -> None:
         for workers, (url, _) in servers.items():
             warm_up(url, workers)
         print("\n".join(table([]).splitlines()[:2]), flush=True)
-        for n in args.sessions:
+        for i, n in enumerate(args.sessions):
             for workers, (url, pids) in servers.items():     # in turns: drifts hit all
+                # the visits with the first class only: later ones would find them cached
                 rep = asyncio.run(run_class(url, n, args.seconds, args.interval, pids,
-                                            not args.no_downloads, burst=args.burst))
+                                            not args.no_downloads, burst=args.burst,
+                                            visit_views=to_visit if i == 0 else (),
+                                            visit_timeout=args.visit_timeout))
                 rows.append(dict(workers=workers) | rep)
                 print(table(rows[-1:]).splitlines()[-1], flush=True)
+                for v in rep["visits"]:
+                    print(f"  visit: {visit_line(Visit(**{k: v[k] for k in v if k != 'done'}))}",
+                          flush=True)
+                print(f"  {memory_line(rep)}", flush=True)
                 if box_state:
                     rows[-1]["box"] = box_state()
                     print(f"  box: {box_line(rows[-1]['box'])}", flush=True)
