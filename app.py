@@ -17,6 +17,7 @@ if __name__ == "__main__":
     import pandas  # noqa: F401
     import plotly.graph_objects  # noqa: F401
 
-    from ui import shell
+    from ui import compute, shell
 
-    shell.main()
+    with compute.giving_back():     # a run that held much memory gives it back
+        shell.main()
