@@ -105,3 +105,14 @@ def test_a_gradient_float16_rounds_away_is_still_underflow():
     assert np.isneginf(res.log10_grad_var[0])
     assert np.isfinite(simulate(spec.replace(dtype="float64")).log10_grad_var).all()
     assert res.grad_underflow_layer is not None and res.grad_zero_cause is None
+
+
+def test_a_softmax_certain_on_every_example_is_said_as_certain_not_underflow():
+    # readout_scale 1000: the one example's margin between its two logits is far past
+    # float64's e^-745, so its right class gets probability exactly 1 and the loss 0
+    spec = NetworkSpec(depth=1, width=2, batch=1, activation="elu", weight_var=1.0,
+                       classes=2, readout_scale=1000.0, seed=1)
+    res = simulate(spec)
+    assert res.loss == 0.0 and np.isneginf(res.log10_grad_var).all()
+    assert (res.grad_zero_layer, res.grad_zero_cause) == (0, "certain")
+    assert res.grad_underflow_layer is None
