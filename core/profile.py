@@ -38,6 +38,7 @@ class Profile(PerLayer):
     grad_underflow_layer: int | None = None
     readout_overflow: bool = False
     grad_overflow_layer: int | None = None
+    weight_grad_overflow_layer: int | None = None
     grad_zero_layer: int | None = None
     grad_zero_cause: str | None = None
 

@@ -32,10 +32,13 @@ from .spec import NetworkSpec, check_memory
 @dataclass(frozen=True)
 class Overflow:
     """Where a float32/16 run first passed the format's largest number: the pass
-    ("forward"; "readout", the logits and the loss; "backward", dL/dh or dL/dW) and the
-    layer, 0-based as the forward pass counts (the readout's: the last layer)."""
+    ("forward"; "readout", the logits and the loss; "backward") and the layer, 0-based as
+    the forward pass counts (the readout's: the last layer). Going back, `layer` is where
+    dL/dh did (None if it never did) and `weight_layer` where dL/dW did before it (a
+    sum over the batch, it can pass the limit while dL/dh does not), else None."""
     where: str
-    layer: int
+    layer: int | None
+    weight_layer: int | None = None
 
 
 class PerLayer:
@@ -44,6 +47,7 @@ class PerLayer:
     overflow_layer: int | None
     readout_overflow: bool
     grad_overflow_layer: int | None
+    weight_grad_overflow_layer: int | None
 
     @property
     def depth(self) -> int:
@@ -61,9 +65,11 @@ class PerLayer:
             return Overflow("forward", self.overflow_layer)
         if self.readout_overflow:
             return Overflow("readout", self.depth - 1)
-        if self.grad_overflow_layer is not None:
-            return Overflow("backward", self.grad_overflow_layer)
-        return None
+        grad, weight = self.grad_overflow_layer, self.weight_grad_overflow_layer
+        if grad is None and weight is None:
+            return None
+        first_weight = weight if grad is None or (weight is not None and weight > grad) else None
+        return Overflow("backward", grad, first_weight)
 
 
 @dataclass
@@ -108,7 +114,8 @@ class Result(PerLayer):
     saturated_frac_grid: np.ndarray | None = field(default=None, repr=False)
     # -- the backward pass's edges (`backward_edges`)
     readout_overflow: bool = False     # the logits or the loss are inf/NaN (float32/16 only)
-    grad_overflow_layer: int | None = None   # first layer going back with inf/NaN in dL/dh or dL/dW
+    grad_overflow_layer: int | None = None   # first layer going back with inf/NaN in dL/dh
+    weight_grad_overflow_layer: int | None = None    # ... in dL/dW (float32/16 only)
     grad_zero_layer: int | None = None       # first layer going back whose dL/dh is exactly 0
     grad_zero_cause: str | None = None       # by construction: "off", "norm", "readout"
 
@@ -191,6 +198,7 @@ class Collector:
         self.last_out_lv = 0.0               # the previous layer's output (the input: finite)
         self.grad_underflow_layer: int | None = None
         self.grad_overflow_layer: int | None = None
+        self.weight_grad_overflow_layer: int | None = None
         self.grad_zero: tuple[int, str] | None = None      # (layer, cause) by construction
         bounded = self.act.bounded
         self.hist_edges = stats.fixed_edges(*bounded) if bounded else stats.standard_edges()
@@ -238,12 +246,10 @@ class Collector:
         for name in ("preact", "act", "out"):
             self.keep_tensor(name, getattr(t, name), getattr(t, name + "_scale"))
 
-    def _check_range(self, layer: int, log10_var: float) -> None:
+    def _past_range(self, log10_var: float) -> bool:
         """A variance that is NaN or +inf means inf or NaN among the values (float32/16:
         a finite array's variance, taken in float64, is finite)."""
-        if (self.grad_overflow_layer is None and self.spec.dtype != "float64"
-                and (math.isnan(log10_var) or log10_var == math.inf)):
-            self.grad_overflow_layer = layer
+        return self.spec.dtype != "float64" and (math.isnan(log10_var) or log10_var == math.inf)
 
     def backward_edges(self, out, last_log10_grad_var: float) -> dict:
         """The Result's fields on where the backward pass left the format's range or
@@ -256,7 +262,9 @@ class Collector:
         low = self.spec.dtype != "float64"
         return dict(readout_overflow=low and not (np.isfinite(out.logits).all()
                                                   and math.isfinite(out.loss)),
-                    grad_overflow_layer=self.grad_overflow_layer, grad_underflow_layer=rounded,
+                    grad_overflow_layer=self.grad_overflow_layer,
+                    weight_grad_overflow_layer=self.weight_grad_overflow_layer,
+                    grad_underflow_layer=rounded,
                     grad_zero_layer=None if zero is None else zero[0],
                     grad_zero_cause=None if zero is None else zero[1])
 
@@ -288,7 +296,8 @@ class Collector:
             self.grad_zero = (t.index, t.zero_cause)
         _, glv = stats.moments(t.grad_preact, t.grad_preact_scale)
         self.put(log10_grad_var=glv)
-        self._check_range(t.index, glv)
+        if self.grad_overflow_layer is None and self._past_range(glv):
+            self.grad_overflow_layer = t.index
         hists, weights = "grad_histograms" in self.groups, "weight_grads" in self.groups
         if hists:
             z, _ = stats.standardized(t.grad_preact)
@@ -296,7 +305,8 @@ class Collector:
         if weights:
             _, wglv = stats.moments(t.grad_weight, t.grad_weight_scale)
             self.put(log10_weight_grad_ratio=0.5 * wglv - weight_log10_std)
-            self._check_range(t.index, wglv)
+            if self.weight_grad_overflow_layer is None and self._past_range(wglv):
+                self.weight_grad_overflow_layer = t.index
         if weights and hists:
             zw, _ = stats.standardized(t.grad_weight)
             self.put(weight_grad_hist=stats.histogram(zw, self.grad_edges))

@@ -76,14 +76,13 @@ def forward_sentence(trend: Trend, depth: int, dtype: str, edge_layer: int | Non
 # Where a float32/16 run left the format's range (core.simulate.Overflow.where).
 OVERFLOW_WORDS = {
     "forward": "In {dtype} the forward pass passed the largest number the format holds at "
-               "layer {layer}; from there on values are inf or NaN, and so are the loss and "
-               "every gradient: they are left out of the charts.",
+               "layer {layer}; from there on values are inf or NaN, and they are left out of "
+               "the charts.",
     "readout": "In {dtype} the forward pass stayed in range through layer {layer}, but the "
-               "logits passed the largest number the format holds at the readout: the loss "
-               "is inf or NaN, and so is every gradient, left out of the charts.",
-    "backward": "In {dtype} the forward pass and the loss stayed in range, but the gradient "
-                "passed the largest number the format holds at layer {layer} on its way back: "
-                "from there down to layer 1 it is inf or NaN, left out of the charts.",
+               "logits passed the largest number the format holds at the readout; values "
+               "that are inf or NaN from there on are left out of the charts.",
+    "backward": "In {dtype} the forward pass and the loss stayed in range, but on the way "
+                "back {what}; values that are inf or NaN are left out of the charts.",
 }
 
 
@@ -93,10 +92,20 @@ def overflow_sentence(overflow, dtype: str) -> str:
     >>> from core.simulate import Overflow
     >>> overflow_sentence(Overflow("backward", 38), "float16")[:60]
     'In float16 the forward pass and the loss stayed in range, bu'
-    >>> "layer 39 on its way back" in overflow_sentence(Overflow("backward", 38), "float16")
-    True
+    >>> print(overflow_sentence(Overflow("backward", 3, 7), "float16"))   # doctest: +ELLIPSIS
+    In float16 ... the weight gradient dL/dW, a sum over the whole batch, passed the largest number the format holds at layer 8, and dL/dh passed it at layer 4: ...
     """
-    return OVERFLOW_WORDS[overflow.where].format(dtype=dtype, layer=overflow.layer + 1)
+    if overflow.where != "backward":
+        return OVERFLOW_WORDS[overflow.where].format(dtype=dtype, layer=overflow.layer + 1)
+    parts = []
+    if overflow.weight_layer is not None:
+        parts.append(f"the weight gradient dL/dW, a sum over the whole batch, passed the "
+                     f"largest number the format holds at layer {overflow.weight_layer + 1}")
+    if overflow.layer is not None:
+        parts.append(("dL/dh passed it" if parts else "the gradient dL/dh passed the largest "
+                      "number the format holds") + f" at layer {overflow.layer + 1}: from "
+                     f"there down to layer 1 it is inf or NaN")
+    return OVERFLOW_WORDS["backward"].format(dtype=dtype, what=", and ".join(parts))
 
 
 def zero_sentence(res) -> str:
@@ -132,8 +141,9 @@ def _constant_readout_words(res) -> str:
         loss += f" (ln {spec.classes}: every class equally likely)"
     if constant_readout(spec) == "instance_pair":
         how = (f"InstanceNorm normalizes each channel over only 2 positions, and two values "
-               f"always come out as −γ and +γ, whatever they were; {spec.activation} keeps "
-               f"them opposite, so their average over the positions is exactly 0.")
+               f"always come out as a pair −c and +c (c ≈ γ), whatever they were; "
+               f"{spec.activation} keeps them opposite, so their average over the positions "
+               f"is exactly 0.")
     else:
         how = (f"InstanceNorm after the activation gives every channel the average β = "
                f"{spec.norm_beta:g} over the {spec.spatial} positions, whatever the input.")

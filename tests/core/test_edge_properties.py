@@ -90,7 +90,8 @@ def test_every_inf_or_nan_comes_with_the_pass_and_layer_that_overflowed(spec):
     if nonfinite_gradient_or_loss(res):
         assert where is not None and spec.dtype != "float64"
         assert where.where in ("forward", "readout", "backward")
-        assert 0 <= where.layer < spec.depth
+        layers = [k for k in (where.layer, where.weight_layer) if k is not None]
+        assert layers and all(0 <= k < spec.depth for k in layers)
     if spec.dtype == "float64":
         assert where is None
     if where is None and np.isneginf(res.log10_grad_var[0]):      # zero at layer 1: why

@@ -37,17 +37,31 @@ def test_float16_backward_overflow_names_the_backward_pass_and_its_layer():
     assert math.isfinite(res.loss)
     layer = first_nonfinite_going_back(res.log10_grad_var)
     assert layer is not None and 0 < layer < spec.depth - 1
-    assert res.first_overflow == Overflow("backward", layer)
+    assert (res.first_overflow.where, res.first_overflow.layer) == ("backward", layer)
     # the layer above it is finite, its gradient's std within 1000x of float16's largest
     assert 2 * math.log10(65504) - 6 < res.log10_grad_var[layer + 1] < 2 * math.log10(65504)
     assert profile(spec).first_overflow == res.first_overflow
 
 
-def test_float16_weight_gradient_overflow_counts_as_the_backward_pass():
+def test_float16_dl_dh_and_dl_dw_overflows_are_tracked_apart():
     res = chaotic16()
-    layer = max(first_nonfinite_going_back(res.log10_grad_var),
-                first_nonfinite_going_back(res.log10_weight_grad_ratio) or -1)
-    assert res.grad_overflow_layer == layer
+    assert res.grad_overflow_layer == first_nonfinite_going_back(res.log10_grad_var)
+    assert res.weight_grad_overflow_layer == first_nonfinite_going_back(
+        res.log10_weight_grad_ratio)
+
+
+def test_dl_dw_overflowing_before_dl_dh_is_named_with_both_layers():
+    # BatchNorm's beta = 100 adds 100 to every unit of a residual stream, layer after
+    # layer: dL/dW = x^T dL/dh sums those large inputs over the batch, and passes
+    # float16's 65504 a few layers before dL/dh itself does
+    spec = NetworkSpec(depth=12, width=8, batch=2, activation="linear", norm="batch",
+                       norm_gamma=100.0, norm_beta=100.0, residual=True, dtype="float16")
+    res = simulate(spec)
+    assert res.overflow_layer is None and math.isfinite(res.loss)
+    grad = first_nonfinite_going_back(res.log10_grad_var)
+    weight = first_nonfinite_going_back(res.log10_weight_grad_ratio)
+    assert weight > grad
+    assert res.first_overflow == Overflow("backward", grad, weight)
 
 
 def test_logits_overflow_names_the_readout():
