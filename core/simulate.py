@@ -59,8 +59,8 @@ class PerLayer:
 
     @property
     def first_overflow(self) -> Overflow | None:
-        """The first place the run left the format's range, going forward, then back; every
-        inf or NaN after it follows from it."""
+        """The first place the run left the format's range, going forward, then back (the
+        infs and NaNs of a later pass start there), or None."""
         if self.overflow_layer is not None:
             return Overflow("forward", self.overflow_layer)
         if self.readout_overflow:
