@@ -4,6 +4,7 @@ its control values put in place before the sidebar is drawn, and the answers giv
 The step is in the URL, and moving between steps writes only `step`, so each step is
 one entry of the browser's history: Back walks back through the steps. While a lesson
 is open the sidebar's controls are not written to the URL (the step defines them).
+Opening a lesson keeps the sidebar as it was; going back to the list puts it back.
 The Lessons page (views/lessons.py) draws it; `tabs` maps a page to its tabs' URL key
 and titles, which only the views know.
 """
@@ -21,6 +22,11 @@ from .controls import inert
 URL_KEYS = ("lesson", "step")
 ANSWERS = "_lesson_answers"          # session state: step key -> lessons.Verdict
 APPLIED = "_lesson_applied"          # the step whose values the controls hold
+OPEN = "_lesson_open"                # whether this run (until prepare: the last) has a lesson
+BEFORE = "_lesson_before"            # the controls and tabs as they were before the lesson
+REVEALS = "_lesson_reveals"          # how many answers and reveals this session has made
+ARRIVALS = "_lesson_arrivals"        # how many times a run showed another step than the last
+SHOWN = "_lesson_shown"              # the step the last run showed
 
 
 @dataclass(frozen=True)
@@ -64,9 +70,17 @@ def _load(stamp: tuple, tabs: tuple) -> lessons.Library:
 
 def prepare(on_page: bool, tabs: dict) -> tuple[Open | None, list[str]]:
     """The open step (None: the list) and notes on a bad link. Applies a newly opened
-    step's control values and tab before any widget is drawn."""
+    step's control values and tab before any widget is drawn; on the way into a lesson
+    keeps the sidebar as it was, and on the way back to the list puts it back."""
     found, notes = resolve(library(tabs)) if on_page else (None, [])
-    st.session_state["_lesson_open"] = found is not None
+    was_open = st.session_state.get(OPEN)          # None: the session's first run
+    st.session_state[OPEN] = found is not None
+    if was_open is not None and was_open != (found is not None):
+        _crossed(found, on_page, tabs)
+    shown = found.key if found is not None else None
+    if shown is not None and st.session_state.get(SHOWN) != shown:
+        st.session_state[ARRIVALS] = st.session_state.get(ARRIVALS, 0) + 1
+    st.session_state[SHOWN] = shown
     if found is None:
         st.session_state[APPLIED] = None
     elif st.session_state.get(APPLIED) != found.key:
@@ -75,6 +89,32 @@ def prepare(on_page: bool, tabs: dict) -> tuple[Open | None, list[str]]:
             st.session_state[tabs[found.step.page][0]] = found.step.tab
         st.session_state[APPLIED] = found.key
     return found, notes
+
+
+def _crossed(found: Open | None, on_page: bool, tabs: dict) -> None:
+    """Into a lesson or out of it. A link to the page already open (Start on the list,
+    All lessons at the end) reruns with its parameters but leaves the address bar as it
+    was (Streamlit 1.67's frontend), so the next rerun would send the old ones back:
+    the lesson would close at the first click, or never close. Writing the parameters
+    back puts them in the address bar (the frontend adds a history entry only when they
+    differ from what it shows)."""
+    tab_keys = [key for key, _ in tabs.values()]
+    if found is not None:
+        keys = [c.key for c in controls.CONTROLS] + tab_keys
+        st.session_state[BEFORE] = {k: st.session_state[k] for k in keys
+                                    if k in st.session_state}
+    elif on_page:                          # back on the list: the sidebar as it was
+        before = st.session_state.pop(BEFORE, {})
+        controls.apply_values({k: v for k, v in before.items() if k in controls.BY_KEY})
+        for key in tab_keys:
+            if key in before:
+                st.session_state[key] = before[key]
+            else:
+                st.session_state.pop(key, None)
+    else:                                   # off to a page: the step's network goes along
+        st.session_state.pop(BEFORE, None)
+    if on_page:
+        st.query_params.update()            # sends the parameters as they are to the browser
 
 
 def resolve(lib: lessons.Library) -> tuple[Open | None, list[str]]:
@@ -115,7 +155,16 @@ def record(found: Open, verdict: lessons.Verdict | None) -> None:
         answers.pop(found.key, None)
     else:
         answers[found.key] = verdict
+        st.session_state[REVEALS] = st.session_state.get(REVEALS, 0) + 1
     st.session_state[ANSWERS] = answers
+
+
+def view_id(found: Open, shown: bool) -> str:
+    """One name for each arrival at a step and each reveal on it, the same over the
+    reruns in between: the step's key, the session's arrivals and reveals so far, and
+    whether the chart is shown."""
+    counts = (st.session_state.get(ARRIVALS, 0), st.session_state.get(REVEALS, 0))
+    return f"{found.key}-{counts[0]}-{counts[1]}-{'chart' if shown else 'question'}"
 
 
 def reveal(found: Open) -> None:

@@ -7,9 +7,14 @@ collapsed (as does `?embed=true`), and tells the chart wrapper to enlarge chart 
 `?hide=width,batch` hides those controls in the sidebar (a lesson step can hide more),
 like a playground's "hide this control" links: the values stay in force, only the
 widgets are out of sight.
+A presenter's clicker sends PageDown for "next", so it cannot scroll: what an answer
+reveals further down the page scrolls into view by itself (`bring_into_view`).
 """
 
 from __future__ import annotations
+
+import re
+from pathlib import Path
 
 import streamlit as st
 
@@ -63,3 +68,21 @@ def hidden_by_link() -> tuple[tuple[str, ...], list[str]]:
     notes = [f"{inert(f'hide={raw}')} names no control: {', '.join(map(inert, unknown))} "
              f"ignored."] if unknown else []
     return tuple(n for n in names if n in BY_KEY), notes
+
+
+SCROLL_JS = (Path(__file__).with_name("bring_into_view.js")).read_text(encoding="utf-8")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
+
+
+def bring_into_view(container_key: str, view_id: str, chart: bool, where=st) -> None:
+    """Once per `view_id` (a rerun that keeps it leaves the view alone): with `chart`,
+    scroll the first chart in the container `container_key` into view once it is
+    drawn; without, scroll back to the page's top. The script runs in the page (st.html
+    with JavaScript on): both names are checked to be plain identifiers, so no text
+    from outside reaches it."""
+    for name in (container_key, view_id):
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"not a plain name: {name!r}")
+    script = (SCROLL_JS.replace("__CONTAINER__", container_key).replace("__ID__", view_id)
+              .replace("__MODE__", "chart" if chart else "top"))
+    where.html(f"<script>{script}</script>", unsafe_allow_javascript=True)

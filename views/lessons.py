@@ -28,6 +28,11 @@ BACK_KEYS = ("Left", "PageUp")
 LESSON_CSS = ("<style>.st-key-lesson_clicker { position: absolute; left: -10000px; "
               "width: 1px; height: 1px; overflow: hidden; } "
               ".st-key-lesson_chart h1 { font-size: 1.6rem; }</style>")
+# The shortcuts do not act while the answer box has the focus: there the arrow keys
+# move the cursor and Enter checks the answer.
+KEYS_TEXT = ("Keys: → or PageDown: chart, then next step · ← or PageUp: back · "
+             "Enter in the answer box: check")
+REVEAL_HELP = "Shows the chart without an answer: a choice counts once it is checked."
 
 
 def library() -> lessons.Library:
@@ -162,9 +167,14 @@ def _navigation(found: Open, shown) -> None:
     for where, key in zip((cols[1], clicker), NEXT_KEYS):
         where.button(label, icon=":material/arrow_forward:", type="primary", shortcut=key,
                      key=f"lesson_next_{key}", disabled=action is None,
+                     help=REVEAL_HELP if shown is None else None,
                      on_click=action, args=args)
     cols[2].toggle("Presenter mode", value=present.presenting(), key="_present_toggle",
                    on_change=_toggle_present)
+    if present.presenting():      # a clicker's PageDown moves on; it cannot scroll
+        st.caption(KEYS_TEXT)
+        present.bring_into_view("lesson_chart", state.view_id(found, shown is not None),
+                                chart=shown is not None, where=clicker)
 
 
 def _toggle_present() -> None:
@@ -180,15 +190,14 @@ def _forward(found: Open, shown):
 
 
 def _after(found: Open) -> None:
-    """Try again, back to the step's own settings, or open its page with them."""
-    cols = st.columns(3)
-    cols[0].button("Answer again", icon=":material/replay:", on_click=state.record,
-                   args=(found, None), key="lesson_again")
-    cols[1].button("Reset this step's settings", icon=":material/restart_alt:",
-                   on_click=state.reapply,
-                   key="lesson_reset")
+    """Try again, back to the step's own settings, or open its page with them: in one
+    row that wraps rather than cut a label short (presenter mode's type is large)."""
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.button("Answer again", icon=":material/replay:", on_click=state.record,
+               args=(found, None), key="lesson_again")
+    row.button("Reset this step's settings", icon=":material/restart_alt:",
+               on_click=state.reapply, key="lesson_reset")
     params = {k: controls.BY_KEY[k].fmt(v) for k, v in found.step.full_values().items()
               if v != controls.BY_KEY[k].default}
-    with cols[2]:
-        page_link(found.step.page, f"Open on its page: {BY_PATH[found.step.page].title}",
-                  params=params)
+    page_link(found.step.page, f"Open on its page: {BY_PATH[found.step.page].title}",
+              row, params=params)

@@ -1,6 +1,8 @@
 """The Lessons page in AppTest: every step of every lesson walked with a right and with
 a wrong answer; the chart is hidden until the answer; hostile links open the list (or
-clamp the step) with an inert note; presenter mode and hidden controls."""
+clamp the step) with an inert note; presenter mode (its keys line, and the chart brought
+into view once per reveal) and hidden controls; the sidebar put back on leaving a
+lesson for the list."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ import re
 
 import pytest
 
+from streamlit.util import calc_hash
+
 from ui.controls import BY_KEY
 from ui import present
 from ui.lessons import pretty
-from views.lessons import PAGE_TABS, library
+from views.lessons import KEYS_TEXT, PAGE_TABS, library
 
 from .helpers import figures, no_exceptions, open_page
 from .test_links import outside_code
@@ -207,3 +211,95 @@ def test_an_unreadable_answer_is_quoted_and_the_question_stays_open():
     (warning,) = [w.value for w in at.warning]
     assert "I could not read" in warning and "evil" not in outside_code(warning)
     assert "_lesson_answers" not in at.session_state          # nothing judged, nothing scored
+
+
+def _leave(at, page: str | None = None):
+    """Drop the lesson from the link (as All lessons or Back do) and rerun; `page`: on
+    another page instead of the list."""
+    for key in ("lesson", "step"):
+        at.query_params.pop(key, None)
+    if page is not None:
+        at._page_hash = calc_hash(page)
+    return at.run()
+
+
+def test_leaving_a_lesson_for_the_list_puts_the_sidebar_back():
+    """The controls as the student had set them before the lesson, whatever the steps
+    set or the student changed during it."""
+    lesson = LESSONS[0]
+    at = open_page("lessons")
+    at.slider(key="depth").set_value(33).run()
+    at.query_params.update(lesson=lesson.id, step="2")
+    at.run()
+    assert at.slider(key="depth").value == lesson.steps[1].values["depth"] != 33
+    at.slider(key="width").set_value(57).run()
+    _leave(at)
+    no_exceptions(at)
+    assert [s.value for s in at.subheader] == [lesson.title for lesson in LESSONS]
+    assert at.slider(key="depth").value == 33
+    assert at.slider(key="width").value == BY_KEY["width"].default
+
+
+def test_leaving_a_lesson_opened_by_its_link_leaves_the_defaults():
+    """Nothing was set before a lesson a link opened: the list shows the defaults."""
+    lesson = LESSONS[0]
+    step = lesson.steps[2]
+    at = open_page("lessons", lesson=lesson.id, step="3")
+    assert any(at.session_state[k] != BY_KEY[k].default for k in step.values)
+    _leave(at)
+    assert {k: at.session_state[k] for k in step.values} == \
+        {k: BY_KEY[k].default for k in step.values}
+
+
+def test_leaving_a_lesson_for_a_page_takes_the_steps_network_along():
+    """Open on its page shows the step's network, not the one from before the lesson."""
+    lesson = LESSONS[0]
+    at = open_page("lessons")
+    at.slider(key="depth").set_value(33).run()
+    at.query_params.update(lesson=lesson.id, step="3")
+    at.run()
+    _leave(at, page="variance")
+    no_exceptions(at)
+    assert at.slider(key="depth").value == lesson.steps[2].values["depth"]
+    assert at.session_state["weight_var"] == lesson.steps[2].values["weight_var"]
+
+
+VIEW = re.compile(r'const id = "([^"]+)", mode = "(\w+)"')
+
+
+def _views(at) -> list[tuple[str, str]]:
+    """(id, mode) of every bring-into-view script on the page."""
+    return [VIEW.search(h.proto.body).groups() for h in at.get("html")
+            if "<script>" in h.proto.body]
+
+
+def test_presenter_mode_brings_each_reveal_into_view_once():
+    """A new step scrolls to its top; each reveal brings its chart in, once: a rerun
+    of the same reveal leaves the view alone, a second reveal brings it in again."""
+    lesson = LESSONS[0]
+    at = open_page("lessons", lesson=lesson.id, step="1", present="1")
+    assert [c.value for c in at.caption if c.value == KEYS_TEXT]
+    ((asked, mode),) = _views(at)
+    assert mode == "top"
+    _button(at, "Reveal").click().run()
+    ((first, mode),) = _views(at)
+    assert mode == "chart" and first != asked
+    at.run()
+    assert _views(at) == [(first, "chart")]
+    _button(at, "Answer again").click().run()
+    ((again, mode),) = _views(at)
+    assert mode == "top" and again not in (asked, first)
+    _button(at, "Reveal").click().run()
+    ((second, mode),) = _views(at)
+    assert mode == "chart" and second not in (asked, first, again)
+    assert all("__" not in h.proto.body for h in at.get("html"))     # every name filled in
+    _button(at, "Next step").click().run()
+    ((arrived, mode),) = _views(at)
+    assert mode == "top" and arrived not in (asked, first, again, second)
+
+
+def test_without_presenter_mode_the_view_stays_where_the_reader_put_it():
+    at = open_page("lessons", lesson=LESSONS[0].id, step="1")
+    _button(at, "Reveal").click().run()
+    assert figures(at) and not _views(at)
+    assert not [c.value for c in at.caption if c.value == KEYS_TEXT]
