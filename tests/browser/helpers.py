@@ -6,6 +6,7 @@ Use as: ``from tests.browser.helpers import wait_for_app, assert_no_exception, s
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -103,3 +104,36 @@ def assert_clean_console(page) -> None:
     others = [e for e in page.console_errors if "status of 404" not in e]
     assert not others, others
     assert len(logged_404) <= len(probes), (logged_404, probes)
+
+
+def viewport_screenshot(page, name: str) -> Path:
+    """Save what the viewport shows (not the whole page) to tests/artifacts/<name>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+_BOX_JS = """
+(selector) => {
+  const e = document.querySelector(selector);
+  if (!e) return null;
+  const r = e.getBoundingClientRect();
+  return {top: r.top, bottom: r.bottom, height: r.height};
+}
+"""
+
+
+def settled_box(page, selector: str, timeout: float = 15.0) -> dict | None:
+    """The first element matching `selector`, its bounding box (viewport px) once two
+    reads 300 ms apart agree (a smooth scroll has ended); None if it never appears."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        box = page.evaluate(_BOX_JS, selector)
+        if box is not None and last is not None and \
+                all(abs(box[k] - last[k]) < 1 for k in box):
+            return box
+        last = box
+        page.wait_for_timeout(300)
+    return last
