@@ -22,7 +22,7 @@ from .controls import inert
 URL_KEYS = ("lesson", "step")
 ANSWERS = "_lesson_answers"          # session state: step key -> lessons.Verdict
 APPLIED = "_lesson_applied"          # the step whose values the controls hold
-OPEN = "_lesson_open"                # whether this run (until prepare: the last) has a lesson
+OPEN = "_lesson_open"                # whether a lesson is open (before prepare: last run)
 BEFORE = "_lesson_before"            # the controls and tabs as they were before the lesson
 REVEALS = "_lesson_reveals"          # how many answers and reveals this session has made
 ARRIVALS = "_lesson_arrivals"        # how many times a run showed another step than the last
@@ -92,29 +92,35 @@ def prepare(on_page: bool, tabs: dict) -> tuple[Open | None, list[str]]:
 
 
 def _crossed(found: Open | None, on_page: bool, tabs: dict) -> None:
-    """Into a lesson or out of it. A link to the page already open (Start on the list,
-    All lessons at the end) reruns with its parameters but leaves the address bar as it
-    was (Streamlit 1.67's frontend), so the next rerun would send the old ones back:
-    the lesson would close at the first click, or never close. Writing the parameters
-    back puts them in the address bar (the frontend adds a history entry only when they
-    differ from what it shows)."""
-    tab_keys = [key for key, _ in tabs.values()]
+    """Into a lesson (the sidebar kept as it was) or out of it: back to the list (the
+    sidebar put back) or off to a page (the step's network goes along)."""
+    keys = [c.key for c in controls.CONTROLS] + [key for key, _ in tabs.values()]
     if found is not None:
-        keys = [c.key for c in controls.CONTROLS] + tab_keys
         st.session_state[BEFORE] = {k: st.session_state[k] for k in keys
                                     if k in st.session_state}
-    elif on_page:                          # back on the list: the sidebar as it was
-        before = st.session_state.pop(BEFORE, {})
-        controls.apply_values({k: v for k, v in before.items() if k in controls.BY_KEY})
-        for key in tab_keys:
+    elif on_page:
+        _put_back(st.session_state.pop(BEFORE, {}), keys)
+    else:
+        st.session_state.pop(BEFORE, None)
+    if on_page:
+        # A link to the page already open (Start on the list, All lessons at the end)
+        # reruns with its parameters but leaves the address bar as it was (Streamlit
+        # 1.67's frontend), so the next rerun would send the old ones back: the lesson
+        # would close at the first click, or never close. Sending the parameters as
+        # they are puts them in the address bar (a history entry only if they differ).
+        st.query_params.update()
+
+
+def _put_back(before: dict, keys: list[str]) -> None:
+    """The controls and tabs as `before` holds them; a control it lacks at its default
+    (a lesson a link opened had nothing before it), a tab it lacks unset."""
+    controls.apply_values({k: v for k, v in before.items() if k in controls.BY_KEY})
+    for key in keys:
+        if key not in controls.BY_KEY:
             if key in before:
                 st.session_state[key] = before[key]
             else:
                 st.session_state.pop(key, None)
-    else:                                   # off to a page: the step's network goes along
-        st.session_state.pop(BEFORE, None)
-    if on_page:
-        st.query_params.update()            # sends the parameters as they are to the browser
 
 
 def resolve(lib: lessons.Library) -> tuple[Open | None, list[str]]:

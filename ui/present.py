@@ -29,6 +29,8 @@ CSS = """
 html { font-size: %(px)spx; }
 [data-testid="stMainBlockContainer"] { max-width: 100%%; }
 """
+SCROLL_JS = Path(__file__).with_name("bring_into_view.js").read_text(encoding="utf-8")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")    # what may be written into the script
 
 
 def presenting() -> bool:
@@ -68,10 +70,6 @@ def hidden_by_link() -> tuple[tuple[str, ...], list[str]]:
     notes = [f"{inert(f'hide={raw}')} names no control: {', '.join(map(inert, unknown))} "
              f"ignored."] if unknown else []
     return tuple(n for n in names if n in BY_KEY), notes
-
-
-SCROLL_JS = (Path(__file__).with_name("bring_into_view.js")).read_text(encoding="utf-8")
-_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 
 
 def bring_into_view(container_key: str, view_id: str, chart: bool, where=st) -> None:
