@@ -75,8 +75,9 @@ def _list(lib: lessons.Library) -> None:
         st.error(f"This lesson file could not be read, so it is not listed: "
                  f"{controls.inert(error, 400)}", icon=":material/error:")
     st.caption("Presenter mode (add `present=1` to a lesson's link, or use its toggle): "
-               "large type, the sidebar folded away, and the arrow keys or a clicker's "
-               "PageUp/PageDown step through the lesson. `hide=width,batch` hides controls.")
+               "large type, the sidebar folded away, the arrow keys or a clicker's "
+               "PageUp/PageDown step through the lesson, and each revealed chart scrolls "
+               "into view. `hide=width,batch` hides controls.")
 
 
 def _step(found: Open, settings: Settings, views: dict) -> None:
