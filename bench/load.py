@@ -4,6 +4,8 @@
     python -m bench.load --start-server --box 1024,1 --sessions 10    # a 1 GB, 1-CPU host
     python -m bench.load --workers 2 --sessions 8,16,24 --seconds 60   # through the proxy
     python -m bench.load --url http://127.0.0.1:8501 --pid 1234
+    python -m bench.load --box 1024,2 --heavy-training 3 --sessions 30   # a memory ceiling
+    python -m bench.load --start-server --burst --sessions 20 --seconds 20   # a cold start
 
 Each session does what a browser does: GET / and /_stcore/health (the proxy's stickiness
 cookie, Streamlit's XSRF cookie), opens /_stcore/stream with those cookies and the XSRF
@@ -25,6 +27,13 @@ untouched: the app sets its own threads, ui.cpus). --box MEM_MB,CPUS starts it i
 fresh cgroup with that memory limit and CPU quota (bench.box), as a hosted container
 would be, and reports the box's OOM kills, its peak memory and whether the server
 survived beside the latencies.
+
+--visit LINK (repeatable) and --heavy-training N (the Training page's heaviest link,
+HEAVY_TRAINING, seeds 1..N) open those links first, each in a session of its own that
+stays on it while the class runs: each visit's time to script_finished, and whether its
+page ran in full to its end (`Visit.done`), are reported; the server's own RSS and its
+compute processes' are reported apart, over time. --burst opens every session at once
+on a server no page was opened on (no warm-up): a class opening the link together.
 
 --sessions takes a list: one run per class size, on the same server; the report names the
 largest size whose rerun p95 stayed within --target-p95 with no errors. Loopback only
@@ -513,7 +522,7 @@ async def visit(s: Session, view: View, timeout: float = VISIT_TIMEOUT) -> Visit
             out.busy_notes += run.busy_notes
             run = await asyncio.wait_for(s._read_run(), max(left(), 0.01))
     except asyncio.TimeoutError:
-        out.error = f"not done within {timeout:.0f} s"
+        out.error = f"not done within {timeout:g} s"
         return out
     except (OSError, InvalidHandshake, ConnectionClosed) as exc:
         out.error = repr(exc)
@@ -740,7 +749,9 @@ def report(t: Tally, sessions: int, seconds: float, mem: list[float],
         downloads=t.downloads,
         p50_ms=ms(_pct(t.latencies, 0.5)), p95_ms=ms(_pct(t.latencies, 0.95)),
         max_ms=ms(max(t.latencies, default=None)),
+        first_load_p50_ms=ms(_pct(t.first_loads, 0.5)),
         first_load_p95_ms=ms(_pct(t.first_loads, 0.95)),
+        first_load_max_ms=ms(max(t.first_loads, default=None)),
         rss_mb=dict(start=_r(mem[0] if mem else None), peak=_r(max(mem, default=None)),
                     end=_r(mem[-1] if mem else None)),
         sessions_per_worker=dict(sorted(t.workers.items())),
@@ -853,16 +864,19 @@ def _link(text: str) -> View:
 
 
 def memory_line(rep: dict) -> str:
-    """Who held the memory, and how often a page said the server was busy.
+    """Who held the memory, how often a page said the server was busy, the first loads.
 
     >>> print(memory_line(dict(rss_by_process_mb=dict(server_peak=900, compute_peak=400,
-    ...       timeline=[[0, 200, 150], [2, 300, 400]]), busy_notes=3, light_runs=2)))
-    RSS MB peaks: server 900, compute processes 400; [s, server, compute]: [0, 200, 150] [2, 300, 400]; runs saying busy: 3, light: 2
+    ...       timeline=[[0, 200, 150], [2, 300, 400]]), busy_notes=3, light_runs=2,
+    ...       first_load_p50_ms=800, first_load_p95_ms=1900, first_load_max_ms=2100)))
+    RSS MB peaks: server 900, compute processes 400; [s, server, compute]: [0, 200, 150] [2, 300, 400]; runs saying busy: 3, light: 2; first loads ms p50 / p95 / max: 800 / 1900 / 2100
     """
     m = rep["rss_by_process_mb"]
     return (f"RSS MB peaks: server {m['server_peak']}, compute processes {m['compute_peak']}; "
             f"[s, server, compute]: {' '.join(map(str, m['timeline']))}; "
-            f"runs saying busy: {rep['busy_notes']}, light: {rep['light_runs']}")
+            f"runs saying busy: {rep['busy_notes']}, light: {rep['light_runs']}; first loads "
+            f"ms p50 / p95 / max: {rep['first_load_p50_ms']} / {rep['first_load_p95_ms']} / "
+            f"{rep['first_load_max_ms']}")
 
 
 def _ints(text: str) -> list[int]:
@@ -895,7 +909,9 @@ def main(argv=None) -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--interval", type=float, default=3.0)
     ap.add_argument("--target-p95", type=float, default=1.0, help="seconds")
-    ap.add_argument("--burst", action="store_true", help="every session opens at once")
+    ap.add_argument("--burst", action="store_true",
+                    help="every session opens at once, on a server no page was opened on "
+                         "yet (no warm-up): a class opening the link together")
     ap.add_argument("--no-downloads", action="store_true")
     ap.add_argument("--visit", type=_link, action="append", default=[], metavar="LINK",
                     help="open this link first, in a session of its own that stays on it "
@@ -911,6 +927,8 @@ def main(argv=None) -> None:
         ap.error("--box runs one server as `make run` does, not --workers behind a proxy")
     if not 0 <= args.heavy_training <= MAX_VISITS:
         ap.error(f"--heavy-training takes 0..{MAX_VISITS}")
+    if not 0 < args.visit_timeout <= MAX_SECONDS:           # NaN fails too
+        ap.error(f"--visit-timeout takes seconds up to {MAX_SECONDS}")
     to_visit = args.visit + heavy_training(args.heavy_training)
     if len(to_visit) > MAX_VISITS:
         ap.error(f"at most {MAX_VISITS} visits")
@@ -927,7 +945,8 @@ def main(argv=None) -> None:
         print(f"load: {where}; sessions {args.sessions}, {args.seconds:.0f} s each, a new "
               f"view every ~{args.interval:g} s", flush=True)
         for workers, (url, _) in servers.items():
-            warm_up(url, workers)
+            if not args.burst:          # a burst meets the server as a class does: cold
+                warm_up(url, workers)
         print("\n".join(table([]).splitlines()[:2]), flush=True)
         for i, n in enumerate(args.sessions):
             for workers, (url, pids) in servers.items():     # in turns: drifts hit all
