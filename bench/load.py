@@ -185,6 +185,7 @@ class Run:
     progress_bars: set = field(default_factory=set)    # where one shows at the end
     light: bool = False                 # run light: the page will catch up (ui.shell)
     busy_notes: int = 0                 # notes that say the server is busy
+    busy_left: set = field(default_factory=set)     # where a busy spinner still shows
 
 
 class Session:
@@ -336,6 +337,15 @@ class Session:
                 run.progress_bars.add(where)
             else:
                 run.progress_bars.discard(where)
+        elif kind == "delta" and fm.delta.WhichOneof("type") == "new_transient":
+            # spinners at a place: ui.compute's note while a setting waits for a place
+            # among them, until the list at that place comes again without it
+            where = tuple(fm.metadata.delta_path)
+            if any(BUSY_WORDS in e.spinner.text for e in fm.delta.new_transient.elements):
+                run.busy_notes += where not in run.busy_left
+                run.busy_left.add(where)
+            else:
+                run.busy_left.discard(where)
         elif kind == "page_info_changed":
             run.query = fm.page_info_changed.query_string
         elif kind == "auto_rerun":          # a timer registered: ui.shell's catch-up

@@ -29,14 +29,22 @@ import concurrent.futures as cf
 import contextlib
 import ctypes
 import functools
+import math
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures.process import BrokenProcessPool
 
 from . import cpus
 
 WAIT_CHECK_SECONDS = 0.05      # how often a waiting script looks for a newer setting
+# A setting that waits for a place longer than this, plus the spinner's own half
+# second, says so: on a hosted box of half a CPU, or behind a class's heavy settings,
+# a wait of seconds would otherwise show nothing but the page's old charts.
+QUIET_WAIT_SECONDS = 0.5
+BUSY_NOTE = ("The server is busy with other visitors' settings: this one waits for its "
+             "turn and computes as soon as one of theirs is done.")
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -202,10 +210,33 @@ def run_check():
 
 def take_place(check=None) -> None:
     """Wait for a place; `check` (this script run's yield check, by default) is called
-    while waiting and ends a run that a newer one replaced."""
+    while waiting and ends a run that a newer one replaced. A wait past
+    QUIET_WAIT_SECONDS says why while it lasts (`waiting_note`)."""
     check = check or run_check()
+    if _wait(check, QUIET_WAIT_SECONDS):
+        return
+    with waiting_note():
+        _wait(check)
+
+
+def _wait(check, seconds: float = math.inf) -> bool:
+    """Try for a place for up to about `seconds`, calling `check` between tries;
+    whether one was taken."""
+    end = time.monotonic() + seconds
     while not _places.acquire(timeout=WAIT_CHECK_SECONDS):
         check()
+        if time.monotonic() >= end:
+            return False
+    return True
+
+
+def waiting_note():
+    """A note on the page while the block runs, saying that the setting waits for the
+    others (Streamlit's spinner: it shows after half a second, goes when the block
+    ends, takes no place among the page's elements and is not replayed with a cached
+    result); nothing outside a script run."""
+    import streamlit as st
+    return st.spinner(BUSY_NOTE)
 
 
 def give_place(*_) -> None:

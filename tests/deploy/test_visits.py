@@ -128,3 +128,23 @@ def test_a_visit_not_done_counts_as_an_error():
                                                  Visit("/training", 1, 1, OK)])
     assert rep["errors"] == 1 and rep["error_kinds"]["visits_not_done"] == 1
     assert [v["done"] for v in rep["visits"]] == [False, True]
+
+
+def transient(path: list[int], *texts: str) -> bytes:
+    fm = ForwardMsg()
+    fm.metadata.delta_path[:] = path
+    fm.delta.new_transient.SetInParent()
+    for text in texts:
+        fm.delta.new_transient.elements.add().spinner.text = text
+    return fm.SerializeToString()
+
+
+def test_a_busy_spinner_is_counted_once_and_seen_to_go():
+    busy = "The server is busy with other visitors' settings: …"
+    run = read([transient([0, 3], "Running the network…"),
+                transient([0, 3], "Running the network…", busy),
+                transient([0, 3], "Running the network…", busy),
+                transient([0, 3], "Running the network…"), transient([0, 3]), finished()])
+    assert run.busy_notes == 1 and run.busy_left == set()
+    run = read([transient([0, 3], busy), finished()])
+    assert run.busy_notes == 1 and run.busy_left == {(0, 3)}
