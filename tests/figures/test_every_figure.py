@@ -213,13 +213,15 @@ def old_softmax_figure(probs, label, scale, reference=None, reference_scale=None
 # the Training page's builders before they wrote dicts
 
 def old_guide(fig, y: float, text: str, color: str = COLORS["theory"],
-               dash: str = "dash", where: str = "right") -> None:
+               dash: str = "dash", where: str = "right", log_y: bool = False) -> None:
     """A horizontal line across the plot with its label: a layout shape and annotation
-    (plotly's add_hline costs tens of milliseconds a figure, redrawn every chunk)."""
+    (plotly's add_hline costs tens of milliseconds a figure, redrawn every chunk). On a
+    log axis the shape takes the value and the annotation its log10."""
     fig.layout.shapes += (dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=y, y1=y,
                                line=dict(color=color, dash=dash, width=2)),)
     fig.layout.annotations += (dict(text=text, xref="paper", x=0.99 if where == "right" else 0.01,
-                                    xanchor=where, yref="y", y=y, yanchor="bottom",
+                                    xanchor=where, yref="y", y=math.log10(y) if log_y else y,
+                                    yanchor="bottom",
                                     showarrow=False),)
 
 
@@ -254,8 +256,8 @@ def old_loss_figure(runs: dict[str, dict], uniform_loss: float,
             marker=dict(size=14, color=COLORS["limit"], symbol="diamond",
                         line=dict(color="black", width=1.5)),
             hovertemplate="initial loss %{y:.4f}<extra></extra>"))
-    old_guide(fig, math.log10(uniform_loss),
-           f"−ln(1/27) = {uniform_loss:.4f}: knows nothing, says so")
+    old_guide(fig, uniform_loss, f"−ln(1/27) = {uniform_loss:.4f}: knows nothing, says so",
+              log_y=True)
     lo, hi = max(min(values), 1e-3), max(values)
     fig.update_yaxes(type="log", title="loss (log scale)",
                      range=[math.log10(lo) - 0.05, math.log10(hi) + 0.08])
@@ -270,7 +272,7 @@ def old_density_over_steps(steps: np.ndarray, hist: np.ndarray, edges: np.ndarra
                            title: str = "Activations over training, one row per layer") -> go.Figure:
     """Karpathy-style "colorful dimension": for each chosen layer (1-based), a step x value
     heatmap of the share of the layer's values in each bin (log colour), rows stacked."""
-    hist = np.asarray(hist, dtype=np.float64)          # (records, depth, bins) shares
+    hist = np.asarray(hist, dtype=np.float64)          # (records, len(layers), bins) shares
     n = max(len(layers), 1)
     gap = 0.02 if n > 1 else 0.0
     h = (1 - gap * (n - 1)) / n
@@ -279,13 +281,13 @@ def old_density_over_steps(steps: np.ndarray, hist: np.ndarray, edges: np.ndarra
     ticks = list(range(int(SHARE_FLOOR_LOG10), 3))
     for i, layer in enumerate(layers):
         ax = "" if i == 0 else str(i + 1)
-        share = 100.0 * hist[:, layer - 1, :].T                    # (bins, records)
+        share = 100.0 * hist[:, i, :].T                            # (bins, records)
         with np.errstate(divide="ignore"):
             z = np.where(share > 0, np.log10(np.maximum(share, 1e-12)), SHARE_FLOOR_LOG10)
         z = np.maximum(z, SHARE_FLOOR_LOG10)
         top = 1 - i * (h + gap)
         data.append(go.Heatmap(
-            x=x, y=centers(edges[layer - 1]).astype(np.float32), z=z.astype(np.float32),
+            x=x, y=centers(edges[i]).astype(np.float32), z=z.astype(np.float32),
             zmin=SHARE_FLOOR_LOG10, zmax=2.0, colorscale=SHARE_COLORSCALE, showscale=i == 0,
             colorbar=dict(title="share of layer", tickvals=ticks,
                           ticktext=[f"{10.0 ** t:g}%" for t in ticks]),
