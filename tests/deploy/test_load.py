@@ -45,7 +45,8 @@ def test_one_rerun_and_its_download(fresh_server):
     # The CSV button's media URL, fetched over plain HTTP with the session's cookies:
     # the settings it names are the new view's, one row per layer.
     assert status == 200
-    settings = dict(line[2:].split("=", 1) for line in text.splitlines() if line.startswith("# "))
+    settings = dict(line[2:].split("=", 1) for line in text.splitlines()
+                    if line.startswith("# ") and "=" in line)
     assert (settings["depth"], settings["activation"], settings["weight_var"]) == ("12", "tanh", "0.01")
     rows = list(csv.reader(io.StringIO("\n".join(l for l in text.splitlines()
                                                   if not l.startswith("#")))))
