@@ -123,3 +123,15 @@ def train_budget_notes(fixes) -> list[str]:
              for f in fixes if f.why == "train_budget"]
     return [f"To keep the page live for everyone, this network trains with "
             f"{' and '.join(parts)}."] if parts else []
+
+
+def server_wait_note(reserved: float, total: float, needs: float) -> str:
+    """The Training page's words while its request waits for the server's memory.
+
+    >>> server_wait_note(300 * 2**20, 384 * 2**20, 90 * 2**20)[-73:]
+    'holds 300 MB of the 384 MB; this one needs at least 90 MB, even narrowed.'
+    """
+    return (f"Other visitors' training is using the server's memory: this run starts when "
+            f"enough of theirs finishes or stops. The training in progress holds "
+            f"{reserved / 2**20:,.0f} MB of the {total / 2**20:,.0f} MB; this one needs at "
+            f"least {needs / 2**20:,.0f} MB, even narrowed.")

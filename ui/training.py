@@ -15,6 +15,12 @@ Streamlit starts that new run at once, while the old one trains on to its next c
 (its fast reruns), so both threads can hold the session's trainers: a slice trains them
 under the session's lock, and a run reads them only under it, between two whole steps
 (a step's validation point is taken inside the step).
+
+The trainers' memory is reserved in the server's ledger (ui.training_ledger) by
+ui.training_request before they exist, and the session keeps that reservation while its
+trainers live: released when they finish, fail, are stopped (a stopped run keeps its
+curves, not its trainers; Resume trains it again from the start) or are replaced, and
+with the session when it goes.
 """
 
 from __future__ import annotations
@@ -59,6 +65,7 @@ TRAINING_SLOT = threading.Lock()
 _training = [0]
 _training_lock = threading.Lock()
 _LIVE = "_train_live"
+_RESERVED = "_train_reserved"
 
 
 @dataclass(frozen=True)
@@ -79,19 +86,63 @@ def train_runs(runs: list[Run], status, draw: Draw) -> dict[str, TrainLog]:
     todo = [r for r in runs if logs[r.label] is None]
     if not todo:
         st.session_state.pop(_LIVE, None)
+        release_reservation()
         return logs
     live = _live_state(todo)
     if live["stopped"]:
+        return logs | _stopped(todo, live, status)
+    try:
+        with training():
+            return logs | _train_live(todo, live, status, draw, logs)
+    except Exception:               # not a rerun (a BaseException): the trainers go
+        st.session_state.pop(_LIVE, None)
+        release_reservation()
+        raise
+
+
+def _stopped(todo: list[Run], live: dict, status) -> dict[str, TrainLog]:
+    """The stopped runs as far as they got; their trainers (and reservation) go."""
+    if live["trainers"] is not None:
         # the stopped run may still be in a slice; BatchNorm's losses by batch size
         with training_slot(), live["lock"]:
-            partial = {r.label: live["trainers"][r.label].summary() for r in todo}
-            step = min(t.step for t in live["trainers"].values())
-        status.info(f"Stopped at step {step} of {todo[0].config.steps}. The charts show the "
-                    f"runs as far as they got.", icon=":material/pause_circle:")
-        status.button("Resume training", key="train_resume")
-        return logs | partial
-    with training():
-        return logs | _train_live(todo, live, status, draw, logs)
+            live["partial"] = {r.label: live["trainers"][r.label].summary() for r in todo}
+            live["step"] = min(t.step for t in live["trainers"].values())
+        live["trainers"] = None
+        release_reservation()
+    status.info(f"Stopped at step {live['step']} of {todo[0].config.steps}. The charts show "
+                f"the runs as far as they got; their memory went back to the server.",
+                icon=":material/pause_circle:")
+    status.button("Train again from step 0", key="train_resume")
+    return live["partial"]
+
+
+def paused() -> bool:
+    """This session's runs are stopped, and Resume not pressed."""
+    live = st.session_state.get(_LIVE)
+    return bool(live and live["stopped"] and not st.session_state.get("train_resume"))
+
+
+def reservation():
+    """This session's reservation in the server's ledger (held or released), if any."""
+    return st.session_state.get(_RESERVED)
+
+
+def keep_reservation(new) -> None:
+    """Hold `new` (a ui.training_ledger.Reservation) for this session's trainers (until
+    release_reservation, or the session goes: the reservation's finalizer)."""
+    st.session_state[_RESERVED] = new
+
+
+def release_reservation() -> None:
+    """Give this session's reservation back to the server's ledger, if it has one."""
+    held = st.session_state.get(_RESERVED)
+    if held is not None:
+        held.release()
+
+
+def yield_check() -> Callable[[], None]:
+    """This script run's check that ends it when a rerun is asked for (none outside one)."""
+    return get_run_yield_check() or (lambda: None)
 
 
 def _live_state(todo: list[Run]) -> dict:
@@ -100,12 +151,14 @@ def _live_state(todo: list[Run]) -> dict:
     key = tuple((r.label, r.spec, r.config) for r in todo)
     live = st.session_state.get(_LIVE)
     if live is None or live["key"] != key:
-        live = {"key": key, "stopped": False, "lock": threading.Lock(),
-                "trainers": {r.label: Trainer(r.spec, r.config) for r in todo}}
+        live = {"key": key, "stopped": False, "lock": threading.Lock(), "trainers": None}
     if st.session_state.get("train_resume"):
         live["stopped"] = False
     elif st.session_state.get("train_stop"):
         live["stopped"] = True
+    if live["trainers"] is None and not (live["stopped"] and "partial" in live):
+        live["trainers"] = {r.label: Trainer(r.spec, r.config) for r in todo}
+        live.pop("partial", None)
     st.session_state[_LIVE] = live
     return live
 
@@ -141,6 +194,7 @@ def _train_live(todo: list[Run], live: dict, status, draw: Draw, cached: dict) -
     for r in todo:
         cache.keep_run(r.spec, r.config, logs[r.label])
     st.session_state.pop(_LIVE, None)
+    release_reservation()
     stop.empty()
     bar.empty()
     return logs

@@ -10,10 +10,11 @@ import streamlit as st
 from core import train
 from core.experiments import training as story
 
-from . import controls
+from . import cache, controls, training
 from .controls import Control, Settings
-from .labels import fix_notes, train_budget_notes
+from .labels import fix_notes, server_wait_note, train_budget_notes
 from .training import Run
+from .training_ledger import LEDGER
 
 # Learning rates on a log grid, four steps a decade from 1e-4 to 10.
 LEARNING_RATES = tuple(float(f"{10 ** (k / 4):.3g}") for k in range(-16, 5))
@@ -28,6 +29,9 @@ MAX_TRAIN_MACS = 1e11
 # 1-2.7 GB for every visitor together. Heavier settings train narrower or smaller
 # batches, and the page says so.
 MAX_TRAIN_BYTES = 256 * 2**20
+# How long a request waiting for the server's memory sleeps between two looks (it also
+# wakes when a reservation is released).
+WAIT_SECONDS = 0.25
 
 STEPS_C = Control("train_steps", "Steps", "steps", 2000, options=STEPS)
 LR_C = Control("train_lr", "Learning rate", "steps", 0.1, options=LEARNING_RATES,
@@ -44,8 +48,9 @@ NORM_C = Control("train_norm", "Compare: with and without BatchNorm", "toggle", 
 
 def read(settings: Settings):
     """(spec, runs, notes): the page's controls read, every run fitted to the task
-    (core.train.fit_runs) and the whole request to the per-request budget; `spec` is
-    the first run's."""
+    (core.train.fit_runs) and the whole request to the per-request budget and to what
+    other visitors' training leaves of the server's (ui.training_ledger); `spec` is the
+    first run's."""
     cols = st.columns(4)
     steps = controls.page_control(STEPS_C, cols[0])
     lr = controls.page_control(LR_C, cols[1])
@@ -60,11 +65,66 @@ def read(settings: Settings):
     notes += comparison_notes(run_fixes, batch)
     config = train.TrainConfig(steps=steps, batch=batch, lr=lr, optimizer=optimizer,
                                record_every=train.record_every_for(steps))
-    fitted, fitted_config, budget = train.fit_budget(list(specs.values()), config,
-                                                     MAX_TRAIN_MACS, MAX_TRAIN_BYTES)
-    notes += budget_notes(budget, list(specs.values()), config, fitted)
+    fitted, fitted_config, budget, limit = fit_to_server(list(specs.values()), config)
+    notes += budget_notes(budget, list(specs.values()), config, fitted, limit)
     runs = [Run(label, s, fitted_config) for label, s in zip(specs, fitted)]
     return runs[0].spec, runs, notes
+
+
+def fit_to_server(specs: list, config) -> tuple:
+    """(specs, config, fixes, limit): the request within `limit` bytes, the per-request
+    budget or less. Already trained at the full budget: from the cache, nothing reserved.
+    This session's reservation for the same request is kept while it trains, is stopped
+    or is finished; any other is released, and a new one fitted to what is left of the
+    server's (waiting, with a note, while not even the smallest fit has room)."""
+    full = (*train.fit_budget(specs, config, MAX_TRAIN_MACS, MAX_TRAIN_BYTES), MAX_TRAIN_BYTES)
+    held = training.reservation()
+    if _all_cached(full):
+        training.release_reservation()
+        return full
+    asked = (tuple(specs), config)
+    if held is not None and held.value[0] == asked and (
+            held.held or training.paused() or _all_cached(held.value[1])):
+        return held.value[1]
+    training.release_reservation()
+    reservation = reserve(specs, config, asked)
+    training.keep_reservation(reservation)
+    return reservation.value[1]
+
+
+def _all_cached(fit: tuple) -> bool:
+    specs, config = fit[0], fit[1]
+    return all(cache.finished_run(s, config) is not None for s in specs)
+
+
+def reserve(specs: list, config, asked=None, yield_check=None):
+    """A reservation in the server's ledger whose value is (asked, (specs, config, fixes,
+    limit)): fitted to min(MAX_TRAIN_BYTES, what is left), waiting while even the
+    smallest fit has no room (saying so on the page); a newer setting ends the wait
+    (`yield_check`, this script run's by default)."""
+    def fit(room):
+        limit = MAX_TRAIN_BYTES
+        fitted, fitted_config, fixes = train.fit_budget(specs, config, MAX_TRAIN_MACS, limit)
+        if train.memory_bytes(fitted, fitted_config) > room:     # others' training cuts it
+            limit = max(0.0, room)
+            fitted, fitted_config, fixes = train.fit_budget(specs, config, MAX_TRAIN_MACS,
+                                                            limit)
+        return ((asked, (fitted, fitted_config, fixes, limit)),
+                train.memory_bytes(fitted, fitted_config))
+    reservation = LEDGER.reserve(fit)
+    if reservation is not None:
+        return reservation
+    check = yield_check or training.yield_check()
+    smallest = train.fit_budget(specs, config, MAX_TRAIN_MACS, 0)
+    needs = train.memory_bytes(smallest[0], smallest[1])
+    with st.empty():
+        st.info(server_wait_note(LEDGER.reserved(), LEDGER.total, needs),
+                icon=":material/hourglass:")
+        while reservation is None:
+            LEDGER.wait(WAIT_SECONDS)
+            check()
+            reservation = LEDGER.reserve(fit)
+    return reservation
 
 
 def requested(spec, compare: bool, with_norm: bool) -> dict:
@@ -94,9 +154,10 @@ def comparison_notes(run_fixes: dict, batch: int) -> list[str]:
     return notes
 
 
-def budget_notes(fixes, specs, config, fitted) -> list[str]:
+def budget_notes(fixes, specs, config, fitted, limit: float = MAX_TRAIN_BYTES) -> list[str]:
     """The budget's changes in words: a narrower width or smaller batch for memory
-    (with the estimate that asked for it), fewer steps or validation examples for time."""
+    (with the estimate that asked for it, and whether the per-request budget or other
+    visitors' training set `limit`), fewer steps or validation examples for time."""
     parts = []
     for fix in fixes:
         if fix.field == "width" and fix.why == "train_budget":
@@ -110,7 +171,16 @@ def budget_notes(fixes, specs, config, fitted) -> list[str]:
         asked = train.memory_bytes(specs, config) / 2**20
         notes.append(f"This request would hold about {asked:,.0f} MB while it trains (the "
                      f"weights, the optimizer's state, the activations kept for backprop); "
-                     f"to stay within {MAX_TRAIN_BYTES / 2**20:,.0f} MB, training uses "
-                     + " and ".join(parts) + ".")
+                     f"to stay within {limit / 2**20:,.0f} MB{_whose(limit)}, training "
+                     f"uses " + " and ".join(parts) + ".")
     notes += fix_notes([f for f in fixes if f.why == "groups_divide_width"])
     return notes + train_budget_notes([f for f in fixes if f.field in ("steps", "valid_examples")])
+
+
+def _whose(limit: float) -> str:
+    """Why the memory budget is `limit`: the per-request one, or what others left."""
+    if limit >= MAX_TRAIN_BYTES:
+        return ""
+    return (f", what other visitors' training leaves of the {LEDGER.total / 2**20:,.0f} MB "
+            f"the server trains in at once (alone, a request gets "
+            f"{MAX_TRAIN_BYTES / 2**20:,.0f} MB)")

@@ -46,14 +46,14 @@ def test_stop_then_resume_and_the_curve_grows_while_training(server, page):
         page.get_by_role("button", name="Stop training").click()
         wait_for_app(page, timeout=60000)
         assert_no_exception(page)
-        if page.get_by_role("button", name="Resume training").count():
+        if page.get_by_role("button", name="Train again from step 0").count():
             break
     step = _stopped_step(page)
     assert 0 < step < 20000
     assert loss_points(page) == step // 100 + 1     # the chart shows the run as far as it got
     screenshot(page, "training-stopped")
 
-    page.get_by_role("button", name="Resume training").click()
+    page.get_by_role("button", name="Train again from step 0").click()
     page.wait_for_selector('[data-testid="stProgress"]', timeout=30000)
     before = loss_points(page)
     page.wait_for_function(f"({_LOSS_POINTS})() > {before}", timeout=60000)
