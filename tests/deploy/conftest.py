@@ -3,6 +3,9 @@
 - ``fresh_server`` (function): URL and process of a `streamlit run app.py` no request
   has reached yet, on a free loopback port.
 - ``cluster`` (module): deploy.serve.Cluster, two workers behind HAProxy on loopback.
+- ``boxed_server(box)``: the app as `make run` starts it, in a bench.box cgroup box
+  (MEM_MB, CPUS) or none; the test is skipped, with the reason printed, where no box
+  can be made.
 
 Every test here is marked ``served`` (deselect with -m "not served"); they need haproxy
 (`make test` installs it). Logs go to tests/artifacts/.
@@ -16,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import load
+from bench.box import BoxUnavailable
 from deploy.serve import Cluster, free_port, start_streamlit, stop, wait_healthy
 
 HERE = Path(__file__).resolve().parent
@@ -55,3 +60,21 @@ def running_cluster(n: int, name: str):
 def cluster():
     with running_cluster(2, "cluster") as c:
         yield c
+
+
+@contextlib.contextmanager
+def boxed_server(box=None):
+    """(url, pids, state) of a fresh server started as `make run` does, in `box`
+    (bench.load.fresh_server); stopped, and its box removed, at the end."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = load.fresh_server(ARTIFACTS, box)
+    try:
+        servers, state = server.__enter__()
+    except BoxUnavailable as exc:
+        print(f"no cgroup box here: {exc}")
+        pytest.skip(f"no cgroup box here: {exc}")
+    try:
+        url, pids = servers[1]
+        yield url, pids, state
+    finally:
+        server.__exit__(None, None, None)

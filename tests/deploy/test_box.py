@@ -17,7 +17,7 @@ import pytest
 from bench import load
 from bench.box import Box, BoxUnavailable, parse
 
-from .conftest import ARTIFACTS
+from .conftest import boxed_server
 from . import loop
 
 V1 = ["32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu,cpuacct",
@@ -153,19 +153,9 @@ def test_a_box_holds_its_process_and_is_removed_with_it():
 def test_a_short_class_in_a_1gb_1cpu_box():
     """5 sessions for 15 s against the app started as `make run` does, inside 1 GB and
     1 CPU: no OOM kill, the server alive, every rerun right."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    try:
-        server = load.fresh_server(ARTIFACTS, (1024, 1))
-        servers, state = server.__enter__()
-    except BoxUnavailable as exc:
-        print(f"no cgroup box here: {exc}")
-        pytest.skip(f"no cgroup box here: {exc}")
-    try:
-        url, pids = servers[1]
+    with boxed_server((1024, 1)) as (url, pids, state):
         rep = loop.run(load.run_class(url, 5, 15.0, interval=3.0, pids=pids))
         after = state()
-    finally:
-        server.__exit__(None, None, None)
     assert rep["errors"] == 0 and rep["reruns"] >= 5, rep
     assert after["server_alive"], after
     assert after["oom_kills"] == 0, after

@@ -9,13 +9,10 @@ Needs a writable cgroup hierarchy (root); elsewhere skipped with the reason.
 
 from __future__ import annotations
 
-import pytest
-
 from bench import load
-from bench.box import BoxUnavailable
 
 from . import loop
-from .conftest import ARTIFACTS
+from .conftest import boxed_server
 
 BOX = (1024, 2)
 # the heavy link trains at most 10 steps (its budget); a loaded 2-core machine took
@@ -24,21 +21,11 @@ VISIT_TIMEOUT = 75.0
 
 
 def test_a_heavy_training_link_and_a_class_in_a_1gb_box():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    try:
-        server = load.fresh_server(ARTIFACTS, BOX)
-        servers, state = server.__enter__()
-    except BoxUnavailable as exc:
-        print(f"no cgroup box here: {exc}")
-        pytest.skip(f"no cgroup box here: {exc}")
-    try:
-        url, pids = servers[1]
+    with boxed_server(BOX) as (url, pids, state):
         rep = loop.run(load.run_class(url, 4, 15.0, interval=3.0, pids=pids,
                                       visit_views=load.heavy_training(1),
                                       visit_timeout=VISIT_TIMEOUT))
         after = state()
-    finally:
-        server.__exit__(None, None, None)
     (visit,) = rep["visits"]
     assert visit["done"], visit
     assert rep["errors"] == 0 and rep["reruns"] >= 4, rep

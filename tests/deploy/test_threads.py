@@ -19,13 +19,12 @@ from pathlib import Path
 import pytest
 
 from bench import load
-from bench.box import BoxUnavailable
 from bench.load import View
 from deploy import serve
 from ui import cpus
 
 from . import loop
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, boxed_server
 
 REPO = Path(__file__).resolve().parents[2]
 # Heavy new settings on every page: a burst of them keeps every compute process busy.
@@ -48,21 +47,13 @@ def started(name: str, box=None):
     variables that would override the app's own plan."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     folder = ARTIFACTS / f"threads-{name}-{os.getpid()}"
-    with pytest.MonkeyPatch.context() as mp:
-        for var in (*cpus.THREAD_VARS, "LAYERSCOPE_COMPUTE_PROCESSES", "LAYERSCOPE_CPUS"):
-            mp.delenv(var, raising=False)
-        mp.setenv(cpus.REPORT_VAR, str(folder))
-        try:
-            server = load.fresh_server(ARTIFACTS, box)
-            servers, state = server.__enter__()
-        except BoxUnavailable as exc:
-            print(f"no cgroup box here: {exc}")
-            pytest.skip(f"no cgroup box here: {exc}")
-    try:
-        url, pids = servers[1]
+    with contextlib.ExitStack() as stack:
+        with pytest.MonkeyPatch.context() as mp:        # only while the server starts
+            for var in (*cpus.THREAD_VARS, "LAYERSCOPE_COMPUTE_PROCESSES", "LAYERSCOPE_CPUS"):
+                mp.delenv(var, raising=False)
+            mp.setenv(cpus.REPORT_VAR, str(folder))
+            url, pids, state = stack.enter_context(boxed_server(box))
         yield url, pids()[0], state, folder
-    finally:
-        server.__exit__(None, None, None)
 
 
 def compute_pids(server: int) -> set[int]:
