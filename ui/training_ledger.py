@@ -16,13 +16,13 @@ import threading
 import weakref
 from typing import Callable, Generic, TypeVar
 
-# All training in progress on one server together holds at most this much. bench.load
-# --box 1024,2 --heavy-training 3 --sessions 30 (three visitors on the Training page's
-# heaviest link beside a class of thirty on the other pages, one `make run` server in a
-# 1 GB container) peaked at 975 MB with each request fitted to 256 MB alone; with one
-# 384 MB ledger the same class peaked far below the container's limit (the numbers are in
-# the commit that set it). Every request still gets the whole MAX_TRAIN_BYTES when it is
-# the only one training.
+# All training in progress on one server together holds at most this much: a request
+# alone still gets the whole per-request MAX_TRAIN_BYTES (256 MB), a second about what is
+# left. Measured with bench.load --box 1024,2 --heavy-training 3 --sessions 30 --seconds
+# 30 (three visitors on the Training page's heaviest link, 237 MB fitted each, beside a
+# class of thirty on the other pages; one `make run` server in a 1 GB container): with
+# each request fitted to 256 MB alone the box peaked at 962-975 MB (server 784 MB); with
+# this ledger at 700 MB (server 529 MB, its compute processes 272 MB), no OOM kill.
 SERVER_TRAIN_BYTES = 384 * 2**20
 
 T = TypeVar("T")

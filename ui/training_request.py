@@ -106,7 +106,7 @@ def reserve(specs: list, config, asked=None, yield_check=None):
         limit = MAX_TRAIN_BYTES
         fitted, fitted_config, fixes = train.fit_budget(specs, config, MAX_TRAIN_MACS, limit)
         if train.memory_bytes(fitted, fitted_config) > room:     # others' training cuts it
-            limit = max(0.0, room)
+            limit = max(0.0, min(MAX_TRAIN_BYTES, room))
             fitted, fitted_config, fixes = train.fit_budget(specs, config, MAX_TRAIN_MACS,
                                                             limit)
         return ((asked, (fitted, fitted_config, fixes, limit)),
