@@ -23,6 +23,7 @@ COPY --chown=layerscope:layerscope core ./core
 COPY --chown=layerscope:layerscope figures ./figures
 COPY --chown=layerscope:layerscope ui ./ui
 COPY --chown=layerscope:layerscope views ./views
+COPY --chown=layerscope:layerscope lessons ./lessons
 
 USER layerscope
 EXPOSE 8501

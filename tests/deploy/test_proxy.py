@@ -13,6 +13,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -74,10 +75,28 @@ def test_container_files():
     assert "pip install -r requirements.txt" in docker
     for line in (REPO / "requirements.txt").read_text().splitlines():
         assert re.fullmatch(r"[A-Za-z0-9_.-]+==[\w.]+", line.strip()), line
-    # Everything app.py needs at run time is copied in.
+    # Everything the app loads at run time is copied in: the top-level folders of every
+    # module a page imports, the lesson files, the config.
     copied = set(re.findall(r"^COPY \S* ?(\S+) \./", docker, re.M))
-    for pkg in ("app.py", "core", "figures", "ui", "views", ".streamlit"):
-        assert pkg in copied, pkg
+    assert {"app.py", ".streamlit", *runtime_folders()} <= copied, copied
+
+
+def runtime_folders() -> set[str]:
+    """The repository's top-level folders that a server loads from: the packages of
+    every module the shell and its pages import (in a fresh interpreter), and the one
+    the lessons are read from."""
+    code = ("import sys, ui.shell, ui.lessons; "
+            "print(ui.lessons.FOLDER / 'any.toml'); "
+            "print(*[getattr(m, '__file__', None) or '' for m in list(sys.modules.values())], sep='\\n')")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    folders = set()
+    venv = Path(sys.prefix).resolve()
+    for line in filter(None, out):
+        path = Path(line).resolve()
+        if REPO in path.parents and path.parent != REPO and venv not in path.parents:
+            folders.add(path.relative_to(REPO).parts[0])
+    return folders
 
 
 # -- sticky sessions -------------------------------------------------------------------------
