@@ -147,6 +147,10 @@ def _read_url_value(control: Control, raw: str) -> tuple[Any, str | None]:
     if control.kind in ("select", "steps"):
         if raw in shown:
             return shown[raw], None
+        if control.kind == "select":
+            named = _named_option(control, raw)
+            if named is not None:
+                return named, None
         if control.kind == "steps":               # numeric: snap to the nearest step
             number = _number(raw)
             if number is not None:
@@ -168,6 +172,59 @@ def _read_url_value(control: Control, raw: str) -> tuple[Any, str | None]:
         return clamped, (f"is out of range {control.fmt(control.lo)} to "
                          f"{control.fmt(control.hi)}: using {control.fmt(clamped)}")
     return value, None
+
+
+# Other names a link may give a choice (beyond its core name and its label, in any
+# spelling `spelling` equates): PyTorch's where they differ from the core's, and the
+# usual abbreviations. Each must name exactly one option (tests/ui/test_controls.py).
+ALIASES = {
+    "activation": {"identity": "linear", "swish": "silu"},
+    "init": {"he_normal": "kaiming_normal", "he_uniform": "kaiming_uniform",
+             "glorot_normal": "xavier_normal", "glorot_uniform": "xavier_uniform"},
+    "norm": {"bn": "batch", "ln": "layer", "gn": "group", "identity": "none"},
+    "input_dist": {"gaussian": "normal"},
+    "dtype": {"double": "float64", "float": "float32", "half": "float16",
+              "fp64": "float64", "fp32": "float32", "fp16": "float16"},
+}
+_MODULE = re.compile(r"^(torch\.)?(nn\.)?(init\.|optim\.|functional\.|f\.)?")
+
+
+def spelling(text: str) -> str:
+    """A choice's name with what a hand-written link varies taken out: case, spaces,
+    underscores and hyphens (so PyTorch's in-place `kaiming_normal_` is the core's
+    `kaiming_normal`), a `torch.` / `nn.` / `init.` / `optim.` / `F.` module path, and
+    a normalization's 1d/2d/3d.
+
+    >>> spelling("torch.nn.init.Kaiming_Normal_"), spelling("nn.BatchNorm1d")
+    ('kaimingnormal', 'batchnorm')
+    """
+    text = _MODULE.sub("", text.strip().lower())
+    text = re.sub(r"[\s_-]+", "", text)
+    return re.sub(r"(norm)[123]d$", r"\1", text)
+
+
+def names(control: Control) -> dict[str, Any]:
+    """Every spelling a link may give a select control's options: core names, labels and
+    `ALIASES`; a spelling that would name two options names none."""
+    found: dict[str, set] = {}
+    for option in control.options:
+        for name in (str(option), control.fmt(option)):
+            found.setdefault(spelling(name), set()).add(option)
+    for alias, option in ALIASES.get(control.key, {}).items():
+        found.setdefault(spelling(alias), set()).add(option)
+    return {name: next(iter(opts)) for name, opts in found.items() if len(opts) == 1}
+
+
+def _named_option(control: Control, raw: str) -> Any:
+    """The option a hand-written name or number means (None: none, or not one only)."""
+    if len(raw) > 100:
+        return None
+    option = names(control).get(spelling(raw))
+    number = _number(raw)
+    if option is None and number is not None:        # a gain written 1.0 is the "1"
+        equal = [o for o in control.options if _number(str(o)) == number]
+        option = equal[0] if len(equal) == 1 else None
+    return option
 
 
 def _number(raw: str) -> float | None:
@@ -211,7 +268,9 @@ def _sanitize_one(control: Control) -> str | None:
     if note is None and len(set(raws)) > 1:
         note = (f"{inert(control.key)} is in the link {len(raws)} times: using the last, "
                 f"{control.fmt(value)}")
-    if note or len(raws) > 1:        # a widget drops a key the link repeats: keep one
+    # A widget drops a key the link repeats, and a choice it cannot read (an alias):
+    # write the one value it reads.
+    if note or len(raws) > 1 or (control.kind == "select" and raws[-1] != control.fmt(value)):
         _set_link_value(control.key, None if value == control.default else control.fmt(value))
     return note
 

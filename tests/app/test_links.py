@@ -5,6 +5,8 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ui import controls
+
 from .helpers import APP, no_exceptions, open_page
 
 CODE_SPAN = re.compile(r"(`+) .*? \1")
@@ -91,3 +93,30 @@ def test_a_key_the_link_repeats_is_read_once_at_its_last_value():
     notes = [w.value for w in at.warning]
     assert len(notes) == 1 and "2 times" in notes[0] and "30" in notes[0]   # depth's only
     assert at.query_params["depth"] == "30" and at.query_params["width"] == "64"
+
+
+@pytest.mark.parametrize("key,raw,option", [
+    ("init", "kaiming_normal", "kaiming_normal"),
+    ("init", "kaiming_normal_", "kaiming_normal"),
+    ("norm", "batch", "batch"),
+    ("norm", "nn.BatchNorm1d", "batch"),
+    ("activation", "GELU", "gelu"),
+])
+def test_a_choice_named_as_in_the_code_or_pytorch_opens_without_a_note(key, raw, option):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params[key] = raw
+    at.run()
+    no_exceptions(at)
+    assert at.selectbox(key=key).value == option
+    assert not [w.value for w in at.warning if "valid choice" in w.value]
+    assert at.query_params[key] == controls.BY_KEY[key].fmt(option)   # as the widget writes it
+
+
+def test_an_unknown_choice_still_gets_a_note_and_the_default():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["init"] = "kaiming_normalish"
+    at.run()
+    no_exceptions(at)
+    assert at.selectbox(key="init").value == controls.BY_KEY["init"].default
+    (note,) = [w.value for w in at.warning]
+    assert "not a valid choice" in note and "init" not in at.query_params

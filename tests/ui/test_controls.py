@@ -151,3 +151,56 @@ def test_defaults_and_ranges_come_from_the_spec():
         if c.kind in ("int", "float") and c.key in RANGES:
             assert RANGES[c.key][0] <= c.lo <= c.hi <= RANGES[c.key][1]
     assert controls.to_spec(controls.defaults()).spec == NetworkSpec(groups=1, **FIRST_FACT)
+
+
+SELECTS = [c for c in CONTROLS if c.kind == "select"]
+
+
+def test_every_choice_and_alias_names_one_option_without_a_note():
+    for c in SELECTS:
+        for option in c.options:
+            for name in (str(option), c.fmt(option), str(option).upper()):
+                assert check_url_value(c, name) == (option, None), (c.key, name)
+        for alias, option in controls.ALIASES.get(c.key, {}).items():
+            assert option in c.options, (c.key, alias)
+            assert check_url_value(c, alias) == (option, None), (c.key, alias)
+
+
+@pytest.mark.parametrize("key,raw,option", [
+    ("init", "kaiming_normal_", "kaiming_normal"),
+    ("init", "torch.nn.init.xavier_uniform_", "xavier_uniform"),
+    ("init", "orthogonal_", "orthogonal"),
+    ("init", "Kaiming-Normal-Fan-Out", "kaiming_normal_fan_out"),
+    ("norm", "BatchNorm", "batch"),
+    ("norm", "batchnorm", "batch"),
+    ("norm", "nn.BatchNorm2d", "batch"),
+    ("norm", "LayerNorm", "layer"),
+    ("norm", "nn.GroupNorm", "group"),
+    ("norm", "InstanceNorm1d", "instance"),
+    ("norm", "RMSNorm", "rms"),
+    ("activation", "nn.LeakyReLU", "leaky_relu"),
+    ("activation", "F.gelu", "gelu"),
+    ("activation", "nn.Identity", "linear"),
+    ("dtype", "torch.float16", "float16"),
+    ("gain", "1.0", "1"),
+])
+def test_pytorch_names_and_spellings_read_as_the_choice(key, raw, option):
+    assert check_url_value(BY_KEY[key], raw) == (option, None)
+
+
+@given(st.sampled_from([(c, o) for c in SELECTS for o in c.options]),
+       st.lists(st.sampled_from(["_", "-", " ", "__"]), min_size=1, max_size=3),
+       st.booleans())
+def test_case_and_separators_do_not_change_a_choice(pair, seps, upper):
+    """A core name re-spelled (words joined by other separators, any case) is still it."""
+    c, option = pair
+    words = str(option).split("_")
+    respelled = "".join(w + seps[i % len(seps)] for i, w in enumerate(words[:-1])) + words[-1]
+    assert check_url_value(c, respelled.upper() if upper else respelled) == (option, None)
+
+
+@pytest.mark.parametrize("key,raw", [("norm", "batchy"), ("init", "kaiming"),
+                                     ("gain", "1.4142"), ("activation", "x" * 500)])
+def test_a_name_of_no_option_or_of_several_still_gets_a_note(key, raw):
+    value, note = check_url_value(BY_KEY[key], raw)
+    assert value == BY_KEY[key].default and "not a valid choice" in note
