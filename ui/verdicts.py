@@ -207,8 +207,9 @@ def problem_sentence(name: str, diag: Diagnosis, depth: int) -> str:
                      f"{depth} layers.",
         "overflow": "The values overflow the number format.",
         "underflow": "The values underflow the number format.",
-        "saturated": f"{diag.saturated:.0%} of the last layer's values are saturated: "
-                     f"those units have stopped responding, whatever the variance does.",
+        "saturated": f"{diag.saturated:.0%} of the last layer's values are saturated "
+                     f"(|value| > {diag.saturation_threshold:g}): those units have stopped "
+                     f"responding, whatever the variance does.",
         "dead": f"{diag.dead:.1%} of the units are dead: off for every example of the batch.",
         "gradients_vanishing": f"The gradient reaching layer 1 is {format_power(b.decades)} "
                                f"times the last layer's.",

@@ -27,8 +27,7 @@ def page(settings: Settings) -> None:
         st.info(LINEAR_NOTE, icon=":material/info:")
         return
     word = "saturated" if act.bounded is not None else "off"
-    rule = (f"|value| > {spec.dead_threshold:g} on the [-1, 1] scale"
-            if act.bounded is not None else "input ≤ 0")
+    rule = cutoff(spec, act) + (" on the [-1, 1] scale" if act.bounded is not None else "")
     st.caption(f"Each map is a batch of examples (rows) against the units of one layer "
                f"(columns). A dark cell: that unit is **{word}** on that example ({rule}). "
                f"A column dark from top to bottom, for every example of the batch, is a "
@@ -56,6 +55,20 @@ def page(settings: Settings) -> None:
 DRAWN = "drawn above"           # the curve chart's marker: the layer whose map is drawn
 
 
+def cutoff(spec, act) -> str:
+    """Where this page counts a value saturated (off), as the page writes it.
+
+    The app has two cutoffs, both from Karpathy's makemore lecture, and keeps both: a
+    value is saturated past |t| > spec.saturation_threshold (0.97, his per-layer
+    "saturated %": the Saturation page's default, the verdicts, training), and a unit is
+    dead when it is past |t| > spec.dead_threshold (0.99, his white cells of
+    h.abs() > 0.99) on every example. This page draws that 0.99 map, so its share of
+    saturated values is counted at 0.99 too, to agree with the dark cells beside it; a
+    verdict counted at 0.97 can sit on the same screen, so every share names its cutoff.
+    """
+    return f"|value| > {spec.dead_threshold:g}" if act.bounded is not None else "input ≤ 0"
+
+
 def layer_table(res, layer, valid, word, rule) -> LayerTable:
     """The page's per-layer numbers up to the overflow: the dead share and the share of
     values saturated (off) at the dead-unit threshold, and the layer drawn large."""
@@ -74,7 +87,8 @@ def layer_table(res, layer, valid, word, rule) -> LayerTable:
 def _metrics(res, layer, valid, word, at_cutoff) -> None:
     m = st.columns(3)
     m[0].metric(f"Dead units at layer {layer}", count_label(res.dead_units[layer - 1]))
-    m[1].metric(f"{word.capitalize()} values at layer {layer}",
+    m[1].metric(f"{word.capitalize()} values ({cutoff(res.spec, res.activation)}) "
+                f"at layer {layer}",
                 format_percent(at_cutoff[layer - 1]) if layer <= valid else "inf/NaN")
     depth = len(res.dead_units)
     m[2].metric("Dead units in the whole network", count_label(res.dead_units[:valid]),

@@ -101,7 +101,9 @@ def _controls(spec, act, kind):
 
 
 def _headline(act, kind, fracs, valid, threshold) -> None:
-    word = WORDS[kind].capitalize()
+    # Every share names its cutoff: a verdict counted at another can sit on the same screen.
+    word = WORDS[kind].capitalize() + (f" (|value| > {threshold:g})" if kind == "bounded"
+                                       else " (input ≤ 0)")
     m = st.columns(3)
     m[0].metric(f"{word} at layer 1", format_percent(fracs[0]))
     m[1].metric(f"{word} at layer {valid}", format_percent(fracs[valid - 1]))

@@ -119,6 +119,7 @@ class Diagnosis:
     saturated: float        # bounded activations: share of the last valid layer saturated
     dead: float             # share of dead units (off or saturated on every example), mean
     bounded: bool
+    saturation_threshold: float = 0.97   # |value| past which `saturated` counts a value
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -151,4 +152,4 @@ def diagnose(res) -> Diagnosis:
         trend(res.log10_preact_var, res.overflow_layer, res.underflow_layer),
         backward_trend(res.log10_grad_var, res.overflow_layer, res.grad_underflow_layer),
         saturated, float(np.mean(res.dead_frac[:valid])) if valid else math.nan,
-        act.bounded is not None)
+        act.bounded is not None, res.spec.saturation_threshold)

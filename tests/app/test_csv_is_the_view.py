@@ -40,7 +40,7 @@ def test_the_saturation_csv_counts_at_the_pages_threshold():
     at = opened("saturation", sat_threshold=0.5, **network)
     ((name, column),) = saturated_columns(at).items()
     assert "0.5" in name
-    metric = next(m for m in at.metric if m.label == "Saturated at layer 20")
+    metric = next(m for m in at.metric if m.label == "Saturated (|value| > 0.5) at layer 20")
     assert metric.value == "79.10%" == format_percent(column[19])
     expected = simulate(spec_for(**network)).saturated_frac_at(0.5)
     assert column == pytest.approx(expected.tolist(), rel=1e-12)
@@ -77,7 +77,8 @@ def test_dead_neurons_csv_is_its_charts(activation, depth, layer, weight_var):
                 dead_layer=layer, **NETWORK)
     page_csv = assert_csv_is_the_charts(at)
     name = "saturated_frac_above_0.99" if activation == "tanh" else "off_frac"
-    shown = next(m.value for m in at.metric if m.label.endswith(f"values at layer {layer}"))
+    cut = "|value| > 0.99" if activation == "tanh" else "input ≤ 0"
+    shown = next(m.value for m in at.metric if m.label.endswith(f"values ({cut}) at layer {layer}"))
     assert format_percent(page_csv.columns[name][layer - 1]) == shown
     assert page_csv.settings["dead_layer"] == str(layer)
 
