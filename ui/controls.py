@@ -295,6 +295,7 @@ def _set_link_value(key: str, text: str | None) -> None:
 def page_control(control: Control, container=st) -> Any:
     """A page's own control: URL-checked like the shared ones, kept inside its range
     when the range moves (say, a layer picker after the depth shrinks)."""
+    st.session_state.setdefault(PAGE_KEYS, {})[control.key] = control.default
     note = _sanitize_one(control)
     if note:
         container.warning(note, icon=":material/link:")
@@ -311,6 +312,20 @@ def page_control(control: Control, container=st) -> Any:
             and current not in control.options:
         st.session_state[control.key] = control.default
     return draw(control, container)
+
+
+PAGE_KEYS = "_page_controls"     # session state: the page controls drawn, key -> default
+
+
+def reset_to_defaults() -> None:
+    """Every control, the sidebar's and the pages' own, back to its default (a button's
+    callback: before the widgets are drawn). A URL-bound widget at its default leaves
+    the link, so the link keeps only where the view is (page, open tab, lesson) and how
+    it is shown (`present`, `hide`)."""
+    for control in CONTROLS:
+        st.session_state[control.key] = control.default
+    for key, default in st.session_state.get(PAGE_KEYS, {}).items():
+        st.session_state[key] = default
 
 
 def page_tabs(key: str, views: dict, *args) -> None:

@@ -114,6 +114,11 @@ def sidebar() -> tuple[controls.Settings, presets.Preset | None]:
         for c in controls.CONTROLS:
             if c.advanced:
                 values[c.key] = controls.draw(c, st)
+    in_lesson = controls.url_binding() is None
+    bar.button("Reset to defaults", key="_reset_defaults", on_click=controls.reset_to_defaults,
+               disabled=in_lesson, icon=":material/restart_alt:",
+               help="In a lesson the step sets the controls: its \"Reset this step's settings\" puts them back."
+                    if in_lesson else "Every control back to its default, and out of the link.")
     settings = controls.to_spec(values, light=load.busy())
     captions["weight_var"].caption(f"fan_in × Var(W) = {settings.spec.sigma_w2:.3g} per layer")
     captions["init"].caption(controls.init_caption(settings.spec))
