@@ -114,15 +114,21 @@ def sidebar() -> tuple[controls.Settings, presets.Preset | None]:
         for c in controls.CONTROLS:
             if c.advanced:
                 values[c.key] = controls.draw(c, st)
-    in_lesson = controls.url_binding() is None
-    bar.button("Reset to defaults", key="_reset_defaults", on_click=controls.reset_to_defaults,
-               disabled=in_lesson, icon=":material/restart_alt:",
-               help="In a lesson the step sets the controls: its \"Reset this step's settings\" puts them back."
-                    if in_lesson else "Every control back to its default, and out of the link.")
+    _reset_button(bar)
     settings = controls.to_spec(values, light=load.busy())
     captions["weight_var"].caption(f"fan_in × Var(W) = {settings.spec.sigma_w2:.3g} per layer")
     captions["init"].caption(controls.init_caption(settings.spec))
     return settings, presets.matching(values)
+
+
+def _reset_button(bar) -> None:
+    """Every control back to its default; off in a lesson, whose step sets them."""
+    in_lesson = controls.url_binding() is None
+    why = ("In a lesson the step sets the controls: \"Reset this step's settings\" puts "
+           "them back." if in_lesson else "Every control back to its default, and out of "
+           "the link.")
+    bar.button("Reset to defaults", key="_reset_defaults", icon=":material/restart_alt:",
+               on_click=controls.reset_to_defaults, disabled=in_lesson, help=why)
 
 
 def _preset_note(preset: presets.Preset, settings: controls.Settings, current: str) -> None:
