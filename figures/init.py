@@ -66,7 +66,8 @@ def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
     pad = max(0.5, 0.05 * (hi - lo))
     for key, axis in axes.items():
         if key.startswith("yaxis"):
-            axis.update(power_axis(lo - pad, hi + pad, max_ticks=5, reached=(lo, hi)))
+            axis.update(power_axis(lo - pad, hi + pad, max_ticks=5, reached=(lo, hi),
+                                   plot_px=PANEL_PX))
             if not axis["showticklabels"]:         # decade marks only beside the labels
                 axis.pop("minor", None)
     return figure(data, layout("Every init scheme on the same network", height=plot_px + 120,

@@ -191,23 +191,35 @@ def vline(x: float, line: dict, text: str) -> tuple[dict, dict]:
                  xanchor="left", yanchor="top"))
 
 
+# A minor (unlabelled) decade mark needs this much room from the next: closer, a 16 px
+# label's superscript at the neighbouring decade is crossed by it, and 10²⁰ reads like 10²⁶.
+MINOR_MIN_PX = 12
+PLOT_PX = 340               # a `layout` chart's plot height: 460 px less its margins
+
+
 def power_axis(lo: float, hi: float, max_ticks: int = 9,
-               reached: tuple[float, float] | None = None, **props) -> dict:
+               reached: tuple[float, float] | None = None, plot_px: float = PLOT_PX,
+               **props) -> dict:
     """A log10 axis (values are log10 of the quantity) from lo to hi, ticks labelled 10^k
-    (power_ticks), and an unlabelled minor tick at every other decade.
+    (power_ticks), and an unlabelled minor tick at every other decade when the axis,
+    `plot_px` long, gives each decade `MINOR_MIN_PX`; labelled ticks are drawn outside as
+    long as the minor ones, so the labels stand clear of both.
 
     >>> ax = power_axis(-1.2, 2.5, title=dict(text="v"))
     >>> ax["ticktext"], ax["range"]
     (['10⁻¹', '1', '10¹', '10²'], [-1.2, 2.5])
     >>> power_axis(-1.0, 21.0, reached=(2.0, 20.0))["ticktext"][-1]
     '10²⁰'
+    >>> "minor" in power_axis(-1.0, 29.0, plot_px=170)     # 5.7 px a decade: no marks
+    False
     """
     tickvals, ticktext = power_ticks(lo, hi, max_ticks, reached)
-    minor = [float(k) for k in _decades(lo, hi) if k not in tickvals]
     axis = dict(props, tickvals=tickvals, ticktext=ticktext, range=[lo, hi], zeroline=False)
-    if minor:
-        axis["minor"] = dict(tickmode="array", tickvals=minor, ticks="outside", ticklen=5,
-                             showgrid=False)
+    minor = [float(k) for k in _decades(lo, hi) if k not in tickvals]
+    if minor and plot_px / max(hi - lo, 1e-9) >= MINOR_MIN_PX:
+        axis.update(ticks="outside", ticklen=5,
+                    minor=dict(tickmode="array", tickvals=minor, ticks="outside", ticklen=5,
+                               showgrid=False))
     return axis
 
 

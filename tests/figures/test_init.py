@@ -57,3 +57,24 @@ def test_softmax_bars():
     assert colors[5] != colors[0] and colors.count(colors[5]) == 1
     assert "Example 2" in fig.layout.title.text
     assert len(f.softmax_figure(probs, 5, 3.0).data) == 1
+
+
+def test_schemes_figure_has_no_decade_marks_where_they_would_cross_the_labels():
+    """Schemes from 10⁰ to 10²⁶ over a 170 px panel: about 6 px a decade, so an unlabelled
+    mark at every decade would cut through the superscripts of 10²⁰ and 10²⁶."""
+    curves = {"steady": np.zeros(10), "explodes": np.linspace(0.0, 26.0, 10)}
+    fig = json.loads(f.schemes_figure(curves, {"steady": "stable", "explodes": "exploding"},
+                                      {k: "" for k in curves}, "variance").to_json())
+    ys = [v for k, v in fig["layout"].items() if k.startswith("yaxis")]
+    assert len(ys) == 2 and all("minor" not in axis for axis in ys)
+    labelled = ys[0]["ticktext"]
+    assert "10²⁶" in labelled and len(labelled) <= 7
+
+
+def test_schemes_figure_marks_every_decade_where_there_is_room():
+    curves = {"steady": np.zeros(10), "grows": np.linspace(0.0, 6.0, 10)}
+    fig = json.loads(f.schemes_figure(curves, {"steady": "stable", "grows": "stable"},
+                                      {k: "" for k in curves}, "variance").to_json())
+    axis = fig["layout"]["yaxis"]
+    assert set(axis["minor"]["tickvals"]) | set(axis["tickvals"]) >= set(range(0, 7))
+    assert axis["ticks"] == "outside" and axis["ticklen"] >= axis["minor"]["ticklen"]

@@ -135,3 +135,19 @@ def test_a_short_log_axis_gets_1_2_5_labels(lo, span):
 @pytest.mark.parametrize("k, text", [(0, "1"), (1, "10¹"), (20, "10²⁰"), (-10, "10⁻¹⁰")])
 def test_power_labels(k, text):
     assert style.power_label(k) == text
+
+
+def test_decade_marks_leave_room_for_the_labels_beside_them():
+    """Where a log axis marks its unlabelled decades, each mark has MINOR_MIN_PX to the
+    next, and the labelled ticks reach as far out, so no mark cuts into a label."""
+    for case in small_cases():
+        layout = sent(case.build())["layout"]
+        for name, axis in power_axes(layout):
+            if "minor" not in axis:
+                continue
+            lo, hi = axis["range"]
+            marks = sorted(set(axis["tickvals"]) | set(axis["minor"]["tickvals"]))
+            px = panel_px(layout, axis, name) / (hi - lo)
+            assert min(np.diff(marks)) * px >= style.MINOR_MIN_PX, (case.name, name, px)
+            assert axis.get("ticks") == "outside", (case.name, name)
+            assert axis["ticklen"] >= axis["minor"]["ticklen"], (case.name, name)
