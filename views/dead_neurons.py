@@ -104,7 +104,7 @@ def _one_layer(res, layer, valid, word) -> None:
     spec = res.spec
     charts.show(dead_map_figure(res.dead_map(layer - 1), res.dead_units[layer - 1],
                                 layer, word),
-                key="dead_map", caption=charts.settings_line(spec))
+                key="dead_map")
     st.caption(f"Shown: the first {res.map_values.shape[1]} examples"
                + (" × positions" if spec.spatial > 1 else "")
                + f" and the first {res.map_values.shape[2]} units. Dead means {word} on "
@@ -119,13 +119,13 @@ def _through_depth(res, table, valid, word) -> None:
         table.curves(*(c.name for c in table.columns[:2])), valid, table.marked("drawn_above"),
         mark_name=DRAWN, title="Dead units, layer by layer", y_title="%",
         colors=CODE_COLORS[2:0:-1]),
-        key="dead_fraction_curve", caption=charts.settings_line(res.spec))
+        key="dead_fraction_curve")
     panels = stats.spread_layers(1, len(res.dead_units), 6)
     rows, units = (min(SMALL_ROWS, res.map_values.shape[1]), min(SMALL_UNITS, res.map_values.shape[2]))
     charts.show(small_multiples(
         [(k, res.dead_map(k - 1) if k <= valid else None, res.dead_units[k - 1]) for k in panels],
         word, title=f"{len(panels)} layers side by side (first {rows} examples × {units} units)"),
-        key="dead_small_multiples", caption=charts.settings_line(res.spec))
+        key="dead_small_multiples")
 
 
 def _explanation() -> None:

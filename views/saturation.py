@@ -137,7 +137,7 @@ def _histograms(res, kind, shown, fracs, threshold) -> str:
         charts.show(activation_histograms(
             res.hist_edges, res.act_hist, shown, res.act_mean, res.log10_act_var,
             fracs if WORDS[kind] else None, WORDS[kind], gradients, shade, x_title),
-            key="sat_histograms", caption=charts.settings_line(res.spec))
+            key="sat_histograms")
     else:
         st.info("Already the first layer overflowed: there is no histogram to draw.")
     if kind == "bounded":
@@ -156,12 +156,12 @@ def _by_layer(res, kind, table, valid, x_title) -> None:
     charts.show(layer_density_map(
         res.hist_edges, res.act_hist, valid, (),
         x_title if kind == "bounded" else "activation / layer rms"),
-        left, key="sat_density_map", caption=charts.settings_line(res.spec))
+        left, key="sat_density_map")
     charts.show(percent_by_layer(
         table.curves(table.columns[0].name), valid, table.marked("shown_above"),
         mark_name=SHOWN, y_title="% of values",
         title=("Saturated" if kind != "off" else "Off") + " values, layer by layer"),
-        right, key="sat_fraction_curve", caption=charts.settings_line(res.spec))
+        right, key="sat_fraction_curve")
 
 
 def _explanation(act, kind) -> None:
