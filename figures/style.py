@@ -120,40 +120,6 @@ def legend_below(look: dict, entries: int, per_row: int = 2) -> dict:
                  - look["margin"]["b"])
 
 
-CAPTION_COLOR = "#555555"    # 7.5:1 on white: quieter than the title, still legible
-
-
-UNDER_AXIS_PX = 90        # tick labels, their standoff and the axis title, below a plot
-
-
-def with_caption(look: dict, text: str, size: int = FONT_SIZE) -> dict:
-    """`look` (a layout dict) with `text` (lines split at newlines: the network's
-    settings) left-aligned under everything else, the figure taller by its lines: an
-    exported PNG then says which network it shows. A layout without a height is left
-    as it is (no room can be measured for the lines).
-
-    >>> look = with_caption(layout("t", height=400), "tanh, depth 10\\nVar(W) = 0.1")
-    >>> look["height"], look["margin"]["b"], look["annotations"][-1]["text"]
-    (482, 142, 'tanh, depth 10<br>Var(W) = 0.1')
-    >>> round(look["annotations"][-1]["y"], 3)      # under the 90 px of ticks and title
-    -0.321
-    """
-    if not look.get("height") or not text:
-        return look
-    margin = {"t": 60, "b": 60, **(look.get("margin") or {})}
-    plot_px = look["height"] - margin["t"] - margin["b"]
-    # the caption starts below the x axis's tick labels and title, which take up to
-    # UNDER_AXIS_PX at 16-20 px type, whatever bottom margin the figure asked for
-    below = max(margin["b"], UNDER_AXIS_PX)
-    lines = text.split("\n")
-    extra = below - margin["b"] + (size + 6) * len(lines) + 8
-    note = dict(text="<br>".join(lines), showarrow=False, xref="paper", yref="paper", x=0,
-                xanchor="left", y=-below / plot_px, yanchor="top", align="left",
-                font=dict(size=size, color=CAPTION_COLOR))
-    return merge(look, height=look["height"] + extra, margin=dict(b=margin["b"] + extra),
-                 annotations=[*(look.get("annotations") or []), note])
-
-
 def base_layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
     """The common look on a graph_objects Figure (builders here use `layout` instead)."""
     look = layout(title, height)

@@ -11,9 +11,7 @@ presenter mode (`st.session_state["_present"]`, set by the shell), scales all te
 20/16 and the chart's height with it, for the back of a lecture hall.
 
 An exported chart (the toolbar's "Download plot as png") is drawn `EXPORT_WIDTH` px wide
-at twice the resolution, so a legend laid out in one row beside the title stays whole,
-and carries the network's settings (`settings_line`) as a caption under the plot when the
-view passes them: the PNG alone says which network it shows.
+at twice the resolution, so a legend laid out in one row beside the title stays whole.
 """
 
 from __future__ import annotations
@@ -21,21 +19,16 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.spec import NetworkSpec
-from figures.style import (FONT_SIZE, PRESENT_FONT_SIZE, figure, power_ticks,
-                           with_caption)
+from figures.style import FONT_SIZE, PRESENT_FONT_SIZE, figure, power_ticks
 
 EXPORT_WIDTH = 1200         # px: a full-width chart's legend fits beside its title
 EXPORT_SCALE = 2            # a PNG sharp enough for a slide or a printed handout
 
 
-def show(fig: go.Figure, where=st, key: str | None = None, caption: str | None = None,
-         **kwargs) -> None:
-    """Draw `fig` in `where` (st, a column, a container) with the app's chart look;
-    `caption` (the network's settings, `settings_line`) is drawn under it, in the figure,
-    so that a downloaded PNG carries it."""
+def show(fig: go.Figure, where=st, key: str | None = None, **kwargs) -> None:
+    """Draw `fig` in `where` (st, a column, a container) with the app's chart look."""
     present = bool(st.session_state.get("_present"))
-    fig = readable(fig, present, caption)
+    fig = readable(fig, present)
     config = {"toImageButtonOptions": export_options(fig, key), **kwargs.pop("config", {})}
     where.plotly_chart(fig, key=key, theme=None, config=config, **kwargs)
 
@@ -47,26 +40,7 @@ def export_options(fig: go.Figure, key: str | None) -> dict:
                 height=fig.layout.height or 450, scale=EXPORT_SCALE)
 
 
-def settings_line(spec: NetworkSpec) -> str:
-    """The network's settings in two short lines, for a chart's caption.
-
-    >>> print(settings_line(NetworkSpec(activation="tanh", weight_var=0.1, depth=10)))
-    Layerscope: tanh, depth 10, width 100, batch 256, float64, seed 0
-    init custom: Var(W) = 0.1, fan_in × Var(W) = 10; bias Var 0; no normalization
-    """
-    shape = f"{spec.activation}, depth {spec.depth}, width {spec.width}, batch {spec.batch}"
-    if spec.spatial > 1:
-        shape += f" × {spec.spatial} positions"
-    norm = "no normalization" if spec.norm == "none" else (
-        f"{spec.norm} norm {spec.norm_position} the activation")
-    if spec.residual:
-        norm += f"; residual × {spec.residual_scale:g}"
-    return (f"Layerscope: {shape}, {spec.dtype}, seed {spec.seed}\n"
-            f"init {spec.init}: Var(W) = {spec.effective_weight_var:.3g}, "
-            f"fan_in × Var(W) = {spec.sigma_w2:.3g}; bias Var {spec.bias_var:g}; {norm}")
-
-
-def readable(fig: go.Figure, present: bool = False, caption: str | None = None) -> go.Figure:
+def readable(fig: go.Figure, present: bool = False) -> go.Figure:
     """`fig` with no text under 16 px; in presenter mode every text and the height
     scaled by 20/16 (no text under 20 px). Returns `fig` itself when nothing changes.
 
@@ -79,7 +53,7 @@ def readable(fig: go.Figure, present: bool = False, caption: str | None = None) 
     (20, 20, 500)
     """
     floor = PRESENT_FONT_SIZE if present else FONT_SIZE
-    if not (present or caption) and _fonts_fine(fig):
+    if not present and _fonts_fine(fig):
         return fig
     scale = floor / FONT_SIZE
     layout = fig.layout.to_plotly_json()             # a copy of the layout only
@@ -91,9 +65,7 @@ def readable(fig: go.Figure, present: bool = False, caption: str | None = None) 
         changed |= _log_ticks(axis)
     if present and layout.get("height"):
         layout["height"] = round(layout["height"] * scale)
-    if caption:
-        layout = with_caption(layout, caption, floor)
-    if not (changed or present or caption):
+    if not (changed or present):
         return fig
     return figure([t.to_plotly_json() for t in fig.data], layout)
 
