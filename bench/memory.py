@@ -17,23 +17,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import resource
 
+from bench.load import heavy_training
 from ui import cache, compute, controls
 
 logging.getLogger("streamlit").setLevel(logging.ERROR)   # no runtime: cache warnings only
 
 
-def rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        pages = int(f.read().split()[1])
-    return pages * resource.getpagesize() / 2**20
-
-
-# depth 200, width 256, batch 256, both comparisons (four runs), 20000 steps asked
-HEAVY_TRAINING = dict(activation="tanh", weight_var="0.01", depth="200", width="256",
-                      train_batch="256", train_compare="true", train_norm="true",
-                      train_steps="20000")
+# bench.load's heaviest Training link (four runs of depth 200, width 256, batch 256,
+# 20000 steps asked), less its seed
+HEAVY_TRAINING = {k: v for k, v in dict(heavy_training(1)[0].values).items() if k != "seed"}
 
 
 def training_visitors(count: int) -> None:
@@ -54,7 +47,7 @@ def training_visitors(count: int) -> None:
         keep(spec, config, log)
     cache.keep_run = measured_keep
     tracemalloc.start()
-    print(f"RSS before: {rss_mb():.0f} MB")
+    print(f"RSS before: {compute.resident_mb():.0f} MB")
     print(f"{'visitor':>8} {'peak MB':>8} {'kept after MB':>14} {'RSS MB':>7} {'cache keeps (pickled)':>24}")
     for seed in range(1, count + 1):
         before = tracemalloc.get_traced_memory()[0]
@@ -71,7 +64,7 @@ def training_visitors(count: int) -> None:
         gc.collect()
         after = tracemalloc.get_traced_memory()[0] - before
         runs = ", ".join(f"{k / 2**20:.2f}" for k in kept)
-        print(f"{seed:8d} {peak / 2**20:8.0f} {after / 2**20:14.1f} {rss_mb():7.0f} "
+        print(f"{seed:8d} {peak / 2**20:8.0f} {after / 2**20:14.1f} {compute.resident_mb():7.0f} "
               f"{len(kept)} runs: {runs} MB")
     cache.keep_run = keep
 
@@ -92,9 +85,9 @@ def main(argv=None) -> None:
         values = controls.defaults() | dict(depth=100, width=256, seed=i)
         cache.result(controls.to_spec(values).spec)
         if base is None:
-            base = rss_mb()
+            base = compute.resident_mb()
         if (i + 1) % 25 == 0:
-            print(f"{i + 1:15d} {rss_mb():8.0f} {rss_mb() / base:14.2f}")
+            print(f"{i + 1:15d} {compute.resident_mb():8.0f} {compute.resident_mb() / base:14.2f}")
     print(f"cache holds at most {cache.MAX_ENTRIES} results per cached function")
 
 

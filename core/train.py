@@ -627,8 +627,8 @@ class Trainer:
         if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
             self._evaluate()
 
-    def _run_params(self, contexts, labels, params: dict | None = None) -> Params:
-        p = self.params if params is None else params
+    def _run_params(self, contexts, labels) -> Params:
+        p = self.params
         has_norm = bool(p["gammas"])
         return Params(embed(p["embedding"], contexts), p["weights"], p["biases"], p["w_out"],
                       labels, p["gammas"] if has_norm else None, p["betas"] if has_norm else None)

@@ -124,9 +124,8 @@ def start_streamlit(port: int, log: Path, host: str = "127.0.0.1",
     env = os.environ.copy()
     if workers > 1:
         env.setdefault("LAYERSCOPE_CPUS", str(max(1, cpus.usable_cpus() // workers)))
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
-           "--server.port", str(port), "--server.address", host,
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    cmd = [*make_run_cmd(port), "--server.address", host,
+           "--browser.gatherUsageStats", "false"]
     return launch(cmd, log, env)
 
 

@@ -322,8 +322,7 @@ def reset_to_defaults() -> None:
     callback: before the widgets are drawn). A URL-bound widget at its default leaves
     the link, so the link keeps only where the view is (page, open tab, lesson) and how
     it is shown (`present`, `hide`)."""
-    for control in CONTROLS:
-        st.session_state[control.key] = control.default
+    apply_values({})
     for key, default in st.session_state.get(PAGE_KEYS, {}).items():
         st.session_state[key] = default
 

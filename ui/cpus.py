@@ -229,21 +229,17 @@ def quota_cpus(proc: Path = Path("/proc/self"), root: Path = Path("/")) -> float
     quotas = []
     found = cgroup_dir("cpu", proc, root)
     for d in _walk_up(*found) if found else ():
-        q, p = _number(_read(d / "cpu.cfs_quota_us")), _number(_read(d / "cpu.cfs_period_us"))
+        q, p = _int(_read(d / "cpu.cfs_quota_us")), _int(_read(d / "cpu.cfs_period_us"))
         if q and p and q > 0 and p > 0:
             quotas.append(q / p)
     found = cgroup_dir("", proc, root)
     for d in _walk_up(*found) if found else ():
         text = (_read(d / "cpu.max") or "").split()
         if len(text) == 2 and text[0] != "max":
-            q, p = _number(text[0]), _number(text[1])
+            q, p = _int(text[0]), _int(text[1])
             if q and p and q > 0 and p > 0:
                 quotas.append(q / p)
     return min(quotas, default=None)
-
-
-def _number(text: str | None) -> int | None:
-    return _int(text) if text else None
 
 
 def usable_cpus(proc: Path = Path("/proc/self"), root: Path = Path("/"),

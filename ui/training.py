@@ -34,12 +34,11 @@ from typing import Callable
 
 import numpy as np
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
 from core.spec import NetworkSpec
 from core.train import TrainConfig, Trainer, TrainLog
 
-from . import cache, load
+from . import cache, compute, load
 
 FIRST_CHUNK_SECONDS = 0.15
 FIRST_CHUNK_STEPS = 10
@@ -140,11 +139,6 @@ def release_reservation() -> None:
         held.release()
 
 
-def yield_check() -> Callable[[], None]:
-    """This script run's check that ends it when a rerun is asked for (none outside one)."""
-    return get_run_yield_check() or (lambda: None)
-
-
 def _live_state(todo: list[Run]) -> dict:
     """This session's unfinished runs: the same ones as before (resumed, or stopped), or
     new trainers when the settings changed."""
@@ -207,7 +201,7 @@ def train_chunk(trainers: list[Trainer], steps: int, per_slice: int = 1,
     session's, which readers of the trainers take); between slices (and while waiting for
     the slot) `yield_check` (this script run's, by default) ends the run if a rerun is
     asked for. Returns the steps of a slice at the pace measured."""
-    check = yield_check or get_run_yield_check() or (lambda: None)
+    check = yield_check or compute.run_check()
     done = 0
     while done < steps and not all(t.done for t in trainers):
         n = min(per_slice, steps - done)
@@ -230,7 +224,7 @@ def train_chunk(trainers: list[Trainer], steps: int, per_slice: int = 1,
 def training_slot(yield_check=None):
     """Hold the server's one training slot; while waiting for it, `yield_check` (this
     script run's, by default) ends the run if a rerun is asked for."""
-    check = yield_check or get_run_yield_check() or (lambda: None)
+    check = yield_check or compute.run_check()
     while not TRAINING_SLOT.acquire(timeout=SLICE_SECONDS):
         check()
     try:

@@ -10,7 +10,7 @@ import streamlit as st
 from core import train
 from core.experiments import training as story
 
-from . import cache, controls, training
+from . import cache, compute, controls, training
 from .controls import Control, Settings
 from .labels import fix_notes, server_wait_note, train_budget_notes
 from .training import Run
@@ -114,7 +114,7 @@ def reserve(specs: list, config, asked=None, yield_check=None):
     reservation = LEDGER.reserve(fit)
     if reservation is not None:
         return reservation
-    check = yield_check or training.yield_check()
+    check = yield_check or compute.run_check()
     smallest = train.fit_budget(specs, config, MAX_TRAIN_MACS, 0)
     needs = train.memory_bytes(smallest[0], smallest[1])
     with st.empty():

@@ -119,7 +119,7 @@ class Diagnosis:
     saturated: float        # bounded activations: share of the last valid layer saturated
     dead: float             # share of dead units (off or saturated on every example), mean
     bounded: bool
-    saturation_threshold: float = 0.97   # |value| past which `saturated` counts a value
+    saturation_threshold: float   # |value| past which `saturated` counts a value
 
     @property
     def problems(self) -> tuple[str, ...]:
