@@ -175,8 +175,15 @@ def test_processes_and_threads_never_ask_more_than_the_cpus(n):
 def test_compute_processes_from_the_environment_are_clamped(n, asked):
     p = cpus.plan({"LAYERSCOPE_COMPUTE_PROCESSES": str(asked)}, cpus=n)
     assert p.processes == max(0, min(asked, cpus.MAX_PROCESSES))
-    at_once = p.processes or cpus.MIN_PLACES
-    assert p.threads == max(1, min(cpus.BLAS_THREAD_CAP, n // at_once))
+    assert 1 <= p.threads <= cpus.BLAS_THREAD_CAP
+
+
+@pytest.mark.parametrize("n, asked, threads", [
+    (8, "0", 4),      # no compute processes: two script threads share 8 CPUs
+    (8, "1", 4),      # one process alone: the cap
+    (8, "4", 2), (3, "3", 1), (16, "2", 4), (1, "0", 1), (5, "2", 2)])
+def test_threads_share_the_cpus_among_the_computations_at_once(n, asked, threads):
+    assert cpus.plan({"LAYERSCOPE_COMPUTE_PROCESSES": asked}, cpus=n).threads == threads
 
 
 @pytest.mark.parametrize("raw", ["", "two", "1.5", " "])
