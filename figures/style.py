@@ -47,9 +47,8 @@ def figure(data: list[dict], layout: dict) -> go.Figure:
     a page that draws 3-6 of them, about a fifth of the server's CPU under a class's
     load. Wrapping finished dicts costs 1-2 ms. So the builders write valid Plotly by
     hand, and tests/figures/test_every_figure.py rebuilds every figure the pages draw
-    with full validation (and against the old graph_objects builders). Plotly validates
-    the second and later axes of a multi-panel layout (xaxis2, ...) whatever it is told,
-    so those figures still cost a few ms.
+    with full validation. Plotly validates the second and later axes of a multi-panel
+    layout (xaxis2, ...) whatever it is told, so those figures still cost a few ms.
 
     >>> fig = figure([dict(type="scatter", y=[1, 2])], layout("t"))
     >>> fig.data[0].type, fig.layout.title.text, fig.layout.xaxis.gridcolor

@@ -1,11 +1,23 @@
-"""Every figure the pages draw, built from real core output, is valid Plotly.
+"""Every figure the pages draw: valid Plotly as built, sound as drawn, and the same as its
+stored snapshot.
 
-The builders write plain dicts and skip Plotly's validation (figures.style.figure: it
-cost 15-35 ms per figure per rerun). Here every figure is rebuilt with full validation:
-it must construct, and validation must change nothing in what Streamlit sends (a string
+The snapshots (tests/figures/snapshots/*.json) are what a fixed set of links draws
+(tests/figures/snapshot.py: every page and tab, every activation and normalization, ...).
+After an intended change to a figure, see what changed and store it:
+
+    python -m tests.figures.snapshot --compare tests/figures/snapshots
+    python -m tests.figures.snapshot --write tests/figures/snapshots
+
+then read the files' git diff before committing them.
+
+The builders write plain dicts and skip Plotly's validation (figures.style.figure), so
+every figure of the builders' cases (bench.figures) is rebuilt with full validation: it
+must construct, and validation must change nothing in what Streamlit sends (a string
 title that Plotly would turn into {"text": ...}, a None it would drop, a wrong type it
-would coerce all show up as a difference). Some builders are also checked against
-copies of their former graph_objects versions, kept below for that purpose only.
+would coerce all show up as a difference). Every figure, built or drawn by a link, also
+keeps the rules in `unsound`: no NaN or infinity as data, every point and guide inside
+an axis range that is set, a log axis's data positive, every label of a guide on its
+line, every axis a trace names present.
 """
 
 from __future__ import annotations
@@ -14,7 +26,8 @@ import functools
 import inspect
 import json
 import math
-from typing import Sequence
+from contextlib import contextmanager
+import sys
 
 import numpy as np
 import plotly.graph_objects as go
@@ -23,11 +36,18 @@ import pytest
 
 from bench.figures import cases
 from figures import gradients, heatmaps, histograms, init, norms, style, training, variance
-from figures.histograms import SHARE_COLORSCALE, SHARE_FLOOR_LOG10, centers
-from figures.style import (COLORS, FONT, FONT_SIZE, GRID, PALETTE, finite_or_none, power_axis,
-                           power_ticks, series)
+from tests.figures import snapshot
+from ui import controls
+from ui.links import PAGES
+from ui.training_request import OPT_C
 
 BUILDER_MODULES = (variance, gradients, histograms, heatmaps, init, norms, training)
+# A float32 array holds its values to about 6e-8 relative: a band drawn to the axis's
+# edge may pass it by that much.
+EDGE = 1e-6
+# Curves of a function drawn over measured data, walked over the function's input and
+# clipped by the data's axis range (core.activations.local_gradient_curve).
+CLIPPED = ("local gradient",)
 
 
 @functools.cache
@@ -46,6 +66,16 @@ def sent(fig: go.Figure) -> dict:
 def validated(fig: go.Figure) -> go.Figure:
     return go.Figure(fig.to_dict())           # full validation: raises on anything invalid
 
+
+def builders() -> dict[tuple[str, str], object]:
+    """(module, name) -> function: every public figure builder."""
+    return {(m.__name__.split(".")[-1], name): fn
+            for m in BUILDER_MODULES for name, fn in inspect.getmembers(m, inspect.isfunction)
+            if fn.__module__ == m.__name__ and not name.startswith("_")
+            and inspect.signature(fn).return_annotation in ("go.Figure", go.Figure)}
+
+
+# -- the builders' own cases ---------------------------------------------------------------
 
 def test_every_figure_is_valid_plotly_as_built():
     failures = []
@@ -72,12 +102,8 @@ def test_the_check_catches_what_validation_would_fix_or_refuse():
 
 def test_cases_cover_every_builder():
     built = {(c.module, c.function) for c in small_cases()}
-    builders = {(m.__name__.split(".")[-1], name)
-                for m in BUILDER_MODULES for name, fn in inspect.getmembers(m, inspect.isfunction)
-                if fn.__module__ == m.__name__ and not name.startswith("_")
-                and inspect.signature(fn).return_annotation in ("go.Figure", go.Figure)}
-    assert builders - built == set()
-    assert len(builders) >= 14
+    assert set(builders()) - built == set()
+    assert len(builders()) >= 14
 
 
 def test_builders_keep_numpy_arrays():
@@ -89,319 +115,247 @@ def test_builders_keep_numpy_arrays():
             assert isinstance(x, dict) and x["dtype"] in ("f4", "i2"), (case.name, x)
 
 
-# -- the former graph_objects builders, verbatim but for names --------------------------
-
-def old_base_layout(fig, title, height=460):
-    fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=FONT_SIZE + 4)), font=FONT,
-        height=height, margin=dict(l=70, r=20, t=60, b=60), plot_bgcolor="white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
-        hovermode="x unified")
-    fig.update_xaxes(GRID)
-    fig.update_yaxes(GRID)
-    return fig
+def test_every_built_figure_is_sound():
+    failures = {c.name: unsound(snapshot.normalised([sent(c.build())])[0]) for c in small_cases()}
+    assert not {k: v for k, v in failures.items() if v}
 
 
-def old_variance_figure(curves, theory=None, overflow_layer=None, title="Variance through depth",
-                        y_title="variance (log scale)", show_limits=True, underflow_layer=None,
-                        band=None):
-    fig = go.Figure()
-    all_vals = []
-    for name, (lo_vals, hi_vals) in (band or {}).items():
-        lo_y, hi_y = finite_or_none(lo_vals), finite_or_none(hi_vals)
-        all_vals += [v for v in lo_y + hi_y if v is not None]
-        x = np.arange(1, len(lo_y) + 1, dtype=np.float32)
-        fig.add_trace(go.Scatter(x=x, y=lo_y, mode="lines", line=dict(width=0),
-                                 showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=x, y=hi_y, mode="lines", line=dict(width=0), fill="tonexty",
-                                 fillcolor=COLORS["band"], name=name, hoverinfo="skip"))
-    for i, (name, vals) in enumerate(curves.items()):
-        y = finite_or_none(vals)
-        all_vals += [v for v in y if v is not None]
-        fig.add_trace(go.Scatter(
-            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines+markers",
-            **series(i, len(curves), markers=True),
-            hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
-    for i, (name, vals) in enumerate((theory or {}).items()):
-        y = finite_or_none(vals)
-        all_vals += [v for v in y if v is not None]
-        fig.add_trace(go.Scatter(
-            x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name, mode="lines",
-            line=dict(color=COLORS["theory"], width=2, dash="dash" if i == 0 else "dot"),
-            hovertemplate="layer %{x}: 10^%{y:.2f}<extra>" + name + "</extra>"))
-    lo, hi = (min(all_vals), max(all_vals)) if all_vals else (-1.0, 1.0)
-    reached = (lo, hi)
-    if show_limits:
-        for dtype, level in variance.OVERFLOW_LOG10_VAR.items():
-            if lo - 3 <= level <= hi + 3:
-                fig.add_hline(y=level, line=dict(color=COLORS["limit"], dash="dot", width=2),
-                              annotation_text=f"{dtype} overflows near here",
-                              annotation_position="top left")
-                lo, hi = min(lo, level), max(hi, level)
-    for layer, what in ((overflow_layer, "inf/NaN"), (underflow_layer, "rounded to 0")):
-        if layer is not None:
-            fig.add_vline(x=layer + 1, line=dict(color=COLORS["limit"], width=3),
-                          annotation_text=f"{what} from layer {layer + 1}",
-                          annotation_position="top right")
-    pad = max(0.5, 0.05 * (hi - lo))
-    fig.update_yaxes(title=y_title, **power_axis(lo - pad, hi + pad, reached=reached))
-    fig.update_xaxes(title="layer", rangemode="tozero")
-    return old_base_layout(fig, title)
-
-
-def old_phase_figure(line_sigma_b2, line_sigma_w2, sigma_b2, sigma_w2, chi1, activation):
-    fig = go.Figure()
-    ok = np.isfinite(line_sigma_w2)
-    y_line = np.log10(line_sigma_w2[ok]) if ok.any() else np.zeros(0)
-    y_point = math.log10(sigma_w2)
-    ys = list(y_line) + [y_point]
-    lo, hi = min(ys) - 0.7, max(ys) + 0.7
-    x_hi = float(max(line_sigma_b2.max() if line_sigma_b2.size else 1.0, sigma_b2)) * 1.05
-    if ok.any():
-        x = line_sigma_b2[ok].astype(np.float32)
-        fig.add_trace(go.Scatter(
-            x=np.concatenate([x, x[::-1]]), y=np.concatenate(
-                [y_line, np.full(len(x), hi)]).astype(np.float32),
-            fill="toself", fillcolor="rgba(213, 94, 0, 0.10)", line=dict(width=0),
-            fillpattern=dict(shape="/", fgcolor="rgba(213, 94, 0, 0.3)", size=14),
-            name="chaotic: gradients explode", hoverinfo="skip"))
-        fig.add_trace(go.Scatter(
-            x=np.concatenate([x, x[::-1]]), y=np.concatenate(
-                [y_line, np.full(len(x), lo)]).astype(np.float32),
-            fill="toself", fillcolor="rgba(0, 114, 178, 0.10)", line=dict(width=0),
-            fillpattern=dict(shape=".", fgcolor="rgba(0, 114, 178, 0.3)", size=14),
-            name="ordered: gradients vanish", hoverinfo="skip"))
-        fig.add_trace(go.Scatter(
-            x=x, y=y_line.astype(np.float32), name="critical line: χ₁ = 1", mode="lines",
-            line=dict(color=COLORS["theory"], width=3),
-            hovertemplate="σ_b² %{x:.3g}: σ_w² = %{customdata:.3g}<extra>critical</extra>",
-            customdata=line_sigma_w2[ok].astype(np.float32)))
-    fig.add_trace(go.Scatter(
-        x=[float(sigma_b2)], y=[y_point], mode="markers", name=f"this network (χ₁ = {chi1:.3g})",
-        marker=dict(size=16, color=COLORS["limit"], symbol="diamond",
-                    line=dict(color="black", width=1.5)),
-        hovertemplate=f"σ_b² = {sigma_b2:.3g}, σ_w² = {sigma_w2:.3g}, χ₁ = {chi1:.3g}<extra></extra>"))
-    fig.update_yaxes(title="σ_w² = fan_in × Var(W) (log scale)", **power_axis(lo, hi, 7))
-    fig.update_xaxes(title="σ_b² = bias variance", range=[-0.02 * x_hi, x_hi])
-    fig = old_base_layout(fig, f"Phase diagram for {activation}", height=400)
-    fig.update_layout(hovermode="closest")
-    fig.update_layout(style.legend_below(fig.layout.to_plotly_json(), len(fig.data)))
-    return fig
-
-
-def old_softmax_figure(probs, label, scale, reference=None, reference_scale=None, example=0):
-    classes = len(probs)
-    x = np.arange(classes, dtype=np.float32)
-    fig = go.Figure()
-    if reference is not None:
-        fig.add_trace(go.Bar(x=x, y=np.asarray(reference, dtype=np.float32),
-                             name=f"readout scale {reference_scale:g}",
-                             marker=dict(color="rgba(85, 85, 85, 0.35)")))
-    colors = [COLORS["limit"] if c == label else PALETTE[0] for c in range(classes)]
-    fig.add_trace(go.Bar(x=x, y=np.asarray(probs, dtype=np.float32),
-                         name=f"readout scale {scale:g} (true class in orange)",
-                         marker=dict(color=colors)))
-    fig.add_hline(y=1.0 / classes, line=dict(color=COLORS["theory"], dash="dash", width=2),
-                  annotation_text=f"1/{classes}: knows nothing", annotation_position="top left")
-    fig.update_xaxes(title="class", dtick=max(1, classes // 14))
-    fig.update_yaxes(title="probability", range=[0, 1.02])
-    fig = old_base_layout(fig, f"Example {example}: what the network predicts", height=430)
-    fig.update_layout(barmode="group", bargap=0.15, hovermode="closest")
-    return fig
-
-
-# the Training page's builders before they wrote dicts
-
-def old_guide(fig, y: float, text: str, color: str = COLORS["theory"],
-               dash: str = "dash", where: str = "right", log_y: bool = False) -> None:
-    """A horizontal line across the plot with its label: a layout shape and annotation
-    (plotly's add_hline costs tens of milliseconds a figure, redrawn every chunk). On a
-    log axis the shape takes the value and the annotation its log10."""
-    fig.layout.shapes += (dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=y, y1=y,
-                               line=dict(color=color, dash=dash, width=2)),)
-    fig.layout.annotations += (dict(text=text, xref="paper", x=0.99 if where == "right" else 0.01,
-                                    xanchor=where, yref="y", y=math.log10(y) if log_y else y,
-                                    yanchor="bottom",
-                                    showarrow=False),)
-
-
-def old_loss_figure(runs: dict[str, dict], uniform_loss: float,
-                    title: str = "Loss while training", max_points: int = training.MAX_POINTS) -> go.Figure:
-    """Per run (label -> dict(steps, loss, eval_steps, valid_loss)): the minibatch loss
-    (thin) and the validation loss (thick, markers) on a log y axis; the initial loss
-    of the first run marked; -ln(1/27) dashed."""
-    fig = go.Figure()
-    values = [uniform_loss]
-    for i, (label, r) in enumerate(runs.items()):
-        color = PALETTE[i % len(PALETTE)]
-        s, v = training.binned(r["steps"], r["loss"], max_points)
-        y = finite_or_none(v)
-        values += [x for x in y if x is not None and x > 0]
-        fig.add_trace(go.Scatter(
-            x=s.astype(np.float32), y=y, mode="lines", name=f"{label}: minibatch",
-            line=dict(color=color, width=1), opacity=0.45,
-            hovertemplate="step %{x:.0f}: loss %{y:.3f}<extra>" + label + "</extra>"))
-        vy = finite_or_none(r["valid_loss"])
-        values += [x for x in vy if x is not None and x > 0]
-        fig.add_trace(go.Scatter(
-            x=np.asarray(r["eval_steps"], dtype=np.float32), y=vy, mode="lines+markers",
-            name=f"{label}: validation", line=dict(color=color, width=3), marker=dict(size=6),
-            hovertemplate="step %{x:.0f}: validation %{y:.3f}<extra>" + label + "</extra>"))
-    first = next(iter(runs.values()), None)
-    if first is not None and len(first["loss"]) and math.isfinite(first["loss"][0]):
-        start = float(first["loss"][0])
-        fig.add_trace(go.Scatter(
-            x=[0.0], y=[start], mode="markers+text", name=f"initial loss {start:.4g}",
-            text=[f"  start: {start:.4g}"], textposition="middle right",
-            marker=dict(size=14, color=COLORS["limit"], symbol="diamond",
-                        line=dict(color="black", width=1.5)),
-            hovertemplate="initial loss %{y:.4f}<extra></extra>"))
-    old_guide(fig, uniform_loss, f"−ln(1/27) = {uniform_loss:.4f}: knows nothing, says so",
-              log_y=True)
-    lo, hi = max(min(values), 1e-3), max(values)
-    fig.update_yaxes(type="log", title="loss (log scale)",
-                     range=[math.log10(lo) - 0.05, math.log10(hi) + 0.08])
-    fig.update_xaxes(title="training step", rangemode="tozero")
-    fig = old_base_layout(fig, title, height=480)
-    fig.update_layout(hovermode="closest")
-    return fig
-
-
-def old_density_over_steps(steps: np.ndarray, hist: np.ndarray, edges: np.ndarray,
-                           layers: Sequence[int], x_title: str = "training step",
-                           title: str = "Activations over training, one row per layer") -> go.Figure:
-    """Karpathy-style "colorful dimension": for each chosen layer (1-based), a step x value
-    heatmap of the share of the layer's values in each bin (log colour), rows stacked."""
-    hist = np.asarray(hist, dtype=np.float64)          # (records, len(layers), bins) shares
-    n = max(len(layers), 1)
-    gap = 0.02 if n > 1 else 0.0
-    h = (1 - gap * (n - 1)) / n
-    data, layout = [], {}
-    x = np.asarray(steps, dtype=np.float32)
-    ticks = list(range(int(SHARE_FLOOR_LOG10), 3))
-    for i, layer in enumerate(layers):
-        ax = "" if i == 0 else str(i + 1)
-        share = 100.0 * hist[:, i, :].T                            # (bins, records)
-        with np.errstate(divide="ignore"):
-            z = np.where(share > 0, np.log10(np.maximum(share, 1e-12)), SHARE_FLOOR_LOG10)
-        z = np.maximum(z, SHARE_FLOOR_LOG10)
-        top = 1 - i * (h + gap)
-        data.append(go.Heatmap(
-            x=x, y=centers(edges[i]).astype(np.float32), z=z.astype(np.float32),
-            zmin=SHARE_FLOOR_LOG10, zmax=2.0, colorscale=SHARE_COLORSCALE, showscale=i == 0,
-            colorbar=dict(title="share of layer", tickvals=ticks,
-                          ticktext=[f"{10.0 ** t:g}%" for t in ticks]),
-            xaxis=f"x{ax}", yaxis=f"y{ax}", name=f"layer {layer}",
-            hovertemplate=f"layer {layer}, step %{{x:.0f}}, value %{{y:.3f}}: "
-                          "10^%{z:.2f} %<extra></extra>"))
-        layout[f"xaxis{ax}"] = dict(anchor=f"y{ax}", matches="x" if i else None,
-                                    showticklabels=i == n - 1,
-                                    title=x_title if i == n - 1 else None)
-        layout[f"yaxis{ax}"] = dict(domain=[max(top - h, 0.0), min(top, 1.0)], anchor=f"x{ax}",
-                                    title=dict(text=f"layer {layer}"), nticks=3)
-    fig = go.Figure(data=data, layout=layout)
-    old_base_layout(fig, title, height=min(160 + 120 * n, 1400))
-    fig.update_layout(hovermode="closest")
-    return fig
-
-
-def old_layers_over_steps(steps: np.ndarray, values: np.ndarray, layers: Sequence[int],
-                          title: str, y_title: str, percent: bool = False,
-                          guide: tuple[float, str] | None = None,
-                          log10_values: bool = False) -> go.Figure:
-    """One line per chosen layer (1-based) of a (records, depth) array over steps;
-    `guide` = (value, text) dashed; log10_values: the values are log10s, ticked 10^k."""
-    fig = go.Figure()
-    x = np.asarray(steps, dtype=np.float32)
-    vals = np.asarray(values, dtype=np.float64)
-    for i, layer in enumerate(layers):
-        y = vals[:, layer - 1] * (100.0 if percent else 1.0)
-        fig.add_trace(go.Scatter(
-            x=x, y=finite_or_none(y), mode="lines", name=f"layer {layer}",
-            line=dict(color=PALETTE[i % len(PALETTE)], width=2.5,
-                      dash=style.DASHES[i % len(style.DASHES)]),
-            hovertemplate="step %{x:.0f}: %{y:.3g}" + ("%" if percent else "")
-                          + f"<extra>layer {layer}</extra>"))
-    if guide is not None:
-        old_guide(fig, guide[0], guide[1], where="left")
-    if log10_values:
-        finite = vals[np.isfinite(vals)]
-        lo = min(float(finite.min()) if finite.size else -4.0, guide[0] if guide else 0.0)
-        hi = max(float(finite.max()) if finite.size else 0.0, guide[0] if guide else 0.0)
-        ks = list(range(math.floor(lo), math.ceil(hi) + 1))
-        fig.update_yaxes(tickvals=ks, ticktext=[f"10<sup>{k}</sup>" if k else "1" for k in ks],
-                         range=[lo - 0.3, hi + 0.3])
-    elif percent:
-        fig.update_yaxes(rangemode="tozero")
-    fig.update_yaxes(title=y_title)
-    fig.update_xaxes(title="training step")
-    fig = old_base_layout(fig, title, height=420)
-    fig.update_layout(hovermode="closest")
-    return fig
-
-
-def old_shift_figure(runs: dict[str, dict], layer: int) -> go.Figure:
-    """A layer's input statistics over steps, per run (label -> dict(steps, mean, std)):
-    mean solid, std dotted, so a drift of either shows at once."""
-    fig = go.Figure()
-    for i, (label, r) in enumerate(runs.items()):
-        color = PALETTE[i % len(PALETTE)]
-        x = np.asarray(r["steps"], dtype=np.float32)
-        fig.add_trace(go.Scatter(x=x, y=finite_or_none(r["std"]), mode="lines",
-                                 name=f"{label}: std", line=dict(color=color, width=3),
-                                 hovertemplate="step %{x:.0f}: std %{y:.3g}<extra></extra>"))
-        fig.add_trace(go.Scatter(x=x, y=finite_or_none(r["mean"]), mode="lines",
-                                 name=f"{label}: mean", line=dict(color=color, width=2, dash="dot"),
-                                 hovertemplate="step %{x:.0f}: mean %{y:.3g}<extra></extra>"))
-    fig.update_yaxes(title="value")
-    fig.update_xaxes(title="training step")
-    fig = old_base_layout(fig, f"What enters layer {layer}'s activation, over training", height=440)
-    fig.update_layout(hovermode="closest", legend=dict(orientation="h", y=-0.25, x=0,
-                                                       xanchor="left", yanchor="top"))
-    return fig
-
-
-def old_batch_size_figure(sizes: Sequence[int], train_mode: Sequence[float], eval_mode: float,
-                          uniform_loss: float) -> go.Figure:
-    labels = [f"batch {b}" for b in sizes]
-    fig = go.Figure(go.Bar(x=labels, y=finite_or_none(train_mode), name="train mode",
-                           marker_color=PALETTE[1],
-                           hovertemplate="%{x}: loss %{y:.4f}<extra>train mode</extra>"))
-    if math.isfinite(eval_mode):
-        old_guide(fig, eval_mode, f"eval mode (running statistics): {eval_mode:.4f}",
-               PALETTE[0], "solid", "left")
-    old_guide(fig, uniform_loss, f"−ln(1/27) = {uniform_loss:.4f}")
-    fig.update_yaxes(title="validation loss", rangemode="tozero")
-    fig = old_base_layout(fig, "BatchNorm after training: statistics of small batches", height=420)
-    return fig
-
-
-OLD = {("variance", "variance_figure"): old_variance_figure,
-       ("gradients", "phase_figure"): old_phase_figure,
-       ("init", "softmax_figure"): old_softmax_figure,
-       **{("training", name): globals()[f"old_{name}"]
-          for name in ("loss_figure", "density_over_steps", "layers_over_steps",
-                       "shift_figure", "batch_size_figure")}}
-
-
-def test_same_figures_as_the_graph_objects_builders():
-    compared, marks = [], set()
-    for case in small_cases():
-        old = OLD.get((case.module, case.function))
-        if old is None:
-            continue
-        new = sent(case.build())
-        assert new == sent(old(*case.args, **case.kwargs)), case.name
-        compared.append(case.name)
-        marks |= {a["text"].split(" ")[0] for a in new["layout"].get("annotations", [])}
-    assert len(compared) == 16     # 4 variance, 3 phase, 1 softmax, 8 training
-    # the overflow level, the overflow and underflow lines, the softmax's 1/classes, and
-    # the training charts' -ln(1/27), 10^-3 and eval-mode guides
+def test_the_cases_draw_every_limit_and_guide():
+    """The float16 overflow level, the overflow and underflow lines, the softmax's
+    1/classes, and the training charts' -ln(1/27), 10^-3 and eval-mode guides."""
+    marks = {a["text"].split(" ")[0] for c in small_cases()
+             for a in sent(c.build())["layout"].get("annotations", [])}
     assert {"float16", "inf/NaN", "rounded", "1/27:", "−ln(1/27)", "10⁻³", "eval"} <= marks, marks
 
 
-def test_base_layout_keeps_its_look_for_graph_objects_figures():
-    def two_panels():
-        return go.Figure([go.Scatter(y=[1.0, 2.0]), go.Scatter(y=[3.0], xaxis="x2", yaxis="y2")],
-                         layout=dict(xaxis2=dict(domain=[0.6, 1.0]), yaxis2=dict(anchor="x2")))
-    assert sent(style.base_layout(two_panels(), "t", 400)) == sent(old_base_layout(two_panels(), "t", 400))
+def test_base_layout_gives_a_graph_objects_figure_the_common_look():
+    two_panels = go.Figure([go.Scatter(y=[1.0, 2.0]), go.Scatter(y=[3.0], xaxis="x2", yaxis="y2")],
+                           layout=dict(xaxis2=dict(domain=[0.6, 1.0]), yaxis2=dict(anchor="x2")))
+    shown = sent(style.base_layout(two_panels, "t", 400))["layout"]
+    look = style.layout("t", 400)
+    assert {k: shown[k] for k in look if not k.endswith("axis")} == \
+        {k: v for k, v in look.items() if not k.endswith("axis")}
+    for name in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
+        assert style.GRID.items() <= shown[name].items(), name
+    assert shown["xaxis2"]["domain"] == [0.6, 1.0] and shown["yaxis2"]["anchor"] == "x2"
+
+
+# -- every figure a link draws, against its snapshot ------------------------------------------
+
+@contextmanager
+def recording_builders(called: set):
+    """Every figure builder, wherever a page imported it, records its name when called."""
+    found = builders()
+    originals = {fn: key for key, fn in found.items()}
+
+    def wrap(fn, key):
+        @functools.wraps(fn)
+        def recorded(*args, **kwargs):
+            called.add(key)
+            return fn(*args, **kwargs)
+        return recorded
+
+    patched = []
+    for module in [m for name, m in sys.modules.items()
+                   if m is not None and name.split(".")[0] in ("figures", "views", "ui")]:
+        for attr, value in list(vars(module).items()):
+            if inspect.isfunction(value) and value in originals:
+                patched.append((module, attr, value))
+                setattr(module, attr, wrap(value, originals[value]))
+    try:
+        yield
+    finally:
+        for module, attr, value in patched:
+            setattr(module, attr, value)
+
+
+BUILT_BY_LINKS: set = set()
+
+
+@functools.cache
+def drawn(name: str) -> tuple[dict, ...]:
+    with recording_builders(BUILT_BY_LINKS):
+        return tuple(snapshot.normalised(snapshot.render(snapshot.BY_NAME[name])))
+
+
+@pytest.mark.parametrize("name", list(snapshot.BY_NAME))
+def test_every_figure_matches_its_snapshot(name):
+    link = snapshot.BY_NAME[name]
+    lines = snapshot.report(link, snapshot.load(snapshot.STORED, link), list(drawn(name)),
+                            shown_lines=8)
+    assert not lines, ("\n".join(lines) + "\n\nIf the change is intended, store it and read "
+                       f"the diff:\n    {snapshot.REGENERATE}")
+
+
+@pytest.mark.parametrize("name", list(snapshot.BY_NAME))
+def test_every_figure_drawn_is_sound(name):
+    problems = {snapshot.title(f): unsound(f) for f in drawn(name)}
+    assert drawn(name) and not {k: v for k, v in problems.items() if v}
+
+
+def test_the_links_draw_every_builder():
+    for name in snapshot.BY_NAME:
+        drawn(name)
+    assert set(builders()) - BUILT_BY_LINKS == set()
+
+
+def test_the_links_cover_every_page_tab_and_choice():
+    """Every page, every tab of a page with tabs, every lesson, and every value of the
+    sidebar's choices that change what a figure draws, on some link."""
+    from views.lessons import PAGE_TABS, library
+
+    page_links = [link for link in snapshot.LINKS if not link.reveal]
+
+    def values(key: str, default) -> set:
+        return {link.params.get(key, default) for link in page_links}
+
+    assert {p.url_path for p in PAGES} <= {link.page for link in snapshot.LINKS}
+    for page, (key, tabs) in PAGE_TABS.items():
+        shown = {link.params.get(key, tabs[0]) for link in page_links if link.page == page}
+        assert set(tabs) <= shown, page
+    revealed = {link.params["lesson"] for link in snapshot.LINKS if link.reveal}
+    assert set(library().lessons) <= revealed
+    for key in ("activation", "norm", "dtype", "input_dist", "norm_position"):
+        control = controls.BY_KEY[key]
+        assert set(control.options) <= values(key, control.default), key
+    assert set(OPT_C.options) <= values(OPT_C.key, OPT_C.default)
+    assert {"true"} <= values("residual", "false") and {"1"} <= values("present", "0")
+
+
+def test_a_change_is_reported_per_figure_and_a_rounding_is_not():
+    link = snapshot.LINKS[0]
+    fig = {"data": [{"name": "h", "y": [1.0, 2.0]}], "layout": {"title": {"text": "t"}}}
+    moved = {"data": [{"name": "h", "y": [1.0, 2.1]}], "layout": {"title": {"text": "t"}}}
+    rounded = {"data": [{"name": "h", "y": [1.0, 2.0 * (1 + 1e-9)]}], "layout": {"title": {"text": "t"}}}
+    assert snapshot.report(link, [fig], [rounded]) == []
+    lines = snapshot.report(link, [fig], [moved])
+    assert "figure 0 ('t')" in lines[0] and ".data[0 'h'].y[1]: 2.0 -> 2.1" in lines[1]
+    other = {"data": [], "layout": {"title": {"text": "new"}}}
+    assert snapshot.report(link, [fig], [other, moved])[1:3] == lines     # paired by title
+    assert "1 figures in the snapshot, 2 now" in snapshot.report(link, [fig], [other, fig])[0]
+    assert len(snapshot.report(link, [fig], [other, fig])) == 1
+    assert "no snapshot" in snapshot.report(link, None, [fig])[0]
+
+
+def test_snapshots_keep_typed_arrays_as_dtype_and_values():
+    fig = sent(style.figure([dict(type="scatter", y=np.array([0.1, 2.0], dtype=np.float32))],
+                            style.layout("t")))
+    y = snapshot.normalised([fig])[0]["data"][0]["y"]
+    assert y == {"dtype": "f4", "values": [0.1000000015, 2.0]}      # float32's 0.1, 10 digits
+
+
+# -- the rules every figure keeps -----------------------------------------------------------
+
+@pytest.mark.parametrize("trace, layout, rule", [
+    (dict(y=[1.0, None, math.nan]), {}, "NaN or infinity as data"),
+    (dict(y=[1.0, 5.0]), dict(yaxis=dict(range=[0, 4])), "outside the range"),
+    (dict(y=[0.0, 10.0]), dict(yaxis=dict(type="log")), "below 0 on a log axis"),
+    (dict(y=[100.0]), dict(yaxis=dict(type="log", range=[0, 1])), "outside the range"),
+    (dict(y=[1.0], yaxis="y2"), {}, "no axis y2"),
+    (dict(type="heatmap", z=[[0.0, 3.0]], zmin=0.0, zmax=2.0), {}, "z outside"),
+    (dict(y=[1.0]), dict(yaxis=dict(range=[0, 4]), shapes=[
+        dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=5, y1=5)]), "shape at y"),
+    (dict(y=[1.0]), dict(yaxis=dict(type="log"), shapes=[
+        dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=100, y1=100)], annotations=[
+        dict(text="guide", xref="paper", yref="y", x=0, y=100)]), "no line at y = 100"),
+])
+def test_the_rules_catch_what_they_name(trace, layout, rule):
+    fig = {"data": [trace], "layout": {"xaxis": {}, "yaxis": {}, **layout}}
+    assert any(rule in p for p in unsound(fig)), unsound(fig)
+
+
+def test_a_guide_labelled_at_its_log10_on_a_log_axis_is_sound():
+    fig = {"data": [dict(y=[1.0, 300.0])], "layout": dict(
+        xaxis={}, yaxis=dict(type="log", range=[-1, 3]),
+        shapes=[dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=100, y1=100)],
+        annotations=[dict(text="guide", xref="paper", yref="y", x=0, y=2.0)])}
+    assert unsound(fig) == []
+
+
+def unsound(fig: dict) -> list[str]:
+    """How a normalised figure breaks the rules in the module docstring (empty: none)."""
+    layout, bad = fig["layout"], []
+    for i, tr in enumerate(fig["data"]):
+        where = f"trace {i} {tr.get('name', '')!r}"
+        for letter in "xy":
+            axis = layout.get(_axis_key(tr.get(f"{letter}axis", letter)))
+            if axis is None:
+                bad.append(f"{where}: no axis {tr.get(f'{letter}axis', letter)}")
+            elif tr.get("type") != "heatmap":
+                clipped = str(tr.get("name", "")).startswith(CLIPPED)
+                bad += [f"{where} {letter}: {p}" for p in _off_axis(_numbers(tr.get(letter)), axis)
+                        if not (clipped and "outside the range" in p)]
+        z = _numbers(tr.get("z"))
+        if z.size and not np.isfinite(z).all():
+            bad.append(f"{where}: NaN or infinity in z")
+        if z.size and "zmin" in tr and not tr["zmin"] <= z.min() <= z.max() <= tr["zmax"]:
+            bad.append(f"{where}: z outside [zmin, zmax]")
+    bad += _guides_off_axis(layout) + _labels_off_their_lines(layout)
+    return bad
+
+
+def _axis_key(ref: str) -> str:
+    """"x2" -> "xaxis2"; "y domain" -> "yaxis"."""
+    ref = ref.split(" ")[0]
+    return f"{ref[0]}axis{ref[1:]}"
+
+
+def _numbers(values) -> np.ndarray:
+    """A trace's numeric values, gaps (None) left out; empty for text (category) data."""
+    if isinstance(values, dict):
+        values = values["values"]
+    flat = [v for v in np.ravel(np.asarray(values if values is not None else [], dtype=object))
+            if v is not None]
+    if any(isinstance(v, str) for v in flat):
+        return np.zeros(0)
+    return np.asarray(flat, dtype=float)
+
+
+def _off_axis(vals: np.ndarray, axis: dict) -> list[str]:
+    if not np.isfinite(vals).all():
+        return ["NaN or infinity as data"]
+    if axis.get("type") == "log":
+        if (vals <= 0).any():
+            return ["data at or below 0 on a log axis"]
+        vals = np.log10(vals)
+    if vals.size == 0 or "range" not in axis or axis.get("autorange") is True:
+        return []
+    lo, hi = sorted(axis["range"])
+    slack = EDGE * max(1.0, abs(lo), abs(hi))
+    out = vals[(vals < lo - slack) | (vals > hi + slack)]
+    return [f"{out[:3].tolist()} outside the range {axis['range']}"] if out.size else []
+
+
+def _in_axis_units(value: float, axis: dict) -> float:
+    """A shape's coordinate on `axis` as its range counts: log10 on a log axis."""
+    return math.log10(value) if axis.get("type") == "log" else value
+
+
+def _guides_off_axis(layout: dict) -> list[str]:
+    """A line or band placed in data coordinates lies inside its axis's range."""
+    bad = []
+    for s in layout.get("shapes", []):
+        for letter in "xy":
+            ref = s.get(f"{letter}ref", "paper")
+            axis = layout.get(_axis_key(ref)) if ref.startswith(letter) and " " not in ref else None
+            if axis is not None:
+                ends = np.array([s[f"{letter}0"], s[f"{letter}1"]], dtype=float)
+                bad += [f"shape at {letter} = {ends.tolist()}: {p}" for p in _off_axis(ends, axis)]
+    return bad
+
+
+def _labels_off_their_lines(layout: dict) -> list[str]:
+    """An annotation placed in data coordinates labels a line at that coordinate (on a
+    log axis Plotly places a shape by its value, an annotation by its log10)."""
+    bad = []
+    for a in layout.get("annotations", []):
+        for letter in "xy":
+            ref = a.get(f"{letter}ref", "paper")
+            if ref == "paper" or " " in ref:
+                continue
+            axis = layout.get(_axis_key(ref), {})
+            lines = [_in_axis_units(s[f"{letter}0"], axis) for s in layout.get("shapes", [])
+                     if s.get(f"{letter}ref") == ref and s.get(f"{letter}0") == s.get(f"{letter}1")]
+            if not any(math.isclose(a[letter], v, rel_tol=1e-9, abs_tol=1e-9) for v in lines):
+                bad.append(f"label {a.get('text', '')!r}: no line at {letter} = {a[letter]}")
+    return bad
