@@ -4,10 +4,10 @@
 
 Opens the first demo of the makemore story (Training 1: five tanh layers, 2000 steps),
 then moves the sidebar's depth slider one step up with the keyboard (a network not
-trained before), N times, each after the run before has ended. Per page load and per change it reports, in seconds of the
-wall clock from the request: the first loss curve of the new run in the browser, and
-the end of the run (the script done, the summary under the chart). A latency on this machine with
-nothing else running, not an assert: run it on a quiet machine.
+trained before), N times, each after the run before has ended. Per page load and per
+change it reports, in seconds of the wall clock from the request: the first loss curve
+of the new run in the browser, and the end of the run (the script done, the summary
+under the chart). A latency, not an assert: run it on a quiet machine.
 """
 
 from __future__ import annotations

@@ -14,10 +14,9 @@ Per page: first the page is opened and `--warm` new settings run, not counted (a
 process's first run of a page imports and builds what every later run reuses, and a
 network's first depth of a batch size draws its weights, which deeper or shallower ones
 of that size then share: --warm 1 measures a fresh server, --warm 10 one a class has
-used for a minute); then `--new`
-settings no one asked for before (depth 2-60, Var(W) 0.001-1, five activations, the
-same draws as bench.pages), and `--repeats` cached reruns (depth 10 <-> 12). Loopback
-only; the server is stopped at the end.
+used for a minute); then `--new` settings no one asked for before (depth 2-60, Var(W)
+0.001-1, five activations, the same draws as bench.pages), and `--repeats` cached
+reruns (depth 10 <-> 12). Loopback only; the server is stopped at the end.
 """
 
 from __future__ import annotations
@@ -49,8 +48,8 @@ def cpu_ns(pids: list[int]) -> int:
 
 def minor_faults(pids: list[int]) -> int:
     """Pages every thread of these processes faulted in (minflt of /proc/<pid>/task/*/stat):
-    a fresh page costs about 2.4 us here, and an allocator that gives memory back to the
-    kernel makes the next computation fault it in again.
+    each fault costs microseconds, and an allocator that gives memory back to the kernel
+    makes the next computation fault it in again.
 
     >>> import mmap; fresh = mmap.mmap(-1, 1 << 22)      # 4 MB from the kernel
     >>> before = minor_faults([os.getpid()])

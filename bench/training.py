@@ -6,9 +6,10 @@
 The bare chain does, per step, what no implementation can skip: per hidden layer the
 forward product x @ W, the backward products g @ W.T and x.T @ g, the same three for
 the readout, and the SGD update W -= lr * dW of every matrix, on the same shapes in
-float32, the trainer's compute precision. The trainer (core.train) does all that through core.propagate's one layer
-recipe plus the activation, the loss, the embedding, the log10-scale bookkeeping and
-its per-layer statistics. Ratios, not seconds, are the result: they travel.
+float32, the trainer's compute precision. The trainer (core.train) does all that
+through core.propagate's one layer recipe plus the activation, the loss, the embedding,
+the log10-scale bookkeeping and its per-layer statistics. Ratios, not seconds, are the
+result: they travel.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ def test_garbage_page_parameters():
     assert "Example 7" in figures(at)[1]["layout"]["title"]["text"]
 
 
-def test_rerun_time_after_a_slider_change():
+def test_the_chart_follows_the_depth_slider():
     at = open_page(PAGE)
     at.slider(key="depth").set_value(25)
     at.run()

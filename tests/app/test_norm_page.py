@@ -142,7 +142,7 @@ def test_garbage_page_parameters_and_extremes():
     assert any("neither saturates" in c.value for c in at.caption)
 
 
-def test_rerun_time_after_a_slider_change():
+def test_the_chart_follows_the_depth_slider():
     at = open_page(PAGE)
     at.slider(key="depth").set_value(25)
     at.run()

@@ -1,5 +1,5 @@
 """Saturated layers in float64: tanh/sigmoid/elu/gelu/selu/silu values that round to their
-limits must not turn variances and gradients into -inf (issue "Every verdict true").
+limits must not turn variances and gradients into -inf.
 
 tanh' and sigmoid' are taken from the input wherever 1 - t^2 or s (1 - s) would have
 cancelled, so a float64 run never reports -inf for them. elu, selu and gelu have the

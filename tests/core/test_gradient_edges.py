@@ -20,8 +20,7 @@ def first_nonfinite_going_back(log10_var: np.ndarray) -> int | None:
 
 
 # Chaotic tanh (chi1 > 1): the forward pass stays in [-1, 1], the gradient outgrows
-# float16 on its way back (the Gradient flow page's link of this network said the forward
-# pass overflowed "at layer None").
+# float16 on its way back; the run names the backward pass and a layer, not the forward.
 CHAOTIC16 = NetworkSpec(activation="tanh", depth=53, weight_var=1.259, bias_var=0.1, seed=1,
                         dtype="float16")
 

@@ -70,7 +70,7 @@ def reference_log10_vars(spec, t):
                                   "tiny_silu", "tiny_elu", "tiny_selu", "huge_relu"])
 def test_log10_variances_exact_beyond_float64(case):
     kind, activation = case.split("_")
-    # huge: width 100, Var(W) = 10, 150 layers: variance ~1e450 (the example)
+    # huge: width 100, Var(W) = 10, 150 layers: variance ~1e450
     # tiny: width 100, Var(W) = 1e-4: x0.01 per layer, ~1e-400 after 200 layers
     var_w, depth = (10.0, 150) if kind == "huge" else (1e-4, 200)
     if activation == "relu":

@@ -1,5 +1,5 @@
-"""Where a format rounds a varying signal to one value, the run says so (issue: -inf
-variances presented as dead units, or as data)."""
+"""Where a format rounds a varying signal to one value, the run says so: an -inf
+variance is never passed off as dead units, nor drawn as data."""
 
 import numpy as np
 from hypothesis import given, settings, strategies as st

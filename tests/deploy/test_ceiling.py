@@ -15,8 +15,8 @@ from . import loop
 from .conftest import boxed_server
 
 BOX = (1024, 2)
-# the heavy link trains at most 10 steps (its budget); a loaded 2-core machine took
-# 16 s for it alone
+# The heavy link trains at most 10 steps (its budget): seconds, even on a loaded 2-core
+# machine; the timeout leaves room for the class running beside it.
 VISIT_TIMEOUT = 75.0
 
 
@@ -32,7 +32,8 @@ def test_a_heavy_training_link_and_a_class_in_a_1gb_box():
     assert after["server_alive"], after
     assert after["oom_kills"] == 0, after
     assert 0 < after["peak_mb"] < BOX[0], after
-    # the trainers (about 220 MB for this link) went back once the run was done
+    # the trainers' memory (python -m bench.memory --training 1 reports it) went back
+    # once the run was done
     mem = rep["rss_by_process_mb"]
     server_end = mem["timeline"][-1][1]
     assert server_end < mem["server_peak"] - 100, mem

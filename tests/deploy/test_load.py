@@ -88,9 +88,10 @@ def test_wrong_view_is_noticed():
 
 
 def test_fresh_server_burst(fresh_server):
-    """A class opens the link together on a server no one has visited (issue 8 item 6):
-    20 sessions at the same moment, every one gets its page, no exception. Before app.py
-    imported pandas first, Plotly's lazy import of it failed in some of them."""
+    """A class opens the link together on a server no one has visited: 20 sessions at
+    the same moment, every one gets its page, no exception (Plotly imports pandas lazily,
+    which sessions racing to their first figure can meet half-imported: app.py imports
+    it first)."""
     url, proc = fresh_server
     views = [View(p.url_path) for p in load.PAGES]           # every page, at the defaults
     rep = loop.run(load.run_class(url, 20, 1.0, interval=5.0, pids=[proc.pid],

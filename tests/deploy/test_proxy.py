@@ -1,4 +1,4 @@
-"""Replicas behind HAProxy (issue 10): real workers and a real proxy on loopback.
+"""Replicas behind HAProxy: real workers and a real proxy on loopback.
 
 Sticky sessions with their downloads, a worker killed mid-class, hostile input through
 the proxy, and the files for containers checked as far as this machine can (no Docker

@@ -1,6 +1,6 @@
 """core.norm_lineup: every normalization on the same network, adjusted where the shape
-does not allow it; what each fixes (saturation, dead units) as numbers; and a regression
-test: InstanceNorm gradients against an independent float64 backpropagation."""
+does not allow it; what each fixes (saturation, dead units) as numbers; and InstanceNorm's
+gradients against an independent float64 backpropagation."""
 
 
 import numpy as np

@@ -76,7 +76,8 @@ def test_no_figure_tells_traces_apart_by_colour_alone():
 
 
 def test_the_check_catches_plotly_red_and_green():
-    """The init panels before: verdicts in Plotly's red and green, every line solid."""
+    """Verdicts in Plotly's red and green, every line solid: a clash; the app's series
+    (a colour and a dash each): none."""
     fig = style.figure([dict(type="scatter", mode="lines", y=[1, 2], line=dict(color=c))
                         for c in ("#d62728", "#2ca02c")], style.layout("t"))
     assert clashes(sent(fig))

@@ -50,9 +50,9 @@ def test_every_figure_sets_large_dark_text():
         assert not small_or_faint(layout), (case.name, small_or_faint(layout))
 
 
-def test_the_chart_text_colour_is_dark_and_the_old_grey_was_not():
+def test_the_chart_text_is_dark_where_streamlits_axis_grey_is_not():
     assert contrast(style.TEXT) >= 12
-    assert contrast("#808495") < MIN_CONTRAST        # Streamlit's axis titles, the cause
+    assert contrast("#808495") < MIN_CONTRAST        # Streamlit's theme's axis titles
 
 
 def test_readable_raises_small_text_and_scales_for_presenting():

@@ -45,7 +45,7 @@ def test_claimed_numbers_are_what_the_core_computes(lid, n, step):
 
 
 def test_the_variance_law_quiz_numbers_come_from_the_engine():
-    """The issue's numbers, from closed forms beside the engine: 100^10 = 10^20,
+    """The lesson's numbers, from closed forms beside the engine: 100^10 = 10^20,
     0.1^10 = 10^-10, 2^20 = 1,048,576; ReLU halves per layer."""
     law = LIB.lessons["variance_law"].steps
     assert law[1].claimed() == pytest.approx(math.log10(100 ** 10))
