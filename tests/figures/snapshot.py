@@ -217,13 +217,13 @@ def report(link: Link, stored: list[dict] | None, shown: list[dict], shown_lines
     Figures pair up by their place on the page, or by title when a figure came or went."""
     if stored is None:
         return [f"{link.name}: no snapshot ({len(shown)} figures now)"]
-    out, pairs = [], list(zip(stored, shown))
+    out, pairs = [], list(zip(stored, shown, range(len(shown))))
     if len(stored) != len(shown):
         out.append(f"{link.name}: {len(stored)} figures in the snapshot, {len(shown)} now: "
                    f"{[title(f) for f in stored]} -> {[title(f) for f in shown]}")
         by_title = {title(f): f for f in stored}
-        pairs = [(by_title[title(f)], f) for f in shown if title(f) in by_title]
-    for i, (a, b) in enumerate(pairs):
+        pairs = [(by_title[title(f)], f, i) for i, f in enumerate(shown) if title(f) in by_title]
+    for a, b, i in pairs:
         diff = differences(a, b)
         if diff:
             out.append(f"{link.name} figure {i} ({title(b)!r}): {len(diff)} differences")
