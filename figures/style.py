@@ -8,6 +8,8 @@ import re
 import numpy as np
 import plotly.graph_objects as go
 
+from .numbers import format_power, power_label  # noqa: F401  (format_power: re-exported)
+
 FONT_SIZE = 16              # the smallest text on a chart, read from the back of a room
 PRESENT_FONT_SIZE = 20      # the same in presenter mode (ui.charts scales to it)
 TEXT = "#31333F"            # Streamlit's body text: 12.6:1 on white
@@ -266,31 +268,3 @@ def _step(span: int, wanted: int) -> int:
 def _decades(lo: float, hi: float) -> list[int]:
     """The integer powers of ten from lo to hi (log10 values), ends included."""
     return list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
-
-
-def power_label(k: float) -> str:
-    """10^k as text with superscript digits ("10²⁰"): searchable, and as large as Plotly's
-    <sup>.
-
-    >>> power_label(-3), power_label(0), power_label(1)
-    ('10⁻³', '1', '10¹')
-    """
-    return "1" if k == 0 else "10" + str(int(k)).translate(_SUPERSCRIPT)
-
-
-def format_power(log10_value: float, digits: int = 3) -> str:
-    """A number given by its log10, as plain text that stays readable at 1e450."""
-    if log10_value == -math.inf:
-        return "0"
-    if not math.isfinite(log10_value):
-        return "overflow"
-    if -3 <= log10_value < 4:
-        return f"{10 ** log10_value:.{digits}g}"
-    k = math.floor(log10_value)
-    mant = 10 ** (log10_value - k)
-    if round(mant, 2) >= 10:
-        mant, k = mant / 10, k + 1
-    return f"{mant:.2f} × 10{str(k).translate(_SUPERSCRIPT)}"
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")

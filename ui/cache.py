@@ -16,6 +16,7 @@ from core import NetworkSpec, Result, norms, phase, simulate, theory, train
 from core.experiments import (batch_dependence, init_lineup, norm_lineup, readout,
                               running_stats, seeds)
 from core.theory import Prediction
+import lessons
 
 from . import compute
 
@@ -63,6 +64,13 @@ def result(spec: NetworkSpec, stats: tuple[str, ...] = CURVES) -> Result:
 @cached()
 def prediction(spec: NetworkSpec, anchor_log10_grad_var: float = 0.0) -> Prediction:
     return compute.run(theory.predict, spec, float(anchor_log10_grad_var))
+
+
+@cached()
+def facts(spec: NetworkSpec, stats: tuple[str, ...] = CURVES) -> dict[str, str]:
+    """The numbers a demo's note or a lesson's text states about `spec` (lessons.facts),
+    from the run the page draws (`stats`: its groups) and the prediction, both cached."""
+    return lessons.facts(result(spec, stats), prediction(spec))
 
 
 @cached(16)

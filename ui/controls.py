@@ -18,6 +18,7 @@ from streamlit.runtime.state import get_session_state
 from core import activations, initializers, phase, spec as core_spec
 from core.experiments import budget
 from core.spec import NetworkSpec, fit_norm
+from lessons.text import inert  # a link's value in a note, as lessons quote an answer
 
 from . import labels
 
@@ -118,22 +119,6 @@ BY_KEY = {c.key: c for c in CONTROLS}
 
 
 # -- reading a hand-edited URL ---------------------------------------------------------
-
-def inert(raw: str, limit: int = 40) -> str:
-    """URL text made safe to show in a note: cut short, on one line, and set as inline
-    code, where Markdown, HTML, Streamlit's :directives: and bare-URL autolinks all stay
-    plain text (the fence is longer than any run of backticks inside).
-
-    >>> print(inert("[log in](https://evil.example)"))
-    ` [log in](https://evil.example) `
-    >>> print(inert("a`b"))
-    `` a`b ``
-    """
-    text = " ".join(raw.split())
-    text = text if len(text) <= limit else text[:limit] + "…"
-    fence = "`" * (1 + max((len(run) for run in re.findall("`+", text)), default=0))
-    return f"{fence} {text} {fence}"
-
 
 def check_url_value(control: Control, raw: str) -> tuple[Any, str | None]:
     """(value to use, note or None) for one raw query-parameter string; the note quotes

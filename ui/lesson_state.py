@@ -6,18 +6,24 @@ one entry of the browser's history: Back walks back through the steps. While a l
 is open the sidebar's controls are not written to the URL (the step defines them).
 Opening a lesson keeps the sidebar as it was; going back to the list puts it back.
 The Lessons page (views/lessons.py) draws it; `tabs` maps a page to its tabs' URL key
-and titles, which only the views know.
+and titles, which only the views know. The lessons themselves (files, checks, grading)
+are the `lessons` package's.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
-from . import controls, lessons
-from .controls import inert
+import lessons
+from lessons import inert
+
+from . import controls
+from .links import BY_PATH
 
 URL_KEYS = ("lesson", "step")
 ANSWERS = "_lesson_answers"          # session state: step key -> lessons.Verdict
@@ -54,6 +60,28 @@ def library(tabs: dict) -> lessons.Library:
     return _load(stamp, tuple((page, titles) for page, (_, titles) in tabs.items()))
 
 
+def vocabulary(tabs: dict[str, tuple[str, ...]]) -> lessons.Vocabulary:
+    """What a lesson file may name in this app: every page (`tabs`: the titles of the
+    tabs a step may open, by page) and every sidebar control."""
+    return lessons.Vocabulary(
+        pages={path: tuple(tabs.get(path, ())) for path in BY_PATH},
+        controls={key: functools.partial(_held, c) for key, c in controls.BY_KEY.items()})
+
+
+def _held(control: controls.Control, value: Any) -> Any:
+    """The value the control holds for a lesson's value, checked as a link's value is;
+    ValueError for one the control would change or refuse."""
+    legal, note = controls.check_url_value(control, control.fmt(value))
+    if note or legal != value or isinstance(value, bool) != isinstance(legal, bool):
+        raise ValueError(f"{control.key} cannot hold {value!r}")
+    return legal
+
+
+def full_values(step: lessons.Step) -> dict[str, Any]:
+    """Every control's value in the step: its own, the others at their defaults."""
+    return controls.defaults() | step.values
+
+
 def _mtime(path) -> int | None:
     """When the file last changed; None when it cannot be looked at (a dangling link):
     reading it says why, on the list."""
@@ -65,7 +93,7 @@ def _mtime(path) -> int | None:
 
 @st.cache_resource(max_entries=2)
 def _load(stamp: tuple, tabs: tuple) -> lessons.Library:
-    return lessons.load_all(tabs=dict(tabs))
+    return lessons.load_all(lessons.FOLDER, vocabulary(dict(tabs)))
 
 
 def prepare(on_page: bool, tabs: dict) -> tuple[Open | None, list[str]]:

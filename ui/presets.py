@@ -6,14 +6,12 @@ so the explanation follows the controls without any extra state.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import streamlit as st
 
-from figures.style import format_power
+import lessons
 
 from . import controls
 from .controls import defaults
@@ -22,7 +20,7 @@ from .controls import defaults
 @dataclass(frozen=True)
 class Preset:
     name: str
-    look_for: str            # a template: its {fields} are `facts` of the network shown
+    look_for: str            # a template: its {fields} are facts of the network shown
     values: dict[str, Any]
     page: str = "variance"   # the page that shows it best
     # what core.experiments.diagnose finds, for every seed (checked by the tests)
@@ -31,41 +29,10 @@ class Preset:
     def full_values(self) -> dict[str, Any]:
         return defaults() | self.values
 
-    def text(self, res) -> str:
-        """What to look for, with this network's own numbers."""
-        return self.look_for.format(**facts(res))
-
-
-def facts(res) -> dict[str, str]:
-    """The numbers a preset's text may quote, measured on the run shown."""
-    valid = res.depth if res.overflow_layer is None else res.overflow_layer
-    return {
-        "depth": str(res.depth),
-        "sigma_w2": f"{res.spec.sigma_w2:.3g}",
-        "first_act_var": format_power(float(res.log10_act_var[0])),
-        "last_act_var": format_power(float(res.log10_act_var[valid - 1])),
-        "last_preact_std": format_power(float(res.log10_preact_var[valid - 1]) / 2, digits=2),
-        "decades": _decades(res.log10_preact_var[:valid]),
-        "sat_first": f"{res.saturated_frac[0]:.0%}",
-        "sat_last": f"{res.saturated_frac[valid - 1]:.0%}",
-        "dead": f"{float(np.mean(res.dead_frac[:valid])):.0%}",
-        "overflow_layer": str(valid + 1),
-        "float16_max": f"{float(np.finfo(np.float16).max):g}",
-        "loss": f"{res.loss:.3g}" if math.isfinite(res.loss) else "overflow",
-        "loss_uniform": f"{res.loss_uniform:.4f}",
-        "loss_times": f"{res.loss / res.loss_uniform:.2g}" if math.isfinite(res.loss) else "many",
-    }
-
-
-def _decades(log10_var: np.ndarray) -> str:
-    """How many powers of ten the variance moves from layer 1 to the last; where a low
-    precision underflows to 0 on the way, at least the move up to there."""
-    zero = np.flatnonzero(~np.isfinite(log10_var))
-    if len(zero) == 0:
-        return f"{abs(float(log10_var[-1] - log10_var[0])):.1f}"
-    if zero[0] == 0:
-        return "(underflow to 0 from layer 1)"
-    return f"more than {abs(float(log10_var[zero[0] - 1] - log10_var[0])):.1f}"
+    def text(self, facts: dict[str, str]) -> str:
+        """What to look for, with the numbers of the network shown (lessons.facts; the
+        app's are cached: ui.cache.facts)."""
+        return lessons.fill(self.look_for, facts)
 
 
 PRESETS: tuple[Preset, ...] = (

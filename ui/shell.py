@@ -134,7 +134,7 @@ def _reset_button(bar) -> None:
 def _preset_note(preset: presets.Preset, settings: controls.Settings, current: str) -> None:
     """What to look for in the demo the controls match (with the numbers of the network
     shown), above the page's charts, as long as the controls are the demo's."""
-    text = preset.text(cache.result(settings.spec, cache.page_stats(current)))
+    text = preset.text(cache.facts(settings.spec, cache.page_stats(current)))
     st.info(f"**{preset.name}.** {text}", icon=":material/school:")
     if current != preset.page:
         links.page_link(preset.page, f"See it on: {links.BY_PATH[preset.page].title}")

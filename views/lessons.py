@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import cache, controls, lesson_answers, lesson_state as state, lessons, present
+import lessons
+from lessons import answers
+from ui import cache, controls, lesson_state as state, present
 from ui.controls import Settings
 from ui.lesson_state import Open
 from ui.links import BY_PATH, page_link
@@ -73,7 +75,7 @@ def _list(lib: lessons.Library) -> None:
             page_link("lessons", "Present it", cols[1], start | {"present": "1"}, "🖥️")
     for error in lib.errors:                # quotes the file: shown as code, never Markdown
         st.error(f"This lesson file could not be read, so it is not listed: "
-                 f"{controls.inert(error, 400)}", icon=":material/error:")
+                 f"{lessons.inert(error, 400)}", icon=":material/error:")
     st.caption("Presenter mode (add `present=1` to a lesson's link, or use its toggle): "
                "large type, the sidebar folded away, the arrow keys or a clicker's "
                "PageUp/PageDown step through the lesson, and each revealed chart scrolls "
@@ -94,7 +96,7 @@ def _step(found: Open, settings: Settings, views: dict) -> None:
                 icon=":material/visibility_off:")
         return
     _verdict(step, shown)
-    facts = lessons.facts(cache.result(settings.spec))
+    facts = cache.facts(settings.spec)
     st.markdown(lessons.fill(step.explain, facts))
     if step.look_at:
         st.markdown(f"**Look at:** {lessons.fill(step.look_at, facts)}")
@@ -119,7 +121,7 @@ def _ask(found: Open) -> None:
         if step.is_number:
             given = st.text_input(f"Your answer{f' ({step.unit})' if step.unit else ''}",
                                   placeholder="e.g. 1000, 1e6, 10^6, 5/3",
-                                  max_chars=lesson_answers.MAX_CHARS,
+                                  max_chars=answers.MAX_CHARS,
                                   key=f"lesson_number_{found.key}")
         else:
             given = st.radio("Your answer", range(len(step.choices)), index=None,
@@ -198,7 +200,7 @@ def _after(found: Open) -> None:
                args=(found, None), key="lesson_again")
     row.button("Reset this step's settings", icon=":material/restart_alt:",
                on_click=state.reapply, key="lesson_reset")
-    params = {k: controls.BY_KEY[k].fmt(v) for k, v in found.step.full_values().items()
+    params = {k: controls.BY_KEY[k].fmt(v) for k, v in state.full_values(found.step).items()
               if v != controls.BY_KEY[k].default}
     page_link(found.step.page, f"Open on its page: {BY_PATH[found.step.page].title}",
               row, params=params)

@@ -15,7 +15,7 @@ from streamlit.util import calc_hash
 
 from ui.controls import BY_KEY
 from ui import present
-from ui.lessons import pretty
+from lessons import pretty
 from views.lessons import KEYS_TEXT, PAGE_TABS, library
 
 from .helpers import figures, no_exceptions, open_page
@@ -170,7 +170,7 @@ def test_controls_are_not_written_to_the_url_while_a_lesson_is_open():
 
 def test_a_broken_lesson_file_is_named_on_the_list(tmp_path, monkeypatch):
     """The good lessons still open; the broken file is named with what is wrong."""
-    from ui import lessons
+    import lessons
 
     (tmp_path / "good.toml").write_text((lessons.FOLDER / "variance_law.toml").read_text())
     (tmp_path / "bad.toml").write_text('title = "x"\nsummary = "y"\n[[steps]]\ntitle = "s"\n')

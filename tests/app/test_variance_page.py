@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+import lessons
 from core import ACTIVATIONS, NORMS, simulate, theory
 from ui import presets
 from ui.controls import to_spec
@@ -85,7 +86,7 @@ def test_each_preset_sets_the_controls_and_explains_itself(preset):
     for key, value in preset.values.items():
         assert at.session_state[key] == value, key
     res = simulate(to_spec(preset.full_values()).spec)
-    assert any(preset.text(res) in i.value for i in at.info)      # beside the charts
+    assert any(preset.text(lessons.facts(res)) in i.value for i in at.info)   # beside the charts
     titles = {"variance": "Variance through depth", "dead_neurons": "Dead neurons",
               "training": "Training",
               "saturation": "tanh saturation" if res.spec.activation == "tanh" else

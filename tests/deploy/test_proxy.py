@@ -85,8 +85,8 @@ def runtime_folders() -> set[str]:
     """The repository's top-level folders that a server loads from: the packages of
     every module the shell and its pages import (in a fresh interpreter), and the one
     the lessons are read from."""
-    code = ("import sys, ui.shell, ui.lessons; "
-            "print(ui.lessons.FOLDER / 'any.toml'); "
+    code = ("import sys, ui.shell, lessons; "
+            "print(lessons.FOLDER / 'any.toml'); "
             "print(*[getattr(m, '__file__', None) or '' for m in list(sys.modules.values())], sep='\\n')")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, check=True).stdout.split("\n")

@@ -7,6 +7,7 @@ import pytest
 
 from core.experiments.diagnose import diagnose
 from core.simulate import simulate
+import lessons
 from figures.style import format_power
 from ui import presets
 from ui.controls import to_spec
@@ -25,7 +26,7 @@ def test_verdicts_hold_for_every_seed(preset):
     for seed in SEEDS:
         res = _run(preset, seed)
         assert diagnose(res).problems == preset.problems, (preset.name, seed)
-        text = preset.text(res)
+        text = preset.text(lessons.facts(res))
         assert "{" not in text and "nan" not in text.lower(), text
 
 
@@ -38,7 +39,7 @@ def test_linear_demos_state_the_closed_form(name):
     res = simulate(spec)
     expected = spec.depth * math.log10(spec.sigma_w2)
     assert res.log10_act_var[-1] == pytest.approx(expected, abs=0.5)
-    assert format_power(float(res.log10_act_var[-1])) in preset.text(res)
+    assert format_power(float(res.log10_act_var[-1])) in preset.text(lessons.facts(res))
 
 
 def test_saturation_claims_are_measured():
@@ -49,12 +50,14 @@ def test_saturation_claims_are_measured():
     gain = _run(presets.BY_NAME["tanh with gain 5/3 (Karpathy)"], 0)
     assert bad.saturated_frac[-1] > 0.5 > 0.1 > healed.saturated_frac[-1]
     assert healed.saturated_frac[-1] < gain.saturated_frac[0] < bad.saturated_frac[-1]
-    assert f"{bad.saturated_frac[-1]:.0%}" in presets.BY_NAME["Bad init, no normalization"].text(bad)
+    assert f"{bad.saturated_frac[-1]:.0%}" in \
+        presets.BY_NAME["Bad init, no normalization"].text(lessons.facts(bad))
 
 
 def test_float16_overflow_layer_is_where_values_pass_the_format():
     preset = presets.BY_NAME["float16 overflows"]
     res = _run(preset, 0)
+    text = preset.text(lessons.facts(res))
     first_inf = res.overflow_layer + 1
-    assert f"from layer {first_inf} on" in preset.text(res)
-    assert str(int(np.finfo(np.float16).max)) in preset.text(res)
+    assert f"from layer {first_inf} on" in text
+    assert str(int(np.finfo(np.float16).max)) in text

@@ -8,19 +8,26 @@ import textwrap
 
 import pytest
 
+import lessons
 from core import theory
 from core.simulate import simulate
-from ui import lessons
+from lessons import measure
 from ui.controls import BY_KEY, to_spec
-from ui.lesson_measures import measure
+from ui.lesson_state import full_values, vocabulary
 from views.lessons import PAGE_TABS, library
 
 TABS = {page: titles for page, (_, titles) in PAGE_TABS.items()}
+VOCAB = vocabulary(TABS)
 LIB = library()
 STEPS = [(lesson.id, n, step) for lesson in LIB.lessons.values()
          for n, step in enumerate(lesson.steps, start=1)]
 IDS = [f"{lid}-{n}" for lid, n, _ in STEPS]
 SEEDS = (0, 1, 2)
+
+
+def _spec(step):
+    """The network a step shows."""
+    return to_spec(full_values(step)).spec
 
 
 def test_every_lesson_file_loads():
@@ -36,7 +43,7 @@ def test_claimed_numbers_are_what_the_core_computes(lid, n, step):
     if step.measure is None:
         pytest.skip("this step claims no number")
     for seed in SEEDS:
-        spec = to_spec(step.full_values() | {"seed": seed}).spec
+        spec = to_spec(full_values(step) | {"seed": seed}).spec
         got = measure(step.measure, spec)
         assert abs(got - step.claimed()) <= step.tolerance, (seed, got, step.claimed())
         for choice in step.choices:
@@ -52,14 +59,14 @@ def test_the_variance_law_quiz_numbers_come_from_the_engine():
     assert law[2].claimed() == pytest.approx(math.log10(0.1 ** 10))
     assert law[4].claimed() == 2 ** 20
     assert law[5].claimed() == pytest.approx(9 * math.log10(0.5), abs=0.01)
-    assert simulate(law[1].spec()).log10_act_var[-1] == pytest.approx(20, abs=0.5)
-    assert 10 ** theory.predict(law[4].spec()).log10_act_var[-1] == pytest.approx(2 ** 20)
+    assert simulate(_spec(law[1])).log10_act_var[-1] == pytest.approx(20, abs=0.5)
+    assert 10 ** theory.predict(_spec(law[4])).log10_act_var[-1] == pytest.approx(2 ** 20)
 
 
 def test_makemore_uniform_loss_is_ln_27():
     step = LIB.lessons["makemore"].steps[0]
     assert step.claimed() == pytest.approx(math.log(27), abs=step.tolerance)
-    assert simulate(step.spec()).loss_uniform == pytest.approx(3.2958, abs=1e-4)
+    assert simulate(_spec(step)).loss_uniform == pytest.approx(3.2958, abs=1e-4)
 
 
 @pytest.mark.parametrize("lid, n, step", STEPS, ids=IDS)
@@ -82,7 +89,7 @@ def test_answers_are_judged_as_the_text_says(lid, n, step):
 @pytest.mark.parametrize("lid, n, step", STEPS, ids=IDS)
 def test_every_step_is_legal_and_its_text_fills(lid, n, step):
     assert all(key in BY_KEY for key in step.values) and set(step.hide) <= set(BY_KEY)
-    res = simulate(step.spec())
+    res = simulate(_spec(step))
     facts = lessons.facts(res)
     for text in (step.explain, step.look_at):
         filled = lessons.fill(text, facts)
@@ -116,7 +123,7 @@ tolerance = 0.5
 
 def _write(tmp_path, text, name="broken.toml"):
     (tmp_path / name).write_text(textwrap.dedent(text))
-    return lessons.load_all(tmp_path, TABS)
+    return lessons.load_all(tmp_path, VOCAB)
 
 
 def test_a_good_file_loads(tmp_path):

@@ -1,8 +1,12 @@
-"""The numbers a lesson's answers claim, computed by the core for a step's network.
+"""Numbers about a network, computed by the core: the measures a step's answer claims,
+and the facts a text quotes.
 
-A lesson step may name one of these (`measure = "..."` in its file): the tests then
+A lesson step may name a measure (`measure = "..."` in its file): the tests then
 compute it for the step's network and check it against the answer the text gives, so a
-lesson cannot teach a number the engine does not produce. Pure core calls, no Streamlit.
+lesson cannot teach a number the engine does not produce.
+
+The facts are the numbers, as text, that a lesson's explanation (its {name} fields) and
+a classroom demo's note (ui.presets) state about the run on screen.
 
 >>> from core.spec import NetworkSpec
 >>> round(measure("theory_act_var_last", NetworkSpec(depth=20, width=200, weight_var=0.01,
@@ -13,14 +17,17 @@ lesson cannot teach a number the engine does not produce. Pure core calls, no St
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
 
 from core import norms, theory
 from core.experiments import batch_dependence, running_stats
-from core.simulate import simulate
+from core.simulate import Result, simulate
 from core.spec import NetworkSpec
+from core.theory import Prediction
+from figures.numbers import format_power
 
 EVAL_BATCHES = 10           # training batches before eval in the train-vs-eval question
 
@@ -103,3 +110,65 @@ def measure(name: str, spec: NetworkSpec) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{name} is not finite for {spec}")
     return value
+
+
+# -- facts: what a text states about the run shown ----------------------------------------
+
+def facts(res: Result, pred: Prediction | None = None) -> dict[str, str]:
+    """The numbers a lesson's or a demo's text may quote about the run `res`, as text.
+    `pred` is theory.predict(res.spec), computed here unless given (the app gives its
+    cached one: ui.cache.facts)."""
+    pred = theory.predict(res.spec) if pred is None else pred
+    return _of_run(res) | _of_spec(res.spec, pred)
+
+
+def _of_run(res: Result) -> dict[str, str]:
+    """Measured on the run, up to the layer where it overflowed, if it did."""
+    valid = res.depth if res.overflow_layer is None else res.overflow_layer
+    return {
+        "depth": str(res.depth),
+        "sigma_w2": f"{res.spec.sigma_w2:.3g}",
+        "first_act_var": format_power(float(res.log10_act_var[0])),
+        "last_act_var": format_power(float(res.log10_act_var[valid - 1])),
+        "last_preact_std": format_power(float(res.log10_preact_var[valid - 1]) / 2, digits=2),
+        "decades": _decades(res.log10_preact_var[:valid]),
+        "sat_first": f"{res.saturated_frac[0]:.0%}",
+        "sat_last": f"{res.saturated_frac[valid - 1]:.0%}",
+        "dead": f"{float(np.mean(res.dead_frac[:valid])):.0%}",
+        "overflow_layer": str(valid + 1),
+        "float16_max": f"{float(np.finfo(np.float16).max):g}",
+        "loss": f"{res.loss:.3g}" if math.isfinite(res.loss) else "overflow",
+        "loss_uniform": f"{res.loss_uniform:.4f}",
+        "loss_times": f"{res.loss / res.loss_uniform:.2g}" if math.isfinite(res.loss) else "many",
+    }
+
+
+def _of_spec(spec: NetworkSpec, pred: Prediction) -> dict[str, str]:
+    """The settings, and what theory predicts for them."""
+    return {
+        "width": str(spec.width),
+        "batch": str(spec.batch),
+        "weight_var": f"{spec.effective_weight_var:.3g}",
+        "gain": f"{spec.effective_gain:.4g}",
+        # from log10 to the text: 10^600 is a number to show, not an overflow
+        "theory_last_act_var": format_power(float(pred.log10_act_var[-1])),
+        "set_size": (f"{measure('stat_set_size', spec):.0f}" if spec.norm != "none"
+                     else "(no normalization)"),
+    }
+
+
+def _decades(log10_var: np.ndarray) -> str:
+    """How many powers of ten the variance moves from layer 1 to the last; where a low
+    precision underflows to 0 on the way, at least the move up to there."""
+    zero = np.flatnonzero(~np.isfinite(log10_var))
+    if len(zero) == 0:
+        return f"{abs(float(log10_var[-1] - log10_var[0])):.1f}"
+    if zero[0] == 0:
+        return "(underflow to 0 from layer 1)"
+    return f"more than {abs(float(log10_var[zero[0] - 1] - log10_var[0])):.1f}"
+
+
+@lru_cache(maxsize=1)
+def fact_names() -> tuple[str, ...]:
+    """The names `facts` gives, found by computing them once on a tiny network."""
+    return tuple(sorted(facts(simulate(NetworkSpec(depth=1, width=2, batch=2)))))

@@ -15,15 +15,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, strategies as st
 
+import lessons
 from core.simulate import simulate
 from core.spec import NetworkSpec
-from ui import lessons
-
-from .test_lessons import GOOD as BARE
 from ui.controls import BY_KEY
-from views.lessons import PAGE_TABS
 
-TABS = {page: titles for page, (_, titles) in PAGE_TABS.items()}
+from .test_lessons import GOOD as BARE, VOCAB
 SHIPPED = sorted(p.stem for p in lessons.FOLDER.glob("*.toml"))
 
 GOOD = textwrap.dedent(BARE) + 'look_at = "The curve."\n'
@@ -57,7 +54,7 @@ def test_a_template_is_checked_whole_at_load(template, message, field):
     """Refused at load with the step and the field named, long before a Reveal."""
     data = {"title": "T", "summary": "S", "steps": [_step(), _step(**{field: template})]}
     with pytest.raises(lessons.LessonError) as e:
-        lessons.parse("x", data, TABS)
+        lessons.parse("x", data, VOCAB)
     assert str(e.value).startswith(f"step 2: {field}") and message in str(e.value), e.value
 
 
@@ -76,7 +73,7 @@ def _folder(tmp_path: Path) -> Path:
 
 
 def _broken(tmp_path: Path, name: str) -> str:
-    lib = lessons.load_all(tmp_path, TABS)
+    lib = lessons.load_all(tmp_path, VOCAB)
     assert sorted(lib.lessons) == SHIPPED
     (error,) = lib.errors
     assert error.startswith(f"{name}.toml: "), error
@@ -126,7 +123,7 @@ def test_a_huge_file_is_not_read_whole(tmp_path):
 def test_a_pipe_named_like_a_lesson_does_not_block(tmp_path):
     os.mkfifo(_folder(tmp_path) / "pipe.toml")
     result = []
-    reader = threading.Thread(target=lambda: result.append(lessons.load_all(tmp_path, TABS)),
+    reader = threading.Thread(target=lambda: result.append(lessons.load_all(tmp_path, VOCAB)),
                               daemon=True)
     reader.start()
     reader.join(20)
@@ -177,7 +174,7 @@ def test_any_structure_is_a_lesson_or_a_lesson_error(changes, whole):
     data = {"title": "T", "summary": "S", "steps": [step]}
     for candidate in (data, whole, {"title": "T", "summary": "S", "steps": whole}):
         try:
-            lessons.parse("x", candidate, TABS)
+            lessons.parse("x", candidate, VOCAB)
         except lessons.LessonError:
             pass
 
@@ -186,7 +183,7 @@ def test_any_structure_is_a_lesson_or_a_lesson_error(changes, whole):
 def test_any_template_is_refused_or_fills(explain, look_at):
     try:
         lesson = lessons.parse("x", {"title": "T", "summary": "S",
-                                     "steps": [_step(explain=explain, look_at=look_at)]}, TABS)
+                                     "steps": [_step(explain=explain, look_at=look_at)]}, VOCAB)
     except lessons.LessonError as e:
         assert str(e).startswith("step 1: ")
         return
@@ -200,7 +197,7 @@ def test_any_file_text_is_a_lesson_or_a_lesson_error(text):
         path = Path(folder) / "fuzz.toml"
         path.write_text(GOOD + text)
         try:
-            lessons.load(path, TABS)
+            lessons.load(path, VOCAB)
         except lessons.LessonError as e:
             assert str(e).startswith("fuzz.toml: ")
 
@@ -213,6 +210,6 @@ def test_a_check_that_fails_lists_the_file_and_not_the_page(tmp_path, monkeypatc
 
     (_folder(tmp_path) / "odd.toml").write_text(GOOD)
     real_parse = lessons.parse
-    monkeypatch.setattr(lessons, "parse",
+    monkeypatch.setattr(lessons.loader, "parse",
                         lambda lid, *a: broken() if lid == "odd" else real_parse(lid, *a))
     assert "could not be checked (ZeroDivisionError)" in _broken(tmp_path, "odd")

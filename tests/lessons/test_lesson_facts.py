@@ -9,12 +9,13 @@ import re
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import lessons
 from core.activations import ACTIVATIONS
 from core.simulate import simulate
 from figures.style import format_power
-from ui import lessons
+from lessons import measure
 from ui.controls import BY_KEY, WEIGHT_VARS, to_spec
-from ui.lesson_measures import measure
+from ui.lesson_state import full_values
 from views.lessons import library
 
 LIB = library()
@@ -23,7 +24,7 @@ NOT_A_NUMBER = re.compile(r"nan|inf", re.IGNORECASE)
 
 
 def _facts(step, **values) -> dict[str, str]:
-    return lessons.facts(simulate(to_spec(step.full_values() | values).spec))
+    return lessons.facts(simulate(to_spec(full_values(step) | values).spec))
 
 
 @pytest.mark.parametrize("weight_var, decades", [(10.0, 600), (0.0001, -400)])
@@ -44,7 +45,7 @@ def test_a_variance_that_underflows_moves_more_than_its_last_finite_layer_says()
     shrink the variance 100-fold a layer, so it reaches 0 within a few layers; the move
     stated is the one measured before that, as a lower bound."""
     step = LIB.lessons["variance_law"].steps[1]
-    res = simulate(to_spec(step.full_values() | dict(depth=200, weight_var=0.0001,
+    res = simulate(to_spec(full_values(step) | dict(depth=200, weight_var=0.0001,
                                                      dtype="float16", batch=2)).spec)
     zero = list(res.log10_preact_var).index(-float("inf"))
     assert 2 <= zero <= 10
@@ -56,7 +57,7 @@ def test_a_variance_that_underflows_moves_more_than_its_last_finite_layer_says()
 
 def test_a_measure_past_float64_is_refused_not_overflowed():
     step = LIB.lessons["variance_law"].steps[1]
-    spec = to_spec(step.full_values() | dict(depth=200, weight_var=10.0, batch=2)).spec
+    spec = to_spec(full_values(step) | dict(depth=200, weight_var=10.0, batch=2)).spec
     with pytest.raises(ValueError, match="not finite"):
         measure("theory_act_var_last", spec)
 

@@ -23,7 +23,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .controls import inert
+from .text import inert
 
 MAX_CHARS = 80               # an answer longer than this is refused, unread
 FLOAT_DECADES = 300          # within 10^±300 a number also keeps its float

@@ -11,8 +11,8 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, strategies as st
 
-from ui import lesson_answers as answers, lessons
-from ui.lessons import Step, Trap
+import lessons
+from lessons import Step, Trap, answers
 from views.lessons import library
 
 LIB = library()
