@@ -13,6 +13,7 @@ import pytest
 
 from streamlit.util import calc_hash
 
+from core import theory
 from ui.controls import BY_KEY
 from ui import present
 from lessons import pretty
@@ -98,6 +99,21 @@ def test_reveal_without_an_answer_and_back():
     _button(at, "Previous").click().run()
     assert at.header[0].value == lesson.steps[0].title
     assert not figures(at)
+
+
+def test_a_revealed_steps_numbers_come_from_the_cache(monkeypatch):
+    """The facts under a revealed step are the cached run's and prediction's: a rerun of
+    the step (any click on the page) predicts nothing again."""
+    lesson = LESSONS[0]
+    at = open_page("lessons", lesson=lesson.id, step="2")
+    _button(at, "Reveal").click().run()
+    predicted = []
+    real = theory.predict
+    monkeypatch.setattr(theory, "predict", lambda *a: predicted.append(a) or real(*a))
+    at.run()
+    no_exceptions(at)
+    assert figures(at) and "{" not in at.markdown[-1].value
+    assert not predicted
 
 
 def test_the_list_without_a_lesson():
