@@ -17,7 +17,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Browser tests drive Debian's chromium (executable_path), never a Playwright download.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: venv venv-dev run test test-fast bench browser-deps clean serve serve-deps
+.PHONY: venv venv-dev run test test-fast bench browser-deps db-deps clean serve serve-deps
 
 # The stamps live in the venv, so a deleted venv or a changed requirements file
 # re-runs pip; an unchanged one costs nothing.
@@ -55,7 +55,13 @@ browser-deps:
 	if ! dpkg -s $(BROWSER_PKGS) >/dev/null 2>&1; then \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(BROWSER_PKGS); fi
 
-test: venv-dev browser-deps serve-deps
+# The class database's tests start a throwaway PostgreSQL server of their own.
+DB_PKGS := postgresql
+db-deps:
+	if ! dpkg -s $(DB_PKGS) >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $(DB_PKGS); fi
+
+test: venv-dev browser-deps serve-deps db-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: venv-dev
