@@ -21,7 +21,7 @@ The app's pages and controls are its own: it hands them to the loader as a
 `Vocabulary` (ui.lesson_state.vocabulary).
 """
 
-from .grading import answer_text, check, read_number
+from .grading import answer_text, check, class_answer, read_number, spread_marks
 from .loader import FOLDER, MAX_BYTES, load, load_all, parse, parse_step
 from .measures import MEASURES, fact_names, facts, measure
 from .schema import (STEP_KEYS, Choice, Lesson, LessonError, Library, Step, Trap, Verdict,
@@ -29,6 +29,6 @@ from .schema import (STEP_KEYS, Choice, Lesson, LessonError, Library, Step, Trap
 from .text import fill, inert, pretty
 
 __all__ = ["FOLDER", "MAX_BYTES", "MEASURES", "STEP_KEYS", "Choice", "Lesson", "LessonError",
-           "Library", "Step", "Trap", "Verdict", "Vocabulary", "answer_text", "check",
+           "Library", "Step", "Trap", "Verdict", "Vocabulary", "answer_text", "check", "class_answer",
            "fact_names", "facts", "fill", "inert", "load", "load_all", "measure", "parse",
-           "parse_step", "pretty", "read_number"]
+           "parse_step", "pretty", "read_number", "spread_marks"]

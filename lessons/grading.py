@@ -9,10 +9,12 @@ lessons.answers), against a step's answer, its tolerance and its traps.
 
 from __future__ import annotations
 
+import math
+
 from figures.numbers import format_power
 
 from . import answers
-from .schema import Step, Verdict
+from .schema import Step, Trap, Verdict
 from .text import pretty
 
 
@@ -80,3 +82,42 @@ def answer_text(step: Step) -> str:
         unit = f" ({step.unit})" if step.unit else ""
         return pretty(f"{step.as_typed(step.answer)}{unit}")
     return pretty(step.correct_choice.text)
+
+
+def class_answer(step: Step, text: str) -> tuple[float | None, bool]:
+    """An answer typed by a member of a class (a choice as its index's digits): the value
+    the class's chart plots (the choice's index, or the number's log10, None for zero or
+    less) and whether it is right. Raises ValueError, with the reason, when it cannot be
+    read, so nothing unreadable is ever counted.
+
+    >>> step = Step(title="t", page="variance", values={}, question="q", explain="e",
+    ...             answer=6.0, tolerance=0.5, log=True)
+    >>> class_answer(step, "10^6"), round(class_answer(step, "40")[0], 4)
+    ((6.0, True), 1.6021)
+    """
+    if not step.is_number:
+        verdict = check(step, int(text) if text.isdigit() else -1)
+        if not verdict.read:
+            raise ValueError(verdict.text)
+        return float(text), verdict.correct
+    verdict = check(step, text)
+    if not verdict.read:
+        raise ValueError(verdict.text)
+    typed = answers.read(text, step.unit, step.log)
+    return (typed.log10 if typed.sign > 0 else None), verdict.correct
+
+
+def spread_marks(step: Step) -> tuple[list[tuple[float, str]], float | None]:
+    """Where a class's histogram marks a numeric step's traps and answer, in log10 (the
+    axis the answers are binned on); a mark at zero or below has none and is left out.
+
+    >>> step = Step(title="t", page="variance", values={}, question="q", explain="e",
+    ...             answer=1e6, tolerance=1e5, traps=(Trap(40.0, 1.0, "added"),))
+    >>> [(round(x, 4), why) for x, why in spread_marks(step)[0]], spread_marks(step)[1]
+    ([(1.6021, 'added')], 6.0)
+    """
+    def at(value: float) -> float | None:
+        return value if step.log else (math.log10(value) if value > 0 else None)
+
+    traps = [(at(t.value), t.why) for t in step.traps if at(t.value) is not None]
+    return traps, at(step.answer)
