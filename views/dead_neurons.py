@@ -10,6 +10,9 @@ from figures.histograms import format_percent, percent_by_layer
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
 from ui.export import Column, LayerTable, PERCENT, download_button, marks, upto
+from ui.pages import BY_PATH
+
+PAGE = BY_PATH["dead_neurons"]
 
 
 LINEAR_NOTE = ("**A linear unit never dies.** Its output is its input, with slope 1 "
@@ -20,7 +23,7 @@ LINEAR_NOTE = ("**A linear unit never dies.** Its output is its input, with slop
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec, cache.PAGE_STATS["dead_neurons"])
+    res = cache.result(spec, PAGE.stats)
     act = res.activation
     st.title("Dead neurons")
     if act.bounded is None and not act.relu_like:
@@ -45,7 +48,7 @@ def page(settings: Settings) -> None:
             st.columns(2)[0])
     table = layer_table(res, layer, valid, word, rule)
     _metrics(res, layer, valid, word, table.columns[1].values)
-    verdicts.show_elsewhere(diagnose(res), "dead_neurons", spec.depth)
+    verdicts.show_elsewhere(diagnose(res), PAGE.url_path, spec.depth)
     _one_layer(res, layer, valid, word)
     _through_depth(res, table, valid, word)
     download_button(table, spec, "dead_units")

@@ -10,6 +10,9 @@ from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
 from ui.export import Column, LayerTable, download_button, marks
 from ui.notes import notes_slot
+from ui.pages import BY_PATH
+
+PAGE = BY_PATH["gradients"]
 
 
 THEORY = Control("grad_theory", "Draw the mean-field prediction", "toggle", True)
@@ -33,7 +36,7 @@ NOT_MODELLED = ("The mean-field prediction covers plain networks, and LayerNorm 
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec, cache.PAGE_STATS["gradients"])
+    res = cache.result(spec, PAGE.stats)
     st.title("Gradient flow")
     st.caption("Backpropagation runs the network in reverse: the gradient dL/dh starts at the "
                "loss and is multiplied by every layer on its way back to the input.")
@@ -65,7 +68,7 @@ def _headline(spec, res, diag) -> None:
     with notes_slot(note):
         if note:
             st.caption(note)
-    verdicts.show_elsewhere(diag, "gradients", spec.depth)
+    verdicts.show_elsewhere(diag, PAGE.url_path, spec.depth)
 
 
 def _flow(spec, res, verdict) -> LayerTable:

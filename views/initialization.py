@@ -11,6 +11,9 @@ from ui import cache, charts, controls
 from ui.controls import Control, Settings
 from ui.verdicts import TREND_WORDS
 from ui.labels import GAIN_FORMULAS, INIT_LABELS, NO_TORCH_GAIN, SCHEME_FORMULAS
+from ui.pages import BY_PATH
+
+PAGE = BY_PATH["initialization"]
 
 QUANTITY = Control("init_quantity", "Show per layer", "select", "preact",
                    options=("preact", "act", "grad"),
@@ -22,7 +25,7 @@ FIELDS = {"preact": "log10_preact_var", "act": "log10_act_var", "grad": "log10_g
 
 def page(settings: Settings) -> None:
     st.title("Initialization")
-    controls.page_tabs("init_view", VIEWS, settings.spec)
+    controls.page_tabs(PAGE.tab_key, TABS, settings.spec)
 
 
 def _every_scheme(spec) -> None:
@@ -143,4 +146,4 @@ readout scale in the sidebar's Advanced section.
 """)
 
 
-VIEWS = {"Every scheme": _every_scheme, "Confidently wrong at init": _confidently_wrong}
+TABS = {"Every scheme": _every_scheme, "Confidently wrong at init": _confidently_wrong}

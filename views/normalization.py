@@ -13,6 +13,9 @@ from ui import cache, charts, controls
 from ui.controls import Control, Settings
 from ui.verdicts import TREND_WORDS
 from ui.labels import LINEUP_LABELS, NORM_LABELS, affine_label, batch_run_label
+from ui.pages import BY_PATH
+
+PAGE = BY_PATH["normalization"]
 
 BAD = Control("norm_bad_init", "Start from a bad init: N(0, 1) weights", "toggle", True,
               help="fan_in × Var(W) = width: without normalization the signal explodes or "
@@ -30,7 +33,7 @@ def page(settings: Settings) -> None:
     st.caption(f"The network: {spec.depth} layers of width {spec.width}, {spec.activation}, "
                f"fan_in × Var(W) = {net.sigma_w2:.3g}"
                + (" (N(0, 1) weights: a bad init on purpose)." if bad else " (the sidebar's)."))
-    controls.page_tabs("norm_view", VIEWS, spec, net, groups, settings)
+    controls.page_tabs(PAGE.tab_key, TABS, spec, net, groups, settings)
 
 
 def _side_by_side(spec, net, groups, settings: Settings) -> None:
@@ -201,5 +204,5 @@ all off.
     """)
 
 
-VIEWS = {"Side by side": _side_by_side, "What is averaged": _what_is_averaged, "Batch size": _batch_size,
+TABS = {"Side by side": _side_by_side, "What is averaged": _what_is_averaged, "Batch size": _batch_size,
          "Train vs eval": _train_vs_eval, "γ and β": _gamma_beta}

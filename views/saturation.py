@@ -10,6 +10,9 @@ from figures.histograms import (activation_histograms, format_percent, layer_den
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
 from ui.export import Column, LayerTable, PERCENT, download_button, marks, upto
+from ui.pages import BY_PATH
+
+PAGE = BY_PATH["saturation"]
 
 
 # Thresholds the core counts exactly in every run (stats.SATURATION_GRID): no re-simulation.
@@ -30,7 +33,7 @@ WORDS = {"bounded": "saturated", "off": "off", "linear": None}
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec, cache.PAGE_STATS["saturation"])
+    res = cache.result(spec, PAGE.stats)
     act = res.activation
     kind = "bounded" if act.bounded is not None else ("off" if act.relu_like else "linear")
     st.title("tanh saturation" if act.name == "tanh" else f"Saturation: {act.name}")
@@ -48,7 +51,7 @@ def page(settings: Settings) -> None:
     fracs = table.columns[0].values           # the share saturated (off) per layer
     if kind != "linear" and valid > 0:
         _headline(act, kind, fracs, valid, threshold)
-    verdicts.show_elsewhere(diagnose(res), "saturation", spec.depth)
+    verdicts.show_elsewhere(diagnose(res), PAGE.url_path, spec.depth)
     x_title = _histograms(res, kind, shown, fracs, threshold)
     _by_layer(res, kind, table, valid, x_title)
     download_button(table, spec, "saturation")

@@ -14,6 +14,9 @@ from ui import training_text as text
 from ui.controls import Control, Settings
 from ui.notes import notes_slot
 from ui.training import thinned, train_runs
+from ui.pages import BY_PATH
+
+PAGE = BY_PATH["training"]
 
 MAX_ROWS = 6                  # layers in the per-layer curves
 LIVE_RECORDS = 25             # its columns while training (all of them at the end)
@@ -43,7 +46,7 @@ def page(settings: Settings) -> None:
     status = st.container()
     loss_slot = st.empty()
     tab = Tab()
-    controls.page_tabs("train_view", TABS, tab, spec, runs)
+    controls.page_tabs(PAGE.tab_key, TABS, tab, spec, runs)
     generation = [0]
 
     def draw(logs: dict, stage: str) -> None:

@@ -9,6 +9,9 @@ from figures.variance import variance_figure
 from ui import cache, charts, controls, verdicts
 from ui.controls import Control, Settings
 from ui.export import Column, LayerTable, download_button, upto
+from ui.pages import BY_PATH
+
+PAGE = BY_PATH["variance"]
 
 
 # The first screen's one line: what to do here (the sidebar holds every control).
@@ -22,7 +25,7 @@ BAND = Control("var_band", f"Show {SEEDS} other seeds", "toggle", False,
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec, cache.PAGE_STATS["variance"])
+    res = cache.result(spec, PAGE.stats)
     diag = diagnose(res)
     st.title("Variance through depth")
     st.markdown(WHAT_TO_DO)
@@ -45,7 +48,7 @@ def _headline(spec, res, diag) -> None:
     edge = res.overflow_layer if res.overflow_layer is not None else res.underflow_layer
     st.markdown(verdicts.forward_sentence(verdict, spec.depth, spec.dtype,
                                           None if edge is None else edge + 1))
-    verdicts.show_elsewhere(diag, "variance", spec.depth)
+    verdicts.show_elsewhere(diag, PAGE.url_path, spec.depth)
 
 
 def _chart(spec, res) -> LayerTable:
