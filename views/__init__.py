@@ -1,7 +1,8 @@
 """The pages, one module each: a `page(settings)` function and, for a page with tabs, a
-`TABS` dict {title: function}. ui/pages.py declares every page and names these; this
-package imports them, for app.py (which hands them to ui.shell) and for the Lessons page,
-so that nothing in ui/ imports a page.
+`TABS` dict {title: function}; each page's words are in text/<url path>.toml (prose.py).
+ui/pages.py declares every page and names these functions; this package imports them,
+for app.py (which hands them to ui.shell) and for the Lessons page, so that nothing in
+ui/ imports a page.
 
 Pages live here and not in a folder named `pages/`: Streamlit runs the files of a
 `pages/` folder as pages of their own on a fresh server's first request, before
