@@ -89,7 +89,7 @@ def open_class(db: Database, lesson: str, now: float | None = None) -> Opened:
 def state(db: Database, code: str, now: float | None = None) -> State | None:
     """The class's step and whether it is revealed; None for no such class."""
     code = codes.normalize(code)
-    with db.transaction() as cur:
+    with db.transaction(write=False) as cur:
         row = cur.one("SELECT code, lesson, step, revealed, closed, active FROM classes "
                       "WHERE code = ?", (code,))
     if row is None:
@@ -198,10 +198,20 @@ def close(db: Database, code: str, secret: str, now: float | None = None) -> Sta
                  "WHERE code = ?", (), now)
 
 
+def mine(db: Database, code: str, student: str, step: int) -> Answer | None:
+    """`student`'s answer to `step`, if any."""
+    with db.transaction(write=False) as cur:
+        row = cur.one("SELECT text, value, correct FROM answers WHERE code = ? AND "
+                      "student = ? AND step = ?", (codes.normalize(code), str(student)[:40],
+                                                   int(step)))
+    return None if row is None else Answer(row[0], row[1], None if row[2] is None else
+                                           bool(row[2]))
+
+
 def tally(db: Database, code: str, step: int) -> Tally:
     """Who has joined, and every answer to `step`."""
     code = codes.normalize(code)
-    with db.transaction() as cur:
+    with db.transaction(write=False) as cur:
         joined = cur.one("SELECT COUNT(*) FROM students WHERE code = ?", (code,))[0]
         rows = cur.all("SELECT text, value, correct FROM answers WHERE code = ? AND step = ?",
                        (code, int(step)))
@@ -211,7 +221,7 @@ def tally(db: Database, code: str, step: int) -> Tally:
 
 def scores(db: Database, code: str) -> dict[int, tuple[int, int]]:
     """Per step: (answers, right answers)."""
-    with db.transaction() as cur:
+    with db.transaction(write=False) as cur:
         rows = cur.all("SELECT step, COUNT(*), SUM(COALESCE(correct, 0)) FROM answers "
                        "WHERE code = ? GROUP BY step ORDER BY step", (codes.normalize(code),))
     return {int(s): (int(n), int(r or 0)) for s, n, r in rows}

@@ -68,10 +68,11 @@ class Database:
         return "postgresql" if self.postgres else "sqlite"
 
     @contextmanager
-    def transaction(self) -> Iterator["Cursor"]:
-        """A transaction that commits on leaving and rolls back on an exception."""
+    def transaction(self, write: bool = True) -> Iterator["Cursor"]:
+        """A transaction that commits on leaving and rolls back on an exception. One
+        that only reads (`write=False`) never waits for SQLite's write lock."""
         try:
-            with (self._postgres() if self.postgres else self._sqlite()) as cursor:
+            with (self._postgres() if self.postgres else self._sqlite(write)) as cursor:
                 yield cursor
         except sqlite3.OperationalError as error:     # locked too long, unreadable, …
             raise DatabaseDown(str(error)) from error
@@ -81,7 +82,7 @@ class Database:
             raise
 
     @contextmanager
-    def _sqlite(self) -> Iterator["Cursor"]:
+    def _sqlite(self, write: bool) -> Iterator["Cursor"]:
         # A connection per transaction: sqlite3 connections belong to one thread, and
         # Streamlit runs every session's script on threads of its own; opening is cheap.
         try:
@@ -92,7 +93,9 @@ class Database:
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")   # WAL keeps every commit on a crash
-            conn.execute("BEGIN IMMEDIATE")             # take the write lock up front
+            # A writer takes the write lock up front: two that read first and then both
+            # try to write would deadlock, and one of them fail.
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             cursor = Cursor(conn.cursor(), postgres=False)
             try:
                 yield cursor

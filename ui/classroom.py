@@ -159,6 +159,9 @@ def scores(held: Led):
 
 # -- the students -----------------------------------------------------------------------
 
+JOINED = "_class_joined"              # session state: (code, student id) once let in
+
+
 def joined() -> tuple[str, str] | None:
     """(code, student id) when this page is a student's in a class."""
     code, me = st.query_params.get("join"), st.query_params.get("me")
@@ -167,29 +170,45 @@ def joined() -> tuple[str, str] | None:
 
 def follow_link() -> str | None:
     """On a `join=` link, before the lesson is resolved: let this browser into the class
-    (an anonymous id, written into the link so a reload or another server process keeps
-    it) and point the link at the class's lesson and step. A note when that fails."""
+    once (an anonymous id, written into the link so that a reload, or another server
+    process after this one fails, keeps it), then point the link at the class's lesson
+    and the step the presenter is on. A note for the page when that fails."""
     code = st.query_params.get("join")
     if code is None:
         return None
     me = st.query_params.get("me") or codes.new_student()
-    try:
-        state = _call(classes.join, code, me)
-    except classes.ClassError as error:
-        for key in ("join", "me", "lesson", "step"):
-            st.query_params.pop(key, None)
-        return str(error)
+    if st.session_state.get(JOINED) == (codes.normalize(code), me):
+        state = class_state(codes.normalize(code))
+    else:
+        try:
+            state = _call(classes.join, code, me)
+        except classes.ClassError as error:
+            _leave()
+            return str(error)
+        if state is not None:
+            st.session_state[JOINED] = (state.code, me)
     if state is None:
+        _leave()
         return DOWN_NOTE
     st.query_params.update(join=state.code, me=me, lesson=state.lesson,
                            step=str(state.step + 1))
     return None
 
 
-def submit(code: str, me: str, step, step_index: int, text: str, grade) -> str | None:
+def _leave() -> None:
+    for key in ("join", "me", "lesson", "step"):
+        st.query_params.pop(key, None)
+    st.session_state.pop(JOINED, None)
+
+
+def submit(code: str, me: str, step_index: int, text: str, grade) -> str | None:
     """Send the student's answer; the refusal in words, or None when it was taken."""
     try:
         taken = _call(classes.answer, code, me, step_index, text, grade)
     except classes.ClassError as error:
         return str(error)
     return DOWN_NOTE if taken is None else None
+
+
+def mine(code: str, me: str, step_index: int) -> classes.Answer | None:
+    return _call(classes.mine, code, me, step_index)

@@ -22,10 +22,10 @@ import streamlit as st
 import lessons
 from lessons import inert
 
-from . import controls
+from . import classroom, controls
 from .links import BY_PATH
 
-URL_KEYS = ("lesson", "step")
+URL_KEYS = ("lesson", "step") + classroom.URL_KEYS
 ANSWERS = "_lesson_answers"          # session state: step key -> lessons.Verdict
 APPLIED = "_lesson_applied"          # the step whose values the controls hold
 OPEN = "_lesson_open"                # whether a lesson is open (before prepare: last run)
@@ -99,8 +99,11 @@ def _load(stamp: tuple, tabs: tuple) -> lessons.Library:
 def prepare(on_page: bool, tabs: dict) -> tuple[Open | None, list[str]]:
     """The open step (None: the list) and notes on a bad link. Applies a newly opened
     step's control values and tab before any widget is drawn; on the way into a lesson
-    keeps the sidebar as it was, and on the way back to the list puts it back."""
+    keeps the sidebar as it was, and on the way back to the list puts it back. A
+    student's `join=` link is pointed at the class's lesson and step first."""
+    class_note = classroom.follow_link() if on_page else None
     found, notes = resolve(library(tabs)) if on_page else (None, [])
+    notes = notes + ([class_note] if class_note else [])
     was_open = st.session_state.get(OPEN)          # None: the session's first run
     st.session_state[OPEN] = found is not None
     if was_open is not None and was_open != (found is not None):

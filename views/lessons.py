@@ -11,12 +11,12 @@ import streamlit as st
 
 import lessons
 from lessons import answers
-from ui import cache, controls, lesson_state as state, present
+from ui import cache, classroom, controls, lesson_state as state, present
 from ui.controls import Settings
 from ui.lesson_state import Open
 from ui.links import BY_PATH, page_link
 
-from . import tabs
+from . import lesson_class, tabs
 
 # The pages whose tabs a step may open: page -> (its tabs' URL key, their titles).
 PAGE_TABS = tabs()
@@ -44,8 +44,11 @@ def page(settings: Settings, views: dict, found: Open | None = None,
          notes: tuple[str, ...] = ()) -> None:
     for note in notes:
         st.warning(note, icon=":material/link:")
+    member = classroom.joined()
     if found is None:
         _list(library())
+    elif member is not None:
+        lesson_class.student_step(found, *member, lambda: _revealed(found, settings, views))
     else:
         _step(found, settings, views)
 
@@ -54,6 +57,7 @@ def _list(lib: lessons.Library) -> None:
     st.title("Lessons")
     st.markdown("Each step asks you to **predict** what the chart will show, then shows "
                 "it and explains the gap. Answer first: the chart waits for you.")
+    lesson_class.join_form()
     for lesson in lib.lessons.values():
         with st.container(border=True):
             st.subheader(lesson.title)
@@ -79,19 +83,29 @@ def _step(found: Open, settings: Settings, views: dict) -> None:
     shown = state.revealed(found)
     _navigation(found, shown)
     st.markdown(step.question)
+    if present.presenting() or classroom.led(found.lesson.id):
+        lesson_class.presenter_panel(found, shown)
     if shown is None:
         _ask(found)
         st.info("The chart appears once you answer, or when the presenter reveals it.",
                 icon=":material/visibility_off:")
         return
     _verdict(step, shown)
+    _revealed(found, settings, views, own=True)
+
+
+def _revealed(found: Open, settings: Settings, views: dict, own: bool = False) -> None:
+    """What a reveal shows: the explanation with the network's numbers, then the chart;
+    in one's `own` lesson (not a class's) the score at the end and the step's links."""
+    step = found.step
     facts = cache.facts(settings.spec)
     st.markdown(lessons.fill(step.explain, facts))
     if step.look_at:
         st.markdown(f"**Look at:** {lessons.fill(step.look_at, facts)}")
-    if found.last:
+    if own and found.last:
         _score(found)
-    _after(found)                       # above the chart: Training keeps drawing below
+    if own:
+        _after(found)                   # above the chart: Training keeps drawing below
     with st.container(border=True, key="lesson_chart"):
         views[step.page](settings)
 
