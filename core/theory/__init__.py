@@ -1,0 +1,35 @@
+"""Mean-field theory of signal propagation (Poole et al. 2016, Schoenholz et al. 2017).
+
+Weights W ~ N(0, sigma_w2 / fan_in), biases ~ N(0, sigma_b2). A wide network's
+pre-activations are Gaussian with variance q, which obeys the *length map*
+
+    q_{l+1} = sigma_w2 * E_z[phi(sqrt(q_l) z)^2] + sigma_b2,     z ~ N(0, 1)
+
+starting from q_1 = sigma_w2 * q0 + sigma_b2, where q0 = E[x^2] of the network's input
+(1 for the app's N(0, 1) input, 1/3 for U[0, 1]). Gradients are multiplied, layer by
+layer, by
+
+    chi1 = sigma_w2 * E_z[phi'(sqrt(q) z)^2]       (< 1 ordered: vanish, > 1 chaotic: explode).
+
+One module per concern, each formula beside the paper it comes from:
+
+- `quadrature`: Gaussian expectations and each activation's moments, exact in log10;
+- `length_map`: the length map, its fixed point q* and its attractors;
+- `criticality`: chi1, the edge of chaos (critical sigma_w2) and the depth scales;
+- `prediction`: the per-layer prediction for a whole NetworkSpec (residual streams, norms).
+
+>>> from core import theory
+>>> round(theory.critical_sigma_w2("tanh", 0.05), 2)
+1.76
+"""
+
+from .criticality import chi1, critical_sigma_w2, gradient_depth_scale, xi_c
+from .length_map import REL_TOL, attractors, fixed_point, length_map
+from .prediction import (MAX_SCALE_GAIN, MIN_GAUSSIAN_SET, Prediction, batch_scale_gain, input_q0,
+                      norm_set_size, predict)
+from .quadrature import Moments, gaussian_expectation, moments, shifted_moments, shifted_moments_log, slope0_squared
+
+__all__ = ["MAX_SCALE_GAIN", "MIN_GAUSSIAN_SET", "REL_TOL", "Moments", "Prediction", "attractors",
+           "batch_scale_gain", "chi1", "critical_sigma_w2", "fixed_point", "gaussian_expectation",
+           "gradient_depth_scale", "input_q0", "length_map", "moments", "norm_set_size", "predict",
+           "shifted_moments", "shifted_moments_log", "slope0_squared", "xi_c"]
