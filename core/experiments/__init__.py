@@ -11,6 +11,7 @@
 | batch_dependence  | how much one example depends on its batchmates, per norm          |
 | running_stats     | BatchNorm in eval mode after k batches of running statistics      |
 | readout           | the loss at init against the readout scale ("confidently wrong") |
+| correlation       | two inputs' correlation layer by layer: order and chaos          |
 
 The engine never imports from here.
 """
