@@ -12,6 +12,7 @@
 | running_stats     | BatchNorm in eval mode after k batches of running statistics      |
 | readout           | the loss at init against the readout scale ("confidently wrong") |
 | correlation       | two inputs' correlation layer by layer: order and chaos          |
+| jacobian          | the input-output Jacobian's singular values: dynamical isometry  |
 
 The engine never imports from here.
 """
