@@ -13,6 +13,7 @@
 | readout           | the loss at init against the readout scale ("confidently wrong") |
 | correlation       | two inputs' correlation layer by layer: order and chaos          |
 | jacobian          | the input-output Jacobian's singular values: dynamical isometry  |
+| finite_width      | the output's size over draws of the weights (Hanin & Rolnick)    |
 
 The engine never imports from here.
 """

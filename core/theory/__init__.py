@@ -17,6 +17,7 @@ One module per concern, each formula beside the paper it comes from:
 - `length_map`: the length map, its fixed point q* and its attractors;
 - `criticality`: chi1, the edge of chaos (critical sigma_w2) and the depth scales;
 - `correlation`: the correlation map of two inputs, c*, chi_c, xi_c and xi_q;
+- `fluctuations`: the finite-width spread of the output's size over draws;
 - `isometry`: the moments of the input-output Jacobian's spectrum (dynamical isometry);
 - `prediction`: the per-layer prediction for a whole NetworkSpec (residual streams, norms).
 
@@ -28,6 +29,7 @@ One module per concern, each formula beside the paper it comes from:
 from .correlation import (DepthScales, c_star, correlation_map, correlation_step,
                           correlation_trajectory, cross_moment, depth_scales, length_map_slope)
 from .criticality import chi1, critical_sigma_w2, gradient_depth_scale, xi_c
+from .fluctuations import LogNormLaw, log_norm_law
 from .isometry import SpectrumMoments, jacobian_moments, slope_moments
 from .length_map import REL_TOL, attractors, fixed_point, length_map
 from .prediction import (MAX_SCALE_GAIN, MIN_GAUSSIAN_SET, Prediction, batch_scale_gain, input_q0,
@@ -35,7 +37,7 @@ from .prediction import (MAX_SCALE_GAIN, MIN_GAUSSIAN_SET, Prediction, batch_sca
 from .quadrature import Moments, bivariate_expectation, gaussian_expectation, moments, shifted_moments, shifted_moments_log, slope0_squared
 
 __all__ = ["MAX_SCALE_GAIN", "MIN_GAUSSIAN_SET", "REL_TOL", "DepthScales", "Moments", "Prediction",
-           "SpectrumMoments", "jacobian_moments", "slope_moments",
+           "SpectrumMoments", "jacobian_moments", "slope_moments", "LogNormLaw", "log_norm_law",
            "attractors", "batch_scale_gain", "bivariate_expectation", "c_star", "chi1",
            "correlation_map", "correlation_step", "correlation_trajectory", "critical_sigma_w2",
            "cross_moment", "depth_scales", "fixed_point", "gaussian_expectation",
