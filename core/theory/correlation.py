@@ -145,8 +145,8 @@ def first_layer(q0: float, c0: float, sigma_w2: float, sigma_b2: float) -> tuple
 def correlation_trajectory(activation: str, sigma_w2: float, sigma_b2: float, c0: float,
                            depth: int, q0: float = 1.0) -> np.ndarray:
     """c_l for l = 1..depth: the pre-activations' correlation, layer by layer, for two
-    inputs with E[x^2] = q0 and correlation c0. Costs `depth` cross moments (about 3 ms
-    each by quadrature; closed forms for homogeneous activations).
+    inputs with E[x^2] = q0 and correlation c0. Costs `depth` cross moments (closed forms
+    for homogeneous activations, a bivariate quadrature for the rest).
 
     >>> c = correlation_trajectory("relu", 2.0, 0.0, 0.0, 3)      # c_2 = k(0) = 1/pi
     >>> float(c[0]), bool(abs(c[1] - 1 / math.pi) < 1e-15)

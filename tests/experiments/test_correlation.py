@@ -33,8 +33,8 @@ def test_orthogonal_linear_network_keeps_the_correlation_exactly():
                                                    ("relu", 2.0, 0.0, 0.0)])     # He: arc-cosine map
 def test_measured_correlation_follows_the_map_at_large_width(activation, sw2, sb2, c0):
     """Width 512, 32 pairs, one seed. A cosine similarity of n-vectors has finite-width
-    noise of order 1/sqrt(n), shared by the pairs through the weights; five seeds of each
-    case stayed within 0.9 / sqrt(n) of the map, so 2 / sqrt(n) leaves a margin of two."""
+    noise of order 1/sqrt(n) (shared by the pairs through the weights, so averaging over
+    pairs does not remove it); 2 / sqrt(n) allows two of it."""
     n, depth = 512, 12
     spec = NetworkSpec(depth=depth, width=n, activation=activation, weight_var=sw2 / n, bias_var=sb2)
     measured = pair_correlations(spec, c0, pairs=32).mean(axis=1)
