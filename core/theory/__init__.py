@@ -32,15 +32,16 @@ from .criticality import chi1, critical_sigma_w2, gradient_depth_scale, xi_c
 from .fluctuations import LogNormLaw, log_norm_law
 from .isometry import SpectrumMoments, jacobian_moments, slope_moments
 from .length_map import REL_TOL, attractors, fixed_point, length_map
-from .prediction import (MAX_SCALE_GAIN, MIN_GAUSSIAN_SET, Prediction, batch_scale_gain, input_q0,
-                      norm_set_size, predict)
-from .quadrature import Moments, bivariate_expectation, gaussian_expectation, moments, shifted_moments, shifted_moments_log, slope0_squared
+from .prediction import (MAX_SCALE_GAIN, MIN_GAUSSIAN_SET, Prediction, batch_scale_gain,
+                         input_q0, norm_set_size, predict)
+from .quadrature import (Moments, bivariate_expectation, gaussian_expectation, moments,
+                         shifted_moments, shifted_moments_log, slope0_squared)
 
-__all__ = ["MAX_SCALE_GAIN", "MIN_GAUSSIAN_SET", "REL_TOL", "DepthScales", "Moments", "Prediction",
-           "SpectrumMoments", "jacobian_moments", "slope_moments", "LogNormLaw", "log_norm_law",
-           "attractors", "batch_scale_gain", "bivariate_expectation", "c_star", "chi1",
-           "correlation_map", "correlation_step", "correlation_trajectory", "critical_sigma_w2",
-           "cross_moment", "depth_scales", "fixed_point", "gaussian_expectation",
-           "gradient_depth_scale", "input_q0", "length_map", "length_map_slope", "moments",
+__all__ = ["MAX_SCALE_GAIN", "MIN_GAUSSIAN_SET", "REL_TOL", "DepthScales", "LogNormLaw", "Moments",
+           "Prediction", "SpectrumMoments", "attractors", "batch_scale_gain",
+           "bivariate_expectation", "c_star", "chi1", "correlation_map", "correlation_step",
+           "correlation_trajectory", "critical_sigma_w2", "cross_moment", "depth_scales",
+           "fixed_point", "gaussian_expectation", "gradient_depth_scale", "input_q0",
+           "jacobian_moments", "length_map", "length_map_slope", "log_norm_law", "moments",
            "norm_set_size", "predict", "shifted_moments", "shifted_moments_log", "slope0_squared",
-           "xi_c"]
+           "slope_moments", "xi_c"]
