@@ -1,7 +1,7 @@
 """Layerscope: watch signals explode, vanish, saturate and die in a deep network.
 
-Run with `make run` (or `streamlit run app.py`). The pages are functions in views/;
-the page list, the shared sidebar and the presets are in ui/.
+Run with `make run` (or `streamlit run app.py`). Every page is declared in ui/pages.py
+and drawn by a function in views/; the shared sidebar and the presets are in ui/.
 """
 
 # Streamlit runs this file as __main__. A compute process (ui.compute) starts by running
@@ -17,7 +17,8 @@ if __name__ == "__main__":
     import pandas  # noqa: F401
     import plotly.graph_objects  # noqa: F401
 
+    import views
     from ui import compute, shell
 
     with compute.giving_back():     # a run that held much memory gives it back
-        shell.main()
+        shell.main(views.functions(), views.tabs())

@@ -103,15 +103,20 @@ def main(argv=None) -> None:
 
 
 def page_rows(repeats: int) -> None:
-    """simulate as each page runs it (the statistic groups it draws, ui.cache.PAGE_STATS),
-    over the bare chain of the same products (without dL/dW where the page leaves it out),
-    and over that chain with phi and phi' (the floor: what the statistics add), measured
-    in turns: a page pays only for what it shows."""
-    from ui.cache import PAGE_STATS
+    """simulate as each page runs it (the statistic groups it draws, ui.pages), over the
+    bare chain of the same products (without dL/dW where the page leaves it out), and over
+    that chain with phi and phi' (the floor: what the statistics add), measured in turns:
+    a page pays only for what it shows. One column per set of groups, named by its first
+    page."""
+    from ui.pages import PAGES
+    first = {}
+    for page in PAGES:
+        first.setdefault(page.stats, page.url_path)
+    page_stats = {name: stats for stats, name in first.items()}
     print(f"\nsimulate as each page runs it / the products that page runs (medians of "
           f"{repeats}); in brackets: / those products with phi and phi'\n")
-    print("| case | " + " | ".join(PAGE_STATS) + " |")
-    print("|---|" + "---|" * len(PAGE_STATS))
+    print("| case | " + " | ".join(page_stats) + " |")
+    print("|---|" + "---|" * len(page_stats))
     for name, spec in CASES.items():
         if not name.startswith("512"):
             continue
@@ -119,10 +124,10 @@ def page_rows(repeats: int) -> None:
         fns = [(lambda act=act, dw=dw: bare_chain(spec, params, act, weight_grads=dw))
                for act in (False, True) for dw in (True, False)]
         fns += [(lambda groups=groups: simulate(spec, params=params, stats=groups))
-                for groups in PAGE_STATS.values()]
+                for groups in page_stats.values()]
         bare, bare_no_dw, floor, floor_no_dw, *pages = medians_of(fns, repeats)
         cells = []
-        for t, groups in zip(pages, PAGE_STATS.values()):
+        for t, groups in zip(pages, page_stats.values()):
             dw = "weight_grads" in groups
             cells.append(f"{t / (bare if dw else bare_no_dw):.2f} "
                          f"({t / (floor if dw else floor_no_dw):.2f})")

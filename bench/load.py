@@ -68,7 +68,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from ui.controls import BY_KEY, WEIGHT_VARS
-from ui.links import PAGES as ALL_PAGES
+from ui.pages import PAGES as ALL_PAGES
 
 # The pages a student moves between with sliders. Training runs for seconds by design and
 # one chunk at a time across the server (views/training.py); a class training at once is

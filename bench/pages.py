@@ -26,7 +26,7 @@ from streamlit.util import calc_hash
 
 from ui import compute
 from ui.controls import WEIGHT_VARS
-from ui.links import PAGES
+from ui.pages import PAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 BARE = '''

@@ -19,6 +19,7 @@ from core.theory import Prediction
 import lessons
 
 from . import compute
+from .pages import CURVES
 
 MAX_ENTRIES = 32
 LINEUP_ENTRIES = 12
@@ -37,27 +38,9 @@ RUNNING = "Running the network…"
 RUNNING_ALL = "Running the comparison…"
 
 
-# The statistic groups (core.simulate.STAT_GROUPS) each page draws: a new setting costs
-# a page only what it shows. The per-layer curves always come. dL/dW (a third of the
-# matrix products) only for the page that draws it.
-CURVES = ()
-PAGE_STATS = {
-    "variance": CURVES,
-    "saturation": ("histograms", "threshold_grid"),
-    "dead_neurons": ("heatmaps", "threshold_grid"),
-    "gradients": ("weight_grads", "grad_histograms"),
-}
-
-
-def page_stats(url_path: str) -> tuple[str, ...]:
-    """The groups the page at url_path draws (the curves alone for pages without one
-    network): a demo's note above a page shares the page's cached run."""
-    return PAGE_STATS.get(url_path, CURVES)
-
-
 @cached(spinner=RUNNING)
 def result(spec: NetworkSpec, stats: tuple[str, ...] = CURVES) -> Result:
-    """The simulation of `spec` with the statistic groups named (PAGE_STATS)."""
+    """The simulation of `spec` with the statistic groups named (a page's: ui.pages)."""
     return compute.run(simulate, spec, stats=stats)
 
 

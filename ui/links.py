@@ -1,43 +1,17 @@
-"""The app's pages by URL path, and links from one page to another that keep the view.
+"""Links from one page to another that keep the view.
 
-The shell registers the pages with `st.navigation` (ui.shell); a page that points the
-student elsewhere ("the real problem here is saturation") links with `page_link`.
-Streamlit knows a page by its URL path alone, so a link can be made without the shell's
-page objects.
+The shell registers the pages (ui.pages) with `st.navigation` (ui.shell); a page that
+points the student elsewhere ("the real problem here is saturation") links with
+`page_link`. Streamlit knows a page by its URL path alone, so a link can be made without
+the shell's page objects.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import streamlit as st
 
 from . import controls
-
-
-@dataclass(frozen=True)
-class PageInfo:
-    url_path: str
-    title: str
-    icon: str
-    prefix: str                                  # its own URL parameters: "<prefix>_..."
-
-
-# Emoji, not material icons: the current page's icon becomes the favicon, and a
-# material-icon favicon is fetched from a font CDN that a classroom behind a firewall
-# (or an offline machine) cannot reach.
-PAGES = (
-    PageInfo("variance", "Variance through depth", "📈", "var"),
-    PageInfo("saturation", "tanh saturation", "📊", "sat"),
-    PageInfo("dead_neurons", "Dead neurons", "🟥", "dead"),
-    PageInfo("gradients", "Gradient flow", "⬇️", "grad"),
-    PageInfo("initialization", "Initialization", "🎛️", "init"),
-    PageInfo("normalization", "Normalization", "⚖️", "norm"),
-    PageInfo("training", "Training", "🏋️", "train"),
-    PageInfo("lessons", "Lessons", "🎓", "lesson"),
-)
-BY_PATH = {p.url_path: p for p in PAGES}
-PREFIXES = tuple(p.prefix for p in PAGES)
+from .pages import BY_PATH, PREFIXES
 
 
 def shared_params() -> dict[str, str]:

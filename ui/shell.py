@@ -1,55 +1,54 @@
-"""The frame around every page: page registry, sidebar controls, presets and notes.
+"""The frame around every page: navigation, sidebar controls, presets and notes.
 
-`app.py` calls `main()`: it checks the link, draws the sidebar, turns the controls into
-one `Settings` (once per rerun) and runs the chosen page with it. Pages are functions
-in `views/`, so a deep link to any page goes through here, on a fresh server too.
+`app.py` calls `main(views, tabs)` with the pages' functions (views/, by URL path): it
+checks the link, draws the sidebar, turns the controls into one `Settings` (once per
+rerun) and runs the chosen page with it. Every page goes through here, so a deep link to
+any page works on a fresh server too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import streamlit as st
 
 from core import initializers
-from views import (dead_neurons, gradients, initialization, lessons, normalization,
-                   saturation, training, variance)
 
-from . import cache, compute, controls, links, load, present, presets
+from . import cache, compute, controls, lesson_state, links, load, present, presets
 from .notes import notes_slot
-from .links import PAGES, PREFIXES
+from .pages import BY_PATH, PAGES, PREFIXES, Page
 
 CATCH_UP_SECONDS = 3
 LANDING = "landing"          # the default page's URL path, never shown: "/" is its address
-VIEWS = {"variance": variance.page, "saturation": saturation.page,
-         "dead_neurons": dead_neurons.page, "gradients": gradients.page,
-         "initialization": initialization.page, "normalization": normalization.page,
-         "training": training.page}
-VIEWS["lessons"] = partial(lessons.page, views=VIEWS)
 
 
-def main() -> None:
-    """The entry point: configure, draw the shared sidebar, then run the chosen page."""
+def main(views: dict[str, Callable], tabs: dict[str, tuple[str, tuple[str, ...]]]) -> None:
+    """The entry point: configure, draw the shared sidebar, then run the chosen page.
+    `views`: each page's function by URL path (views.functions); `tabs`: the pages with
+    tabs, URL path -> (the open tab's URL key, their titles) (views.tabs)."""
     st.set_page_config(page_title="Layerscope", layout="wide",
                        initial_sidebar_state=present.sidebar_state())
     compute.start()                      # the first run starts them, before a class asks
     with load.running():
-        _run()
+        _run(views, tabs)
 
 
-def _run() -> None:
-    link_notes = controls.sanitize_query_params(PREFIXES, lessons.URL_KEYS)
+def _run(views: dict[str, Callable], tabs: dict) -> None:
+    link_notes = controls.sanitize_query_params(
+        PREFIXES, lesson_state.URL_KEYS + present.URL_KEYS)
     shown = {}                   # filled once the sidebar has made the settings
-    pages = {p.url_path: _page(p, shown, default=(i == 0)) for i, p in enumerate(PAGES)}
+    run = partial(_show, views, shown)
+    pages = {p.url_path: _page(p, run, default=(i == 0)) for i, p in enumerate(PAGES)}
     # Streamlit serves the default page at "/" only; its own address ("/variance", as a
     # page link writes it) opens it through a second entry, hidden from the menu.
-    own_address = _page(PAGES[0], shown, visibility="hidden")
+    own_address = _page(PAGES[0], run, visibility="hidden")
     nav = st.navigation(list(pages.values()) + [own_address])
     current = PAGES[0].url_path if nav is own_address else next(
         path for path, page in pages.items() if page is nav)
-    lesson, lesson_notes = lessons.prepare(current == "lessons")   # before the widgets
+    lesson, lesson_notes = lesson_state.prepare(current == "lessons", tabs)  # before widgets
     hide, hide_notes = present.hidden_by_link()
-    present.style(present.presenting(), hide + lessons.hidden(lesson))
+    present.style(present.presenting(), hide + lesson_state.hidden(lesson))
     settings, preset = sidebar()
     shown.update(settings=settings, lesson=lesson, notes=tuple(lesson_notes + hide_notes))
     chosen = st.session_state.pop("_preset_page", None)
@@ -68,25 +67,25 @@ def _run() -> None:
         _catch_up()
 
 
-def _page(info: links.PageInfo, shown: dict, default: bool = False,
+def _page(page: Page, run: Callable, default: bool = False,
           visibility: str = "visible") -> st.Page:
-    """The page that runs `info`'s view. The default page is served at "/" whatever its
-    URL path, so it takes LANDING, which no address uses, and leaves its own path to the
+    """The st.Page that runs `page`. The default page is served at "/" whatever its URL
+    path, so it takes LANDING, which no address uses, and leaves its own path to the
     hidden entry (two pages with one path are an error)."""
-    return st.Page(partial(_show, info.url_path, shown), title=info.title, icon=info.icon,
-                   url_path=LANDING if default else info.url_path, default=default,
+    return st.Page(partial(run, page.url_path), title=page.title, icon=page.icon,
+                   url_path=LANDING if default else page.url_path, default=default,
                    visibility=visibility)
 
 
-def _show(url_path: str, shown: dict) -> None:
+def _show(views: dict[str, Callable], shown: dict, url_path: str) -> None:
     """Run a page with this rerun's settings; the Lessons page also gets its open step."""
     if url_path == "lessons":
-        VIEWS[url_path](shown["settings"], found=shown["lesson"], notes=shown["notes"])
+        views[url_path](shown["settings"], views, found=shown["lesson"], notes=shown["notes"])
     else:
         with notes_slot(shown["notes"]):
             for note in shown["notes"]:
                 st.warning(note, icon=":material/link:")
-        VIEWS[url_path](shown["settings"])
+        views[url_path](shown["settings"])
 
 
 @st.fragment(run_every=CATCH_UP_SECONDS)
@@ -133,11 +132,12 @@ def _reset_button(bar) -> None:
 
 def _preset_note(preset: presets.Preset, settings: controls.Settings, current: str) -> None:
     """What to look for in the demo the controls match (with the numbers of the network
-    shown), above the page's charts, as long as the controls are the demo's."""
-    text = preset.text(cache.facts(settings.spec, cache.page_stats(current)))
+    shown), above the page's charts, as long as the controls are the demo's: from the
+    page's own cached run."""
+    text = preset.text(cache.facts(settings.spec, BY_PATH[current].stats))
     st.info(f"**{preset.name}.** {text}", icon=":material/school:")
     if current != preset.page:
-        links.page_link(preset.page, f"See it on: {links.BY_PATH[preset.page].title}")
+        links.page_link(preset.page, f"See it on: {BY_PATH[preset.page].title}")
 
 
 def _ignored(key: str, values: dict) -> bool:

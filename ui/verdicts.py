@@ -17,16 +17,13 @@ from core.propagate import constant_readout
 from figures.style import format_power
 
 from . import labels, links
+from .pages import PROBLEM_PAGES
 
 # In a table cell, beside a chart line: one word per verdict.
 TREND_WORDS = {"stable": "steady", "exploding": "explodes", "vanishing": "vanishes",
                "overflow": "overflows", "underflow": "underflows", "zero": "zero"}
 COLORS = {"stable": "green", "exploding": "red", "vanishing": "blue", "zero": "violet",
           "overflow": "orange", "underflow": "orange"}
-# Which page shows each problem best.
-PROBLEM_PAGES = {"exploding": "variance", "vanishing": "variance", "overflow": "variance",
-                 "underflow": "variance", "saturated": "saturation", "dead": "dead_neurons",
-                 "gradients_exploding": "gradients", "gradients_vanishing": "gradients"}
 
 
 def _drift(trend: Trend, what: str, layers: str) -> str:

@@ -10,32 +10,28 @@ from figures.histograms import format_percent, percent_by_layer
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
 from ui.export import Column, LayerTable, PERCENT, download_button, marks, upto
+from ui.pages import BY_PATH
 
+from .prose import Prose
 
-LINEAR_NOTE = ("**A linear unit never dies.** Its output is its input, with slope 1 "
-               "everywhere: there is no flat side to get stuck on, so every unit passes its "
-               "gradient on for every example. Pick tanh, sigmoid or a relu-like activation "
-               "in the sidebar to see units die.")
+PAGE = BY_PATH["dead_neurons"]
+TEXT = Prose(PAGE.url_path)
 
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec, cache.PAGE_STATS["dead_neurons"])
+    res = cache.result(spec, PAGE.stats)
     act = res.activation
     st.title("Dead neurons")
     if act.bounded is None and not act.relu_like:
-        st.info(LINEAR_NOTE, icon=":material/info:")
+        st.info(TEXT("linear"), icon=":material/info:")
         return
     word = "saturated" if act.bounded is not None else "off"
     rule = cutoff(spec, act) + (" on the [-1, 1] scale" if act.bounded is not None else "")
-    st.caption(f"Each map is a batch of examples (rows) against the units of one layer "
-               f"(columns). A dark cell: that unit is **{word}** on that example ({rule}). "
-               f"A column dark from top to bottom, for every example of the batch, is a "
-               f"**dead unit**, drawn in brown and marked in the strip above the map.")
+    st.caption(TEXT("intro", word=word, rule=rule))
     valid = spec.depth if res.overflow_layer is None else res.overflow_layer
     if res.overflow_layer is not None:
-        st.warning(f"In {spec.dtype} the values became inf or NaN at layer {valid + 1}. Layers "
-                   f"from there on are left out: whether a unit is {word} there means nothing.",
+        st.warning(TEXT("overflow", dtype=spec.dtype, layer=valid + 1, word=word),
                    icon=":material/warning:")
     layer = 1
     if spec.depth > 1:
@@ -45,11 +41,11 @@ def page(settings: Settings) -> None:
             st.columns(2)[0])
     table = layer_table(res, layer, valid, word, rule)
     _metrics(res, layer, valid, word, table.columns[1].values)
-    verdicts.show_elsewhere(diagnose(res), "dead_neurons", spec.depth)
+    verdicts.show_elsewhere(diagnose(res), PAGE.url_path, spec.depth)
     _one_layer(res, layer, valid, word)
     _through_depth(res, table, valid, word)
     download_button(table, spec, "dead_units")
-    _explanation()
+    st.markdown(TEXT("explanation", at_99=1 - 0.99**2))
 
 
 DRAWN = "drawn above"           # the curve chart's marker: the layer whose map is drawn
@@ -99,18 +95,15 @@ def _metrics(res, layer, valid, word, at_cutoff) -> None:
 def _one_layer(res, layer, valid, word) -> None:
     """One layer's map, large."""
     if layer > valid:
-        st.info(f"Layer {layer} is past the overflow: pick a layer up to {valid}.")
+        st.info(TEXT("past_overflow", layer=layer, valid=valid))
         return
     spec = res.spec
     charts.show(dead_map_figure(res.dead_map(layer - 1), res.dead_units[layer - 1],
                                 layer, word),
                 key="dead_map")
-    st.caption(f"Shown: the first {res.map_values.shape[1]} examples"
-               + (" × positions" if spec.spatial > 1 else "")
-               + f" and the first {res.map_values.shape[2]} units. Dead means {word} on "
-                 f"all {spec.batch * spec.spatial} values of the batch, not only the rows "
-                 f"shown. Light: active; dark: {word} on that example; brown: a dead "
-                 f"unit's column.")
+    st.caption(TEXT("shown", examples=res.map_values.shape[1], units=res.map_values.shape[2],
+                    positions=" × positions" if spec.spatial > 1 else "", word=word,
+                    values=spec.batch * spec.spatial))
 
 
 def _through_depth(res, table, valid, word) -> None:
@@ -127,24 +120,3 @@ def _through_depth(res, table, valid, word) -> None:
         word, title=f"{len(panels)} layers side by side (first {rows} examples × {units} units)"),
         key="dead_small_multiples")
 
-
-def _explanation() -> None:
-    """In the classroom's words."""
-    st.markdown(f"""
-    ### Why a dead unit never comes back
-
-    A weight learns from its gradient, and the gradient that reaches a unit's weights is the
-    gradient arriving from above **multiplied by the unit's local gradient φ′** on each
-    example. A dead unit sits where φ′ is (almost) zero on every example: for relu that is
-    exactly 0 whenever the input is ≤ 0; for tanh it is 1 − t², below {1 - 0.99**2:.2f} once
-    |t| > 0.99.
-    So the products are zero, its weights and bias get no update, and next step the unit is
-    just as dead as before. Nothing inside the network can push it back: the unit is stuck
-    for good, and it wastes its share of the layer.
-
-    Units die when the pre-activations are large and lopsided: weights or biases that are
-    too big, a learning rate that throws a relu unit's bias far negative, or inputs that are
-    all positive. The remedies are the ones the other pages show: a sensible init
-    (Var(W) = 1 / fan_in, with the activation's gain), normalization before the activation,
-    and for relu a leaky variant, whose slope of 0.01 always lets a little gradient through.
-    """)

@@ -16,13 +16,10 @@ from ui.controls import Settings
 from ui.lesson_state import Open
 from ui.links import BY_PATH, page_link
 
-from . import initialization, normalization, training
+from . import tabs
 
-URL_KEYS = state.URL_KEYS + present.URL_KEYS
 # The pages whose tabs a step may open: page -> (its tabs' URL key, their titles).
-PAGE_TABS = {"initialization": ("init_view", tuple(initialization.VIEWS)),
-             "normalization": ("norm_view", tuple(normalization.VIEWS)),
-             "training": ("train_view", tuple(training.TABS))}
+PAGE_TABS = tabs()
 NEXT_KEYS = ("Right", "PageDown")        # arrow keys, and what presentation clickers send
 BACK_KEYS = ("Left", "PageUp")
 # The clicker's buttons go off screen (not display:none, so that their shortcuts stay
@@ -39,14 +36,6 @@ REVEAL_HELP = "Shows the chart without an answer: a choice counts once it is che
 
 def library() -> lessons.Library:
     return state.library(PAGE_TABS)
-
-
-def prepare(on_page: bool):
-    """Before the sidebar (called by the shell): the open step and notes on the link."""
-    return state.prepare(on_page, PAGE_TABS)
-
-
-hidden = state.hidden
 
 
 # -- the page ---------------------------------------------------------------------------

@@ -10,49 +10,44 @@ from figures.histograms import (activation_histograms, format_percent, layer_den
 from ui import cache, charts, controls, verdicts
 from ui.controls import Settings, Control
 from ui.export import Column, LayerTable, PERCENT, download_button, marks, upto
+from ui.pages import BY_PATH
 
+from .prose import Prose
+
+PAGE = BY_PATH["saturation"]
+TEXT = Prose(PAGE.url_path)
 
 # Thresholds the core counts exactly in every run (stats.SATURATION_GRID): no re-simulation.
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.999)
-INTROS = {
-    "bounded": "A squashing activation flattens out near the ends of its range. Values that "
-               "pile up there are *saturated*: the unit has stopped responding to its input.",
-    "off": "{name} is not bounded above, so it cannot saturate the way tanh does. Its flat "
-           "side is below zero: a unit whose input is ≤ 0 is **off** on that example, and "
-           "this page counts *off* where tanh counts *saturated*.",
-    "linear": "A linear layer has no flat parts: nothing ever saturates, and every value "
-              "passes its gradient on unchanged (φ′ = 1). The histograms still show the "
-              "shape and the spread of the signal. To see saturation, pick tanh in the "
-              "sidebar, or the demo *tanh saturated by big weights*.",
-}
 WORDS = {"bounded": "saturated", "off": "off", "linear": None}
 
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec, cache.PAGE_STATS["saturation"])
+    res = cache.result(spec, PAGE.stats)
     act = res.activation
     kind = "bounded" if act.bounded is not None else ("off" if act.relu_like else "linear")
     st.title("tanh saturation" if act.name == "tanh" else f"Saturation: {act.name}")
-    st.caption(INTROS[kind].format(name=act.name))
+    st.caption(TEXT(f"intro.{kind}", name=act.name))
     first, last, count, threshold = _controls(spec, act, kind)
     valid = spec.depth if res.overflow_layer is None else res.overflow_layer
     # Past an overflow there is nothing to draw: spread the picks over the layers before it.
     shown = stats.spread_layers(min(first, valid), min(last, valid), count) if valid else []
     if res.overflow_layer is not None:
-        st.warning(f"In {spec.dtype} the values became inf or NaN at layer {valid + 1}. Layers "
-                   f"from there on are left out of every chart: their numbers mean nothing.",
+        st.warning(TEXT("notes.overflow", dtype=spec.dtype, layer=valid + 1),
                    icon=":material/warning:")
     table = layer_table(res, kind, threshold, valid, shown, dict(
         sat_count=count, **(dict(sat_first=first, sat_last=last) if spec.depth > 1 else {})))
     fracs = table.columns[0].values           # the share saturated (off) per layer
     if kind != "linear" and valid > 0:
         _headline(act, kind, fracs, valid, threshold)
-    verdicts.show_elsewhere(diagnose(res), "saturation", spec.depth)
+    verdicts.show_elsewhere(diagnose(res), PAGE.url_path, spec.depth)
     x_title = _histograms(res, kind, shown, fracs, threshold)
     _by_layer(res, kind, table, valid, x_title)
     download_button(table, spec, "saturation")
-    _explanation(act, kind)
+    st.markdown(TEXT("explanation.saturation", at_97=1 - 0.97**2, at_99=1 - 0.99**2))
+    if kind == "off":
+        st.markdown(TEXT("explanation.off", name=act.name))
 
 
 SHOWN = "shown above"            # the fraction chart's markers: the histograms' layers
@@ -96,7 +91,7 @@ def _controls(spec, act, kind):
                          + (" For sigmoid, 0.97 means s < 0.015 or s > 0.985."
                             if act.name == "sigmoid" else "")), cols[3])
     elif kind == "off":
-        cols[3].caption("**Off** means input ≤ 0: no threshold to choose.")
+        cols[3].caption(TEXT("notes.no_threshold"))
     return first, last, count, threshold
 
 
@@ -139,14 +134,9 @@ def _histograms(res, kind, shown, fracs, threshold) -> str:
             fracs if WORDS[kind] else None, WORDS[kind], gradients, shade, x_title),
             key="sat_histograms")
     else:
-        st.info("Already the first layer overflowed: there is no histogram to draw.")
-    if kind == "bounded":
-        st.caption(f"Shaded: saturated (|value| > {threshold:g}). The lower panel is the "
-                   f"local gradient φ′ at each value: whatever gradient reaches a unit from "
-                   f"above is multiplied by it on the way down.")
-    elif kind == "off":
-        st.caption("Shaded: the off side (output from an input ≤ 0). For relu, off units pile "
-                   "up in the spike at 0, where φ′ = 0. The lower panel is φ′ at each value.")
+        st.info(TEXT("notes.no_histogram"))
+    if kind != "linear":
+        st.caption(TEXT(f"shaded.{kind}", threshold=threshold))
     return x_title
 
 
@@ -163,32 +153,3 @@ def _by_layer(res, kind, table, valid, x_title) -> None:
         title=("Saturated" if kind != "off" else "Off") + " values, layer by layer"),
         right, key="sat_fraction_curve")
 
-
-def _explanation(act, kind) -> None:
-    """In the classroom's words."""
-    st.markdown(f"""
-    ### Why saturation stops learning
-
-    Backpropagation carries the gradient down through every unit, and at each one it is
-    multiplied by the activation's **local gradient** φ′ at the value the unit produced. For
-    tanh that is **1 − t²**: 1 at t = 0, but only {1 - 0.97**2:.2f} at |t| = 0.97 and
-    {1 - 0.99**2:.2f} at 0.99. A unit
-    sitting at ±1 is like a switch jammed at one end: nudging its input changes nothing, so
-    almost no gradient reaches the weights that feed it and they hardly learn.
-
-    Read the top chart like Karpathy's plot: if a layer's histogram has horn-shaped peaks at
-    −1 and +1, many of its units are saturated (the legend gives the share). The heatmap shows
-    every layer at once, one row each: bright cells at the left and right edges are the
-    pile-up, and you can see at which depth it starts. Too large weights (raise Var(W), or use the gain 5/3 without
-    normalization) push the pre-activations far from zero and the horns appear; BatchNorm
-    keeps them near zero, where φ′ is close to 1.
-    """)
-    if kind == "off":
-        st.markdown(f"""
-    **For {act.name}** the flat side is below zero instead of at both ends. A relu unit
-    whose input is ≤ 0 outputs 0 and its gradient is exactly 0; leaky relu keeps a slope of
-    0.01 there, and elu, selu, gelu and silu let a small gradient through that fades as the
-    input gets more negative. About half the values of a healthy relu layer are off (the
-    input is positive or negative about equally often); the danger is a unit that is off
-    for *every* example: see the Dead neurons page.
-    """)

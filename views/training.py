@@ -10,10 +10,15 @@ from core.train import Status
 from figures import training as tfig
 from ui import charts, controls, presets
 from ui import training_request as request
-from ui import training_text as text
 from ui.controls import Control, Settings
 from ui.notes import notes_slot
+from ui.pages import BY_PATH
 from ui.training import thinned, train_runs
+
+from . import training_text as text
+from .training_text import TEXT
+
+PAGE = BY_PATH["training"]
 
 MAX_ROWS = 6                  # layers in the per-layer curves
 LIVE_RECORDS = 25             # its columns while training (all of them at the end)
@@ -32,10 +37,7 @@ class Tab:
 
 def page(settings: Settings) -> None:
     st.title("Training")
-    st.caption("The sidebar's network learns to spell names: from the last three characters "
-               "it predicts the next one (27 choices: a–z and the end of the name), trained on "
-               "US census first names, as in Karpathy's makemore. The layers compute in "
-               "float32, PyTorch's default.")
+    st.caption(TEXT("intro"))
     spec, runs, notes = request.read(settings)
     with notes_slot(notes):
         for note in notes:
@@ -43,7 +45,7 @@ def page(settings: Settings) -> None:
     status = st.container()
     loss_slot = st.empty()
     tab = Tab()
-    controls.page_tabs("train_view", TABS, tab, spec, runs)
+    controls.page_tabs(PAGE.tab_key, TABS, tab, spec, runs)
     generation = [0]
 
     def draw(logs: dict, stage: str) -> None:
@@ -173,8 +175,7 @@ def _batchnorm_tab(tab: Tab, spec, runs) -> None:
     def draw(logs, gen, finished):
         bn = {label: log for label, log in logs.items() if log.spec.norm == "batch"}
         if not bn:
-            st.info("None of these networks has BatchNorm: choose it in the sidebar, or "
-                    "switch on *with and without BatchNorm*.")
+            st.info(TEXT("no_batchnorm"))
             return
         label, log = next(iter(bn.items()))
         if log.valid_loss_batch_stats is None or not log.eval_steps.size:
@@ -197,17 +198,8 @@ def _batch_sizes(bm, uniform_loss: float) -> None:
     loss = dict(zip(bm.sizes, bm.train_mode))
     charts.show(tfig.batch_size_figure(bm.sizes, bm.train_mode, bm.eval_mode, uniform_loss),
                 key="train_bn_batches")
-    st.markdown(f"""
-**Train mode and eval mode.** While training, BatchNorm divides by the statistics of the
-batch in hand and keeps running averages of them (momentum 0.1, starting from mean 0 and
-variance 1). Evaluated in eval mode, with those averages, this network's validation loss
-is **{bm.eval_mode:.4g}**. Fed batches of 2 in train mode, each example is normalized by
-its own statistics and one neighbour's, and the loss becomes **{loss[2]:.4g}**;
-with batches of 4, **{loss[4]:.4g}**; with 32, **{loss[32]:.4g}**. At batch 1
-BatchNorm is undefined: every value equals its batch mean and would normalize to 0, so
-PyTorch refuses to train it, and so does this page. Set the batch size control to 2, 3
-or 4 to train on such noisy statistics, and compare the curves.
-""")
+    st.markdown(TEXT("batch_sizes", eval_mode=bm.eval_mode, batch_2=loss[2], batch_4=loss[4],
+                     batch_32=loss[32]))
 
 
 TABS = {"Activations": _activations_tab, "Update:data ratio": _ratios_tab,

@@ -9,11 +9,12 @@ from figures.variance import variance_figure
 from ui import cache, charts, controls, verdicts
 from ui.controls import Control, Settings
 from ui.export import Column, LayerTable, download_button, upto
+from ui.pages import BY_PATH
 
+from .prose import Prose
 
-# The first screen's one line: what to do here (the sidebar holds every control).
-WHAT_TO_DO = ("Each layer multiplies the variance by **fan_in × Var(W)**: drag **Var(W)** and "
-              "**Depth** in the sidebar and watch the curve, or pick a **Classroom demo**.")
+PAGE = BY_PATH["variance"]
+TEXT = Prose(PAGE.url_path)
 
 BAND = Control("var_band", f"Show {SEEDS} other seeds", "toggle", False,
                help="Run the same network with the next seeds and shade, per layer, the "
@@ -22,14 +23,14 @@ BAND = Control("var_band", f"Show {SEEDS} other seeds", "toggle", False,
 
 def page(settings: Settings) -> None:
     spec = settings.spec
-    res = cache.result(spec, cache.PAGE_STATS["variance"])
+    res = cache.result(spec, PAGE.stats)
     diag = diagnose(res)
     st.title("Variance through depth")
-    st.markdown(WHAT_TO_DO)
+    st.markdown(TEXT("what_to_do"))
     _headline(spec, res, diag)
     table = _chart(spec, res)
     download_button(table, spec, "variance")
-    _explanation()
+    st.markdown(TEXT("explanation"))
 
 
 def _headline(spec, res, diag) -> None:
@@ -45,7 +46,7 @@ def _headline(spec, res, diag) -> None:
     edge = res.overflow_layer if res.overflow_layer is not None else res.underflow_layer
     st.markdown(verdicts.forward_sentence(verdict, spec.depth, spec.dtype,
                                           None if edge is None else edge + 1))
-    verdicts.show_elsewhere(diag, "variance", spec.depth)
+    verdicts.show_elsewhere(diag, PAGE.url_path, spec.depth)
 
 
 def _chart(spec, res) -> LayerTable:
@@ -53,14 +54,12 @@ def _chart(spec, res) -> LayerTable:
     table they are drawn from."""
     pred = cache.prediction(spec)
     if not pred.covers_forward:
-        st.caption("No theory line: each set of normalization statistics here holds too few "
-                   "values to look Gaussian, which the mean-field prediction assumes.")
+        st.caption(TEXT("no_theory"))
     seeds = None
     if controls.page_control(BAND):
         seeds, shrunk = cache.seed_band(spec)
         controls.show_fixes(shrunk)
-        st.caption(f"Shaded: where the pre-activation curve of seeds "
-                   f"{', '.join(map(str, seeds.seeds))} lies, layer by layer.")
+        st.caption(TEXT("seed_band", seeds=", ".join(map(str, seeds.seeds))))
     table = layer_table(spec, res, pred, seeds)
     band = None if seeds is None else {
         BAND_LABEL: (table["seeds_low_log10_preact_var"], table["seeds_high_log10_preact_var"])}
@@ -97,33 +96,3 @@ def layer_table(spec, res, pred, seeds=None) -> LayerTable:
         cols += [Column(f"seeds_{end}_log10_preact_var", BAND_LABEL, seeds.preact[i],
                         role=f"band {end}") for i, end in enumerate(("low", "high"))]
     return LayerTable(tuple(cols), {"var_band": str(seeds is not None).lower()})
-
-
-def _explanation() -> None:
-    """In the classroom's words."""
-    st.markdown("""
-    ### Why the curve does this
-
-    A unit in a linear layer adds up `fan_in` products of a weight and an input. When the
-    weights and inputs are independent with mean zero, the variances of those products add:
-
-    **Var(y) = fan_in × Var(W) × Var(x)**
-
-    So each layer multiplies the variance by the same number, **fan_in × Var(W)**. Above 1,
-    ten layers multiply it ten times and it explodes; below 1, it vanishes just as fast.
-    At exactly 1 (Var(W) = 1 / fan_in) it stays put. Activations change the factor: ReLU
-    zeroes half of its inputs and so halves it (He init doubles Var(W) to make up for it);
-    tanh squashes large values, which is why PyTorch multiplies its init by the gain 5/3.
-
-    Normalization layers cut the chain: BatchNorm, LayerNorm and their relatives rescale
-    what enters the activation to variance 1 (then multiply it by their γ and add their
-    β), whatever came in, so no factor can compound. The pre-activation h itself, measured
-    before the norm, still has the size the weights give it: with a bad init it sits high,
-    but level, because every layer starts again from a normalized signal. Switch on
-    BatchNorm in the sidebar and compare the curves before and after the norm.
-
-    The dashed line is mean-field theory's prediction for an infinitely wide network. At
-    finite width each layer's factor is itself a little random, so the measured curve
-    wanders around the line, and another seed wanders differently: switch on the other
-    seeds to see how far, at this width and depth.
-    """)

@@ -9,19 +9,17 @@ import json
 import pytest
 
 from figures.style import FONT_SIZE, PRESENT_FONT_SIZE
-from ui.links import PAGES
-from views import initialization, normalization, training
+from ui.pages import PAGES
+from views import tabs
 
 from .helpers import no_exceptions, open_page, tanh
 
 # tanh: a linear network (the default) has no dead units to draw and cannot be trained
 SMALL = tanh(depth=6, width=32, batch=64, train_steps=100)
-TABS = {"initialization": ("init_view", initialization.VIEWS),
-        "normalization": ("norm_view", normalization.VIEWS),
-        "training": ("train_view", training.TABS)}
+TABS = tabs()
 # The Lessons page draws the charts of the page a step pins (tests/app/test_lessons_page.py)
-VIEWS = [(p.url_path, None) for p in PAGES if p.url_path not in (*TABS, "lessons")] + [
-    (page, (key, tab)) for page, (key, views) in TABS.items() for tab in views]
+SCREENS = [(p.url_path, None) for p in PAGES if p.url_path not in (*TABS, "lessons")] + [
+    (page, (key, tab)) for page, (key, titles) in TABS.items() for tab in titles]
 
 
 def font_sizes(node):
@@ -44,7 +42,7 @@ def check_charts(at, floor: int) -> int:
     return len(charts)
 
 
-@pytest.mark.parametrize("page, tab", VIEWS, ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("page, tab", SCREENS, ids=lambda v: v if isinstance(v, str) else "")
 def test_every_chart_goes_through_the_wrapper(page, tab):
     params = dict(SMALL, **({tab[0]: tab[1]} if tab else {}))
     at = open_page(page, timeout=180, **params)

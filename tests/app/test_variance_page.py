@@ -35,7 +35,7 @@ def test_default_view_is_the_lessons_first_fact():
     lesson's first: ten linear layers of width 100, N(0, 1) weights, 10^20 at layer 10."""
     at = open_page()
     no_exceptions(at)
-    assert at.markdown[0].value == variance.WHAT_TO_DO
+    assert at.markdown[0].value == variance.TEXT("what_to_do")
     assert at.metric[0].value.endswith(("10²⁰", "10¹⁹")) and at.metric[1].value == "100"
     assert any("Exploding" in m.value for m in at.markdown)
     assert any(i.value.startswith("**Exploding") for i in at.info)      # the demo's note

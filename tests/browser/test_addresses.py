@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from ui.links import PAGES
+from ui.pages import PAGES
 
 from .helpers import assert_no_exception, wait_for_app
 

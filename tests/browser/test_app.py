@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ui.links import PAGES
+from ui.pages import PAGES
 
 from .helpers import ARTIFACTS, assert_clean_console, assert_no_exception, screenshot, wait_for_app
 

@@ -230,7 +230,7 @@ def test_true_mean_of_scaled_values_near_the_float64_limits():
 
 
 def test_statistic_groups_compute_what_they_name_and_the_same_numbers():
-    """A page asks simulate for the groups it draws (ui.cache.PAGE_STATS): activation
+    """A page asks simulate for the groups it draws (ui.pages.Page.stats): activation
     histograms without the gradients' ones and the other way round, each equal to a full
     run's."""
     spec = NetworkSpec(depth=4, width=24, batch=32, activation="tanh", seed=3)

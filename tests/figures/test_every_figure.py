@@ -38,7 +38,7 @@ from bench.figures import cases
 from figures import gradients, heatmaps, histograms, init, norms, style, training, variance
 from tests.figures import snapshot
 from ui import controls
-from ui.links import PAGES
+from ui.pages import PAGES
 from ui.training_request import OPT_C
 from views.lessons import PAGE_TABS, library
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ui import controls, lesson_state, present, training_request
 from ui.controls import CONTROLS, Control
-from ui.links import PAGES
-from views import gradients, initialization, normalization, training, variance
+from ui.pages import PAGES
+from views import gradients, initialization, normalization, tabs, variance
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "links.md"
@@ -36,9 +36,7 @@ STATIC = {"variance": [variance.BAND], "gradients": [gradients.THEORY, gradients
           "training": [training_request.STEPS_C, training_request.LR_C, training_request.BATCH_C,
                        training_request.OPT_C, training_request.COMPARE_C,
                        training_request.NORM_C]}
-TABS = {"initialization": ("init_view", initialization.VIEWS),
-        "normalization": ("norm_view", normalization.VIEWS),
-        "training": ("train_view", training.TABS)}
+TABS = tabs()
 
 
 def _code(text) -> str:
@@ -96,9 +94,9 @@ def _pages() -> list[str]:
                  for k, (label, values, default) in DRAWN.items()
                  if k.startswith(info.prefix + "_")]
         if info.url_path in TABS:
-            key, views = TABS[info.url_path]
-            rows.append(f"| {_code(key)} | open tab | " + ", ".join(map(_code, views))
-                        + f" | {_code(next(iter(views)))} |")
+            key, titles = TABS[info.url_path]
+            rows.append(f"| {_code(key)} | open tab | " + ", ".join(map(_code, titles))
+                        + f" | {_code(titles[0])} |")
         if rows:
             lines += [f"### {info.title} (`/{info.url_path}`, prefix `{info.prefix}_`)", "",
                       "| key | control | values | default |", "|---|---|---|---|", *rows, ""]
@@ -154,11 +152,12 @@ LESSONS = f"""## Lessons and presentation
 
 
 def page_control_keys() -> set[str]:
-    """The keys the views and ui pass to Control(...) or page_tabs(...), read from the source."""
-    found = set()
+    """The keys the views and ui pass to Control(...), read from the source, and the
+    pages' open-tab keys (ui.pages)."""
+    found = {p.tab_key for p in PAGES if p.tab_key}
     for path in [*ROOT.glob("views/*.py"), *ROOT.glob("ui/*.py")]:
         text = path.read_text(encoding="utf-8")
-        found |= set(re.findall(r'(?:Control|page_tabs)\(\s*"(\w+)"', text))
+        found |= set(re.findall(r'Control\(\s*"(\w+)"', text))
         for name in re.findall(r"Control\(\s*([A-Z_]+)\s*,", text):
             found |= set(re.findall(rf'^{name}\s*=\s*"(\w+)"', text, re.M))
     return found - set(controls.BY_KEY) - {"key"}

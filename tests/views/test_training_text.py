@@ -1,4 +1,4 @@
-"""The Training page's words for a run's state (ui.training_text): every Status has its
+"""The Training page's words for a run's state (views.training_text): every Status has its
 own, they never contradict each other, and a loss that ends far above -ln(1/27) is
 called worse than guessing with the run's own numbers."""
 
@@ -8,7 +8,7 @@ import pytest
 
 from core.spec import NetworkSpec
 from core.train import Status, TrainConfig, Trainer, train
-from ui import training_text as text
+from views import training_text as text
 
 UNIFORM = math.log(27)
 SMALL = NetworkSpec(depth=2, width=16, readout_scale=0.01)
