@@ -11,6 +11,9 @@
 | batch_dependence  | how much one example depends on its batchmates, per norm          |
 | running_stats     | BatchNorm in eval mode after k batches of running statistics      |
 | readout           | the loss at init against the readout scale ("confidently wrong") |
+| correlation       | two inputs' correlation layer by layer: order and chaos          |
+| jacobian          | the input-output Jacobian's singular values: dynamical isometry  |
+| finite_width      | the output's size over draws of the weights (Hanin & Rolnick)    |
 
 The engine never imports from here.
 """

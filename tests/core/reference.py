@@ -122,3 +122,43 @@ def batch_running_stats(batches, momentum: float = 0.1):
 def normalize_eval(x: np.ndarray, running_mean, running_var, eps: float = 1e-5) -> np.ndarray:
     """BatchNorm in eval mode: the running statistics stand in for the batch's."""
     return (x - running_mean) / np.sqrt(running_var + eps)
+
+
+def iterate_length_map(phi, sw2: float, sb2: float, q0: float = 1.0, steps: int = 3000) -> float:
+    """The length map iterated by brute force with gauss_trapezoid: q_1 = sw2 q0 + sb2, then
+    q' = sw2 E[phi(sqrt(q) z)^2] + sb2 until q settles (returned), dies (0) or runs away
+    past 10^4 (inf)."""
+    q = sw2 * q0 + sb2
+    for _ in range(steps):
+        new = sw2 * gauss_trapezoid(lambda u: phi(u) ** 2, q) + sb2
+        if new > 1e4:
+            return math.inf
+        if new < 1e-30 or abs(new - q) <= 1e-14 * q:
+            return new if new >= 1e-30 else 0.0
+        q = new
+    return q
+
+
+def chi_at(dphi, sw2: float, q: float) -> float:
+    """chi1 = sw2 E[phi'(sqrt(q) z)^2] by gauss_trapezoid."""
+    return sw2 * gauss_trapezoid(lambda u: dphi(u) ** 2, q)
+
+
+def gauss_hermite_pair(f, g, q: float, c: float) -> float:
+    """E[f(u1) g(u2)], (u1, u2) with variances q and correlation c, by a 160 x 160
+    Gauss-Hermite product rule in u1 = sqrt(q) z1, u2 = sqrt(q) (c z1 + sqrt(1 - c^2) z2)
+    (smooth f, g and q up to ~2: at q = 10 tanh is already off by 1e-5)."""
+    s = math.sqrt(q)
+    z1, z2 = _GH_X[:, None], _GH_X[None, :]
+    vals = f(s * z1) * g(s * (c * z1 + math.sqrt(1.0 - c * c) * z2))
+    return float(_GH_W @ vals @ _GH_W)
+
+
+def iterate_correlation_map(phi, sw2: float, sb2: float, q: float, c: float, steps: int):
+    """The correlation map iterated with gauss_hermite_pair at a fixed q (the length map's
+    fixed point): [c_0, c_1, ..., c_steps]."""
+    cs = [c]
+    for _ in range(steps):
+        c = (sw2 * gauss_hermite_pair(phi, phi, q, c) + sb2) / (sw2 * gauss_hermite(lambda u: phi(u) ** 2, q) + sb2)
+        cs.append(c)
+    return cs
