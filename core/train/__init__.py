@@ -17,8 +17,9 @@ Every step runs the one layer recipe, `core.propagate.forward_backward`, in floa
 (PyTorch's default; TrainConfig(dtype="float64") for exact checks), with the parameters
 kept in float64: minibatch SGD, SGD with momentum or Adam (PyTorch's update rules and
 defaults, `optimizers`) update the embedding, every weight and bias, the norms'
-per-channel gamma and beta (as PyTorch trains them) and W_out. The readout has no bias. BatchNorm keeps PyTorch's running
-statistics (momentum 0.1, unbiased variance), which validation in eval mode uses.
+per-channel gamma and beta (as PyTorch trains them) and W_out. The readout has no
+bias. BatchNorm keeps PyTorch's running statistics (momentum 0.1, unbiased variance),
+which validation in eval mode uses.
 
 >>> from core.spec import NetworkSpec
 >>> log = train(NetworkSpec(depth=2, width=16), TrainConfig(steps=30, batch=16))
