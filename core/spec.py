@@ -315,7 +315,8 @@ def run_bytes(values: Mapping, keep_tensors: bool = False) -> RunBytes:
 
 
 # A layer's records: its statistics, histograms and saturation grid (61 numbers each),
-# the Python objects and array headers around them, its RNG state: measured ~7.3 KB.
+# the Python objects and array headers around them, its RNG state; tracemalloc's
+# measure of them stays below this (tests/core/test_memory.py holds the bound).
 _LAYER_BYTES = 8192
 _FIXED_BYTES = 2 * 2**20        # the run's own: NumPy's small arrays, the result
 

@@ -23,10 +23,11 @@ from dataclasses import replace
 from core.experiments.budget import Limits
 
 # -- one page's computation: the sidebar's network, and a view's comparison -------------
-# The heaviest setting a link can ask of a page stays near 2 s and 300 MB of the server
-# (`python -m bench.visitor`), and a new setting of an ordinary one costs each page about
-# the same CPU (`python -m bench.server`, docs/performance.md "What a new setting costs
-# the server"). Weights are drawn in float64, 8 bytes each, 16 while they are drawn.
+# Sized so that the heaviest setting a link can ask of any page costs the server about
+# 2 s and 300 MB at most (`python -m bench.visitor` runs the heaviest link of each page),
+# and an ordinary new setting costs every page about the same CPU (`python -m
+# bench.server`, docs/performance.md "What a new setting costs the server"). Weights are
+# drawn in float64: 8 bytes each, 16 while they are drawn.
 
 # The sidebar's one network, which a page runs once per setting.
 SIDEBAR = Limits(weights=1.6e7, macs=1.5e9, values=6e6, held=6e6)
