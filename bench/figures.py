@@ -23,6 +23,7 @@ from core.activations import local_gradient_curve
 from core.experiments import batch_dependence, init_lineup, norm_lineup, readout, running_stats
 from core.experiments.diagnose import diagnose
 from core.stats import spread_layers
+from ui import capacity
 from ui.labels import INIT_LABELS, LINEUP_LABELS, batch_run_label
 
 
@@ -102,7 +103,7 @@ def _single_network(tag: str, res, spec: NetworkSpec) -> list[Case]:
 
 
 def _init_page(spec: NetworkSpec) -> list[Case]:
-    runs, _ = init_lineup.run_schemes_within_budget(spec)
+    runs, _ = init_lineup.run_schemes_within_budget(spec, limits=capacity.VIEW)
     rows = {r.scheme: r for r in init_lineup.scheme_rows(spec)}
     scales = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
     sweep = readout.readout_sweep(spec, scales)
@@ -124,16 +125,16 @@ def _init_page(spec: NetworkSpec) -> list[Case]:
 
 def _norm_page(spec: NetworkSpec) -> list[Case]:
     net = norm_lineup.badly_initialized(spec)
-    lineup = norm_lineup.run_lineup(net, 4)
+    lineup = norm_lineup.run_lineup(net, 4, limits=capacity.VIEW)
     res = {LINEUP_LABELS[n]: r for n, r in lineup.results.items()}
     shape = (spec.batch, spec.width, 4)
     ex, ch, pos = norms.picture_indices(shape, 4, max_channels=6)
     kinds = ("batch", "layer", "group", "instance", "rms")
     masks = {k: norms.statistics_set(k, shape, (0, 0, 0), 4 if k == "group" else 1, ex, ch, pos)
              for k in kinds}
-    dep = batch_dependence.batch_dependence(net, groups=4)
-    te = running_stats.train_eval_within_budget(net, 5)
-    aff = norm_lineup.run_affine(net, "batch", 2.0, 0.5, 4)
+    dep = batch_dependence.batch_dependence(net, groups=4, limits=capacity.FORWARD_VIEW)
+    te = running_stats.train_eval_within_budget(net, 5, limits=capacity.FORWARD_VIEW)
+    aff = norm_lineup.run_affine(net, "batch", 2.0, 0.5, 4, limits=capacity.VIEW)
     return [
         Case("norm forward", "norms", "lineup_variance_figure",
              ({k: r.log10_act_var for k, r in res.items()}, "Forward: activation variance")),
@@ -195,7 +196,7 @@ def _training_page(depth: int, width: int, steps: int) -> list[Case]:
 def cases(depth: int = 60, width: int = 100, batch: int = 256,
           train_steps: int = 2000) -> list[Case]:
     """Every figure the pages draw, on networks of this depth (the comparisons are shrunk
-    by the core's budget just as on the pages; the Training page's at depth 10 at most,
+    to ui.capacity's limits just as on the pages; the Training page's at depth 10 at most,
     its default, and `train_steps` steps)."""
     tanh = NetworkSpec(depth=depth, width=width, batch=batch, init="xavier_normal", gain=5 / 3)
     blowup = NetworkSpec(depth=depth, width=width, batch=batch, activation="relu",

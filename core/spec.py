@@ -128,6 +128,46 @@ class NetworkSpec:
     def replace(self, **changes) -> "NetworkSpec":
         return replace(self, **changes)
 
+    def canonical(self) -> "NetworkSpec":
+        """The same network with every field it does not use at its default
+        (`canonical_values`): two specs that run alike compare equal.
+
+        >>> spec = NetworkSpec(init="kaiming_normal", weight_var=0.5, norm_gamma=2.0)
+        >>> plain = NetworkSpec(init="kaiming_normal")
+        >>> spec == plain, spec.canonical() == plain
+        (False, True)
+        """
+        return replace(self, **canonical_values(vars(self)))
+
+
+def canonical_values(values: Mapping) -> dict:
+    """Field values with those that do nothing in this configuration at their defaults,
+    so that equivalent settings are one (one cache key, one link): GroupNorm's groups
+    without GroupNorm; a norm's position, gamma and beta without a norm; the residual
+    scale without residual connections; the gain for a scheme that has none
+    (initializers.GAINLESS); Var(W) for every scheme but "custom", which alone reads it.
+
+    >>> v = canonical_values(dict(norm="none", groups=4, norm_position="after", norm_gamma=2.0,
+    ...                           norm_beta=0.5, residual=False, residual_scale=0.5,
+    ...                           init="lecun_normal", gain=1.5, weight_var=0.3))
+    >>> v == dict(norm="none", groups=1, norm_position="before", norm_gamma=1.0,
+    ...           norm_beta=0.0, residual=False, residual_scale=1.0, init="lecun_normal",
+    ...           gain=None, weight_var=0.01)
+    True
+    """
+    v = dict(values)
+    if v["norm"] != "group":
+        v["groups"] = _DEFAULTS["groups"]
+    if v["norm"] == "none":
+        v.update({k: _DEFAULTS[k] for k in ("norm_position", "norm_gamma", "norm_beta")})
+    if not v["residual"]:
+        v["residual_scale"] = _DEFAULTS["residual_scale"]
+    if v["init"] in initializers.GAINLESS:
+        v["gain"] = _DEFAULTS["gain"]
+    if v["init"] != "custom":
+        v["weight_var"] = _DEFAULTS["weight_var"]
+    return v
+
 
 @dataclass(frozen=True)
 class Fix:
@@ -275,7 +315,8 @@ def run_bytes(values: Mapping, keep_tensors: bool = False) -> RunBytes:
 
 
 # A layer's records: its statistics, histograms and saturation grid (61 numbers each),
-# the Python objects and array headers around them, its RNG state: measured ~7.3 KB.
+# the Python objects and array headers around them, its RNG state; tracemalloc's
+# measure of them stays below this (tests/core/test_memory.py holds the bound).
 _LAYER_BYTES = 8192
 _FIXED_BYTES = 2 * 2**20        # the run's own: NumPy's small arrays, the result
 

@@ -18,7 +18,7 @@ from core.experiments import (batch_dependence, init_lineup, norm_lineup, readou
 from core.theory import Prediction
 import lessons
 
-from . import compute
+from . import capacity, compute
 from .pages import CURVES
 
 MAX_ENTRIES = 32
@@ -78,13 +78,13 @@ def _phase_point(activation: str, sigma_w2: float, sigma_b2: float,
 @cached(LINEUP_ENTRIES, RUNNING_ALL)
 def seed_band(spec: NetworkSpec):
     """The spec under the next few seeds: (per-layer band, what the budget shrank)."""
-    return compute.run(seeds.seed_band, spec)
+    return compute.run(seeds.seed_band, spec, limits=capacity.VIEW)
 
 
 @cached(LINEUP_ENTRIES, RUNNING_ALL)
 def schemes(spec: NetworkSpec):
     """The spec under every init scheme: ({scheme: Profile}, note or None)."""
-    return compute.run(init_lineup.run_schemes_within_budget, spec)
+    return compute.run(init_lineup.run_schemes_within_budget, spec, limits=capacity.VIEW)
 
 
 @cached()
@@ -96,7 +96,7 @@ def readout_sweep(spec: NetworkSpec, scales: tuple) -> readout.ReadoutSweep:
 @cached(LINEUP_ENTRIES, RUNNING_ALL)
 def norm_lineup_runs(spec: NetworkSpec, groups: int) -> norm_lineup.Lineup:
     """The spec under none/batch/layer/group/instance/rms, adjusted where needed."""
-    return compute.run(norm_lineup.run_lineup, spec, int(groups))
+    return compute.run(norm_lineup.run_lineup, spec, int(groups), limits=capacity.VIEW)
 
 
 @cached(LINEUP_ENTRIES, RUNNING_ALL)
@@ -104,19 +104,21 @@ def affine_runs(spec: NetworkSpec, norm: str, gamma: float, beta: float,
                 groups: int) -> norm_lineup.Lineup:
     """No norm / norm with gamma 1, beta 0 / norm with the chosen gamma and beta."""
     return compute.run(norm_lineup.run_affine, spec, norm, float(gamma), float(beta),
-                       int(groups))
+                       int(groups), limits=capacity.VIEW)
 
 
 @cached(spinner=RUNNING_ALL)
 def batch_dependence_runs(spec: NetworkSpec, groups: int) -> batch_dependence.BatchDependence:
     """BatchNorm at batch 2, 8, 32, 256 against LayerNorm and GroupNorm, same weights."""
-    return compute.run(batch_dependence.batch_dependence, spec, groups=int(groups))
+    return compute.run(batch_dependence.batch_dependence, spec, groups=int(groups),
+                       limits=capacity.FORWARD_VIEW)
 
 
 @cached(spinner=RUNNING_ALL)
 def train_eval(spec: NetworkSpec, k: int) -> running_stats.TrainEval:
     """BatchNorm in train mode against eval mode after k batches of running statistics."""
-    return compute.run(running_stats.train_eval_within_budget, spec, int(k))
+    return compute.run(running_stats.train_eval_within_budget, spec, int(k),
+                       limits=capacity.FORWARD_VIEW)
 
 
 @cached()

@@ -84,9 +84,9 @@ def limit_threads() -> None:
 
 # glibc's malloc maps a block of 128 KB or more fresh from the kernel and unmaps it when
 # freed, and gives back the heap's free top past twice that: a layer's temporaries are
-# that size, so every simulation faulted their pages in again (about 6000 faults, 2.4 us
-# each here: a sixth of a GELU run at the default size). Kept instead, up to these sizes;
-# blocks past 8 MB still go back at once.
+# that size, so every simulation would fault their pages in again. Kept instead, up to
+# these sizes; blocks past 8 MB still go back at once. `python -m bench.server` counts
+# the page faults of a new setting, per page.
 MALLOPT = {-3: 8 << 20,       # M_MMAP_THRESHOLD: blocks from the heap up to 8 MB
            -1: 64 << 20,      # M_TRIM_THRESHOLD: the heap keeps up to 64 MB free
            -2: 8 << 20}       # M_TOP_PAD: and grows 8 MB at a time
@@ -105,12 +105,12 @@ def keep_freed_memory() -> bool:
 
 # Free memory in the middle of a heap stays the process's: glibc gives back only a
 # heap's free top. A run that held hundreds of MB (a Training link's trainers) leaves
-# them there once done, in its script thread's own arena: three Training links opened
-# together took the server from 180 to 800 MB, and it stayed there once they were done
-# (malloc_trim gave back all but 150 MB). So a script run during which the server grew
-# by more than TRIM_AFTER_MB gives free memory back when it ends. A trim costs 0.3 ms
-# with nothing to give back, 30-140 ms giving back 550 MB; pages given back fault in
-# again when used, which smaller runs, below the mark, do not pay.
+# them there once done, in its script thread's own arena, and the server stays that
+# large. So a script run during which the server grew by more than TRIM_AFTER_MB gives
+# free memory back when it ends. A trim with little to give back is cheap; pages given
+# back fault in again when used, which smaller runs, below the mark, do not pay.
+# `python -m bench.memory --training 3` shows what the server keeps after each heavy
+# visitor (docs/performance.md, "Memory").
 TRIM_AFTER_MB = 64
 
 
@@ -170,10 +170,11 @@ def start() -> None:
     """Limit this process's BLAS threads, keep its freed memory, and make the pool of
     compute processes (the shell calls this first on every script run: all happen on
     the first, before any numerical work). The pool starts a process when a task finds
-    none idle, so a fresh server's first setting waits for one to start: a third of a
-    second, as it imports NumPy and the core, not Streamlit (see run_check). Not all
-    started here: on two busy cores that slowed the first script's own imports as
-    much as it saved (a fresh server's first page 0.85-2.0 s, against 0.84-0.98 s)."""
+    none idle, so a fresh server's first setting waits for one to start, as it imports
+    NumPy and the core, not Streamlit (see run_check). Not all started here: on two
+    busy cores that slows the first script's own imports as much as it saves
+    (`python -m bench.load --start-server --burst --sessions 20 --seconds 20` times a
+    fresh server's first pages)."""
     _limit_here()
     _keep_freed_here()
     if PROCESSES:
@@ -203,7 +204,7 @@ def run_check():
     """This script run's yield check, which ends a run that a newer one replaced (a
     no-op outside a script run). Streamlit is imported here, not with the module: a
     compute process imports this module for its first task and never needs Streamlit,
-    whose import took 0.5 of its 0.7 s."""
+    whose import would be most of its start."""
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
     return get_run_yield_check() or (lambda: None)
 

@@ -20,7 +20,7 @@ from core.experiments import budget
 from core.spec import NetworkSpec, fit_norm
 from lessons.text import inert  # a link's value in a note, as lessons quote an answer
 
-from . import labels
+from . import capacity, labels
 
 # Var(W) on a log grid, 20 steps a decade from 1e-4 to 10: exact powers of ten included.
 WEIGHT_VARS = tuple(float(f"{10 ** (k / 20):.4g}") for k in range(-80, 21))
@@ -29,12 +29,6 @@ BATCHES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 SPATIALS = (1, 2, 4, 8, 16)
 GAINS = ("auto", "0.5", "0.75", "1", "1.25", "1.414", "1.5", "1.667", "2", "2.5", "3")
 READOUT_SCALES = (0.001, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-# Keep a rerun live: cap the weights drawn, the forward multiply-adds and the layer
-# values (element-wise work and memory) of the sidebar's one run.
-MAX_WEIGHTS = 1.6e7          # 128 MB of float64 weights
-MAX_MACS = 1.5e9
-MAX_VALUES = 6e6             # ~40 element-wise passes each; the backward holds a few copies
-LIGHT_VALUES = 4e5           # while the server is busy (ui.load): a new setting runs this light
 
 
 SPEC_DEFAULTS = {f.name: f.default for f in fields(NetworkSpec)}
@@ -380,34 +374,20 @@ class Settings:
 def to_spec(values: dict[str, Any], light: bool = False) -> Settings:
     """Turn control values into a valid NetworkSpec, adjusting what would be undefined or
     too slow for a live page, and saying what was adjusted. `light`: the server is busy,
-    so a heavy setting runs with a smaller batch for now (ui.load)."""
+    so a heavy setting runs with a smaller batch for now (ui.load).
+
+    Fitted to the sidebar's limits (ui.capacity.SIDEBAR) before the spec is made, so the
+    spec never meets NetworkSpec's memory guard, which they keep far below."""
     v, fixes = fit_norm(dict(values))
-    # Fields that do nothing in this configuration take their defaults, so that
-    # equivalent settings share one cached simulation.
-    if v["norm"] != "group":
-        v["groups"] = 1
-    if v["norm"] == "none":
-        v.update(norm_position="before", norm_gamma=1.0, norm_beta=0.0)
-    if not v["residual"]:
-        v["residual_scale"] = 1.0
-    if v["init"] in initializers.GAINLESS:
-        v["gain"] = "auto"
-    if v["init"] != "custom":
-        v["weight_var"] = SPEC_DEFAULTS["weight_var"]
-    asked_batch = v["batch"]
-    while v["batch"] > 2 and core_spec.run_bytes(v).total > core_spec.MAX_RUN_BYTES:
-        v["batch"] //= 2                      # within the core's memory guard first
-    gain = None if v["gain"] == "auto" else float(v["gain"])
-    spec = NetworkSpec(**{k: v[k] for k in SPEC_DEFAULTS if k in v} | {"gain": gain})
-    spec, _ = budget.fit(spec, runs=1, max_weights=MAX_WEIGHTS, max_macs=MAX_MACS,
-                         max_values=MAX_VALUES, max_held=MAX_VALUES)
-    fixes = budget.shrunk(asked_batch, values["width"], spec) + tuple(fixes)
+    v["gain"] = None if v["gain"] == "auto" else float(v["gain"])
+    v = core_spec.canonical_values(v)     # equivalent settings share one cached simulation
+    v, shrunk = budget.fit_values(v, 1, capacity.SIDEBAR)
+    spec = NetworkSpec(**{k: v[k] for k in SPEC_DEFAULTS if k in v})
     lighter = ()
     if light:
-        small, _ = budget.fit(spec, runs=1, max_values=LIGHT_VALUES, max_held=LIGHT_VALUES)
-        lighter = tuple(replace(f, why="busy") for f in budget.shrunk(spec.batch, spec.width, small))
-        spec = small
-    notes = labels.fix_notes(fixes + lighter, "the network on this page")
+        spec, lighter = budget.fit(spec, 1, capacity.SIDEBAR_BUSY)
+        lighter = tuple(replace(f, why="busy") for f in lighter)
+    notes = labels.fix_notes(shrunk + tuple(fixes) + lighter, "the network on this page")
     return Settings(spec, tuple(notes), dict(values), bool(lighter))
 
 

@@ -44,12 +44,12 @@ FIRST_CHUNK_SECONDS = 0.15
 FIRST_CHUNK_STEPS = 10
 SLICE_SECONDS = 0.05
 # The browser redraws every chart it is sent from scratch (a new chart each time: Plotly's
-# newPlot), 0.3-1 s of its CPU per chart on a loaded 2-core machine, and it handles the
-# messages in order: charts sent faster than it draws them pile up, and a new setting's
-# first curve waits behind them (measured: 26 s of browser work for one 6 s run when
-# every chart went out every 0.8 s). So the first curve goes out alone, the chunks then
-# grow from CHUNK_SECONDS by CHUNK_GROWTH up to MAX_CHUNK_SECONDS, and the open tab's
-# charts go out at most every TAB_SECONDS (and at the end).
+# newPlot), and it handles the messages in order: charts sent faster than it draws them
+# pile up, and a new setting's first curve waits behind them. So the first curve goes
+# out alone, the chunks then grow from CHUNK_SECONDS by CHUNK_GROWTH up to
+# MAX_CHUNK_SECONDS, and the open tab's charts go out at most every TAB_SECONDS (and at
+# the end). `python -m bench.browser_training` times, in a real Chromium, a new
+# setting's first curve and the end of its run.
 CHUNK_SECONDS = 0.8
 CHUNK_GROWTH = 1.5
 MAX_CHUNK_SECONDS = 3.0

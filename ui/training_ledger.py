@@ -2,8 +2,8 @@
 
 Every session is a thread of one process, and a session keeps its trainers alive while
 it trains (ui.training), so the visitors training at once add up: each request is fitted
-to MAX_TRAIN_BYTES (ui.training_request), and all of them together to SERVER_TRAIN_BYTES
-here. A request reserves the estimate of what it will train (core.train.memory_bytes, the
+to capacity.TRAIN_REQUEST_BYTES (ui.training_request), and all of them together to
+capacity.SERVER_TRAIN_BYTES here. A request reserves the estimate of what it will train (core.train.memory_bytes, the
 same one the fit uses) before its trainers exist, and gives it back when they are done,
 stopped, replaced by a newer setting, fail, or go with the session (a finalizer on the
 reservation). No Streamlit here: the page's waiting and words are in ui.training_request.
@@ -16,14 +16,7 @@ import threading
 import weakref
 from typing import Callable, Generic, TypeVar
 
-# All training in progress on one server together holds at most this much: a request
-# alone still gets the whole per-request MAX_TRAIN_BYTES (256 MB), a second about what is
-# left. Measured with bench.load --box 1024,2 --heavy-training 3 --sessions 30 --seconds
-# 30 (three visitors on the Training page's heaviest link, 237 MB fitted each, beside a
-# class of thirty on the other pages; one `make run` server in a 1 GB container): with
-# each request fitted to 256 MB alone the box peaked at 962-975 MB (server 784 MB); with
-# this ledger at 700 MB (server 529 MB, its compute processes 272 MB), no OOM kill.
-SERVER_TRAIN_BYTES = 384 * 2**20
+from . import capacity
 
 T = TypeVar("T")
 # fit(max_bytes) -> (what was fitted, the bytes it will hold)
@@ -104,4 +97,4 @@ class Reservation(Generic[T]):
         self._finalizer()
 
 
-LEDGER = Ledger(SERVER_TRAIN_BYTES)
+LEDGER = Ledger(capacity.SERVER_TRAIN_BYTES)

@@ -10,7 +10,7 @@ import streamlit as st
 from core import train
 from core.experiments import training as story
 
-from . import cache, compute, controls, training
+from . import cache, capacity, compute, controls, training
 from .controls import Control, Settings
 from .labels import fix_notes, server_wait_note, train_budget_notes
 from .training import Run
@@ -21,14 +21,6 @@ LEARNING_RATES = tuple(float(f"{10 ** (k / 4):.3g}") for k in range(-16, 5))
 STEPS = (100, 200, 500, 1000, 2000, 3000, 5000, 10000, 20000)
 BATCHES = (1, 2, 3, 4, 8, 16, 32, 64, 128, 256)
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD, momentum 0.9", "adam": "Adam"}
-# One request trains at most this many multiply-adds (every run together): about two
-# default runs. Heavier settings train fewer steps, and the page says so.
-MAX_TRAIN_MACS = 1e11
-# One request holds at most this much memory while it trains (core.train.memory_bytes:
-# every run's weights and optimizer state, one step's activations): a hosted server has
-# 1-2.7 GB for every visitor together. Heavier settings train narrower or smaller
-# batches, and the page says so.
-MAX_TRAIN_BYTES = 256 * 2**20
 # How long a request waiting for the server's memory sleeps between two looks (it also
 # wakes when a reservation is released).
 WAIT_SECONDS = 0.25
@@ -77,7 +69,7 @@ def fit_to_server(specs: list, config) -> tuple:
     This session's reservation for the same request is kept while it trains, is stopped
     or is finished; any other is released, and a new one fitted to what is left of the
     server's (waiting, with a note, while not even the smallest fit has room)."""
-    full = (*train.fit_budget(specs, config, MAX_TRAIN_MACS, MAX_TRAIN_BYTES), MAX_TRAIN_BYTES)
+    full = (*_fit(specs, config, capacity.TRAIN_REQUEST_BYTES), capacity.TRAIN_REQUEST_BYTES)
     held = training.reservation()
     if _all_cached(full):
         training.release_reservation()
@@ -99,23 +91,22 @@ def _all_cached(fit: tuple) -> bool:
 
 def reserve(specs: list, config, asked=None, yield_check=None):
     """A reservation in the server's ledger whose value is (asked, (specs, config, fixes,
-    limit)): fitted to min(MAX_TRAIN_BYTES, what is left), waiting while even the
-    smallest fit has no room (saying so on the page); a newer setting ends the wait
-    (`yield_check`, this script run's by default)."""
+    limit)): fitted to min(capacity.TRAIN_REQUEST_BYTES, what is left), waiting while
+    even the smallest fit has no room (saying so on the page); a newer setting ends the
+    wait (`yield_check`, this script run's by default)."""
     def fit(room):
-        limit = MAX_TRAIN_BYTES
-        fitted, fitted_config, fixes = train.fit_budget(specs, config, MAX_TRAIN_MACS, limit)
+        limit = capacity.TRAIN_REQUEST_BYTES
+        fitted, fitted_config, fixes = _fit(specs, config, limit)
         if train.memory_bytes(fitted, fitted_config) > room:     # others' training cuts it
-            limit = max(0.0, min(MAX_TRAIN_BYTES, room))
-            fitted, fitted_config, fixes = train.fit_budget(specs, config, MAX_TRAIN_MACS,
-                                                            limit)
+            limit = max(0.0, min(capacity.TRAIN_REQUEST_BYTES, room))
+            fitted, fitted_config, fixes = _fit(specs, config, limit)
         return ((asked, (fitted, fitted_config, fixes, limit)),
                 train.memory_bytes(fitted, fitted_config))
     reservation = LEDGER.reserve(fit)
     if reservation is not None:
         return reservation
     check = yield_check or compute.run_check()
-    smallest = train.fit_budget(specs, config, MAX_TRAIN_MACS, 0)
+    smallest = _fit(specs, config, 0)
     needs = train.memory_bytes(smallest[0], smallest[1])
     with st.empty():
         st.info(server_wait_note(LEDGER.reserved(), LEDGER.total, needs),
@@ -125,6 +116,11 @@ def reserve(specs: list, config, asked=None, yield_check=None):
             check()
             reservation = LEDGER.reserve(fit)
     return reservation
+
+
+def _fit(specs: list, config, max_bytes: float) -> tuple:
+    """core.train.fit_budget within a request's multiply-adds and `max_bytes`."""
+    return train.fit_budget(specs, config, capacity.TRAIN_REQUEST_MACS, max_bytes)
 
 
 def requested(spec, compare: bool, with_norm: bool) -> dict:
@@ -154,7 +150,8 @@ def comparison_notes(run_fixes: dict, batch: int) -> list[str]:
     return notes
 
 
-def budget_notes(fixes, specs, config, fitted, limit: float = MAX_TRAIN_BYTES) -> list[str]:
+def budget_notes(fixes, specs, config, fitted,
+                 limit: float = capacity.TRAIN_REQUEST_BYTES) -> list[str]:
     """The budget's changes in words: a narrower width or smaller batch for memory
     (with the estimate that asked for it, and whether the per-request budget or other
     visitors' training set `limit`), fewer steps or validation examples for time."""
@@ -179,8 +176,8 @@ def budget_notes(fixes, specs, config, fitted, limit: float = MAX_TRAIN_BYTES) -
 
 def _whose(limit: float) -> str:
     """Why the memory budget is `limit`: the per-request one, or what others left."""
-    if limit >= MAX_TRAIN_BYTES:
+    if limit >= capacity.TRAIN_REQUEST_BYTES:
         return ""
     return (f", what other visitors' training leaves of the {LEDGER.total / 2**20:,.0f} MB "
             f"the server trains in at once (alone, a request gets "
-            f"{MAX_TRAIN_BYTES / 2**20:,.0f} MB)")
+            f"{capacity.TRAIN_REQUEST_BYTES / 2**20:,.0f} MB)")

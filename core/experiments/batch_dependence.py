@@ -105,12 +105,12 @@ class BatchDependence:
 
 
 def batch_dependence(spec: NetworkSpec, batches=BATCHES, others=("layer", "group"),
-                     groups: int = 4) -> BatchDependence:
+                     groups: int = 4, limits: budget.Limits | None = None) -> BatchDependence:
     """BatchNorm at every batch size in `batches`, and the `others` at OTHERS_BATCH, all on
-    the same weights and the same example 0."""
+    the same weights and the same example 0, within `limits` (forward passes only;
+    None: as asked)."""
     examples = 2 * (sum(batches) + OTHERS_BATCH * len(others)) * spec.spatial
-    spec, shrunk = budget.fit(spec, runs=1, examples=examples, weight_draws=1,
-                              max_values=budget.FORWARD_VALUES)
+    spec, shrunk = budget.fit(spec, 1, limits, examples=examples, weight_draws=1)
     largest = max(max(batches), OTHERS_BATCH)
     params = make_params(spec)
     pool = _inputs(spec, 2 * largest)

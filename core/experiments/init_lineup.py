@@ -94,8 +94,9 @@ def distinct_runs(spec: NetworkSpec, schemes=initializers.SCHEMES) -> int:
     return len({draw_key(spec.replace(init=s)) for s in schemes})
 
 
-def run_schemes_within_budget(spec: NetworkSpec, schemes=initializers.SCHEMES):
-    """run_schemes on a network small enough for a live page: (results, what the budget
-    changed)."""
-    small, shrunk = budget.fit(spec, runs=distinct_runs(spec, schemes))
+def run_schemes_within_budget(spec: NetworkSpec, schemes=initializers.SCHEMES,
+                              limits: budget.Limits | None = None):
+    """run_schemes on a network shrunk to `limits` (a live page's: ui.capacity; None: as
+    asked): (results, what the budget changed)."""
+    small, shrunk = budget.fit(spec, distinct_runs(spec, schemes), limits)
     return run_schemes(small, schemes), shrunk

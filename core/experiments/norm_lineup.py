@@ -82,10 +82,11 @@ class Lineup:
                 for n, r in self.results.items()]
 
 
-def run_lineup(spec: NetworkSpec, groups: int = 4, norms=NORMS) -> Lineup:
-    """One run per normalization (its per-layer curves, `core.profile`), within the
-    comparison budget (see core.budget)."""
-    spec, shrunk = budget.fit(spec, runs=len(norms))
+def run_lineup(spec: NetworkSpec, groups: int = 4, norms=NORMS,
+               limits: budget.Limits | None = None) -> Lineup:
+    """One run per normalization (its per-layer curves, `core.profile`), all within
+    `limits` (core.experiments.budget; None: as asked)."""
+    spec, shrunk = budget.fit(spec, len(norms), limits)
     variants = lineup_specs(spec, groups, norms)
     fixes = shrunk + tuple(f for v in variants.values() for f in v.fixes)
     return Lineup({n: profile(v.spec) for n, v in variants.items()}, fixes)
@@ -104,10 +105,10 @@ def affine_specs(spec: NetworkSpec, norm: str, gamma: float, beta: float,
 
 
 def run_affine(spec: NetworkSpec, norm: str, gamma: float, beta: float,
-               groups: int = 4) -> Lineup:
+               groups: int = 4, limits: budget.Limits | None = None) -> Lineup:
     """Runs with activation histograms (what the view draws besides the curves) of the
-    three `affine_specs` networks."""
-    spec, shrunk = budget.fit(spec, runs=3)
+    three `affine_specs` networks, all within `limits` (None: as asked)."""
+    spec, shrunk = budget.fit(spec, 3, limits)
     specs = affine_specs(spec, norm, gamma, beta, groups)
     runs: dict[NetworkSpec, Result] = {}
     results = {}

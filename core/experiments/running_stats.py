@@ -131,12 +131,15 @@ def _log10_mean(v: np.ndarray) -> float:
     return math.log10(m) if m > 0 and math.isfinite(m) else math.nan
 
 
-def train_eval_within_budget(spec: NetworkSpec, k: int, momentum: float = MOMENTUM) -> TrainEval:
-    """train_eval on a network small enough for a live page (see core.budget)."""
+def train_eval_within_budget(spec: NetworkSpec, k: int, momentum: float = MOMENTUM,
+                             limits: budget.Limits | None = None) -> TrainEval:
+    """train_eval on a network and a number of batches within `limits` (forward passes
+    only: a live page's are ui.capacity's; None: as asked)."""
+    if limits is None:
+        return train_eval(spec, k, momentum)
     examples = (k + 2) * spec.batch * spec.spatial
-    small, shrunk = budget.fit(spec, runs=1, examples=examples, weight_draws=1,
-                               max_values=budget.FORWARD_VALUES)
-    used = max(1, budget.affordable_batches(small, k + 2) - 2)
+    small, shrunk = budget.fit(spec, 1, limits, examples=examples, weight_draws=1)
+    used = max(1, budget.affordable_batches(small, k + 2, limits) - 2)
     if used < k:
         shrunk += (Fix("train_batches", k, used, "budget"),)
     return replace(train_eval(small, used, momentum), shrunk=shrunk)

@@ -40,10 +40,11 @@ def other_seeds(seed: int, count: int = SEEDS) -> tuple[int, ...]:
     return tuple((seed + k) % top for k in range(1, count + 1))
 
 
-def seed_band(spec: NetworkSpec, seeds: int = SEEDS) -> tuple[SeedBand, tuple[Fix, ...]]:
-    """Per-layer extremes over `seeds` other seeds, within the comparison budget. Layers
-    a run left undefined (inf/NaN in float32/16) do not count."""
-    spec, shrunk = budget.fit(spec, runs=seeds)
+def seed_band(spec: NetworkSpec, seeds: int = SEEDS, limits: budget.Limits | None = None
+              ) -> tuple[SeedBand, tuple[Fix, ...]]:
+    """Per-layer extremes over `seeds` other seeds, all runs within `limits` (None: as
+    asked). Layers a run left undefined (inf/NaN in float32/16) do not count."""
+    spec, shrunk = budget.fit(spec, seeds, limits)
     chosen = other_seeds(spec.seed, seeds)
     runs = [profile(spec.replace(seed=s)) for s in chosen]
     return SeedBand(chosen, _extremes([r.log10_preact_var for r in runs]),

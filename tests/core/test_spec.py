@@ -6,9 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
-from core import NetworkSpec
-from core.spec import CHOICES, RANGES
+from core import SCHEMES, NetworkSpec
+from core.profile import profile
+from core.initializers import GAINLESS
+from core.spec import CHOICES, NORM_POSITIONS, NORMS, RANGES
 
 INVALID = [
     ("depth", 0), ("depth", 2001), ("depth", 2.5), ("depth", "3"), ("depth", True), ("depth", None),
@@ -104,3 +107,32 @@ def test_derived_quantities():
     assert spec.sigma_w2 == 100.0                          # FACTS: fan_in * Var(W)
     assert spec.fan_in == spec.fan_out == 100
     assert NetworkSpec(dtype="float16").dtype_bits == 16
+
+
+unused_fields = st.fixed_dictionaries(dict(
+    norm=st.sampled_from(NORMS), norm_position=st.sampled_from(NORM_POSITIONS),
+    groups=st.sampled_from([1, 2, 4]), norm_gamma=st.sampled_from([1.0, 0.5, 2.0]),
+    norm_beta=st.sampled_from([0.0, 0.3]), residual=st.booleans(),
+    residual_scale=st.sampled_from([1.0, 0.5]), init=st.sampled_from(SCHEMES),
+    gain=st.sampled_from([None, 0.8, 1.5]), weight_var=st.sampled_from([0.01, 0.2, 1.0]),
+    activation=st.sampled_from(["tanh", "relu"])))
+
+
+@given(unused_fields)
+def test_canonical_spec_runs_exactly_as_the_spec(fields):
+    """The fields `canonical` resets are the ones the run does not read: the canonical
+    spec's per-layer curves equal the spec's, bit for bit, and two specs that differ only
+    in such fields have one canonical form."""
+    spec = NetworkSpec(depth=3, width=8, batch=8, spatial=2, bias_var=0.1, **fields)
+    same = spec.canonical()
+    assert same.canonical() == same
+    for name in ("log10_preact_var", "log10_act_var", "log10_grad_var"):
+        np.testing.assert_array_equal(getattr(profile(same), name), getattr(profile(spec), name))
+    unused = {"groups": (spec.norm != "group", 2), "norm_gamma": (spec.norm == "none", 3.0),
+              "norm_beta": (spec.norm == "none", 1.0),
+              "norm_position": (spec.norm == "none", "after"),
+              "residual_scale": (not spec.residual, 0.7),
+              "gain": (spec.init in GAINLESS, 2.0), "weight_var": (spec.init != "custom", 5.0)}
+    for name, (is_unused, other) in unused.items():
+        if is_unused:
+            assert spec.replace(**{name: other}).canonical() == same, name

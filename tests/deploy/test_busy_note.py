@@ -11,7 +11,7 @@ from bench.load import Session, View
 
 from . import loop
 
-SESSIONS = 12            # at most ui.load.BUSY: the pages run in full, not light
+SESSIONS = 12            # at most ui.capacity.BUSY_SCRIPTS: the pages run in full, not light
 
 
 def heavy(seed: int) -> View:

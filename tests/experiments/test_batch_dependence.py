@@ -8,6 +8,7 @@ import pytest
 from core import NetworkSpec, make_params
 from core.experiments import batch_dependence
 from core.propagate import forward_backward
+from ui import capacity
 
 SPEC = NetworkSpec(depth=5, width=32, batch=16, weight_var=1.0)
 
@@ -48,5 +49,6 @@ def test_instance_is_refused_and_big_specs_shrink():
     with pytest.raises(ValueError):
         batch_dependence.batchmate_sensitivity(SPEC, "instance", 8)
     big = NetworkSpec(depth=100, width=1024, batch=8)
-    dep = batch_dependence.batch_dependence(big, batches=(2,), others=())
+    dep = batch_dependence.batch_dependence(big, batches=(2,), others=(),
+                                            limits=capacity.FORWARD_VIEW)
     assert [(f.field, f.asked) for f in dep.shrunk] == [("width", 1024)]

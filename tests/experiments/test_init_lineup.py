@@ -8,6 +8,7 @@ import pytest
 
 from core import NetworkSpec, SCHEMES, simulate
 from core.experiments import init_lineup
+from ui import capacity
 
 SMALL = dict(depth=5, width=20, batch=32)
 
@@ -63,7 +64,8 @@ def test_distinct_runs_counts_identical_draws():
 
 def test_within_budget_shrinks_width_and_keeps_the_factor():
     spec = NetworkSpec(depth=200, width=1024, batch=4, activation="linear", weight_var=10.0)
-    runs, shrunk = init_lineup.run_schemes_within_budget(spec, schemes=("custom", "lecun_normal"))
+    runs, shrunk = init_lineup.run_schemes_within_budget(spec, schemes=("custom", "lecun_normal"),
+                                                         limits=capacity.VIEW)
     assert [(f.field, f.asked, f.why) for f in shrunk] == [("width", 1024, "budget")]
     res = runs["custom"]
     assert res.spec.width < 1024

@@ -9,6 +9,7 @@ import pytest
 
 from core import NetworkSpec, activations, make_params, norms, simulate
 from core.experiments import running_stats
+from ui import capacity
 from tests.core import reference
 
 SPEC = NetworkSpec(depth=4, width=16, batch=32, weight_var=1.0, norm="batch")
@@ -95,7 +96,7 @@ def test_more_batches_less_mismatch_and_any_norm_becomes_batch():
 
 def test_within_budget_notes_the_shrink():
     big = NetworkSpec(depth=50, width=1024, batch=64, norm="batch")
-    got = running_stats.train_eval_within_budget(big, 10)
+    got = running_stats.train_eval_within_budget(big, 10, limits=capacity.FORWARD_VIEW)
     assert got.spec.width < 1024
     assert [(f.field, f.asked, f.used) for f in got.shrunk] == [("width", 1024, got.spec.width)]
     assert np.isfinite(got.mismatch).all()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from core import NetworkSpec
-from ui import controls, presets
+from ui import capacity, controls, presets
 from ui.controls import BY_KEY, CONTROLS, check_url_value, to_spec
 
 
@@ -81,8 +81,8 @@ def test_heavy_settings_shrink_to_stay_live_and_keep_the_per_layer_factor():
     assert sp.depth == 200                      # depth is the lesson: it is never cut
     assert sp.batch < 1024 and sp.width < 1024
     assert any("batch" in n and "width" in n for n in s.notes)
-    assert sp.depth * sp.width ** 2 <= controls.MAX_WEIGHTS
-    assert sp.depth * sp.batch * sp.spatial * sp.width ** 2 <= controls.MAX_MACS
+    assert sp.depth * sp.width ** 2 <= capacity.SIDEBAR.weights
+    assert sp.depth * sp.batch * sp.spatial * sp.width ** 2 <= capacity.SIDEBAR.macs
     assert sp.sigma_w2 == pytest.approx(1024 * 1.0)     # fan_in x Var(W) as asked
 
 
@@ -99,8 +99,8 @@ def test_any_combination_of_controls_gives_a_valid_spec(values):
     # NetworkSpec raises on anything undefined, so constructing it is the assertion;
     # the live-page budget must hold too.
     sp = to_spec(values).spec
-    assert sp.depth * sp.width ** 2 <= controls.MAX_WEIGHTS or sp.width <= 16
-    assert sp.depth * sp.batch * sp.spatial * sp.width ** 2 <= controls.MAX_MACS or sp.batch <= 8
+    assert sp.depth * sp.width ** 2 <= capacity.SIDEBAR.weights or sp.width <= 16
+    assert sp.depth * sp.batch * sp.spatial * sp.width ** 2 <= capacity.SIDEBAR.macs or sp.batch <= 8
 
 
 def test_presets_only_use_known_controls_and_valid_values():
@@ -204,3 +204,12 @@ def test_case_and_separators_do_not_change_a_choice(pair, seps, upper):
 def test_a_name_of_no_option_or_of_several_still_gets_a_note(key, raw):
     value, note = check_url_value(BY_KEY[key], raw)
     assert value == BY_KEY[key].default and "not a valid choice" in note
+
+
+def test_sidebars_that_differ_only_in_unused_fields_make_one_spec():
+    """One spec, so one cached simulation (core.spec.canonical_values): LeCun reads no
+    gain and no Var(W), no norm reads its gamma or groups, no residual its scale."""
+    base = controls.defaults() | dict(init="lecun_normal", norm="none", residual=False)
+    unused = dict(gain="2", weight_var=0.5, norm_gamma=2.0, groups=8, residual_scale=0.5)
+    assert to_spec(base | unused).spec == to_spec(base).spec
+    assert to_spec(base | dict(init="custom", weight_var=0.5)).spec != to_spec(base).spec

@@ -3,6 +3,7 @@
 from core import train
 from core.experiments import budget, norm_lineup
 from core.spec import NetworkSpec, fit_norm
+from ui.capacity import VIEW
 from ui.labels import FIX_NOTES, fix_notes, fix_value
 
 
@@ -12,7 +13,7 @@ def _all_fixes():
     for norm in ("group", "instance"):
         fixes += norm_lineup.variant(spec, norm, groups=8).fixes
     fixes += fit_norm(vars(spec.replace(batch=1)) | {"norm": "batch"})[1]
-    fixes += budget.fit(NetworkSpec(depth=200, width=1024, batch=256), runs=6)[1]
+    fixes += budget.fit(NetworkSpec(depth=200, width=1024, batch=256), 6, VIEW)[1]
     fixes += train.fit_request(spec.replace(norm="instance", spatial=4), 32)[2]
     fixes += train.fit_request(spec.replace(spatial=4), 32)[2]
     return fixes

@@ -3,7 +3,7 @@ and the next run after the rush is the full one (ui.load)."""
 
 from contextlib import ExitStack
 
-from ui import controls, load
+from ui import capacity, controls, load
 from ui.controls import to_spec
 
 from ..app.helpers import no_exceptions, open_page
@@ -12,8 +12,8 @@ HEAVY = controls.defaults() | dict(depth=60, width=200, batch=512)
 
 
 def _busy(stack: ExitStack) -> None:
-    """Hold BUSY + 1 script runs open, as a class's sessions would."""
-    for _ in range(load.BUSY + 1):
+    """Hold BUSY_SCRIPTS + 1 script runs open, as a class's sessions would."""
+    for _ in range(capacity.BUSY_SCRIPTS + 1):
         stack.enter_context(load.running())
 
 

@@ -17,8 +17,9 @@ from core.spec import NetworkSpec
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
-from ui import cache, controls, training_ledger, training_request as request
-from ui.training_ledger import SERVER_TRAIN_BYTES, Ledger
+from ui import cache, capacity, controls, training_ledger, training_request as request
+from ui.capacity import SERVER_TRAIN_BYTES
+from ui.training_ledger import Ledger
 
 from ..app.helpers import APP, open_page, spec_for, tanh
 
@@ -58,7 +59,7 @@ def test_three_heavy_requests_together_stay_within_the_server_budget(ledger):
     held = [request.reserve(*_heavy(seed)) for seed in (1, 2, 3)]
     limits = [r.value[1][3] for r in held]
     widths = [r.value[1][0][0].width for r in held]
-    assert limits[0] == request.MAX_TRAIN_BYTES and limits[1] < limits[0]
+    assert limits[0] == capacity.TRAIN_REQUEST_BYTES and limits[1] < limits[0]
     assert widths[1] < widths[0] and widths[2] <= widths[1]
     assert sum(_held(r) for r in held) == pytest.approx(ledger.reserved())
     assert ledger.reserved() <= SERVER_TRAIN_BYTES
@@ -71,7 +72,7 @@ def test_a_request_waits_while_no_fit_has_room_and_gets_the_full_budget_after(le
     reservation, the ledger unchanged) until they release, then is fitted to the whole
     per-request budget, as if alone."""
     specs, config = _heavy(4)
-    smallest = train.fit_budget(specs, config, request.MAX_TRAIN_MACS, 0)
+    smallest = train.fit_budget(specs, config, capacity.TRAIN_REQUEST_MACS, 0)
     others = ledger.reserve(lambda room: (None, room - smallest_bytes(smallest) / 2))
     got = []
     waiter = threading.Thread(target=lambda: got.append(request.reserve(specs, config)))
@@ -82,8 +83,9 @@ def test_a_request_waits_while_no_fit_has_room_and_gets_the_full_budget_after(le
     others.release()
     waiter.join(timeout=30)
     assert not waiter.is_alive() and got[0].held
-    alone = train.fit_budget(specs, config, request.MAX_TRAIN_MACS, request.MAX_TRAIN_BYTES)
-    assert got[0].value[1][0] == alone[0] and got[0].value[1][3] == request.MAX_TRAIN_BYTES
+    alone = train.fit_budget(specs, config, capacity.TRAIN_REQUEST_MACS,
+                             capacity.TRAIN_REQUEST_BYTES)
+    assert got[0].value[1][0] == alone[0] and got[0].value[1][3] == capacity.TRAIN_REQUEST_BYTES
     assert ledger.reserved() == pytest.approx(_held(got[0]))
 
 
