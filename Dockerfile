@@ -24,6 +24,9 @@ COPY --chown=layerscope:layerscope figures ./figures
 COPY --chown=layerscope:layerscope ui ./ui
 COPY --chown=layerscope:layerscope views ./views
 COPY --chown=layerscope:layerscope lessons ./lessons
+COPY --chown=layerscope:layerscope classroom ./classroom
+# A class's answers (SQLite, classroom/db.py) unless LAYERSCOPE_DATABASE_URL names a server.
+RUN mkdir -p /app/data && chown layerscope:layerscope /app/data
 
 USER layerscope
 EXPOSE 8501

@@ -16,22 +16,17 @@ from ui.controls import Settings
 from ui.lesson_state import Open
 from ui.links import BY_PATH, page_link
 
-from . import lesson_class, tabs
+from . import lessons_class, tabs
+from .prose import FOLDER, Prose
 
 # The pages whose tabs a step may open: page -> (its tabs' URL key, their titles).
 PAGE_TABS = tabs()
 NEXT_KEYS = ("Right", "PageDown")        # arrow keys, and what presentation clickers send
 BACK_KEYS = ("Left", "PageUp")
 # The clicker's buttons go off screen (not display:none, so that their shortcuts stay
-# live); the revealed page's own title is set smaller than the step's.
-LESSON_CSS = ("<style>.st-key-lesson_clicker { position: absolute; left: -10000px; "
-              "width: 1px; height: 1px; overflow: hidden; } "
-              ".st-key-lesson_chart h1 { font-size: 1.6rem; }</style>")
-# The shortcuts do not act while the answer box has the focus: there the arrow keys
-# move the cursor and Enter checks the answer.
-KEYS_TEXT = ("Keys: → or PageDown: chart, then next step · ← or PageUp: back · "
-             "Enter in the answer box: check")
-REVEAL_HELP = "Shows the chart without an answer: a choice counts once it is checked."
+# live); the revealed page's own title is set smaller than the step's: views/text/lessons.css
+LESSON_CSS = "<style>" + (FOLDER / "lessons.css").read_text(encoding="utf-8") + "</style>"
+TEXT = Prose("lessons")
 
 
 def library() -> lessons.Library:
@@ -48,16 +43,15 @@ def page(settings: Settings, views: dict, found: Open | None = None,
     if found is None:
         _list(library())
     elif member is not None:
-        lesson_class.student_step(found, *member, lambda: _revealed(found, settings, views))
+        lessons_class.student_step(found, *member, lambda: _revealed(found, settings, views))
     else:
         _step(found, settings, views)
 
 
 def _list(lib: lessons.Library) -> None:
     st.title("Lessons")
-    st.markdown("Each step asks you to **predict** what the chart will show, then shows "
-                "it and explains the gap. Answer first: the chart waits for you.")
-    lesson_class.join_form()
+    st.markdown(TEXT("intro"))
+    lessons_class.join_form()
     for lesson in lib.lessons.values():
         with st.container(border=True):
             st.subheader(lesson.title)
@@ -67,30 +61,27 @@ def _list(lib: lessons.Library) -> None:
             page_link("lessons", f"Start ({len(lesson.steps)} steps)", cols[0], start, "▶️")
             page_link("lessons", "Present it", cols[1], start | {"present": "1"}, "🖥️")
     for error in lib.errors:                # quotes the file: shown as code, never Markdown
-        st.error(f"This lesson file could not be read, so it is not listed: "
-                 f"{lessons.inert(error, 400)}", icon=":material/error:")
-    st.caption("Presenter mode (add `present=1` to a lesson's link, or use its toggle): "
-               "large type, the sidebar folded away, the arrow keys or a clicker's "
-               "PageUp/PageDown step through the lesson, and each revealed chart scrolls "
-               "into view. `hide=width,batch` hides controls.")
+        st.error(TEXT("unreadable_file", error=lessons.inert(error, 400)),
+                 icon=":material/error:")
+    st.caption(TEXT("presenter_help"))
 
 
 def _step(found: Open, settings: Settings, views: dict) -> None:
     step, total = found.step, len(found.lesson.steps)
-    st.caption(f"{found.lesson.title} · step {found.number} of {total}")
+    st.caption(TEXT("step_caption", lesson=found.lesson.title, number=found.number,
+                    total=total))
     st.progress(found.number / total)
     st.header(step.title)
     shown = state.revealed(found)
     _navigation(found, shown)
     st.markdown(step.question)
     if present.presenting() or classroom.led(found.lesson.id):
-        lesson_class.presenter_panel(found, shown)
+        lessons_class.presenter_panel(found, shown)
     if shown is None:
         _ask(found)
-        st.info("The chart appears once you answer, or when the presenter reveals it.",
-                icon=":material/visibility_off:")
+        st.info(TEXT("waiting"), icon=":material/visibility_off:")
         return
-    _verdict(step, shown)
+    lessons_class.show_verdict(step, shown)
     _revealed(found, settings, views, own=True)
 
 
@@ -101,7 +92,7 @@ def _revealed(found: Open, settings: Settings, views: dict, own: bool = False) -
     facts = cache.facts(settings.spec)
     st.markdown(lessons.fill(step.explain, facts))
     if step.look_at:
-        st.markdown(f"**Look at:** {lessons.fill(step.look_at, facts)}")
+        st.markdown(TEXT("look_at", text=lessons.fill(step.look_at, facts)))
     if own and found.last:
         _score(found)
     if own:
@@ -112,9 +103,8 @@ def _revealed(found: Open, settings: Settings, views: dict, own: bool = False) -
 
 def _score(found: Open) -> None:
     right, answered = state.score(found)
-    st.success(f"End of the lesson: {right} of {answered} answers right "
-               f"({len(found.lesson.steps) - answered} steps revealed without an answer).",
-               icon=":material/flag:")
+    st.success(TEXT("score", right=right, answered=answered,
+                    revealed=len(found.lesson.steps) - answered), icon=":material/flag:")
     page_link("lessons", "All lessons", params={})
 
 
@@ -132,7 +122,7 @@ def _ask(found: Open) -> None:
                              key=f"lesson_choice_{found.key}")
         if st.form_submit_button("Check my answer", type="primary"):
             if given is None or given == "":
-                st.warning("Pick or type an answer first (or let the presenter reveal).")
+                st.warning(TEXT("no_answer_yet"))
             else:
                 _judge(found, given)
 
@@ -146,17 +136,6 @@ def _judge(found: Open, given) -> None:
         return
     state.record(found, verdict)
     st.rerun()
-
-
-def _verdict(step: lessons.Step, verdict: lessons.Verdict) -> None:
-    right = lessons.answer_text(step)
-    if verdict.text is None:
-        st.info(f"**Answer:** {right}", icon=":material/visibility:")
-    elif verdict.correct:
-        st.success(f"**Right:** {right}.", icon=":material/check_circle:")
-    else:
-        st.error(f"**Not quite.** {lessons.pretty(verdict.text)} The answer: {right}.",
-                 icon=":material/lightbulb:")
 
 
 def _navigation(found: Open, shown) -> None:
@@ -173,12 +152,12 @@ def _navigation(found: Open, shown) -> None:
     for where, key in zip((cols[1], clicker), NEXT_KEYS):
         where.button(label, icon=":material/arrow_forward:", type="primary", shortcut=key,
                      key=f"lesson_next_{key}", disabled=action is None,
-                     help=REVEAL_HELP if shown is None else None,
+                     help=TEXT("reveal_help") if shown is None else None,
                      on_click=action, args=args)
     cols[2].toggle("Presenter mode", value=present.presenting(), key="_present_toggle",
                    on_change=_toggle_present)
     if present.presenting():      # a clicker's PageDown moves on; it cannot scroll
-        st.caption(KEYS_TEXT)
+        st.caption(TEXT("keys"))
         present.bring_into_view("lesson_chart", state.view_id(found, shown is not None),
                                 chart=shown is not None, where=clicker)
 

@@ -17,7 +17,7 @@ from core import theory
 from ui.controls import BY_KEY
 from ui import present
 from lessons import pretty
-from views.lessons import KEYS_TEXT, PAGE_TABS, library
+from views.lessons import PAGE_TABS, TEXT, library
 
 from .helpers import figures, no_exceptions, open_page
 from .test_links import outside_code
@@ -294,7 +294,7 @@ def test_presenter_mode_brings_each_reveal_into_view_once():
     of the same reveal leaves the view alone, a second reveal brings it in again."""
     lesson = LESSONS[0]
     at = open_page("lessons", lesson=lesson.id, step="1", present="1")
-    assert [c.value for c in at.caption if c.value == KEYS_TEXT]
+    assert [c.value for c in at.caption if c.value == TEXT("keys")]
     ((asked, mode),) = _views(at)
     assert mode == "top"
     _button(at, "Reveal").click().run()
@@ -318,4 +318,4 @@ def test_without_presenter_mode_the_view_stays_where_the_reader_put_it():
     at = open_page("lessons", lesson=LESSONS[0].id, step="1")
     _button(at, "Reveal").click().run()
     assert figures(at) and not _views(at)
-    assert not [c.value for c in at.caption if c.value == KEYS_TEXT]
+    assert not [c.value for c in at.caption if c.value == TEXT("keys")]

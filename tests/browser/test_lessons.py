@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from views.lessons import KEYS_TEXT, library
+from views.lessons import TEXT, library
 
 from .helpers import (assert_clean_console, assert_no_exception, screenshot, settled_box,
                       viewport_screenshot, wait_for_app)
@@ -175,7 +175,7 @@ def test_a_lesson_started_from_the_list_stays_open(server, page, label, presenti
     assert query.get("lesson") == [lesson.id] and query.get("step") == ["1"], page.url
     assert (query.get("present") == ["1"]) is presenting, page.url
     assert _header(page) == lesson.steps[0].title
-    keys = page.locator('[data-testid="stMain"]').get_by_text(KEYS_TEXT, exact=True)
+    keys = page.locator('[data-testid="stMain"]').get_by_text(TEXT("keys"), exact=True)
     assert keys.count() == (1 if presenting else 0)
     if presenting:
         assert keys.is_visible() and min(page.evaluate(_FONT_SIZES_JS)) >= 20

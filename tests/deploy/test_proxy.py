@@ -74,11 +74,13 @@ def test_container_files():
     assert re.search(r"^HEALTHCHECK .*\n.*/_stcore/health", docker, re.M)
     assert "pip install -r requirements.txt" in docker
     for line in (REPO / "requirements.txt").read_text().splitlines():
-        assert re.fullmatch(r"[A-Za-z0-9_.-]+==[\w.]+", line.strip()), line
+        assert re.fullmatch(r"[A-Za-z0-9_.-]+(\[[a-z,]+\])?==[\w.]+", line.strip()), line
     # Everything the app loads at run time is copied in: the top-level folders of every
     # module a page imports, the lesson files, the config.
     copied = set(re.findall(r"^COPY \S* ?(\S+) \./", docker, re.M))
     assert {"app.py", ".streamlit", *runtime_folders()} <= copied, copied
+    # The class database's default folder (classroom.db.DATA_DIR) is the app user's.
+    assert re.search(r"^RUN mkdir -p /app/data && chown layerscope\S* /app/data", docker, re.M)
 
 
 def runtime_folders() -> set[str]:

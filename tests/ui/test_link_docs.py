@@ -145,6 +145,8 @@ LESSONS = f"""## Lessons and presentation
 |---|---|---|
 | `lesson` | the open lesson (Lessons page) | a lesson's id, its file name in `lessons/` (see docs/lessons.md); unknown: the list, with a note |
 | `step` | the lesson's step, one browser-history entry each | 1 to the number of steps (outside: clamped; not a number: 1; either with a note) |
+| `join` | a class's code (from the presenter's screen): this browser joins the class and follows the presenter's step | 8 letters and digits, dashes and case ignored; no open class: the list, with a note |
+| `me` | this browser's anonymous id in the class, written by the app on joining so that a reload keeps the answers | random; not chosen by hand |
 | `present` | presenter mode: large type, sidebar folded | {", ".join(map(_code, present.ON))}; anything else: off |
 | `hide` | sidebar controls out of sight (their values stay in force) | sidebar keys, comma-separated: `hide=width,batch`; unknown names are ignored with a note |
 | `embed` | Streamlit's embedded view, for a slide or a course page: no header or menu, sidebar folded | `true` |

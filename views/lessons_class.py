@@ -14,9 +14,9 @@ from figures.classroom import choices_figure, numbers_figure
 from ui import charts, classroom
 from ui.lesson_state import Open
 
-FOLLOWING = ("The page follows the presenter: the chart shows here when the presenter "
-             "reveals it.")
-ENDED = "The class has ended. The lesson is still yours: open it from the Lessons list."
+from .prose import Prose
+
+TEXT = Prose("lessons")
 
 
 # -- the presenter --------------------------------------------------------------------------
@@ -30,8 +30,7 @@ def presenter_panel(found: Open, shown) -> None:
             st.warning(classroom.DOWN_NOTE, icon=":material/cloud_off:")
         st.button("Run with a class", icon=":material/groups:", key="class_open",
                   on_click=classroom.open_for, args=(found.lesson.id,),
-                  help="Students answer each step on their phones; this screen shows "
-                       "how their answers spread before the reveal.")
+                  help=TEXT("class.open_help"))
         return
     state = classroom.sync(held, found.number - 1, shown is not None)
     if state is None:
@@ -41,8 +40,8 @@ def presenter_panel(found: Open, shown) -> None:
     with join:
         link = classroom.join_link(held.code)
         st.image(classroom.qr_png(link), width=220)
-        st.markdown(f"**Code {codes.shown(held.code)}**")
-        st.caption("Scan, or open " + link.split("?")[0] + " and type the code.")
+        st.markdown(TEXT("class.code", code=codes.shown(held.code)))
+        st.caption(TEXT("class.join_where", address=link.split("?")[0]))
         st.button("End the class", key="class_end", on_click=classroom.end,
                   args=(found.lesson.id,))
     with spread:
@@ -57,10 +56,11 @@ def _live_spread(held: classroom.Led, found: Open, revealed: bool) -> None:
     if tally is None:
         st.warning(classroom.DOWN_NOTE, icon=":material/cloud_off:")
         return
-    line = f"{tally.joined} joined · {tally.answered} answered"
     if revealed and tally.answered:
-        line += f" · {tally.right} right ({100 * tally.right / tally.answered:.0f} %)"
-    st.markdown(f"**{line}**")
+        st.markdown(TEXT("class.tally_revealed", joined=tally.joined, answered=tally.answered,
+                         right=tally.right, share=100 * tally.right / tally.answered))
+    else:
+        st.markdown(TEXT("class.tally", joined=tally.joined, answered=tally.answered))
     if tally.answered:
         charts.show(spread_figure(found.step, tally.answers, revealed),
                     key=f"class_spread_{found.key}")
@@ -100,18 +100,18 @@ def student_step(found: Open, code: str, me: str, revealed_body) -> None:
     answer may change until then), then whether the student was right and the chart."""
     step, total = found.step, len(found.lesson.steps)
     state = classroom.class_state(code)
-    st.caption(f"Class {codes.shown(code)} · {found.lesson.title} · step {found.number} "
-               f"of {total}")
+    st.caption(TEXT("class.step_caption", code=codes.shown(code), lesson=found.lesson.title,
+                    number=found.number, total=total))
     st.header(step.title)
     if state is None or state.closed:
-        st.info(ENDED, icon=":material/flag:")
+        st.info(TEXT("class.ended"), icon=":material/flag:")
         return
     _follow(code, state.step, state.revealed)
     st.markdown(step.question)
     given = classroom.mine(code, me, found.number - 1)
     if not state.revealed:
         _answer_form(found, code, me, given)
-        st.caption(FOLLOWING)
+        st.caption(TEXT("class.following"))
         return
     _student_verdict(step, given)
     revealed_body()
@@ -143,7 +143,7 @@ def _answer_form(found: Open, code: str, me: str, given) -> None:
         sent = st.form_submit_button("Send my answer", type="primary")
     if sent:
         if typed is None or typed == "":
-            st.warning("Pick or type an answer first.")
+            st.warning(TEXT("class.no_answer_yet"))
             return
         refused = classroom.submit(code, me, found.number - 1, str(typed),
                                    lambda text: lessons.class_answer(step, text))
@@ -154,21 +154,27 @@ def _answer_form(found: Open, code: str, me: str, given) -> None:
     if given is not None:
         shown = (lessons.pretty(step.choices[int(given.value)].text) if not step.is_number
                  else lessons.inert(given.text, 60))
-        st.success(f"Your answer: {shown}. You can change it until the reveal.",
-                   icon=":material/how_to_vote:")
+        st.success(TEXT("class.your_answer", answer=shown), icon=":material/how_to_vote:")
 
 
 def _student_verdict(step: lessons.Step, given) -> None:
-    right = lessons.answer_text(step)
     if given is None:
-        st.info(f"**Answer:** {right} (you did not answer this one).",
+        st.info(TEXT("class.not_answered", right=lessons.answer_text(step)),
                 icon=":material/visibility:")
         return
-    verdict = lessons.check(step, int(given.value) if not step.is_number else given.text)
-    if verdict.correct:
-        st.success(f"**Right:** {right}.", icon=":material/check_circle:")
+    show_verdict(step, lessons.check(step, int(given.value) if not step.is_number
+                                     else given.text))
+
+
+def show_verdict(step: lessons.Step, verdict: lessons.Verdict) -> None:
+    """Right, not quite (with why), or revealed without an answer; the answer beside."""
+    right = lessons.answer_text(step)
+    if verdict.text is None:
+        st.info(TEXT("revealed", right=right), icon=":material/visibility:")
+    elif verdict.correct:
+        st.success(TEXT("right", right=right), icon=":material/check_circle:")
     else:
-        st.error(f"**Not quite.** {lessons.pretty(verdict.text)} The answer: {right}.",
+        st.error(TEXT("not_quite", why=lessons.pretty(verdict.text), right=right),
                  icon=":material/lightbulb:")
 
 
