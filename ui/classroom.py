@@ -59,6 +59,7 @@ def database() -> Database | None:
         try:
             db = Database()
             db.migrate()
+            classes.sweep(db)            # classes of a day ago go, as a new process starts
         except DatabaseDown:
             _down_since = time.monotonic()
             return None
