@@ -30,9 +30,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
+import os
 import sys
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -51,31 +54,39 @@ CHUNK = 25              # steps between two progress reports
 # band does, and sigma_w^2 from deep in the ordered phase to deep in the chaotic one.
 GRID_DEPTHS = (5, 10, 15, 20, 25, 30, 40, 50, 60)
 GRID_SIGMA_W2 = (0.5, 0.8, 1.1, 1.4, 1.6, 1.76, 2.0, 2.4, 3.0, 4.0)
-# A cell trains when its loss ends this far below the unigram entropy: well clear of the
-# spread between seeds of one cell (`python -m core.experiments.trainability --spread`).
+# A cell trains when its loss ends this far below the unigram entropy: farther than a
+# network that learned nothing lands from it by luck (`--spread 60 0.5` prints one under
+# five seeds).
 TRAINED_BELOW = 0.1
+WORKERS = 2             # processes the command trains in: the 2-core machine's cores
 
 
 @dataclass(frozen=True)
 class Setup:
-    """How every cell trains: the Training page's task, SGD on minibatches, the hidden
-    weights drawn as N(0, sigma_w^2 / width) ("custom" init), biases N(0, sigma_b^2),
-    the readout scaled by 1/sqrt(width) so that the logits start O(1) at any width (the
-    loss at init is then near ln 27, and what follows is learning, not shrinking
-    confidently wrong logits), and the final loss on the whole validation set."""
+    """How every cell trains: the Training page's task and its defaults (SGD, batch 32,
+    float32) but for the learning rate; the hidden weights drawn as N(0, sigma_w^2 /
+    width) ("custom" init), biases N(0, sigma_b^2); the readout scaled by 1/sqrt(width)
+    so that the logits start O(1) at any width (the loss at init is then near ln 27, and
+    what follows is learning, not shrinking confidently wrong logits); the final loss on
+    the whole validation set, averaged over the seeds. The learning rate is 0.03, not
+    the page's 0.1: at 0.1 even critical networks of depth 40 and more stay at the
+    unigram loss for hundreds of steps, so a short run would hide where the phases allow
+    training. Near the boundary one seed's loss is luck as much as physics (`--spread`
+    prints a cell's loss under five seeds), hence two seeds a cell."""
     width: int = 64
     steps: int = 500
     batch: int = 32
     lr: float = 0.03
     optimizer: str = "sgd"
-    seed: int = 0               # the network's draws and its minibatches (NetworkSpec.seed)
-    split_seed: int = 0         # which names are training and which validation
+    seeds: tuple[int, ...] = (0, 1)     # each a network's draws and minibatches
+    split_seed: int = 0                 # which names are training and which validation
     activation: str = ACTIVATION
     sigma_b2: float = SIGMA_B2
 
 
-def cell_spec(depth: int, sigma_w2: float, setup: Setup) -> NetworkSpec:
-    """The network of one cell: sigma_w^2 = width * Var(W), the spec's own sigma_w2.
+def cell_spec(depth: int, sigma_w2: float, setup: Setup, seed: int = 0) -> NetworkSpec:
+    """The network of one cell under one seed: sigma_w^2 = width * Var(W), the spec's
+    own sigma_w2.
 
     >>> cell_spec(10, 1.76, Setup(width=64)).sigma_w2
     1.76
@@ -83,7 +94,7 @@ def cell_spec(depth: int, sigma_w2: float, setup: Setup) -> NetworkSpec:
     return NetworkSpec(depth=depth, width=setup.width, activation=setup.activation,
                        init="custom", weight_var=sigma_w2 / setup.width,
                        bias_var=setup.sigma_b2, readout_scale=1 / math.sqrt(setup.width),
-                       seed=setup.seed)
+                       seed=seed)
 
 
 def train_config(setup: Setup) -> TrainConfig:
@@ -131,15 +142,16 @@ def _frequencies(tokens: np.ndarray) -> np.ndarray:
 
 # -- cost -----------------------------------------------------------------------------
 
-def cell_macs(depth: int, setup: Setup) -> float:
-    """Multiply-adds of training one cell (every step and both validation passes:
+def run_macs(depth: int, setup: Setup) -> float:
+    """Multiply-adds of one training run (every step and the validation passes:
     core.train.train_macs, built on macs_per_step)."""
     return train_macs([cell_spec(depth, 1.0, setup)], train_config(setup))
 
 
 def column_macs(depths: Sequence[int], setup: Setup) -> float:
-    """Multiply-adds of one sigma_w^2 column (it does not depend on sigma_w^2)."""
-    return float(sum(cell_macs(d, setup) for d in depths))
+    """Multiply-adds of one sigma_w^2 column, every depth under every seed (the same
+    for any sigma_w^2). A live column bounded by a budget: fewer depths, seeds or steps."""
+    return float(len(setup.seeds) * sum(run_macs(d, setup) for d in depths))
 
 
 # -- training -------------------------------------------------------------------------
@@ -147,12 +159,12 @@ def column_macs(depths: Sequence[int], setup: Setup) -> float:
 Progress = Callable[[float], None]
 
 
-def train_cell(depth: int, sigma_w2: float, setup: Setup,
+def train_cell(depth: int, sigma_w2: float, setup: Setup, seed: int,
                on_steps: Callable[[int], None] | None = None) -> tuple[float, int]:
-    """(final validation loss, steps done) of one cell; `on_steps(n)` after every chunk
-    of n steps. A run that diverges stops there (core.train), and its loss is that of
-    its last finite parameters, which may be inf."""
-    trainer = Trainer(cell_spec(depth, sigma_w2, setup), train_config(setup))
+    """(final validation loss, steps done) of one cell under one seed; `on_steps(n)`
+    after every chunk of n steps. A run that diverges stops there (core.train), and its
+    loss is that of its last finite parameters, which may be inf."""
+    trainer = Trainer(cell_spec(depth, sigma_w2, setup, seed), train_config(setup))
     while not trainer.done:
         before = trainer.step
         trainer.run(CHUNK)
@@ -166,39 +178,57 @@ def train_cell(depth: int, sigma_w2: float, setup: Setup,
 
 def column(sigma_w2: float, depths: Sequence[int] = GRID_DEPTHS, setup: Setup = Setup(),
            progress: Progress | None = None) -> np.ndarray:
-    """The final validation loss at each depth for one sigma_w^2, shallowest first.
+    """The final validation loss at each depth for one sigma_w^2 (mean over the seeds),
+    shallowest first, trained in this process.
 
     `progress(f)` is called as training goes, f the share of `column_macs` done: it
-    never falls and ends at exactly 1.0 (a diverged cell counts in full). To bound the
-    time, check `column_macs` first and ask for fewer depths or steps."""
-    losses, _ = _columns((sigma_w2,), depths, setup, progress)
-    return losses[:, 0]
+    never falls and ends at exactly 1.0 (a diverged run counts in full)."""
+    by_seed, _ = _train((sigma_w2,), tuple(depths), setup, progress)
+    return by_seed.mean(axis=0)[:, 0]
 
 
-def _columns(sigma_w2s: Sequence[float], depths: Sequence[int], setup: Setup,
-             progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
-    """(losses, steps done), each (len(depths), len(sigma_w2s))."""
-    per_step = {d: macs_per_step(cell_spec(d, 1.0, setup), setup.batch) for d in depths}
-    total = len(sigma_w2s) * column_macs(depths, setup)
-    losses = np.full((len(depths), len(sigma_w2s)), np.nan)
-    steps = np.zeros(losses.shape, dtype=int)
+def _train(sigma_w2s: tuple[float, ...], depths: tuple[int, ...], setup: Setup,
+           progress: Progress | None, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """(losses, steps done), each (seeds, depths, sigma_w2s): one process reporting
+    every chunk of steps, or `workers` processes reporting every run done."""
+    shape = (len(setup.seeds), len(depths), len(sigma_w2s))
+    losses, steps = np.full(shape, np.nan), np.zeros(shape, dtype=int)
+    runs = [(k, i, j) for j in range(shape[2]) for i in range(shape[1]) for k in range(shape[0])]
+    total = sum(run_macs(depths[i], setup) for _, i, _ in runs)
     done = 0.0
 
     def report(macs: float) -> None:
         nonlocal done
         done = min(total, done + macs)
         if progress is not None:
-            progress(done / total if total > 0 else 1.0)
+            progress(done / total)
 
-    for j, s in enumerate(sigma_w2s):
-        for i, d in enumerate(depths):
-            start = done
-            losses[i, j], steps[i, j] = train_cell(
-                d, s, setup, lambda n, d=d: report(n * per_step[d]))
-            report(start + cell_macs(d, setup) - done)    # the rest: validation, a stop
-    if progress is not None and total <= 0:
-        progress(1.0)
+    if total <= 0:
+        if progress is not None:
+            progress(1.0)
+    elif workers <= 1:
+        for k, i, j in runs:
+            start, d = done, depths[i]
+            per_step = macs_per_step(cell_spec(d, 1.0, setup), setup.batch)
+            losses[k, i, j], steps[k, i, j] = train_cell(
+                d, sigma_w2s[j], setup, setup.seeds[k], lambda n: report(n * per_step))
+            report(start + run_macs(d, setup) - done)      # the rest: validation, a stop
+    else:
+        runs.sort(key=lambda r: -depths[r[1]])             # the longest first: no idle tail
+        context = multiprocessing.get_context("spawn")      # no BLAS threads forked
+        with ProcessPoolExecutor(workers, context, initializer=_one_blas_thread) as pool:
+            futures = {pool.submit(train_cell, depths[i], sigma_w2s[j], setup,
+                                   setup.seeds[k]): (k, i, j) for k, i, j in runs}
+            for future in as_completed(futures):
+                k, i, j = futures[future]
+                losses[k, i, j], steps[k, i, j] = future.result()
+                report(run_macs(depths[i], setup))
     return losses, steps
+
+
+def _one_blas_thread() -> None:
+    import threadpoolctl    # the command's alone: the library needs nothing but NumPy
+    threadpoolctl.threadpool_limits(limits=1)
 
 
 # -- the grid -------------------------------------------------------------------------
@@ -208,16 +238,21 @@ class Grid:
     """Final validation losses over depth x sigma_w^2, and what they are measured against."""
     depths: tuple[int, ...]
     sigma_w2: tuple[float, ...]
-    valid_loss: np.ndarray          # (len(depths), len(sigma_w2)) nats, the final loss
-    steps_done: np.ndarray          # (len(depths), len(sigma_w2)) fewer than steps: diverged
+    valid_loss_by_seed: np.ndarray  # (seeds, depths, sigma_w2) nats, each run's final loss
+    steps_done: np.ndarray          # (seeds, depths, sigma_w2) fewer than steps: diverged
     unigram_entropy: float          # the input-blind network's best loss (training data)
     unigram_valid_loss: float       # the same network's loss on the validation examples
     setup: Setup
 
     @property
+    def valid_loss(self) -> np.ndarray:
+        """(depths, sigma_w2): each cell's final validation loss, mean over the seeds."""
+        return self.valid_loss_by_seed.mean(axis=0)
+
+    @property
     def learned(self) -> np.ndarray:
-        """Nats below the input-blind network's best: what each cell learned from the
-        context (<= 0: nothing)."""
+        """(depths, sigma_w2) nats below the input-blind network's best: what each cell
+        learned from the context (<= 0: nothing)."""
         return self.unigram_entropy - self.valid_loss
 
     @property
@@ -227,70 +262,79 @@ class Grid:
 
 
 def sweep(depths: Sequence[int] = GRID_DEPTHS, sigma_w2s: Sequence[float] = GRID_SIGMA_W2,
-          setup: Setup = Setup(), progress: Progress | None = None) -> Grid:
-    """Train every cell of the grid (one sigma_w^2 column at a time)."""
-    losses, steps = _columns(tuple(sigma_w2s), tuple(depths), setup, progress)
+          setup: Setup = Setup(), progress: Progress | None = None,
+          workers: int = 1) -> Grid:
+    """Train every cell of the grid under every seed, in `workers` processes."""
+    losses, steps = _train(tuple(sigma_w2s), tuple(depths), setup, progress, workers)
     return Grid(tuple(depths), tuple(sigma_w2s), losses, steps,
                 unigram_entropy(setup.split_seed), unigram_valid_loss(setup.split_seed), setup)
 
 
-def to_json(grid: Grid, wall_seconds: float, command: str = COMMAND) -> dict:
-    """The stored form: the grid, the baselines and everything needed to redo it."""
+def to_json(grid: Grid, run: dict, command: str = COMMAND) -> dict:
+    """The stored form: the grid, the baselines and everything needed to redo it; `run`
+    says how long it took (wall_seconds, cpu_seconds) with how many workers."""
     return {
         "what": "final validation loss (nats) of tanh networks trained on makemore's "
-                "next-character task, over depth x sigma_w2; rows are depths",
+                "next-character task, over depth x sigma_w2: valid_loss[depth][sigma_w2] "
+                "is the mean over the seeds of valid_loss_by_seed[seed][depth][sigma_w2]",
         "activation": grid.setup.activation,
         "sigma_b2": grid.setup.sigma_b2,
         "depths": list(grid.depths),
         "sigma_w2": list(grid.sigma_w2),
-        "valid_loss": [[_finite_or_none(v) for v in row] for row in grid.valid_loss],
+        "valid_loss": _table(grid.valid_loss),
+        "valid_loss_by_seed": _table(grid.valid_loss_by_seed),
         "steps_done": grid.steps_done.tolist(),
         "unigram_entropy": grid.unigram_entropy,
         "unigram_valid_loss": grid.unigram_valid_loss,
         "uniform_loss": math.log(data.TOKENS),
+        "trained_below": TRAINED_BELOW,
         "setup": asdict(grid.setup),
         "train_config": asdict(train_config(grid.setup)),
         "readout_scale": 1 / math.sqrt(grid.setup.width),
-        "seeds": {"network": grid.setup.seed, "split": grid.setup.split_seed},
+        "seeds": {"networks": list(grid.setup.seeds), "split": grid.setup.split_seed},
         "command": command,
-        "wall_seconds": round(wall_seconds, 1),
+        **run,
         "blas_threads": 1,
         "numpy": np.__version__,
     }
 
 
-def _finite_or_none(v: float) -> float | None:
-    return float(v) if math.isfinite(v) else None
+def _table(values: np.ndarray) -> list:
+    """Nested lists, a non-finite loss as None (JSON has no inf)."""
+    return np.where(np.isfinite(values), values, None).tolist()
 
 
 def load(path: Path = STORED) -> Grid:
-    """A stored grid (`to_json`'s form); a missing field or a ragged table raises
-    ValueError naming it. A loss stored as null (a run that ended non-finite) is inf."""
-    raw = json.loads(Path(path).read_text())
+    """A stored grid (`to_json`'s form); a missing field or a table of the wrong shape
+    raises ValueError naming it. A loss stored as null (a run that ended non-finite) is
+    inf; the mean over the seeds is recomputed from the runs."""
     try:
+        raw = json.loads(Path(path).read_text())
         depths = tuple(int(d) for d in raw["depths"])
         sigma_w2 = tuple(float(s) for s in raw["sigma_w2"])
-        shape = (len(depths), len(sigma_w2))
-        losses = np.array([[math.inf if v is None else float(v) for v in row]
-                           for row in raw["valid_loss"]], dtype=float)
-        steps = np.array(raw["steps_done"], dtype=int)
-        names = {f.name for f in fields(Setup)}
-        setup = Setup(**{k: v for k, v in raw["setup"].items() if k in names})
+        setup_raw = dict(raw["setup"], seeds=tuple(raw["setup"]["seeds"]))
+        setup = Setup(**{f.name: setup_raw[f.name] for f in fields(Setup)})
+        shape = (len(setup.seeds), len(depths), len(sigma_w2))
+        losses = _array("valid_loss_by_seed", raw, shape, float)
+        steps = _array("steps_done", raw, shape, int)
         grid = Grid(depths, sigma_w2, losses, steps, float(raw["unigram_entropy"]),
                     float(raw["unigram_valid_loss"]), setup)
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{path} is not a trainability grid: {e!r}") from None
-    for name, arr in (("valid_loss", losses), ("steps_done", steps)):
-        if arr.shape != shape:
-            raise ValueError(f"{path}: {name} is {arr.shape}, not depths x sigma_w2 {shape}")
     return grid
+
+
+def _array(name: str, raw: dict, shape: tuple, kind) -> np.ndarray:
+    arr = np.array(raw[name], dtype=object)
+    if arr.shape != shape:
+        raise ValueError(f"{name} is {arr.shape}, not seeds x depths x sigma_w2 {shape}")
+    return np.where(arr == None, np.inf, arr).astype(kind)     # noqa: E711 (elementwise)
 
 
 def seed_losses(depth: int, sigma_w2: float, seeds: Sequence[int],
                 setup: Setup = Setup()) -> np.ndarray:
-    """One cell's final validation loss under each seed (draws and minibatches): how
-    far a cell's loss moves by luck alone."""
-    return np.array([train_cell(depth, sigma_w2, replace(setup, seed=s))[0] for s in seeds])
+    """One cell's final validation loss under each seed: how far it moves by luck."""
+    return np.array([train_cell(depth, sigma_w2, setup, s)[0] for s in seeds])
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -300,19 +344,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     what.add_argument("--spread", nargs=2, type=float, metavar=("DEPTH", "SIGMA_W2"),
                       help="print one cell's loss under seeds 0-4")
     args = parser.parse_args(argv)
-    import threadpoolctl    # the command's alone: the library needs nothing but NumPy
-    # One BLAS thread: the machine's cores are better spent elsewhere, and a float32
-    # product's rounding can depend on how it is split between threads.
-    with threadpoolctl.threadpool_limits(limits=1):
-        if args.spread:
-            losses = seed_losses(int(args.spread[0]), args.spread[1], range(5))
-            print(f"losses {np.round(losses, 3).tolist()}, spread (max - min) "
-                  f"{losses.max() - losses.min():.3f}, unigram entropy {unigram_entropy():.3f}")
-            return
-        start = time.perf_counter()
-        grid = sweep(progress=_printer(start))
-        wall = time.perf_counter() - start
-    args.write.write_text(json.dumps(to_json(grid, wall), indent=1) + "\n")
+    # One BLAS thread a process: the cores go to the processes, and a float32 product's
+    # rounding can depend on how it is split between threads.
+    _one_blas_thread()
+    if args.spread:
+        losses = seed_losses(int(args.spread[0]), args.spread[1], range(5))
+        print(f"losses {np.round(losses, 3).tolist()}, spread (max - min) "
+              f"{losses.max() - losses.min():.3f}, unigram entropy {unigram_entropy():.3f}")
+        return
+    start, workers = time.perf_counter(), WORKERS
+    grid = sweep(progress=_printer(start), workers=workers)
+    wall, cpu = time.perf_counter() - start, sum(os.times()[:4])
+    run = {"wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1), "workers": workers}
+    args.write.write_text(json.dumps(to_json(grid, run), indent=1) + "\n")
 
 
 def _printer(start: float) -> Progress:
