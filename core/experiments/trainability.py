@@ -300,8 +300,9 @@ def to_json(grid: Grid, run: dict, command: str = COMMAND) -> dict:
 
 
 def _table(values: np.ndarray) -> list:
-    """Nested lists, a non-finite loss as None (JSON has no inf)."""
-    return np.where(np.isfinite(values), values, None).tolist()
+    """Nested lists of losses to 6 decimals (float32 training: the digits beyond mean
+    nothing), a non-finite loss as None (JSON has no inf)."""
+    return np.where(np.isfinite(values), np.round(values, 6), None).tolist()
 
 
 def load(path: Path = STORED) -> Grid:
@@ -356,7 +357,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     grid = sweep(progress=_printer(start), workers=workers)
     wall, cpu = time.perf_counter() - start, sum(os.times()[:4])
     run = {"wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1), "workers": workers}
-    args.write.write_text(json.dumps(to_json(grid, run), indent=1) + "\n")
+    args.write.write_text(dumps(to_json(grid, run)))
+
+
+def dumps(stored: dict) -> str:
+    """JSON with one key a line and a table's rows one a line (a diff then shows which
+    cells moved).
+
+    >>> print(dumps({"depths": [5, 10], "loss": [[2.5, 2.4], [2.8, 2.7]]}), end="")
+    {
+     "depths": [5, 10],
+     "loss": [
+      [2.5, 2.4],
+      [2.8, 2.7]]
+    }
+    """
+    items = [f" {json.dumps(k)}: {_rows(v, 1)}" for k, v in stored.items()]
+    return "{\n" + ",\n".join(items) + "\n}\n"
+
+
+def _rows(value, level: int) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        pad = "\n" + " " * (level + 1)
+        return "[" + pad + ("," + pad).join(_rows(v, level + 1) for v in value) + "]"
+    return json.dumps(value, separators=(", ", ": "))
 
 
 def _printer(start: float) -> Progress:
