@@ -14,6 +14,7 @@
 | correlation       | two inputs' correlation layer by layer: order and chaos          |
 | jacobian          | the input-output Jacobian's singular values: dynamical isometry  |
 | finite_width      | the output's size over draws of the weights (Hanin & Rolnick)    |
+| trainability      | which depth x sigma_w2 trains on the Training page's task        |
 
 The engine never imports from here.
 """

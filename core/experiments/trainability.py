@@ -16,8 +16,9 @@ a progress callback; `column_macs` is its cost), `sweep` the whole grid, and
     python -m core.experiments.trainability --write core/data/trainability_tanh.json
 
 regenerates the stored grid (`STORED`, read back with `load`), writing beside it the
-command, the seeds, the training settings and the wall time. The depth scale xi_c to
-draw over the grid comes from the theory (core.theory), not from this file.
+command, the seeds, the training settings and the time it took. The depth scale xi_c to
+draw over the grid comes from the theory (core.theory.depth_scales), not from this
+file; the multiple of it that bounds training moves with how long the networks train.
 
 >>> setup = Setup(width=8, steps=4, batch=4)
 >>> losses = column(1.76, (2, 3), setup)
@@ -69,10 +70,11 @@ class Setup:
     so that the logits start O(1) at any width (the loss at init is then near ln 27, and
     what follows is learning, not shrinking confidently wrong logits); the final loss on
     the whole validation set, averaged over the seeds. The learning rate is 0.03, not
-    the page's 0.1: at 0.1 even critical networks of depth 40 and more stay at the
-    unigram loss for hundreds of steps, so a short run would hide where the phases allow
-    training. Near the boundary one seed's loss is luck as much as physics (`--spread`
-    prints a cell's loss under five seeds), hence two seeds a cell."""
+    the page's 0.1, a step too large for a deep stack: at 0.1 even critical networks
+    tens of layers deep stall at the unigram loss through a short run, which would hide
+    where the phases allow training. Near the boundary one seed's loss is luck as much
+    as physics (`--spread` prints a cell's loss under five seeds), hence two seeds a
+    cell."""
     width: int = 64
     steps: int = 500
     batch: int = 32
@@ -173,7 +175,7 @@ def train_cell(depth: int, sigma_w2: float, setup: Setup, seed: int,
     log = trainer.log(params=trainer.failed_at is not None)
     if log.status is Status.FINISHED:
         return float(log.valid_loss[-1]), trainer.step
-    return float(valid_loss(log, examples=len(trainer.valid[1]))), trainer.step
+    return float(valid_loss(log, examples=log.config.valid_examples)), trainer.step
 
 
 def column(sigma_w2: float, depths: Sequence[int] = GRID_DEPTHS, setup: Setup = Setup(),

@@ -13,7 +13,7 @@ from hypothesis import given, strategies as st
 
 from core import data
 from core.experiments import trainability as tr
-from core.theory import critical_sigma_w2
+from core.theory import critical_sigma_w2, depth_scales
 
 TINY = tr.Setup(width=8, steps=30, batch=4)
 
@@ -107,6 +107,21 @@ def test_progress_reaches_one_for_an_empty_column():
     seen = []
     assert tr.column(1.0, (), TINY, progress=seen.append).shape == (0,)
     assert seen == [1.0]
+
+
+def test_a_run_that_explodes_stops_and_is_stored_as_not_finite(tmp_path):
+    # relu at sigma_w2 = 8: the variance x4 a layer, 4^30 ~ 1e18 at the readout, and the
+    # first step's gradients as large: training cannot go on
+    setup = tr.Setup(activation="relu", width=8, steps=10, batch=4, seeds=(0,))
+    grid = tr.sweep((30,), (8.0,), setup)
+    assert grid.steps_done[0, 0, 0] < setup.steps
+    assert not np.isfinite(grid.valid_loss_by_seed[0, 0, 0])
+    stored = tr.to_json(grid, {"wall_seconds": 1.0})
+    assert stored["valid_loss_by_seed"] == [[[None]]] and stored["valid_loss"] == [[None]]
+    path = tmp_path / "g.json"
+    path.write_text(tr.dumps(stored))
+    back = tr.load(path)
+    assert back.valid_loss_by_seed[0, 0, 0] == np.inf and not back.trains.any()
 
 
 # -- the stored grid --------------------------------------------------------------------
@@ -209,3 +224,13 @@ def test_load_names_what_is_wrong_with_a_bad_file(tmp_path, raw):
     path.write_text(json.dumps({k: v for k, v in raw.items() if k != "depths"}))
     with pytest.raises(ValueError, match="depths"):
         tr.load(path)
+
+
+def test_the_boundary_lies_near_six_depth_scales(grid):
+    # Schoenholz et al. 2017: networks train up to about 6 xi_c, a multiple that moves
+    # with how long they train; within a factor of about 1.7 either way of it here
+    xi = np.array([depth_scales("tanh", s, 0.05).xi_c for s in grid.sigma_w2])
+    ratio = np.array(grid.depths)[:, None] / xi[None, :]
+    assert grid.trains[ratio < 3.5].all()
+    assert not grid.trains[ratio > 10].any()
+    assert (ratio > 10).sum() >= 5 and (ratio < 3.5).sum() >= 30     # both sides tested
