@@ -74,6 +74,31 @@ class Activation:
         """Unbounded above with an 'off' side below zero, where units can die."""
         return self.bounded is None and not self.identity
 
+    @property
+    def flat_word(self) -> str | None:
+        """What a value on the activation's flat part is called, on every page: a bounded
+        activation flattens at both ends and its values there are "saturated"; a relu-like
+        one is flat below zero, where its units are "off" (and, off for every example,
+        dead); a linear one has no flat part (None).
+
+        >>> get("tanh").flat_word, get("gelu").flat_word, get("linear").flat_word
+        ('saturated', 'off', None)
+        """
+        if self.bounded is not None:
+            return "saturated"
+        return "off" if self.relu_like else None
+
+    def flat_rule(self, threshold: float) -> str | None:
+        """Where a value counts as `flat_word`, in the words the pages print beside a share:
+        past `threshold` on the [-1, 1] scale (bounded), or an input <= 0 (relu-like).
+
+        >>> get("sigmoid").flat_rule(0.97), get("relu").flat_rule(0.97)
+        ('|value| > 0.97', 'input ≤ 0')
+        """
+        if self.bounded is not None:
+            return f"|value| > {threshold:g}"
+        return "input ≤ 0" if self.relu_like else None
+
     def to_unit(self, a: Array) -> Array:
         """Map a bounded activation's output onto [-1, 1], where saturation is |u| -> 1."""
         lo, hi = self.bounded

@@ -84,6 +84,10 @@ class NetworkSpec:
     # -- numerics and diagnostics
     dtype: str = "float64"
     seed: int = 0
+    # Two cutoffs, both Karpathy's (makemore part 3), kept because students meet both:
+    # his per-layer "saturated %" counts |t| > 0.97, his dead-neuron picture whitens
+    # |t| > 0.99. One number for both would disagree with one of his plots, so every share
+    # the app prints names its cutoff instead (Activation.flat_rule).
     saturation_threshold: float = 0.97   # |tanh| above this counts as saturated
     dead_threshold: float = 0.99         # saturated on every example above this: dead
 

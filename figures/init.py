@@ -13,24 +13,29 @@ import plotly.graph_objects as go
 from .style import (COLORS, PALETTE, figure, finite_or_none, hline, layout, power_axis,
                     power_label, power_ticks)
 
-VERDICT_COLORS = {"stable": PALETTE[2], "exploding": PALETTE[1], "vanishing": PALETTE[0],
-                  "overflow": PALETTE[4], "underflow": PALETTE[4], "zero": PALETTE[3]}
+VERDICT_COLORS = {"stable": PALETTE[2], "drifting": PALETTE[6], "exploding": PALETTE[1],
+                  "vanishing": PALETTE[0], "overflow": PALETTE[4], "underflow": PALETTE[4],
+                  "zero": PALETTE[3]}
 # The verdict in a second carrier besides colour: the line's dash, and a word under the title.
-VERDICT_DASHES = {"stable": "solid", "exploding": "dash", "vanishing": "dot",
-                  "overflow": "dashdot", "underflow": "dashdot", "zero": "longdash"}
-VERDICT_WORDS = {"stable": "steady", "exploding": "explodes", "vanishing": "vanishes",
-                 "overflow": "overflows", "underflow": "rounds to 0", "zero": "all zero"}
+VERDICT_DASHES = {"stable": "solid", "drifting": "longdashdot", "exploding": "dash",
+                  "vanishing": "dot", "overflow": "dashdot", "underflow": "dashdot",
+                  "zero": "longdash"}
+VERDICT_WORDS = {"stable": "steady", "drifting": "drifts", "exploding": "explodes",
+                 "vanishing": "vanishes", "overflow": "overflows", "underflow": "rounds to 0",
+                 "zero": "all zero"}
 # Each panel row in pixels: four title lines above the plot, tick labels under it.
 TITLE_PX, PANEL_PX, TICKS_PX = 88, 170, 40
 
 
 def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
-                   subtitles: dict[str, str], y_title: str, cols: int = 3) -> go.Figure:
+                   subtitles: dict[str, str], y_title: str, cols: int = 3,
+                   notes: dict[str, str] | None = None) -> go.Figure:
     """Small multiples, one panel and one trace per scheme (name -> log10 values per layer),
     on a shared log axis; each line coloured, dashed and titled by its verdict (green
-    solid steady, red dashed exploding, blue dotted vanishing). Three panels a row keep
-    the 16 px titles apart on a 1280 px screen (four touch); the panels are laid out by
-    hand (make_subplots costs ~10x more)."""
+    solid steady, black long-dash-dot drifting, red dashed exploding, blue dotted
+    vanishing), `notes` (name -> a few words, such as the share saturated) after the
+    word. Three panels a row keep the 16 px titles apart on a 1280 px screen (four
+    touch); the panels are laid out by hand (make_subplots costs ~10x more)."""
     names = list(curves)
     rows = max(1, math.ceil(len(names) / cols))
     row_px = TITLE_PX + PANEL_PX + TICKS_PX
@@ -53,7 +58,8 @@ def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
             axes[f"xaxis{ax}"]["matches"] = "x"
             axes[f"yaxis{ax}"]["matches"] = "y"
         kind = verdicts.get(name, "")
-        titles.append(_panel_title(name, subtitles.get(name, ""), kind, (x0 + x1) / 2, y1))
+        titles.append(_panel_title(name, subtitles.get(name, ""), kind, (x0 + x1) / 2, y1,
+                                   (notes or {}).get(name, "")))
         y = finite_or_none(curves[name])
         finite_vals += [v for v in y if v is not None]
         data.append(dict(
@@ -75,10 +81,11 @@ def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
                                hovermode="closest", **axes))
 
 
-def _panel_title(name: str, subtitle: str, kind: str, x: float, y: float) -> dict:
+def _panel_title(name: str, subtitle: str, kind: str, x: float, y: float,
+                 note: str = "") -> dict:
     """Name (its variant on a line of its own), subtitle and verdict word above a panel."""
     head = name.replace(" (", "<br>(") if " (" in name else name + "<br> "
-    word = VERDICT_WORDS.get(kind, kind)
+    word = VERDICT_WORDS.get(kind, kind) + (f", {note}" if note else "")
     return dict(text=f"<b>{head}</b><br>{subtitle}<br><i>{word}</i>", x=x, y=y,
                 xref="paper", yref="paper", xanchor="center", yanchor="bottom",
                 showarrow=False)       # "auto" would push the outer columns' titles out

@@ -48,8 +48,8 @@ PRESETS: tuple[Preset, ...] = (
            problems=("vanishing", "gradients_vanishing")),
     Preset("Just right: Var(W) = 1 / fan_in",
            "With Var(W) = 1/100 the factor is {sigma_w2}: the curve stays level, however "
-           "deep the network (here it moves {decades} powers of ten over {depth} layers). "
-           "Drag the depth slider to check.",
+           "deep the network (here it moves {decades} powers of ten from layer 1 to layer "
+           "{depth}). Drag the depth slider to check.",
            dict(activation="linear", depth=50, width=100, weight_var=0.01)),
     Preset("tanh with gain 1",
            "Kaiming init with gain 1 under tanh: tanh squashes, nothing makes up for it, and "
@@ -60,19 +60,25 @@ PRESETS: tuple[Preset, ...] = (
     Preset("tanh with gain 5/3 (Karpathy)",
            "PyTorch's tanh gain, 5/3, makes up for the squashing: the activations keep a "
            "steady spread. {sat_first} of layer 1's values are beyond |0.97|, "
-           "{sat_last} of layer {depth}'s.",
+           "{sat_last} of layer {depth}'s. The gradient is another matter: 5/3 gives a "
+           "little more than tanh takes away, and over {depth} layers that compounds, so the "
+           "gradient grows on its way back (see Gradient flow).",
            dict(activation="tanh", depth=50, width=100, init="kaiming_normal", gain="auto"),
            page="saturation", problems=("gradients_exploding",)),
     Preset("tanh saturated by big weights",
            "Var(W) = 0.1 at width 100 gives pre-activations with std {last_preact_std}: the "
            "histograms pile up at -1 and +1 ({sat_last} of the last layer's values are "
-           "beyond |0.97|), where tanh's slope, and so the gradient, is nearly zero.",
+           "beyond |0.97|), where tanh's slope is below 0.06: each of those units passes "
+           "back less than 6% of the gradient that reaches it. Yet the weights that push "
+           "them there are so large that the gradient as a whole still grows on its way "
+           "back (see Gradient flow): saturated and exploding at once.",
            dict(activation="tanh", depth=10, width=100, weight_var=0.1),
            page="saturation", problems=("saturated", "gradients_exploding")),
     Preset("ReLU with He init",
            "Kaiming (He) init, Var(W) = 2 / fan_in, makes up for ReLU zeroing half of its "
-           "inputs: the variance stays level through {depth} layers (it moves {decades} "
-           "powers of ten).",
+           "inputs: no factor compounds through the {depth} layers, and the variance only "
+           "wanders, as finite width makes it (it moves {decades} powers of ten from layer 1 "
+           "to layer {depth}; switch on the other seeds to see how far another draw goes).",
            dict(activation="relu", depth=50, width=100, init="kaiming_normal", gain="auto"),
            problems=("dead",)),
     Preset("Dying ReLU",
@@ -83,7 +89,10 @@ PRESETS: tuple[Preset, ...] = (
            page="dead_neurons", problems=("dead", "gradients_vanishing")),
     Preset("Bad init, no normalization",
            "tanh with Var(W) = 1 at width 100: the variance is steady only because tanh "
-           "cannot exceed 1. {sat_last} of the last layer's values are pinned beyond |0.97|.",
+           "cannot exceed 1. {sat_last} of the last layer's values are pinned beyond |0.97|, "
+           "each passing back less than 6% of the gradient that reaches it; yet the weights "
+           "are so large that the gradient as a whole still grows on its way back (see "
+           "Gradient flow).",
            dict(activation="tanh", depth=20, width=100, weight_var=1.0),
            page="saturation", problems=("saturated", "gradients_exploding")),
     Preset("BatchNorm rescues the bad init",
@@ -115,9 +124,11 @@ PRESETS: tuple[Preset, ...] = (
            page="training", problems=("saturated",)),
     Preset("Training 3: saturated tanh",
            "N(0, 1) hidden weights, as in makemore's first try: {sat_last} of layer {depth}'s "
-           "values sit beyond |0.97|, where tanh passes almost no gradient. The loss still "
-           "starts near −ln(1/27), but learning is slower: compare the curve and the update:data "
-           "ratios with the fixed-readout demo.",
+           "values sit beyond |0.97|, where each unit passes back less than 6% of the "
+           "gradient that reaches it (the weights are so large that the gradient as a whole "
+           "still grows on its way back: see Gradient flow). The loss still starts near "
+           "−ln(1/27), but learning is slower: compare the curve and the update:data ratios "
+           "with the fixed-readout demo.",
            dict(activation="tanh", depth=5, width=100, weight_var=1.0, readout_scale=0.01),
            page="training", problems=("saturated", "gradients_exploding")),
     Preset("Training 4: gain 5/3",

@@ -12,7 +12,7 @@ import math
 
 import streamlit as st
 
-from core.experiments.diagnose import DRIFT_DECADES, Diagnosis, Trend
+from core.experiments.diagnose import Diagnosis, Trend
 from core.propagate import constant_readout
 from figures.style import format_power
 
@@ -20,22 +20,77 @@ from . import labels, links
 from .pages import PROBLEM_PAGES
 
 # In a table cell, beside a chart line: one word per verdict.
-TREND_WORDS = {"stable": "steady", "exploding": "explodes", "vanishing": "vanishes",
-               "overflow": "overflows", "underflow": "underflows", "zero": "zero"}
-COLORS = {"stable": "green", "exploding": "red", "vanishing": "blue", "zero": "violet",
-          "overflow": "orange", "underflow": "orange"}
+TREND_WORDS = {"stable": "steady", "drifting": "drifts", "exploding": "explodes",
+               "vanishing": "vanishes", "overflow": "overflows", "underflow": "underflows",
+               "zero": "zero"}
+COLORS = {"stable": "green", "drifting": "orange", "exploding": "red", "vanishing": "blue",
+          "zero": "violet", "overflow": "orange", "underflow": "orange"}
 
 
-def _drift(trend: Trend, what: str, layers: str) -> str:
-    """A change within the tolerance: said as a number, with why it is no trend."""
-    if trend.within_ten:
-        return f"{what} stays within a factor of ten {layers}."
+def span(trend: Trend) -> str:
+    """The layers a change is counted between, with their values: the points of the chart
+    the reader can check it on (one convention on every page: the input before layer 1 is
+    not counted, for it is not drawn).
+
+    >>> from core.experiments.diagnose import trend, backward_trend
+    >>> span(trend([2.0, 11.0, 20.0]))
+    'from layer 1 (100) to layer 3 (1.00 × 10²⁰)'
+    >>> span(backward_trend([-3.0, -2.0, 0.0]))
+    'from layer 3 (1) back to layer 1 (0.001)'
+    """
+    (a, b), (va, vb) = trend.layers, trend.ends
+    back = " back" if b < a else ""
+    return f"from layer {a} ({format_power(va)}){back} to layer {b} ({format_power(vb)})"
+
+
+def change(trend: Trend, what: str) -> str:
+    """`what` grows or shrinks so many powers of ten, between the layers it was counted on.
+
+    >>> from core.experiments.diagnose import trend
+    >>> change(trend([0.0, -1.0, -2.0, -3.0]), "The variance")
+    'The variance shrinks 3.0 powers of ten from layer 1 (1) to layer 4 (0.001)'
+    """
     way = "grows" if trend.decades > 0 else "shrinks"
-    why = (f"within the ±{trend.tolerance:.1f} decades by which networks of this width "
-           f"differ from one random draw of the weights to the next"
-           if trend.tolerance > DRIFT_DECADES else
-           "a slow drift, not the steady layer-after-layer trend of a network off balance")
-    return f"{what} {way} {abs(trend.decades):.1f} powers of ten {layers}: {why}."
+    return f"{what} {way} {abs(trend.decades):.1f} powers of ten {span(trend)}"
+
+
+def trend_cell(trend: Trend) -> str:
+    """A table cell: the word, and the change it judges; ± how far another draw of the
+    weights could land, where that could change the word (`Trend.spread_matters`).
+
+    >>> from core.experiments.diagnose import Trend, trend
+    >>> trend_cell(trend([0.0, -0.5, -1.3]))
+    'drifts (−1.3 powers of ten)'
+    >>> trend_cell(Trend("stable", 1.0, 0.52, tolerance=2.4))
+    'steady (+0.5 ± 2.4 powers of ten)'
+    """
+    word = TREND_WORDS[trend.kind]
+    if not math.isfinite(trend.decades):
+        return word
+    spread = f" ± {trend.tolerance:.1f}" if trend.spread_matters else ""
+    return f"{word} ({trend.decades:+.1f}{spread} powers of ten)".replace("-", "−")
+
+
+def _spread(trend: Trend) -> str:
+    """Where another seed could land elsewhere than the bands' edges: said with its size."""
+    if not trend.spread_matters:
+        return ""
+    return (f" Another random draw of this network's weights could land up to "
+            f"±{trend.tolerance:.1f} powers of ten away: at this width and depth, part of "
+            f"the change is the draw's, not the network's.")
+
+
+def _body(trend: Trend, what: str, per_layer: str = "") -> str:
+    """The sentence after a stable, drifting, exploding or vanishing verdict's title."""
+    if trend.kind == "stable":
+        text = (f"{what} stays within a factor of ten {span(trend)}: it moves "
+                f"{abs(trend.decades):.1f} powers of ten.")
+    elif trend.kind == "drifting":
+        text = (f"{change(trend, what)}: more than the factor of ten we call stable, less "
+                f"than the hundredfold change of a network off balance.")
+    else:
+        text = change(trend, what) + per_layer + "."
+    return text + _spread(trend)
 
 
 def forward_sentence(trend: Trend, depth: int, dtype: str, edge_layer: int | None) -> str:
@@ -49,14 +104,12 @@ def forward_sentence(trend: Trend, depth: int, dtype: str, edge_layer: int | Non
         return _colored("stable", "One layer.", "There is no trend to judge yet: the "
                         "variance above is what one layer makes of its input. Add layers "
                         "to see it compound.")
-    layers = f"from layer 1 to layer {depth}"
+    a_layer = f", × {trend.factor_per_layer:.3g} a layer"
     title, body = {
-        "stable": lambda: ("Stable.", _drift(trend, "The variance", f"through all {depth} layers"
-                                             if trend.within_ten else layers)),
-        "exploding": lambda: ("Exploding.", f"The variance grows {trend.decades:.1f} powers of "
-                              f"ten {layers} (× {trend.factor_per_layer:.3g} a layer)."),
-        "vanishing": lambda: ("Vanishing.", f"The variance shrinks {-trend.decades:.1f} powers "
-                              f"of ten {layers} (× {trend.factor_per_layer:.3g} a layer)."),
+        "stable": lambda: ("Stable.", _body(trend, "The variance")),
+        "drifting": lambda: ("Drifting.", _body(trend, "The variance")),
+        "exploding": lambda: ("Exploding.", _body(trend, "The variance", a_layer)),
+        "vanishing": lambda: ("Vanishing.", _body(trend, "The variance", a_layer)),
         "zero": lambda: ("Dead.", "The signal is exactly zero by the last layer: every unit "
                          "is off."),
         "overflow": lambda: ("Overflow.", f"In {dtype} the values passed the largest number "
@@ -165,19 +218,16 @@ def backward_sentence(trend: Trend, dtype: str, edge_layer: int | None,
     exactly zero (`zero_sentence`)."""
     dec = abs(trend.decades) if not math.isnan(trend.decades) else 0.0
     title, body = {
-        "stable": lambda: ("Stable.", _drift(trend, "The gradient",
-                                             "from the last layer back to the first")),
-        "vanishing": lambda: ("Vanishing gradients.", f"The gradient reaching layer 1 is "
-                              f"{dec:.1f} powers of ten smaller than at the last layer: "
-                              + ("the first layers would barely learn." if trend.severe else
-                                 f"with one learning rate, the first layers learn "
-                                 f"{10 ** dec:.0f}× slower than the last.")),
-        "exploding": lambda: ("Exploding gradients.", f"The gradient grows {dec:.1f} powers "
-                              f"of ten on its way back to layer 1: "
-                              + ("one step of gradient descent would wreck the first layers."
-                                 if trend.severe else
-                                 f"a learning rate that suits the last layer is "
-                                 f"{10 ** dec:.0f}× too large for the first.")),
+        "stable": lambda: ("Stable.", _body(trend, "The gradient")),
+        "drifting": lambda: ("Drifting gradients.", _body(trend, "The gradient")),
+        "vanishing": lambda: ("Vanishing gradients.", _body(trend, "The gradient", ": " + (
+            "the first layers would barely learn" if trend.severe else
+            f"with one learning rate, the first layers learn {10 ** dec:.0f}× slower than "
+            f"the last"))),
+        "exploding": lambda: ("Exploding gradients.", _body(trend, "The gradient", ": " + (
+            "one step of gradient descent would wreck the first layers" if trend.severe else
+            f"a learning rate that suits the last layer is {10 ** dec:.0f}× too large for "
+            f"the first"))),
         "zero": lambda: ("No gradient.", zero or "The gradient is exactly zero."),
         "overflow": lambda: ("Overflow.", overflow_sentence(overflow, dtype) if overflow else
                              f"In {dtype} some values are inf or NaN, and they are left out "
@@ -194,32 +244,70 @@ def _colored(kind: str, title: str, body: str) -> str:
     return f":{COLORS[kind]}[**{title}**] {body}"
 
 
+def saturated_words(diag: Diagnosis) -> str:
+    """The saturated share, with its cutoff and what a unit there passes back.
+
+    A saturated unit passes back only a few percent of the gradient that reaches it; the
+    gradient as a whole is a product over the layers, weights included, and can still
+    grow (`Diagnosis.saturated_yet_growing`): every page says the first of the unit and
+    the second of the product, so the two never read as one claim and its opposite."""
+    return (f"{diag.saturated:.0%} of the last layer's values are saturated (|value| > "
+            f"{diag.saturation_threshold:g}): each of those units passes back at most "
+            f"{diag.passes:.0%} of the gradient that reaches it")
+
+
+def gradient_words(diag: Diagnosis) -> str:
+    """The gradient as a whole, and how that squares with saturation when there is any."""
+    b = diag.backward
+    words = change(b, "The gradient")
+    if diag.saturated_yet_growing:
+        words += (", though the saturated units pass back only a few percent each: the "
+                  "weights that saturate them are so large that the product over the "
+                  "layers still grows")
+    return words + "."
+
+
+def saturation_story(diag: Diagnosis) -> str | None:
+    """For a saturated network whose gradient still grows: both facts in one sentence, the
+    same on every page that states either."""
+    if not diag.saturated_yet_growing:
+        return None
+    return (saturated_words(diag) + "; yet the weights that push them there are so large "
+            "that the gradient as a whole still grows on its way back: "
+            f"{abs(diag.backward.decades):.1f} powers of ten {span(diag.backward)}. "
+            "Saturated and exploding at once.")
+
+
 def problem_sentence(name: str, diag: Diagnosis, depth: int) -> str:
     """One line about a problem another page shows."""
-    f, b = diag.forward, diag.backward
+    f = diag.forward
     return {
-        "exploding": f"The forward signal explodes: {f.decades:.1f} powers of ten over "
-                     f"{depth} layers.",
-        "vanishing": f"The forward signal vanishes: {-f.decades:.1f} powers of ten over "
-                     f"{depth} layers.",
-        "overflow": "The values overflow the number format.",
-        "underflow": "The values underflow the number format.",
-        "saturated": f"{diag.saturated:.0%} of the last layer's values are saturated "
-                     f"(|value| > {diag.saturation_threshold:g}): those units have stopped "
-                     f"responding, whatever the variance does.",
-        "dead": f"{diag.dead:.1%} of the units are dead: off for every example of the batch.",
-        "gradients_vanishing": f"The gradient reaching layer 1 is {format_power(b.decades)} "
-                               f"times the last layer's.",
-        "gradients_exploding": f"The gradient reaching layer 1 is {format_power(b.decades)} "
-                               f"times the last layer's.",
-    }[name]
+        "exploding": lambda: f"The forward signal explodes: {abs(f.decades):.1f} powers of "
+                             f"ten {span(f)}.",
+        "vanishing": lambda: f"The forward signal vanishes: {abs(f.decades):.1f} powers of "
+                             f"ten {span(f)}.",
+        "overflow": lambda: "The values overflow the number format.",
+        "underflow": lambda: "The values underflow the number format.",
+        "saturated": lambda: saturation_story(diag) or (
+            saturated_words(diag) + ": those units have stopped responding, whatever the "
+                                    "variance does."),
+        "dead": lambda: f"{diag.dead:.1%} of the units are dead: {diag.flat_word} for "
+                        f"every example of the batch.",
+        "gradients_vanishing": lambda: gradient_words(diag),
+        "gradients_exploding": lambda: gradient_words(diag),
+    }[name]()
 
 
 def show_elsewhere(diag: Diagnosis, here: str, depth: int) -> None:
-    """What else is wrong with this network, each with a link to the page that shows it."""
-    for name in diag.problems:
-        page = PROBLEM_PAGES[name]
-        if page == here:
+    """What else is wrong with this network, each with a link to the page that shows it
+    (saturated yet exploding: one line, `saturation_story`, with both pages' links)."""
+    names = [n for n in diag.problems if PROBLEM_PAGES[n] != here]
+    story = diag.saturated_yet_growing and {"saturated", "gradients_exploding"} <= set(names)
+    for name in names:
+        if story and name == "gradients_exploding":
             continue
         st.markdown(":material/arrow_forward: " + problem_sentence(name, diag, depth))
-        links.page_link(page, f"See it on: {links.BY_PATH[page].title}")
+        pages = ["saturation", "gradients"] if story and name == "saturated" else \
+            [PROBLEM_PAGES[name]]
+        for page in pages:
+            links.page_link(page, f"See it on: {links.BY_PATH[page].title}")

@@ -23,10 +23,10 @@ def page(settings: Settings) -> None:
     res = cache.result(spec, PAGE.stats)
     act = res.activation
     st.title("Dead neurons")
-    if act.bounded is None and not act.relu_like:
+    word = act.flat_word
+    if word is None:
         st.info(TEXT("linear"), icon=":material/info:")
         return
-    word = "saturated" if act.bounded is not None else "off"
     rule = cutoff(spec, act) + (" on the [-1, 1] scale" if act.bounded is not None else "")
     st.caption(TEXT("intro", word=word, rule=rule))
     valid = spec.depth if res.overflow_layer is None else res.overflow_layer
@@ -62,7 +62,7 @@ def cutoff(spec, act) -> str:
     saturated values is counted at 0.99 too, to agree with the dark cells beside it; a
     verdict counted at 0.97 can sit on the same screen, so every share names its cutoff.
     """
-    return f"|value| > {spec.dead_threshold:g}" if act.bounded is not None else "input ≤ 0"
+    return act.flat_rule(spec.dead_threshold)
 
 
 def layer_table(res, layer, valid, word, rule) -> LayerTable:

@@ -9,7 +9,7 @@ from figures import init as ifig
 from figures.style import format_power
 from ui import cache, charts, controls
 from ui.controls import Control, Settings
-from ui.verdicts import TREND_WORDS
+from ui.verdicts import trend_cell
 from ui.labels import GAIN_FORMULAS, INIT_LABELS, NO_TORCH_GAIN, SCHEME_FORMULAS
 from ui.pages import BY_PATH
 
@@ -41,13 +41,19 @@ def _every_scheme(spec) -> None:
     forward = {s: d.forward for s, d in diags.items()}
     backward = {s: d.backward for s, d in diags.items()}
     shown = forward if quantity != "grad" else backward
+    act = next(iter(runs.values())).activation
+    # A level variance can hide saturated units: the panel says both.
+    saturated = {INIT_LABELS[s]: f"{d.saturated:.0%} saturated" for s, d in diags.items()
+                 if d.saturating}
     fig = ifig.schemes_figure(
         {INIT_LABELS[s]: getattr(r, FIELDS[quantity]) for s, r in runs.items()},
         {INIT_LABELS[s]: shown[s].kind for s in runs},
         {INIT_LABELS[s]: ifig.verdict_subtitle(rows[s].sigma_w2)
-         for s in runs}, QUANTITY.labels[quantity].split(" (")[0])
+         for s in runs}, QUANTITY.labels[quantity].split(" (")[0], notes=saturated)
     charts.show(fig, key="init_schemes_chart")
-    st.caption(TEXT("schemes"))
+    st.caption(TEXT("schemes", saturated=TEXT(
+        "saturated_note", rule=act.flat_rule(spec.saturation_threshold))
+        if act.flat_word == "saturated" else ""))
 
     critical = cache.phase_point(spec)
     table = []
@@ -61,8 +67,9 @@ def _every_scheme(spec) -> None:
             f"Var(W), width {spec.width}": f"{row.weight_var:.4g}",
             "fan_in×Var(W)": f"{row.sigma_w2:.4g}",
             "χ₁": f"{chi:.3g}",
-            "forward": TREND_WORDS[forward[s].kind],
-            "gradients": TREND_WORDS[backward[s].kind]})
+            "forward": trend_cell(forward[s]),
+            "gradients": trend_cell(backward[s])}
+            | _flat_cell(act, spec, diags[s]))
     st.dataframe(table, hide_index=True, key="init_scheme_table")
     crit = critical.critical_sigma_w2
     crit_text = (TEXT("critical.at", sigma_w2=crit) if crit == crit else TEXT("critical.none"))
@@ -78,6 +85,14 @@ def _every_scheme(spec) -> None:
         gain_md.append("| " + " | ".join(cells) + " |")
     st.markdown("\n".join(gain_md))
     st.caption(TEXT("gains"))
+
+
+def _flat_cell(act, spec, diag) -> dict[str, str]:
+    """The table's share of the last layer saturated (off), with its cutoff in the header."""
+    if act.flat_word is None:
+        return {}
+    rule = act.flat_rule(spec.saturation_threshold)
+    return {f"{act.flat_word} ({rule}), last layer": f"{diag.saturated:.0%}"}
 
 
 def _confidently_wrong(spec) -> None:

@@ -7,11 +7,12 @@ import streamlit as st
 from core import norms
 from core.spec import group_count
 from core.experiments import norm_lineup
+from core.experiments.diagnose import diagnose
 from figures import norms as nfig
 from figures.style import format_power
 from ui import cache, charts, controls
 from ui.controls import Control, Settings
-from ui.verdicts import TREND_WORDS
+from ui.verdicts import TREND_WORDS, saturation_story, trend_cell
 from ui.labels import LINEUP_LABELS, NORM_LABELS, affine_label, batch_run_label
 from ui.pages import BY_PATH
 
@@ -51,25 +52,48 @@ def _side_by_side(spec, net, groups, settings: Settings) -> None:
         {k: r.log10_grad_var for k, r in res.items()}, "Backward: gradient variance"), right,
         key="norm_grad_chart")
     act = lineup.results["none"].activation
-    word = "saturated" if act.bounded else "off" if act.relu_like else None
+    word, rule = act.flat_word, act.flat_rule(net.saturation_threshold)
     if word:
         charts.show(nfig.fraction_figure(
-            {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer",
+            {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer ({rule})",
             f"{word} units"), key="norm_sat_chart")
     else:
         st.caption(TEXT("no_flat_side"))
     rows = []
     for row in lineup.summary():
-        back = row.backward
         rows.append({
             "normalization": LINEUP_LABELS[row.norm],
             "activation variance, last layer": format_power(row.last_log10_act_var),
-            "gradients, layer 1 vs last": TREND_WORDS[back.kind] + (
-                f" ({format_power(back.decades)}×)" if math.isfinite(back.decades) else ""),
-            f"{word or 'saturated'}, last layer": f"{100 * row.last_saturated:.1f}%",
-            "dead units (all layers)": f"{100 * row.dead:.1f}%"})
+            "gradients, layer 1 vs last": trend_cell(row.backward)}
+            | ({f"{word} ({rule}), last layer": f"{100 * row.last_saturated:.1f}%",
+                "dead units (all layers)": f"{100 * row.dead:.1f}%"} if word else {}))
     st.dataframe(rows, hide_index=True, key="norm_lineup_table")
-    st.markdown(TEXT("side_by_side"))
+    st.markdown(TEXT("side_by_side", gradients=_gradients_here(lineup)))
+
+
+def _gradients_here(lineup) -> str:
+    """What the table's gradient column says, in a sentence: the variants grouped by their
+    verdict (counted from the last layer back to layer 1), and why where it is not calm."""
+    by_kind: dict[str, list[str]] = {}
+    for row in lineup.summary():
+        if row.norm != "none":
+            b = row.backward
+            change = "" if b.kind == "stable" else trend_cell(b)[len(TREND_WORDS[b.kind]):]
+            by_kind.setdefault(b.kind, []).append(LINEUP_LABELS[row.norm] + change)
+    text = TEXT("gradients.here", verdicts="; it ".join(
+        f"{TEXT('gradients.says.' + k)} {_and(names)}" for k, names in by_kind.items()))
+    batch = lineup.results.get("batch")
+    if batch is not None and batch.spec.batch * batch.spec.spatial == 2 and \
+            any("BatchNorm" in n for n in by_kind.get("vanishing", ())):
+        text += " " + TEXT("gradients.two_values")
+    story = saturation_story(diagnose(lineup.results["none"]))
+    if story:
+        text += " " + TEXT("gradients.without", story=story[0].lower() + story[1:])
+    return text
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _what_is_averaged(spec, net, groups, settings: Settings) -> None:
@@ -136,10 +160,10 @@ def _gamma_beta(spec, net, groups, settings: Settings) -> None:
     res = {affine_label(role, norm, gamma, beta): r for role, r in aff.results.items()}
     left, right = st.columns(2)
     act = next(iter(res.values())).activation
-    if act.bounded or act.relu_like:
-        word = "saturated" if act.bounded else "off"
+    if act.flat_word:
+        word, rule = act.flat_word, act.flat_rule(net.saturation_threshold)
         charts.show(nfig.fraction_figure(
-            {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer",
+            {k: r.saturated_frac for k, r in res.items()}, f"Units {word} per layer ({rule})",
             f"{word} units"), left, key="norm_affine_sat_chart")
     else:
         charts.show(nfig.lineup_variance_figure(

@@ -19,14 +19,13 @@ TEXT = Prose(PAGE.url_path)
 
 # Thresholds the core counts exactly in every run (stats.SATURATION_GRID): no re-simulation.
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.96, 0.97, 0.98, 0.99, 0.995, 0.999)
-WORDS = {"bounded": "saturated", "off": "off", "linear": None}
 
 
 def page(settings: Settings) -> None:
     spec = settings.spec
     res = cache.result(spec, PAGE.stats)
     act = res.activation
-    kind = "bounded" if act.bounded is not None else ("off" if act.relu_like else "linear")
+    kind = {"saturated": "bounded", "off": "off", None: "linear"}[act.flat_word]
     st.title("tanh saturation" if act.name == "tanh" else f"Saturation: {act.name}")
     st.caption(TEXT(f"intro.{kind}", name=act.name))
     first, last, count, threshold = _controls(spec, act, kind)
@@ -97,8 +96,7 @@ def _controls(spec, act, kind):
 
 def _headline(act, kind, fracs, valid, threshold) -> None:
     # Every share names its cutoff: a verdict counted at another can sit on the same screen.
-    word = WORDS[kind].capitalize() + (f" (|value| > {threshold:g})" if kind == "bounded"
-                                       else " (input ≤ 0)")
+    word = f"{act.flat_word.capitalize()} ({act.flat_rule(threshold)})"
     m = st.columns(3)
     m[0].metric(f"{word} at layer 1", format_percent(fracs[0]))
     m[1].metric(f"{word} at layer {valid}", format_percent(fracs[valid - 1]))
@@ -131,7 +129,7 @@ def _histograms(res, kind, shown, fracs, threshold) -> str:
     if shown:
         charts.show(activation_histograms(
             res.hist_edges, res.act_hist, shown, res.act_mean, res.log10_act_var,
-            fracs if WORDS[kind] else None, WORDS[kind], gradients, shade, x_title),
+            fracs if act.flat_word else None, act.flat_word, gradients, shade, x_title),
             key="sat_histograms")
     else:
         st.info(TEXT("notes.no_histogram"))

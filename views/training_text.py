@@ -78,11 +78,9 @@ def loss_text(logs: dict) -> None:
 
 def saturation_word(spec) -> str:
     act = activations.get(spec.activation)
-    if act.bounded is not None:
-        return f"saturated (|value| > {spec.saturation_threshold:g})"
-    if act.relu_like:
-        return "off (input ≤ 0)"
-    return "saturated (never, for a linear layer)"
+    if act.flat_word is None:
+        return "saturated (never, for a linear layer)"
+    return f"{act.flat_word} ({act.flat_rule(spec.saturation_threshold)})"
 
 
 def activations_text(log, word: str) -> None:

@@ -50,7 +50,8 @@ def variant(spec: NetworkSpec, norm: str, groups: int) -> Variant:
     if any(f.field == "spatial" for f in fixes):
         # as many values as the one-position batch: the comparison costs the same
         changes["batch"] = max(2, spec.batch // changes["spatial"])
-        fixes.append(Fix("batch", spec.batch, changes["batch"], "instance_same_values"))
+        if changes["batch"] != spec.batch:          # batch 2 stays 2: nothing to say
+            fixes.append(Fix("batch", spec.batch, changes["batch"], "instance_same_values"))
     if norm == "none":
         changes.update(norm_position="before", norm_gamma=1.0, norm_beta=0.0)
     return Variant(norm, spec.replace(**changes), tuple(fixes))

@@ -30,8 +30,8 @@ def test_every_scheme_is_one_trace_with_its_own_numbers():
     # torch_default vanishes (fan_in x Var(W) = 1/3), Kaiming with tanh's gain stays flat
     table = at.dataframe[0].value
     rows = {r["scheme"].lstrip("▶ "): r for r in table.to_dict("records")}
-    assert rows["PyTorch nn.Linear default"]["forward"] == "vanishes"
-    assert rows["Kaiming normal (fan_in)"]["forward"] == "steady"
+    assert rows["PyTorch nn.Linear default"]["forward"].startswith("vanishes (−")
+    assert rows["Kaiming normal (fan_in)"]["forward"].startswith("steady (")
     assert rows["Kaiming normal (fan_in)"]["fan_in×Var(W)"] == "2.778"
     assert rows["PyTorch nn.Linear default"]["Var(W), width 100"] == "0.003333"
     assert table.to_dict("records")[0]["scheme"].startswith("▶")      # the sidebar's scheme

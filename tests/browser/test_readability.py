@@ -23,6 +23,8 @@ PAGES = {
     "dead_neurons": ("dead_neurons", "activation=relu&depth=20&weight_var=0.001&bias_var=1"),
     "gradients": ("gradients", "activation=tanh&weight_var=0.01"),
     "initialization": ("initialization", "activation=tanh&weight_var=0.01"),
+    # the sidebar's scheme saturated: its panel's verdict line carries the share
+    "initialization-saturated": ("initialization", "activation=tanh&weight_var=0.1"),
     "normalization": ("normalization", "activation=tanh&weight_var=0.01"),
     "normalization-sets": ("normalization", "norm_view=What+is+averaged&spatial=4&groups=5"),
     "training": ("training", "activation=tanh&depth=5&weight_var=0.1&train_steps=200"),

@@ -22,6 +22,14 @@ def test_group_count():
     assert group_count(4, 2, 4) == 4          # ... unless there are positions
 
 
+def test_a_batch_that_cannot_shrink_is_not_said_to_change():
+    """At batch 2, InstanceNorm's extra positions leave the batch at 2 (BatchNorm's least):
+    its only fix is the positions, never "batch 2 instead of 2"."""
+    v = norm_lineup.variant(NetworkSpec(depth=4, width=16, batch=2), "instance", groups=4)
+    assert v.spec.batch == 2
+    assert [f.field for f in v.fixes] == ["spatial"]
+
+
 def test_variants_adjust_only_what_needs_it():
     spec = NetworkSpec(**SMALL, norm_gamma=1.5)
     v = norm_lineup.lineup_specs(spec, groups=5)
