@@ -80,8 +80,9 @@ def _gradients_here(lineup) -> str:
             b = row.backward
             change = "" if b.kind == "stable" else trend_cell(b)[len(TREND_WORDS[b.kind]):]
             by_kind.setdefault(b.kind, []).append(LINEUP_LABELS[row.norm] + change)
-    text = TEXT("gradients.here", verdicts="; it ".join(
-        f"{TEXT('gradients.says.' + k)} {_and(names)}" for k, names in by_kind.items()))
+    says = [TEXT(f"gradients.says.{kind}") + " " + _and(names)
+            for kind, names in by_kind.items()]
+    text = TEXT("gradients.here", verdicts="; it ".join(says))
     batch = lineup.results.get("batch")
     if batch is not None and batch.spec.batch * batch.spec.spatial == 2 and \
             any("BatchNorm" in n for n in by_kind.get("vanishing", ())):

@@ -31,7 +31,7 @@ import pytest
 from core.experiments import diagnose as dg, init_lineup
 from core.experiments.norm_lineup import badly_initialized, run_lineup
 from core.simulate import simulate
-from ui import controls, lesson_state, presets
+from ui import capacity, controls, lesson_state, presets
 from ui.controls import to_spec
 from ui.labels import INIT_LABELS, LINEUP_LABELS
 from views.lessons import library
@@ -254,7 +254,7 @@ def statements(at, page: str, spec, values: dict) -> list[Said]:
         said += [s for t in prose for s in _norm_prose(t, variants)]
         texts = [t for t in texts if t not in prose]
     if page == "initialization":
-        runs, _ = init_lineup.run_schemes_within_budget(spec)     # as the page runs them
+        runs, _ = init_lineup.run_schemes_within_budget(spec, limits=capacity.VIEW)
         said += _rows(at, "scheme", lambda label: runs[_scheme(label)].spec)
     labels = [m.value for m in at.caption] + [f"{m.label}: {m.value}" for m in at.metric]
     return (said + [s for t in texts for s in from_text(t, spec)]
@@ -286,7 +286,7 @@ def _lineup(spec, values):
     bad = values.get("norm_bad_init", True)
     net = badly_initialized(spec) if bad else spec
     groups = spec.groups if spec.norm == "group" else controls.defaults()["groups"]
-    return run_lineup(net, groups).results
+    return run_lineup(net, groups, limits=capacity.VIEW).results     # as the page runs it
 
 
 def _norm_prose(text: str, variants) -> list[Said]:
