@@ -1,7 +1,5 @@
 """Page 6: what each normalization fixes, what it averages, and where BatchNorm bites."""
 
-import math
-
 import streamlit as st
 
 from core import norms
@@ -59,8 +57,8 @@ def _side_by_side(spec, net, groups, settings: Settings) -> None:
             f"{word} units"), key="norm_sat_chart")
     else:
         st.caption(TEXT("no_flat_side"))
-    rows = []
-    for row in lineup.summary():
+    rows, summary = [], lineup.summary()
+    for row in summary:
         rows.append({
             "normalization": LINEUP_LABELS[row.norm],
             "activation variance, last layer": format_power(row.last_log10_act_var),
@@ -68,14 +66,15 @@ def _side_by_side(spec, net, groups, settings: Settings) -> None:
             | ({f"{word} ({rule}), last layer": f"{100 * row.last_saturated:.1f}%",
                 "dead units (all layers)": f"{100 * row.dead:.1f}%"} if word else {}))
     st.dataframe(rows, hide_index=True, key="norm_lineup_table")
-    st.markdown(TEXT("side_by_side", gradients=_gradients_here(lineup)))
+    st.markdown(TEXT("side_by_side", gradients=_gradients_here(lineup, summary)))
 
 
-def _gradients_here(lineup) -> str:
-    """What the table's gradient column says, in a sentence: the variants grouped by their
-    verdict (counted from the last layer back to layer 1), and why where it is not calm."""
+def _gradients_here(lineup, summary) -> str:
+    """What the table's gradient column (`summary`) says, in a sentence: the variants
+    grouped by their verdict (counted from the last layer back to layer 1), and why where
+    it is not calm."""
     by_kind: dict[str, list[str]] = {}
-    for row in lineup.summary():
+    for row in summary:
         if row.norm != "none":
             b = row.backward
             change = "" if b.kind == "stable" else trend_cell(b)[len(TREND_WORDS[b.kind]):]

@@ -46,9 +46,6 @@ DEAD_SHARE = 0.05        # one unit in twenty dead: a problem
 _MAD_TO_SD = 1.0 / 0.6745    # a normal's standard deviation from its median |deviation|
 
 
-TREND_KINDS = ("stable", "drifting", "exploding", "vanishing")   # judged by the change
-
-
 @dataclass(frozen=True)
 class Trend:
     # "stable", "drifting", "exploding", "vanishing"; or "zero", "overflow", "underflow"
