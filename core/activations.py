@@ -99,8 +99,8 @@ class Activation:
             return f"|value| > {threshold:g}"
         return "input ≤ 0" if self.relu_like else None
 
-    def to_unit(self, a: Array) -> Array:
-        """Map a bounded activation's output onto [-1, 1], where saturation is |u| -> 1."""
+    def to_level(self, a: Array) -> Array:
+        """This output mapped onto [-1, 1], its level: saturation is |level| -> 1."""
         lo, hi = self.bounded
         if (lo, hi) == (-1.0, 1.0):
             return a

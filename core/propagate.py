@@ -248,7 +248,7 @@ def saturated_fix(act: activations.Activation, a: np.ndarray, a_scale: float,
     """
     if act.log_deriv is None or a.dtype != np.float64 or a_scale:
         return None                          # a_scale != 0: |a| far below 1, no saturation
-    idx = np.flatnonzero(np.abs(act.to_unit(a)) > SATURATED)
+    idx = np.flatnonzero(np.abs(act.to_level(a)) > SATURATED)
     if not idx.size:
         return None
     with np.errstate(over="ignore"):         # |u| past 1e308: ln phi' = -inf, phi' = 0

@@ -226,8 +226,8 @@ class Collector:
         if self.underflow_layer is None and self._spread_lost(t, plv, ulv, alv):
             self.underflow_layer = t.index
         self.last_out_lv = olv
-        unit = stats.unit_values(act, t.act, t.act_scale) if act.bounded else None
-        sat, dead, at_grid = stats.saturation(act, unit, t.u, spec.saturation_threshold,
+        level = stats.saturation_levels(act, t.act, t.act_scale) if act.bounded else None
+        sat, dead, at_grid = stats.saturation(act, level, t.u, spec.saturation_threshold,
                                               spec.dead_threshold,
                                               grid="threshold_grid" in self.groups)
         self.put(preact_mean=pm, log10_preact_var=plv, act_mean=am, log10_act_var=alv,
@@ -237,11 +237,11 @@ class Collector:
             return
         self.put(dead_units=dead)
         if "histograms" in self.groups:
-            self.put(**self._act_hist(t, unit))
+            self.put(**self._act_hist(t, level))
         if at_grid is not None:
             self.put(saturated_frac_grid=at_grid)
         if "heatmaps" in self.groups:
-            self.put(map_values=stats.map_values(act, unit, t.u, (spec.saturation_threshold,
+            self.put(map_values=stats.map_values(act, level, t.u, (spec.saturation_threshold,
                                                                   spec.dead_threshold)))
         for name in ("preact", "act", "out"):
             self.keep_tensor(name, getattr(t, name), getattr(t, name + "_scale"))
@@ -281,8 +281,8 @@ class Collector:
             return not self.act.exact_zero_side or bool((t.u > 0).any())
         return False
 
-    def _act_hist(self, t: LayerForward, unit) -> dict:
-        if unit is not None:                         # bounded: fixed edges in true units
+    def _act_hist(self, t: LayerForward, level) -> dict:
+        if level is not None:                         # bounded: fixed edges in true units
             a_true = t.act * 10.0**t.act_scale if t.act_scale else t.act
             return dict(act_hist=stats.histogram(a_true, self.hist_edges), hist_log10_scale=0.0)
         z, hscale = stats.standardized(t.act)

@@ -96,10 +96,11 @@ def standardized(x: np.ndarray) -> tuple[np.ndarray, float]:
     return sample / r, math.log10(r)
 
 
-def unit_values(act: Activation, a: np.ndarray, a_scale: float) -> np.ndarray:
-    """A bounded activation's output mapped onto [-1, 1] (saturation at |value| -> 1)."""
+def saturation_levels(act: Activation, a: np.ndarray, a_scale: float) -> np.ndarray:
+    """A bounded activation's output mapped onto [-1, 1], its level (saturation at
+    |level| -> 1)."""
     a_true = a * 10.0**a_scale if a_scale else a
-    return act.to_unit(a_true.astype(np.float64, copy=False))
+    return act.to_level(a_true.astype(np.float64, copy=False))
 
 
 def off_mask(u: np.ndarray) -> np.ndarray:
@@ -107,41 +108,41 @@ def off_mask(u: np.ndarray) -> np.ndarray:
     return u <= 0
 
 
-def saturation(act: Activation, unit: np.ndarray | None, u: np.ndarray,
+def saturation(act: Activation, level: np.ndarray | None, u: np.ndarray,
                threshold: float, dead_threshold: float,
                grid: bool = False) -> tuple[float, np.ndarray, np.ndarray | None]:
     """(fraction saturated or off, (width,) dead flags, fractions at SATURATION_GRID or None).
 
-    Bounded activations: saturated where |unit| > threshold; a unit is dead where
-    |unit| > dead_threshold on every example and position; with grid=True also the
+    Bounded activations: saturated where |level| > threshold; a unit is dead where
+    |level| > dead_threshold on every example and position; with grid=True also the
     fraction above every SATURATION_GRID threshold. Relu-like: off where the input is
     <= 0, dead where off everywhere. Linear: never.
 
     >>> from core.activations import get
-    >>> unit = np.array([[0.2, 0.995], [-0.98, -0.999]])
-    >>> frac, dead, at = saturation(get("tanh"), unit, unit, 0.97, 0.99, grid=True)
+    >>> level = np.array([[0.2, 0.995], [-0.98, -0.999]])
+    >>> frac, dead, at = saturation(get("tanh"), level, level, 0.97, 0.99, grid=True)
     >>> frac, dead.tolist(), float(at[SATURATION_GRID.index(0.99)])
     (0.75, [False, True], 0.5)
     """
     width = u.shape[-1]
     if act.bounded is not None:
-        count, low, at = _magnitudes(unit.reshape(-1, width), threshold,
+        count, low, at = _magnitudes(level.reshape(-1, width), threshold,
                                      _GRID_MARKS if grid else None)
-        return int(count) / unit.size, low > dead_threshold, at
+        return int(count) / level.size, low > dead_threshold, at
     if act.relu_like:
         flat = u.reshape(-1, width)
         return np.count_nonzero(off_mask(flat)) / flat.size, flat.max(axis=0) <= 0, None
     return 0.0, np.zeros(width, dtype=bool), None
 
 
-def saturated_fractions(unit: np.ndarray, grid=SATURATION_GRID) -> np.ndarray:
-    """Fraction of values with |unit| > t for every threshold t of the (increasing) grid,
+def saturated_fractions(level: np.ndarray, grid=SATURATION_GRID) -> np.ndarray:
+    """Fraction of values with |level| > t for every threshold t of the (increasing) grid,
     counted exactly as `saturation` counts them (NaN is never saturated).
 
     >>> saturated_fractions(np.array([0.0, 0.6, -0.975, 1.0, np.nan]), (0.5, 0.97, 0.99)).tolist()
     [0.6, 0.4, 0.2]
     """
-    flat = unit.reshape(-1)
+    flat = level.reshape(-1)
     grid = np.asarray(grid, dtype=np.float64)
     lattice = np.rint(grid * _LATTICE)
     if flat.size and np.array_equal(lattice / _LATTICE, grid) and lattice[0] >= 0:
@@ -216,7 +217,7 @@ _ROUNDER = 2.0**52
 _ROUNDER_BITS = int(np.array(_ROUNDER).view(np.int64))
 
 
-def map_values(act: Activation, unit: np.ndarray | None, u: np.ndarray,
+def map_values(act: Activation, level: np.ndarray | None, u: np.ndarray,
                thresholds: tuple[float, ...] = ()) -> np.ndarray:
     """The first MAP_EXAMPLES rows x MAP_UNITS units of what the heatmaps threshold:
     the [-1, 1] output for bounded activations, the sign of the input otherwise.
@@ -233,7 +234,7 @@ def map_values(act: Activation, unit: np.ndarray | None, u: np.ndarray,
     width = u.shape[-1]
     if act.bounded is None:
         return np.sign(u.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS]).astype(np.float16)
-    exact = unit.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS]
+    exact = level.reshape(-1, width)[:MAP_EXAMPLES, :MAP_UNITS]
     stored = exact.astype(np.float16)
     mag = np.abs(exact)
     for t in thresholds:

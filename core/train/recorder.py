@@ -97,8 +97,8 @@ class Recorder:
 
     def _saturated(self, u: np.ndarray, a: np.ndarray) -> float:
         act = self.act
-        unit = act.to_unit(a) if act.bounded is not None else None
-        frac, _, _ = stats.saturation(act, unit, u, self.spec.saturation_threshold,
+        level = act.to_level(a) if act.bounded is not None else None
+        frac, _, _ = stats.saturation(act, level, u, self.spec.saturation_threshold,
                                       self.spec.dead_threshold)
         return float(frac)
 

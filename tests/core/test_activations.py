@@ -115,8 +115,8 @@ def test_bounded_range_and_unit_map(name):
     assert np.all((y >= lo) & (y <= hi))
     assert act.fn(np.array([40.0]))[0] == pytest.approx(hi, abs=1e-12)
     assert act.fn(np.array([-40.0]))[0] == pytest.approx(lo, abs=1e-12)
-    unit = act.to_unit(np.array([lo, 0.5 * (lo + hi), hi]))
-    np.testing.assert_allclose(unit, [-1.0, 0.0, 1.0], atol=1e-15)
+    level = act.to_level(np.array([lo, 0.5 * (lo + hi), hi]))
+    np.testing.assert_allclose(level, [-1.0, 0.0, 1.0], atol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["linear", "relu", "leaky_relu"])

@@ -9,13 +9,13 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core import data
 from core.experiments import training as story
 from core.propagate import make_params
-from core.spec import NORMS, NetworkSpec, fit_norm
+from core.spec import MAX_RUN_BYTES, NORMS, NetworkSpec, fit_norm, run_bytes
 from core.train import (CONFIG_RANGES, INT_FIELDS, LOSS_LIMIT, Status, TrainConfig, Trainer,
                         all_finite, check_trainable, fit_budget, fit_request, fit_runs, memory_bytes,
                         records_for)
@@ -155,10 +155,12 @@ LIMIT = 256 * 2**20
 
 @st.composite
 def depth_and_width(draw) -> tuple[int, int]:
-    """Any width, and a depth whose weights (float64) stay within 2 GiB: a network
-    the sidebar can hold at all."""
+    """Any width, and a depth whose weights (float64, 2 GiB at most) NetworkSpec admits:
+    a network the sidebar can hold at all (drawing them takes more than the weights)."""
     width = draw(st.integers(2, 4096))
-    return draw(st.integers(1, max(1, min(2000, 2**28 // width**2)))), width
+    depth = draw(st.integers(1, max(1, min(2000, 2**28 // width**2))))
+    assume(run_bytes({"depth": depth, "width": width, "batch": 2}).total <= MAX_RUN_BYTES)
+    return depth, width
 
 
 @given(shape=depth_and_width(), norm=st.sampled_from(["none", "batch", "layer", "group"]),
