@@ -39,6 +39,7 @@ def page(settings: Settings) -> None:
     st.title("Training")
     st.caption(TEXT("intro"))
     spec, runs, notes = request.read(settings)
+    charts.describe_training(runs)
     with notes_slot(notes):
         for note in notes:
             st.info(note, icon=":material/speed:")
