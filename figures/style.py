@@ -13,8 +13,11 @@ from .numbers import format_power, power_label  # noqa: F401  (format_power: re-
 FONT_SIZE = 16              # the smallest text on a chart, read from the back of a room
 PRESENT_FONT_SIZE = 20      # the same in presenter mode (ui.charts scales to it)
 TEXT = "#31333F"            # Streamlit's body text: 12.6:1 on white
-# Streamlit's own body font, which the page has loaded, so charts read like the text
-FONT = dict(family='"Source Sans", "Source Sans Pro", sans-serif', size=FONT_SIZE, color=TEXT)
+# Streamlit's own body font, which the page has loaded, so charts read like the text. A
+# downloaded PNG cannot load it: it is drawn in the first of the others the viewer has,
+# all about as wide (ENTRY_CHAR_PX makes room for them).
+FONT = dict(family='"Source Sans", "Source Sans Pro", Arial, Helvetica, "Liberation Sans", '
+                   'sans-serif', size=FONT_SIZE, color=TEXT)
 # Okabe and Ito's colour-blind-safe set first (blue, vermillion, bluish green, reddish
 # purple, orange, sky blue, black): under deuteranopia any two stay ΔE2000 > 12 apart,
 # where Plotly's red and green fall to 5 (tests/figures/test_colour_vision.py).
@@ -119,12 +122,13 @@ TITLE_PAD = 10              # px above the title
 HEAD_PX = 44                # the title's line (with TITLE_PAD) and the gap under it
 SUBTITLE_GAP, SUBTITLE_PX = 10, 21
 LEGEND_ROW_PX, LEGEND_PAD_PX = 24, 21
-# A legend entry: its symbol and gaps (45 px) and its text at ENTRY_CHAR_PX a character
-# (16 px Source Sans: 6.6 px on average, 7.6 for "BatchNorm, batch 256"). The legend is
-# a grid of equal columns, each a fraction of the plot's width (the chart's less about
-# 90 px of margins): wider in an export than on the page, where the PNG's fallback
-# font (DejaVu Sans, Arial: up to 1.3 times as wide) needs it.
-ENTRY_SYMBOL_PX, ENTRY_CHAR_PX, SIDE_MARGINS_PX = 45, 7.2, 90
+# A legend entry: its symbol and gaps (45 px), then its text, given ENTRY_CHAR_PX a
+# character: Source Sans averages 6.4-7.4 px at 16 px, but a downloaded PNG is drawn
+# in the viewer's own sans-serif (Arial, Liberation Sans: 6.7-8.0), its layout measured
+# in Source Sans; with every entry that wide, the PNG's legend stays apart too. Plotly
+# lays the legend out in such columns, as many as fit the plot's width (the chart's
+# less about 90 px of margins), at any width.
+ENTRY_SYMBOL_PX, ENTRY_CHAR_PX, SIDE_MARGINS_PX = 45, 8.0, 90
 NOTE_COLOR = "#555555"      # the settings line: 7.5:1 on white, quieter than the title
 # The widths a chart is drawn at on a 1280 px screen with the sidebar open: the page's
 # content column, and one of two columns side by side (the narrowest charts).
@@ -163,14 +167,18 @@ def legend_names(data: list[dict]) -> list[str]:
             and t.get("showlegend", t.get("type") != "heatmap")]
 
 
+def entry_width(names: list[str]) -> int:
+    """The width of a legend entry's text (Plotly's entrywidth) that holds every name."""
+    return math.ceil(ENTRY_CHAR_PX * max(map(len, names), default=0))
+
+
 def legend_columns(names: list[str], width: float) -> int:
-    """How many of the legend's columns fit the plot of a chart `width` px wide, each
-    holding the widest of `names`.
+    """How many of the legend's columns fit the plot of a chart `width` px wide.
 
     >>> legend_columns(["a", "b", "c"], 400), legend_columns(["layer 1: std 0.85"] * 3, 400)
     (3, 1)
     """
-    column = ENTRY_SYMBOL_PX + ENTRY_CHAR_PX * max(map(len, names), default=0)
+    column = ENTRY_SYMBOL_PX + entry_width(names)
     return int(max(1, min(len(names), (width - SIDE_MARGINS_PX) // column)))
 
 
@@ -185,15 +193,15 @@ def legend_px(names: list[str], width: float) -> int:
 
 def legend_room(look: dict, data: list[dict], width: float = FULL_PX,
                 scale: float = 1.0, made: float | None = None) -> dict:
-    """`look` with its top legend in as many columns as fit a chart `width` px wide, and
-    taller by the room the legend takes there (less the room `made` for it already, for a
-    chart that many px wide), so the plot keeps its size: Plotly puts the plot under the
-    legend, however tall.
+    """`look` with its top legend's entries as wide as the widest needs, and taller by
+    the room the legend takes in a chart `width` px wide (less the room `made` for it
+    already, for a chart that many px wide), so the plot keeps its size there: Plotly
+    puts the plot under the legend, however tall.
 
     >>> data = [dict(type="scatter", name=n) for n in ("a", "b", "c")]
     >>> look = legend_room(layout("t", height=400), data)
     >>> look["height"], look["legend"]["entrywidth"]
-    (445, 0.3333)
+    (445, 8)
     """
     legend = look.get("legend") or {}
     if legend.get("yref") != "container" or look.get("showlegend") is False:
@@ -203,8 +211,7 @@ def legend_room(look: dict, data: list[dict], width: float = FULL_PX,
         return look
     extra = legend_px(names, width) - (0 if made is None else legend_px(names, made))
     look = merge(look, height=look["height"] + round(extra * scale),
-                 legend=dict(entrywidthmode="fraction",
-                             entrywidth=round(1 / legend_columns(names, width), 4)))
+                 legend=dict(entrywidthmode="pixels", entrywidth=round(entry_width(names) * scale)))
     return head(look)
 
 

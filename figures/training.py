@@ -69,8 +69,8 @@ LABEL_PX = 22              # a direct label's line at 16 px, and the gap to the 
 LOSS_PLOT_PX = 336         # the loss chart's plot height: 440 px less the head and axis
 # With runs compared, the legend is a key to the line kinds and each run is named at the
 # end of its validation curve: the runs' own entries would not fit one row.
-KEY = (("minibatch loss (thin)", dict(color="#555555", width=1)),
-       ("validation loss (thick, a marker per run)", dict(color="#555555", width=3)))
+KEY = (("minibatch: thin line", dict(color="#555555", width=1)),
+       ("validation: thick line", dict(color="#555555", width=3)))
 
 
 def loss_figure(runs: dict[str, dict], uniform_loss: float,

@@ -35,8 +35,9 @@ from .training_request import OPTIMIZER_LABELS
 EXPORT_WIDTH = 1200         # px: a slide's width; the legend takes fewer rows than on a page
 EXPORT_SCALE = 2            # a PNG sharp enough for a slide or a printed handout
 NETWORK_KEY = "_chart_network"     # the settings lines `describe` keeps for this run
-# A settings line fits a chart at 16 px: one of two columns (HALF_PX), or the page's.
-LINE_CHARS, WIDE_LINE_CHARS = 52, 100
+# A settings line fits a chart at 16 px: one of two columns (HALF_PX), or the page's
+# (a lesson's frame in presenter mode with the sidebar open leaves it about 470 px).
+LINE_CHARS, WIDE_LINE_CHARS = 52, 64
 
 
 def show(fig: go.Figure, where=st, key: str | None = None, **kwargs) -> None:
@@ -189,12 +190,16 @@ def readable(fig: go.Figure, present: bool = False) -> go.Figure:
     for axis in _log_axes(layout):
         changed |= _log_ticks(axis)
     if present and layout.get("height"):
-        # the head and the room under the plot hold text: they grow with it
+        # the head, the legend's entries and the room under the plot hold text: they
+        # grow with it
         layout["height"] = round(layout["height"] * scale)
         margin = layout.setdefault("margin", {})
         for side in ("t", "b"):
             if side in margin:
                 margin[side] = round(margin[side] * scale)
+        legend = layout.get("legend") or {}
+        if legend.get("entrywidthmode") == "pixels" and legend.get("entrywidth"):
+            legend["entrywidth"] = round(legend["entrywidth"] * scale)
     if not (changed or present):
         return fig
     return wrap([t.to_plotly_json() for t in fig.data], layout)
