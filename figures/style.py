@@ -45,7 +45,8 @@ _AXIS = re.compile(r"^[xy]axis\d*$")
 
 
 def figure(data: list[dict], layout: dict) -> go.Figure:
-    """The Figure these plain dicts describe, wrapped once without Plotly's validation.
+    """The Figure these plain dicts describe, with room made for its legend at the
+    page's width (`legend_room`), wrapped once without Plotly's validation.
 
     Building with the graph_objects API (go.Scatter, update_layout, add_hline, ...) has
     Plotly validate every property as it is set: 15-35 ms per figure, on every rerun of
