@@ -126,23 +126,26 @@ def loss_figure(runs: dict[str, dict], uniform_loss: float,
 
 def end_labels(ends: list[tuple[str, float, float]], y_range: tuple[float, float],
                fixed: list[dict] = (), plot_px: float = LOSS_PLOT_PX) -> list[dict]:
-    """A label at the end of each curve ((text, x, y) on a log y axis of `y_range` in
-    log10 units), right-aligned above it, so the runs read without their colours. Labels
-    that would touch one another or a `fixed` label (above a guide line) are moved apart
-    as little as they can, LABEL_PX apart and in the order of their curves, by an offset
-    in px of the plot (`plot_px` tall).
+    """A label at the right end of each curve ((text, x, y): its last point, on a log y
+    axis of `y_range` in log10 units), right-aligned above it, so the runs read without
+    their colours. Labels that would touch one another or a `fixed` label (above a guide
+    line, y in log10 units) are moved apart as little as they can, LABEL_PX apart and in
+    the order of their curves, by an offset in px of the plot (`plot_px` tall). Placed
+    in the plot's fractions: a label in data coordinates marks a guide line there.
 
     >>> [n["yshift"] for n in end_labels([("a", 9, 10.0), ("b", 9, 10.0)], (0.0, 2.0))]
     [-11, 11]
     """
-    px = plot_px / (y_range[1] - y_range[0])
+    lo, hi = y_range
+    px = plot_px / (hi - lo)
     natural = [math.log10(y) * px for _, _, y in ends]
     placed = spread(natural + [n["y"] * px for n in fixed],
                     [1.0] * len(ends) + [1e9] * len(fixed), LABEL_PX)
-    return [dict(text=text, x=x, y=math.log10(y), xref="x", yref="y", xanchor="right",
-                 align="right", yanchor="bottom", showarrow=False,
-                 yshift=round(placed[i] - natural[i]), bgcolor="rgba(255, 255, 255, 0.8)")
-            for i, (text, x, y) in enumerate(ends)]
+    return [dict(text=text, x=0.99, y=(math.log10(y) - lo) / (hi - lo), xref="x domain",
+                 yref="y domain", xanchor="right", align="right", yanchor="bottom",
+                 showarrow=False, yshift=round(placed[i] - natural[i]),
+                 bgcolor="rgba(255, 255, 255, 0.8)")
+            for i, (text, _, y) in enumerate(ends)]
 
 
 def spread(at: list[float], weights: list[float], gap: float) -> list[float]:

@@ -86,12 +86,15 @@ def test_compared_runs_read_without_their_colours():
     notes = fig["layout"]["annotations"]
     named = {n["text"]: n for n in notes if n["text"] in RUNS}
     assert set(named) == set(RUNS)
-    for label, r in RUNS.items():
-        assert named[label]["x"] == r["eval_steps"][-1]
-        assert named[label]["y"] == pytest.approx(math.log10(r["valid_loss"][-1]))
     lo, hi = fig["layout"]["yaxis"]["range"]
+
+    def log10_at(note):                 # a label placed in the plot's fractions, or on a line
+        return lo + note["y"] * (hi - lo) if note["yref"] == "y domain" else note["y"]
+    for label, r in RUNS.items():
+        assert named[label]["xref"] == "x domain" and named[label]["x"] > 0.9   # at the end
+        assert log10_at(named[label]) == pytest.approx(math.log10(r["valid_loss"][-1]))
     px = tfig.LOSS_PLOT_PX / (hi - lo)
-    at = sorted(n["y"] * px + n.get("yshift", 0) for n in notes)
+    at = sorted(log10_at(n) * px + n.get("yshift", 0) for n in notes)
     assert min(np.diff(at)) >= 16
 
 
