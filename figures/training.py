@@ -79,7 +79,7 @@ def loss_figure(runs: dict[str, dict], uniform_loss: float,
     (thin) and the validation loss (thick, in the run's own dash and marker) on a log y
     axis; the initial loss of the first run marked; -ln(1/27) dashed. Runs compared are
     named at the end of their validation curves, so they read without their colours."""
-    data, values, ends = [], [uniform_loss], []
+    data, values, ends, x_hi = [], [uniform_loss], [], 0.0
     compared = len(runs) > 1
     for i, (label, r) in enumerate(runs.items()):
         look = series(i, len(runs), markers=True)
@@ -88,6 +88,7 @@ def loss_figure(runs: dict[str, dict], uniform_loss: float,
         y = finite_or_none(v)
         vy = finite_or_none(r["valid_loss"])
         values += [x for x in y + vy if x is not None and x > 0]
+        x_hi = max([x_hi, *s[-1:], *np.asarray(r["eval_steps"], dtype=float)[-1:]])
         data.append(dict(
             type="scatter", x=s.astype(np.float32), y=y, mode="lines",
             name=f"{label}: minibatch", line=dict(color=color, width=1), opacity=0.45,
@@ -116,36 +117,43 @@ def loss_figure(runs: dict[str, dict], uniform_loss: float,
             hovertemplate="initial loss %{y:.4f}<extra></extra>"))
     lo, hi = math.log10(max(min(values), 1e-3)) - 0.05, math.log10(max(values)) + 0.08
     guides = _guides(_uniform_guide(uniform_loss, ": knows nothing, says so"), log_y=True)
-    if compared:
-        guides["annotations"] += end_labels(ends, (lo, hi), guides["annotations"])
+    # the steps' range set, a little either side: the start's diamond whole, and each
+    # run's label placed at its own end while the runs are at different steps
+    x_range = [-0.015 * x_hi, 1.02 * x_hi] if x_hi > 0 else None
+    if compared and x_range:
+        guides["annotations"] += end_labels(ends, (lo, hi), guides["annotations"], x_range)
     return figure(data, layout(
         title, height=440, hovermode="closest",
         yaxis=dict(type="log", **_title("loss (log scale)"), range=[lo, hi]),
-        xaxis=dict(**_title("training step"), rangemode="tozero"), **guides))
+        xaxis=dict(**_title("training step"),
+                   **(dict(range=x_range) if x_range else dict(rangemode="tozero"))),
+        **guides))
 
 
 def end_labels(ends: list[tuple[str, float, float]], y_range: tuple[float, float],
-               fixed: list[dict] = (), plot_px: float = LOSS_PLOT_PX) -> list[dict]:
-    """A label at the right end of each curve ((text, x, y): its last point, on a log y
-    axis of `y_range` in log10 units), right-aligned above it, so the runs read without
-    their colours. Labels that would touch one another or a `fixed` label (above a guide
-    line, y in log10 units) are moved apart as little as they can, LABEL_PX apart and in
-    the order of their curves, by an offset in px of the plot (`plot_px` tall). Placed
-    in the plot's fractions: a label in data coordinates marks a guide line there.
+               fixed: list[dict] = (), x_range: tuple[float, float] = (0.0, 1.0),
+               plot_px: float = LOSS_PLOT_PX) -> list[dict]:
+    """A label at the end of each curve ((text, x, y): its last point, on axes of
+    `x_range` and, log, `y_range` in log10 units), right-aligned above it, so the runs
+    read without their colours. Labels that would touch one another or a `fixed` label
+    (above a guide line, y in log10 units) are moved apart as little as they can,
+    LABEL_PX apart and in the order of their curves, by an offset in px of the plot
+    (`plot_px` tall). Placed in the plot's fractions: a label in data coordinates
+    marks a guide line there.
 
-    >>> [n["yshift"] for n in end_labels([("a", 9, 10.0), ("b", 9, 10.0)], (0.0, 2.0))]
+    >>> [n["yshift"] for n in end_labels([("a", 0.5, 10.0), ("b", 1, 10.0)], (0.0, 2.0))]
     [-11, 11]
     """
-    lo, hi = y_range
+    (x_lo, x_hi), (lo, hi) = x_range, y_range
     px = plot_px / (hi - lo)
     natural = [math.log10(y) * px for _, _, y in ends]
     placed = spread(natural + [n["y"] * px for n in fixed],
                     [1.0] * len(ends) + [1e9] * len(fixed), LABEL_PX)
-    return [dict(text=text, x=0.99, y=(math.log10(y) - lo) / (hi - lo), xref="x domain",
-                 yref="y domain", xanchor="right", align="right", yanchor="bottom",
-                 showarrow=False, yshift=round(placed[i] - natural[i]),
+    return [dict(text=text, x=(x - x_lo) / (x_hi - x_lo), y=(math.log10(y) - lo) / (hi - lo),
+                 xref="x domain", yref="y domain", xanchor="right", align="right",
+                 yanchor="bottom", showarrow=False, yshift=round(placed[i] - natural[i]),
                  bgcolor="rgba(255, 255, 255, 0.8)")
-            for i, (text, _, y) in enumerate(ends)]
+            for i, (text, x, y) in enumerate(ends)]
 
 
 def spread(at: list[float], weights: list[float], gap: float) -> list[float]:

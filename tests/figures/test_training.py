@@ -87,11 +87,12 @@ def test_compared_runs_read_without_their_colours():
     named = {n["text"]: n for n in notes if n["text"] in RUNS}
     assert set(named) == set(RUNS)
     lo, hi = fig["layout"]["yaxis"]["range"]
+    x_lo, x_hi = fig["layout"]["xaxis"]["range"]
 
     def log10_at(note):                 # a label placed in the plot's fractions, or on a line
         return lo + note["y"] * (hi - lo) if note["yref"] == "y domain" else note["y"]
-    for label, r in RUNS.items():
-        assert named[label]["xref"] == "x domain" and named[label]["x"] > 0.9   # at the end
+    for label, r in RUNS.items():       # at the last point of its validation curve
+        assert x_lo + named[label]["x"] * (x_hi - x_lo) == pytest.approx(r["eval_steps"][-1])
         assert log10_at(named[label]) == pytest.approx(math.log10(r["valid_loss"][-1]))
     px = tfig.LOSS_PLOT_PX / (hi - lo)
     at = sorted(log10_at(n) * px + n.get("yshift", 0) for n in notes)
