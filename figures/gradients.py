@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import COLORS, figure, format_power, layout, legend_below, power_axis, series
+from .style import COLORS, figure, format_power, layout, power_axis, series
 from .variance import variance_figure
 
 FORWARD = "forward: activation variance"
@@ -50,7 +50,7 @@ def histogram_figure(hist: np.ndarray, edges: np.ndarray, layers: Sequence[int],
     look = layout(title, height=430, xaxis=dict(title=dict(text=x_title)),
                   yaxis=dict(title=dict(text="density"), rangemode="tozero"),
                   hovermode="closest")
-    return figure(data, legend_below(look, len(data)))
+    return figure(data, look)
 
 
 def grad_legend(layer: int, log10_var: float) -> str:
@@ -98,9 +98,9 @@ def phase_figure(line_sigma_b2: np.ndarray, line_sigma_w2: np.ndarray, sigma_b2:
         marker=dict(size=16, color=COLORS["limit"], symbol="diamond",
                     line=dict(color="black", width=1.5)),
         hovertemplate=f"σ_b² = {sigma_b2:.3g}, σ_w² = {sigma_w2:.3g}, χ₁ = {chi1:.3g}<extra></extra>"))
-    return figure(data, legend_below(layout(
+    return figure(data, layout(
         f"Phase diagram for {activation}", height=400,
         yaxis=power_axis(lo, hi, max_ticks=7,
                          title=dict(text="σ_w² = fan_in × Var(W) (log scale)")),
         xaxis=dict(title=dict(text="σ_b² = bias variance"), range=[-0.02 * x_hi, x_hi]),
-        hovermode="closest"), len(data)))
+        hovermode="closest"))

@@ -110,6 +110,6 @@ def small_multiples(maps: Sequence[tuple[int, np.ndarray | None, np.ndarray]], w
         data.append(_heatmap(codes, f"layer {layer}",
                              f"layer {layer}, example %{{y}}, unit %{{x}}: code %{{z}}",
                              xaxis=f"x{ax}", yaxis=f"y{ax}"))
-    return figure(data, layout(title, height=120 + 230 * nrows, annotations=notes,
-                               hovermode="closest", margin=dict(l=20, r=20, t=90, b=20),
-                               **axes))
+    # each panel's title sits over it: the first row's above the plot
+    return figure(data, layout(title, height=104 + 230 * nrows, annotations=notes, above=30,
+                               hovermode="closest", margin=dict(l=20, r=20, b=20), **axes))

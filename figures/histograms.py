@@ -133,16 +133,13 @@ def activation_histograms(edges: np.ndarray, hist: np.ndarray, layers: Sequence[
     shapes = [dict(type="rect", xref=xr, yref=yr, x0=a, x1=b, y0=0, y1=1, fillcolor=SHADE,
                    line=dict(width=0), layer="below")
               for a, b in shade for xr, yr in (("x", "y domain"), ("x2", "y2 domain"))]
-    n = max(len(layers), 1)
     return figure(data, layout(
-        title, height=560 + 26 * n,
+        title, height=560,
         xaxis=dict(range=[lo, hi], anchor="y", matches="x2", showticklabels=False),
         yaxis=dict(domain=[0.36, 1.0], title=dict(text="density"), rangemode="tozero"),
         xaxis2=dict(range=[lo, hi], anchor="y2", title=dict(text=x_title)),
         yaxis2=dict(domain=[0.0, 0.3], title=dict(text=gradient_title), rangemode="tozero"),
-        shapes=shapes, hovermode="closest", margin=dict(b=70 + 26 * n),
-        legend=dict(orientation="v", yanchor="top", y=-0.14 - 0.004 * n, xanchor="left",
-                    x=0.0)))
+        shapes=shapes, hovermode="closest", margin=dict(b=80)))
 
 
 def layer_density_map(edges: np.ndarray, counts: np.ndarray, valid_layers: int,
@@ -167,7 +164,7 @@ def layer_density_map(edges: np.ndarray, counts: np.ndarray, valid_layers: int,
     if valid_layers < depth:
         shapes.append(_hline(valid_layers + 0.5, COLORS["limit"]))
         notes.append(_note(f"inf/NaN from layer {valid_layers + 1}", 0.01, valid_layers + 0.5,
-                           "x domain", "y", xanchor="left", yanchor="top"))
+                           "x domain", "y", xanchor="left", align="left", yanchor="top"))
     heatmap = dict(
         type="heatmap", x=_f32(centers(edges)), y=np.arange(1, depth + 1, dtype=np.int16),
         z=_f32(z), zmin=SHARE_FLOOR_LOG10, zmax=2.0, colorscale=SHARE_COLORSCALE,
@@ -217,7 +214,7 @@ def percent_by_layer(curves: dict[str, np.ndarray], valid_layers: int | None = N
     if valid_layers is not None and valid_layers < total:
         shapes.append(_vline(valid_layers + 0.5, COLORS["limit"], dash="solid"))
         notes.append(_note(f"inf/NaN from layer {valid_layers + 1}", valid_layers + 0.5, 1.0,
-                           "x", "y domain", xanchor="left", yanchor="top"))
+                           "x", "y domain", xanchor="left", align="left", yanchor="top"))
     return figure(data, layout(
         title, height=400, shapes=shapes, annotations=notes, hovermode="closest",
         yaxis=dict(title=dict(text=y_title), range=[0, 1.1 * top if top < 90 else 102]),

@@ -76,9 +76,10 @@ def schemes_figure(curves: dict[str, np.ndarray], verdicts: dict[str, str],
                                    plot_px=PANEL_PX))
             if not axis["showticklabels"]:         # decade marks only beside the labels
                 axis.pop("minor", None)
-    return figure(data, layout("Every init scheme on the same network", height=plot_px + 120,
-                               annotations=titles, margin=dict(t=70, b=50),
-                               hovermode="closest", **axes))
+    # the settings line under the title leaves the sidebar's init out (ui.charts)
+    return figure(data, layout("Every init scheme on the same network", height=plot_px + 104,
+                               annotations=titles, above=10, margin=dict(b=50),
+                               hovermode="closest", meta=dict(compares=["init"]), **axes))
 
 
 def _panel_title(name: str, subtitle: str, kind: str, x: float, y: float,

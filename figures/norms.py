@@ -15,12 +15,15 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import FONT_SIZE, PALETTE, figure, finite_or_none, layout, legend_below, series
+from .style import FONT_SIZE, PALETTE, figure, finite_or_none, layout, merge, series
 from .variance import variance_parts
 
 SET_COLORS = [[0.0, "#e8e8e8"], [0.33, "#e8e8e8"], [0.34, "#6baed6"], [0.66, "#6baed6"],
               [0.67, "#08306b"], [1.0, "#08306b"]]      # other / same statistics / the cell
 SETS_TOP = 0.72              # the panels' top: four title lines of 16 px fit above
+# Every chart here compares normalizations (or BatchNorm's modes): the settings line
+# under its title leaves the sidebar's own out (ui.charts.settings_for).
+COMPARES = dict(compares=["norm"])
 
 
 def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels: Sequence[int],
@@ -72,9 +75,9 @@ def sets_figure(masks: dict[str, np.ndarray], examples: Sequence[int], channels:
                          showscale=False, xgap=2, ygap=2, xaxis=f"x{ax}", yaxis=f"y{ax}",
                          name=name, text=text,
                          hovertemplate="%{text}<extra>" + name + "</extra>"))
-    return figure(data, layout("Which values each normalization averages together", height=480,
-                               annotations=notes, shapes=shapes, margin=dict(t=70, b=60),
-                               hovermode="closest", **axes))
+    return figure(data, layout("Which values each normalization averages together", height=460,
+                               annotations=notes, shapes=shapes, above=10,
+                               hovermode="closest", meta=COMPARES, **axes))
 
 
 def _labelled_channels(channels: Sequence[int], most: int = 4) -> list[int]:
@@ -95,9 +98,9 @@ def _labelled_channels(channels: Sequence[int], most: int = 4) -> list[int]:
 
 def lineup_variance_figure(curves: dict[str, np.ndarray], title: str,
                            y_title: str = "variance (log scale)") -> go.Figure:
-    """figures.variance.variance_figure for a lineup: one line per variant, legend below."""
+    """figures.variance.variance_figure for a lineup: one line per variant."""
     data, look = variance_parts(curves, title=title, y_title=y_title, show_limits=False)
-    return figure(data, legend_below(look, len(curves)))
+    return figure(data, merge(look, meta=COMPARES))
 
 
 def fraction_figure(curves: dict[str, np.ndarray], title: str, y_title: str) -> go.Figure:
@@ -113,10 +116,9 @@ def _fraction_parts(curves, title, y_title) -> tuple[list[dict], dict]:
             type="scatter", x=np.arange(1, len(y) + 1, dtype=np.float32), y=y, name=name,
             mode="lines+markers", **series(i, len(curves), markers=True),
             hovertemplate="layer %{x}: %{y:.2f}%<extra>" + name + "</extra>"))
-    look = layout(title, height=420, xaxis=dict(title=dict(text="layer")),
-                  yaxis=dict(title=dict(text=y_title), ticksuffix="%", rangemode="tozero"))
-    return data, (legend_below(look, len(curves)) if len(curves) > 2
-                  else look)
+    return data, layout(title, height=420, xaxis=dict(title=dict(text="layer")),
+                        yaxis=dict(title=dict(text=y_title), ticksuffix="%", rangemode="tozero"),
+                        meta=COMPARES)
 
 
 def mismatch_figure(mismatch: np.ndarray, train_batches: int) -> go.Figure:
@@ -127,7 +129,7 @@ def mismatch_figure(mismatch: np.ndarray, train_batches: int) -> go.Figure:
                 hovertemplate="layer %{x}: %{y:.1f}%<extra></extra>")
     return figure([bars], layout(
         f"Train/eval mismatch after {train_batches} training "
-        f"batch{'es' if train_batches != 1 else ''}", height=420,
+        f"batch{'es' if train_batches != 1 else ''}", height=420, meta=COMPARES,
         xaxis=dict(title=dict(text="layer")),
         yaxis=dict(title=dict(text="relative difference"), ticksuffix="%", rangemode="tozero")))
 
@@ -150,8 +152,9 @@ def activation_hist_figure(hists: dict[str, tuple[np.ndarray, np.ndarray, float]
             name=name, mode="lines", **series(i),
             hovertemplate="%{x:.3g}: %{y:.3g}<extra>" + name + "</extra>"))
     look = layout(title, height=420, xaxis=dict(title=dict(text=x_title)),
-                  yaxis=dict(title=dict(text="density"), rangemode="tozero"), hovermode="closest")
-    return figure(data, legend_below(look, len(hists)))
+                  yaxis=dict(title=dict(text="density"), rangemode="tozero"), hovermode="closest",
+                  meta=COMPARES)
+    return figure(data, look)
 
 
 def sensitivity_figure(curves: dict[str, np.ndarray]) -> go.Figure:
@@ -161,4 +164,4 @@ def sensitivity_figure(curves: dict[str, np.ndarray]) -> go.Figure:
     for tr in data:
         if not tr["name"].startswith("BatchNorm"):
             tr["line"]["dash"] = "dash"
-    return figure(data, legend_below(look, len(data)))
+    return figure(data, look)

@@ -13,8 +13,11 @@ from .numbers import format_power, power_label  # noqa: F401  (format_power: re-
 FONT_SIZE = 16              # the smallest text on a chart, read from the back of a room
 PRESENT_FONT_SIZE = 20      # the same in presenter mode (ui.charts scales to it)
 TEXT = "#31333F"            # Streamlit's body text: 12.6:1 on white
-# Streamlit's own body font, which the page has loaded, so charts read like the text
-FONT = dict(family='"Source Sans", "Source Sans Pro", sans-serif', size=FONT_SIZE, color=TEXT)
+# Streamlit's own body font, which the page has loaded, so charts read like the text. A
+# downloaded PNG cannot load it: it is drawn in the first of the others the viewer has,
+# all about as wide (ENTRY_CHAR_PX makes room for them).
+FONT = dict(family='"Source Sans", "Source Sans Pro", Arial, Helvetica, "Liberation Sans", '
+                   'sans-serif', size=FONT_SIZE, color=TEXT)
 # Okabe and Ito's colour-blind-safe set first (blue, vermillion, bluish green, reddish
 # purple, orange, sky blue, black): under deuteranopia any two stay ΔE2000 > 12 apart,
 # where Plotly's red and green fall to 5 (tests/figures/test_colour_vision.py).
@@ -42,7 +45,8 @@ _AXIS = re.compile(r"^[xy]axis\d*$")
 
 
 def figure(data: list[dict], layout: dict) -> go.Figure:
-    """The Figure these plain dicts describe, wrapped once without Plotly's validation.
+    """The Figure these plain dicts describe, with room made for its legend at the
+    page's width (`legend_room`), wrapped once without Plotly's validation.
 
     Building with the graph_objects API (go.Scatter, update_layout, add_hline, ...) has
     Plotly validate every property as it is set: 15-35 ms per figure, on every rerun of
@@ -56,29 +60,42 @@ def figure(data: list[dict], layout: dict) -> go.Figure:
     >>> fig.data[0].type, fig.layout.title.text, fig.layout.xaxis.gridcolor
     ('scatter', 't', '#e5e5e5')
     """
+    return wrap(data, legend_room(layout, data))
+
+
+def wrap(data: list[dict], layout: dict) -> go.Figure:
+    """The Figure of these finished dicts, wrapped as they are (`figure` makes room for
+    the legend first)."""
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
-def layout(title: str, height: int = 460, **props) -> dict:
+def layout(title: str, height: int = 460, above: int = 0, **props) -> dict:
     """The common look as a layout dict: `props` on top (a dict value such as margin or
     legend is merged one level deep, as update_layout does; None and empty lists are left
     out, as validation leaves them), then the grid colours on xaxis, yaxis and every
-    other axis given."""
+    other axis given.
+
+    The head (`head`) stacks title, settings and legend at the top left, so that none of
+    them can run into another at any width. `above`: px a builder needs between the
+    head and its plot (panel titles drawn over the top row); `height` counts the head
+    and `above`, not the legend's rows (`figure` adds those).
+    """
     out = dict(
-        title=dict(text=title, x=0.01, font=dict(size=FONT_SIZE + 4)),
+        title=dict(text=title, x=0.01, xanchor="left", yref="container", y=1.0,
+                   yanchor="top", pad=dict(t=TITLE_PAD), font=dict(size=TITLE_SIZE)),
         font=FONT,
         height=height,
-        margin=dict(l=70, r=20, t=60, b=60),
+        margin=dict(l=70, r=20, t=HEAD_PX + above, b=60),
         # No named template: resolving one costs ~15 ms per figure, every rerun. The
         # figure is drawn as it is written here: ui.charts turns Streamlit's theme off.
         plot_bgcolor="white",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+        legend=dict(TOP_LEGEND),
         hovermode="x unified",
     )
     out = merge(out, **props)
     for key in {"xaxis", "yaxis", *filter(_AXIS.match, out)}:
         out[key] = {**out.get(key, {}), **GRID}
-    return out
+    return head(out)
 
 
 def merge(look: dict, **props) -> dict:
@@ -97,28 +114,106 @@ def merge(look: dict, **props) -> dict:
     return out
 
 
-# What sits under a plot's x axis at 16 px: its tick labels and its title.
-AXIS_BELOW_PX = 70
-LEGEND_ROW_PX = 28
+# -- the head: title, settings and legend stacked above the plot ---------------------------
+# Pixels measured in Chromium on Plotly.js 4 with 16 px Source Sans (the browser
+# readability test checks the result): the title's 20 px line from the top, the gap to
+# the settings lines and each of them, and the legend's rows with its padding.
+TITLE_SIZE = FONT_SIZE + 4
+TITLE_PAD = 10              # px above the title
+HEAD_PX = 44                # the title's line (with TITLE_PAD) and the gap under it
+SUBTITLE_GAP, SUBTITLE_PX = 10, 21
+LEGEND_ROW_PX, LEGEND_PAD_PX = 24, 21
+# A legend entry: its symbol and gaps (45 px), then its text, given ENTRY_CHAR_PX a
+# character: Source Sans averages 6.4-7.4 px at 16 px, but a downloaded PNG is drawn
+# in the viewer's own sans-serif (Arial, Liberation Sans: 6.7-8.0), its layout measured
+# in Source Sans; with every entry that wide, the PNG's legend stays apart too. Plotly
+# lays the legend out in such columns, as many as fit the plot's width (the chart's
+# less about 90 px of margins), at any width.
+ENTRY_SYMBOL_PX, ENTRY_CHAR_PX, SIDE_MARGINS_PX = 45, 8.0, 90
+NOTE_COLOR = "#555555"      # the settings line: 7.5:1 on white, quieter than the title
+# The widths a chart is drawn at on a 1280 px screen with the sidebar open: the page's
+# content column, and one of two columns side by side (the narrowest charts).
+FULL_PX, HALF_PX = 820, 400
+# The legend, under the title at the left, in the figure's own pixels (yref container):
+# Plotly then keeps the plot below it however many rows it wraps to, and an export,
+# drawn from this same layout, holds all of it. maxheight 1: never a scrolling legend,
+# which a PNG would cut.
+TOP_LEGEND = dict(orientation="h", xref="container", x=0.01, xanchor="left",
+                  yref="container", yanchor="top", maxheight=1)
 
 
-def legend_below(look: dict, entries: int, per_row: int = 2) -> dict:
-    """`look` (a layout dict) with its legend under the x-axis title, the figure taller by
-    the legend's rows: a half-width chart has no room beside its title for six names, and
-    a legend inside the plot hides the curves. Two names a row fit a half-width chart on
-    a 1280 px screen.
+def head(look: dict, lines: int = 0, scale: float = 1.0) -> dict:
+    """`look` with `lines` settings lines under the title (at `scale`: the type's size
+    relative to FONT_SIZE) and the top legend just under the head. The figure grows by
+    what the lines take, so its plot keeps its size. A builder's `above` sits between
+    head and plot: such a figure has no legend (it would cover what is drawn there).
 
-    >>> look = legend_below(layout("t", height=400), entries=5)
-    >>> look["height"], look["margin"]["b"], round(look["legend"]["y"], 3)
-    (504, 164, -0.25)
+    >>> look = head(layout("t", height=400), lines=2)
+    >>> look["height"], look["margin"]["t"], round(look["legend"]["y"], 3)
+    (452, 96, 0.788)
     """
-    rows = max(1, math.ceil(entries / per_row))
-    plot_px = look["height"] - look["margin"]["t"] - look["margin"]["b"]
-    return merge(look, legend=dict(orientation="h", yanchor="top", y=-AXIS_BELOW_PX / plot_px,
-                                   xanchor="left", x=0.0),
-                 margin=dict(b=AXIS_BELOW_PX + 10 + LEGEND_ROW_PX * rows),
-                 height=look["height"] + AXIS_BELOW_PX + 10 + LEGEND_ROW_PX * rows
-                 - look["margin"]["b"])
+    extra = round((SUBTITLE_GAP + SUBTITLE_PX * lines) * scale) if lines else 0
+    top = look.get("margin", {}).get("t", HEAD_PX) + extra
+    out = merge(look, height=look["height"] + extra, margin=dict(t=top))
+    legend = out.get("legend") or {}
+    if legend.get("yref") == "container" and legend.get("yanchor") == "top":
+        out["legend"] = {**legend, "y": 1 - top / out["height"]}
+    return out
+
+
+def legend_names(data: list[dict]) -> list[str]:
+    """The entries Plotly lists in a legend of these traces: every named trace not left
+    out, heatmaps only when asked for (Plotly leaves them out)."""
+    return [str(t["name"]) for t in data if t.get("name") is not None
+            and t.get("showlegend", t.get("type") != "heatmap")]
+
+
+def entry_width(names: list[str]) -> int:
+    """The width of a legend entry's text (Plotly's entrywidth) that holds every name."""
+    return math.ceil(ENTRY_CHAR_PX * max(map(len, names), default=0))
+
+
+def legend_columns(names: list[str], width: float) -> int:
+    """How many of the legend's columns fit the plot of a chart `width` px wide.
+
+    >>> legend_columns(["a", "b", "c"], 400), legend_columns(["layer 1: std 0.85"] * 3, 400)
+    (3, 1)
+    """
+    column = ENTRY_SYMBOL_PX + entry_width(names)
+    return int(max(1, min(len(names), (width - SIDE_MARGINS_PX) // column)))
+
+
+def legend_px(names: list[str], width: float) -> int:
+    """The height the legend of `names` takes under the head, in a chart `width` px wide
+    (none for fewer than two names: Plotly draws no legend then)."""
+    if len(names) < 2:
+        return 0
+    rows = math.ceil(len(names) / legend_columns(names, width))
+    return rows * LEGEND_ROW_PX + LEGEND_PAD_PX
+
+
+def legend_room(look: dict, data: list[dict], width: float = FULL_PX,
+                scale: float = 1.0, made: float | None = None) -> dict:
+    """`look` with its top legend's entries as wide as the widest needs, and taller by
+    the room the legend takes in a chart `width` px wide (less the room `made` for it
+    already, for a chart that many px wide), so the plot keeps its size there: Plotly
+    puts the plot under the legend, however tall.
+
+    >>> data = [dict(type="scatter", name=n) for n in ("a", "b", "c")]
+    >>> look = legend_room(layout("t", height=400), data)
+    >>> look["height"], look["legend"]["entrywidth"]
+    (445, 8)
+    """
+    legend = look.get("legend") or {}
+    if legend.get("yref") != "container" or look.get("showlegend") is False:
+        return look
+    names = legend_names(data)
+    if len(names) < 2:
+        return look
+    extra = legend_px(names, width) - (0 if made is None else legend_px(names, made))
+    look = merge(look, height=look["height"] + round(extra * scale),
+                 legend=dict(entrywidthmode="pixels", entrywidth=round(entry_width(names) * scale)))
+    return head(look)
 
 
 def base_layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
@@ -153,7 +248,7 @@ def hline(y: float, line: dict, text: str) -> tuple[dict, dict]:
     a layout shape across the plot and an annotation above its left end."""
     return (dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=y, y1=y, line=line),
             dict(text=text, showarrow=False, xref="x domain", yref="y", x=0, y=y,
-                 xanchor="left", yanchor="bottom"))
+                 xanchor="left", align="left", yanchor="bottom"))
 
 
 def vline(x: float, line: dict, text: str) -> tuple[dict, dict]:
@@ -161,7 +256,7 @@ def vline(x: float, line: dict, text: str) -> tuple[dict, dict]:
     a layout shape up the plot and an annotation right of its top end."""
     return (dict(type="line", xref="x", yref="y domain", x0=x, x1=x, y0=0, y1=1, line=line),
             dict(text=text, showarrow=False, xref="x", yref="y domain", x=x, y=1,
-                 xanchor="left", yanchor="top"))
+                 xanchor="left", align="left", yanchor="top"))
 
 
 # A minor (unlabelled) decade mark needs this much room from the next: closer, a 16 px

@@ -52,7 +52,7 @@ def _guides(*marks: tuple, log_y: bool = False) -> dict:
         shapes.append(dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=y, y1=y,
                            line=dict(color=color, dash=dash, width=2)))
         notes.append(dict(text=text, xref="paper", x=0.99 if where == "right" else 0.01,
-                          xanchor=where, yref="y", y=math.log10(y) if log_y else y,
+                          xanchor=where, align=where, yref="y", y=math.log10(y) if log_y else y,
                           yanchor="bottom", showarrow=False))
     return dict(shapes=shapes, annotations=notes)
 
@@ -65,27 +65,46 @@ def _title(text: str) -> dict:
     return dict(title=dict(text=text))
 
 
+LABEL_PX = 22              # a direct label's line at 16 px, and the gap to the next
+LOSS_PLOT_PX = 336         # the loss chart's plot height: 440 px less the head and axis
+# With runs compared, the legend is a key to the line kinds and each run is named at the
+# end of its validation curve: the runs' own entries would not fit one row.
+KEY = (("minibatch: thin line", dict(color="#555555", width=1)),
+       ("validation: thick line", dict(color="#555555", width=3)))
+
+
 def loss_figure(runs: dict[str, dict], uniform_loss: float,
                 title: str = "Loss while training", max_points: int = MAX_POINTS) -> go.Figure:
     """Per run (label -> dict(steps, loss, eval_steps, valid_loss)): the minibatch loss
-    (thin) and the validation loss (thick, markers) on a log y axis; the initial loss
-    of the first run marked; -ln(1/27) dashed."""
-    data, values = [], [uniform_loss]
+    (thin) and the validation loss (thick, in the run's own dash and marker) on a log y
+    axis; the initial loss of the first run marked; -ln(1/27) dashed. Runs compared are
+    named at the end of their validation curves, so they read without their colours."""
+    data, values, ends, x_hi = [], [uniform_loss], [], 0.0
+    compared = len(runs) > 1
     for i, (label, r) in enumerate(runs.items()):
-        color = PALETTE[i % len(PALETTE)]
+        look = series(i, len(runs), markers=True)
+        color = look["line"]["color"]
         s, v = binned(r["steps"], r["loss"], max_points)
         y = finite_or_none(v)
         vy = finite_or_none(r["valid_loss"])
         values += [x for x in y + vy if x is not None and x > 0]
+        x_hi = max([x_hi, *s[-1:], *np.asarray(r["eval_steps"], dtype=float)[-1:]])
         data.append(dict(
             type="scatter", x=s.astype(np.float32), y=y, mode="lines",
             name=f"{label}: minibatch", line=dict(color=color, width=1), opacity=0.45,
+            showlegend=not compared,
             hovertemplate="step %{x:.0f}: loss %{y:.3f}<extra>" + label + "</extra>"))
         data.append(dict(
             type="scatter", x=np.asarray(r["eval_steps"], dtype=np.float32), y=vy,
-            mode="lines+markers", name=f"{label}: validation", line=dict(color=color, width=3),
-            marker=dict(size=6),
+            mode="lines+markers", name=f"{label}: validation", **look,
+            showlegend=not compared,
             hovertemplate="step %{x:.0f}: validation %{y:.3f}<extra>" + label + "</extra>"))
+        last = [(float(x), v) for x, v in zip(r["eval_steps"], vy) if v is not None and v > 0]
+        if last:
+            ends.append((label, *last[-1]))
+    if compared:
+        data += [dict(type="scatter", x=[None], y=[None], mode="lines", name=name, line=line,
+                      hoverinfo="skip") for name, line in KEY]
     first = next(iter(runs.values()), None)
     if first is not None and len(first["loss"]) and math.isfinite(first["loss"][0]):
         start = float(first["loss"][0])
@@ -96,13 +115,77 @@ def loss_figure(runs: dict[str, dict], uniform_loss: float,
             marker=dict(size=14, color=COLORS["limit"], symbol="diamond",
                         line=dict(color="black", width=1.5)),
             hovertemplate="initial loss %{y:.4f}<extra></extra>"))
-    lo, hi = max(min(values), 1e-3), max(values)
+    lo, hi = math.log10(max(min(values), 1e-3)) - 0.05, math.log10(max(values)) + 0.08
+    guides = _guides(_uniform_guide(uniform_loss, ": knows nothing, says so"), log_y=True)
+    # the steps' range set, a little either side: the start's diamond whole, and each
+    # run's label placed at its own end while the runs are at different steps
+    x_range = [-0.015 * x_hi, 1.02 * x_hi] if x_hi > 0 else None
+    if compared and x_range:
+        guides["annotations"] += end_labels(ends, (lo, hi), guides["annotations"], x_range)
     return figure(data, layout(
-        title, height=480, hovermode="closest",
-        yaxis=dict(type="log", **_title("loss (log scale)"),
-                   range=[math.log10(lo) - 0.05, math.log10(hi) + 0.08]),
-        xaxis=dict(**_title("training step"), rangemode="tozero"),
-        **_guides(_uniform_guide(uniform_loss, ": knows nothing, says so"), log_y=True)))
+        title, height=440, hovermode="closest",
+        yaxis=dict(type="log", **_title("loss (log scale)"), range=[lo, hi]),
+        xaxis=dict(**_title("training step"),
+                   **(dict(range=x_range) if x_range else dict(rangemode="tozero"))),
+        **guides))
+
+
+def end_labels(ends: list[tuple[str, float, float]], y_range: tuple[float, float],
+               fixed: list[dict] = (), x_range: tuple[float, float] = (0.0, 1.0),
+               plot_px: float = LOSS_PLOT_PX) -> list[dict]:
+    """A label at the end of each curve ((text, x, y): its last point, on axes of
+    `x_range` and, log, `y_range` in log10 units), right-aligned above it, so the runs
+    read without their colours. Labels that would touch one another or a `fixed` label
+    (above a guide line, y in log10 units) are moved apart as little as they can,
+    LABEL_PX apart and in the order of their curves, by an offset in px of the plot
+    (`plot_px` tall). Placed in the plot's fractions: a label in data coordinates
+    marks a guide line there.
+
+    >>> [n["yshift"] for n in end_labels([("a", 0.5, 10.0), ("b", 1, 10.0)], (0.0, 2.0))]
+    [-11, 11]
+    """
+    (x_lo, x_hi), (lo, hi) = x_range, y_range
+    px = plot_px / (hi - lo)
+    natural = [math.log10(y) * px for _, _, y in ends]
+    placed = spread(natural + [n["y"] * px for n in fixed],
+                    [1.0] * len(ends) + [1e9] * len(fixed), LABEL_PX)
+    return [dict(text=text, x=(x - x_lo) / (x_hi - x_lo), y=(math.log10(y) - lo) / (hi - lo),
+                 xref="x domain", yref="y domain", xanchor="right", align="right",
+                 yanchor="bottom", showarrow=False, yshift=round(placed[i] - natural[i]),
+                 bgcolor="rgba(255, 255, 255, 0.8)")
+            for i, (text, x, y) in enumerate(ends)]
+
+
+def spread(at: list[float], weights: list[float], gap: float) -> list[float]:
+    """Positions for labels wanted `at` these, at least `gap` apart, in the same order:
+    labels that would touch form a run `gap` apart, centred on their wanted places
+    (weighted: a heavy label hardly moves), runs merged until none touch.
+
+    >>> spread([0.0, 5.0, 100.0], [1, 1, 1], 20)
+    [-7.5, 12.5, 100.0]
+    >>> [round(v, 3) for v in spread([0.0, 5.0], [1, 1e9], 20)]
+    [-15.0, 5.0]
+    """
+    order = sorted(range(len(at)), key=lambda i: at[i])
+    runs = [[i] for i in order]
+
+    def start(run):
+        w = sum(weights[i] for i in run)
+        return sum(weights[i] * (at[i] - k * gap) for k, i in enumerate(run)) / w
+
+    while True:
+        for j in range(len(runs) - 1):
+            if start(runs[j + 1]) - (start(runs[j]) + (len(runs[j]) - 1) * gap) < gap:
+                runs[j:j + 2] = [runs[j] + runs[j + 1]]
+                break
+        else:
+            break
+    out = [0.0] * len(at)
+    for run in runs:
+        s = start(run)
+        for k, i in enumerate(run):
+            out[i] = s + k * gap
+    return out
 
 
 def density_over_steps(steps: np.ndarray, hist: np.ndarray, edges: np.ndarray,
@@ -191,8 +274,7 @@ def shift_figure(runs: dict[str, dict], layer: int) -> go.Figure:
                          hovertemplate="step %{x:.0f}: mean %{y:.3g}<extra></extra>"))
     return figure(data, layout(
         f"What enters layer {layer}'s activation, over training", height=440,
-        hovermode="closest", yaxis=_title("value"), xaxis=_title("training step"),
-        legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top")))
+        hovermode="closest", yaxis=_title("value"), xaxis=_title("training step")))
 
 
 def batch_size_figure(sizes: Sequence[int], train_mode: Sequence[float], eval_mode: float,

@@ -24,10 +24,14 @@ URL_KEYS = ("present", "hide")
 ON = ("1", "true", "yes", "on")
 BODY_PX = 24          # root size: body text 24 px, labels and captions (0.875rem) 21 px
 # Streamlit sizes its text in rem: a larger root scales body text, labels, headings and
-# metrics together.
+# metrics together. Labels it would cut short with an ellipsis at that size (a metric's
+# in a column beside the opened sidebar) wrap between words instead.
 CSS = """
 html { font-size: %(px)spx; }
 [data-testid="stMainBlockContainer"] { max-width: 100%%; }
+.stMarkdownEllipsis, .stMarkdownEllipsis * { white-space: normal !important;
+  text-overflow: clip !important; overflow: visible !important; word-break: normal !important;
+  overflow-wrap: normal !important; }
 """
 SCROLL_JS = Path(__file__).with_name("bring_into_view.js").read_text(encoding="utf-8")
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")    # what may be written into the script

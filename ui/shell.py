@@ -15,7 +15,7 @@ import streamlit as st
 
 from core import initializers
 
-from . import cache, compute, controls, lesson_state, links, load, present, presets
+from . import cache, charts, compute, controls, lesson_state, links, load, present, presets
 from .notes import notes_slot
 from .pages import BY_PATH, PAGES, PREFIXES, Page
 
@@ -79,6 +79,7 @@ def _page(page: Page, run: Callable, default: bool = False,
 
 def _show(views: dict[str, Callable], shown: dict, url_path: str) -> None:
     """Run a page with this rerun's settings; the Lessons page also gets its open step."""
+    charts.describe([shown["settings"].spec])         # a page drawing another says so
     if url_path == "lessons":
         views[url_path](shown["settings"], views, found=shown["lesson"], notes=shown["notes"])
     else:

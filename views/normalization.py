@@ -31,6 +31,7 @@ def page(settings: Settings) -> None:
     st.title("Normalization")
     bad = controls.page_control(BAD)
     net = norm_lineup.badly_initialized(spec) if bad else spec
+    charts.describe([net])
     groups = spec.groups if spec.norm == "group" else settings.values["groups"]
     st.caption(TEXT("network", depth=spec.depth, width=spec.width, activation=spec.activation,
                     sigma_w2=net.sigma_w2, weights=TEXT("weights.bad" if bad else "weights.own")))
@@ -120,6 +121,7 @@ def _what_is_averaged(spec, net, groups, settings: Settings) -> None:
 
 def _batch_size(spec, net, groups, settings: Settings) -> None:
     """How much one example depends on its batchmates, by batch size."""
+    charts.describe([net], leave_out=("batch",))           # the legends name the batches
     dep = cache.batch_dependence_runs(net, groups)
     controls.show_fixes(dep.shrunk)
     curves = {batch_run_label(r.norm, r.batch): r.sensitivity for r in dep.runs}

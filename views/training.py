@@ -8,7 +8,7 @@ import streamlit as st
 from core import stats
 from core.train import Status
 from figures import training as tfig
-from ui import charts, controls, presets
+from ui import charts, controls, present, presets
 from ui import training_request as request
 from ui.controls import Control, Settings
 from ui.notes import notes_slot
@@ -39,11 +39,16 @@ def page(settings: Settings) -> None:
     st.title("Training")
     st.caption(TEXT("intro"))
     spec, runs, notes = request.read(settings)
+    charts.describe_training(runs)
     with notes_slot(notes):
         for note in notes:
             st.info(note, icon=":material/speed:")
     status = st.container()
-    loss_slot = st.empty()
+    loss_box = st.container(key="train_loss")
+    loss_slot = loss_box.empty()
+    if not st.session_state.get("_lesson_open"):    # a lesson brings its own chart in
+        present.bring_into_view("train_loss", f"train-{hash(tuple(runs)) & 0xffffffff:x}",
+                                chart=True, where=loss_box)   # above the fold, once drawn
     tab = Tab()
     controls.page_tabs(PAGE.tab_key, TABS, tab, spec, runs)
     generation = [0]

@@ -44,11 +44,13 @@ def test_activation_histograms_in_true_units():
     assert np.sum(np.asarray(fig.data[0].y, dtype=float)) * 100.0 == pytest.approx(1.0, rel=1e-5)
 
 
-def test_lineup_variance_and_sensitivity_legends_below():
+def test_lineup_variance_and_sensitivity_legends_under_the_title():
     curves = {f"v{i}": np.array([0.0, -1.0]) for i in range(6)}
     fig = f.lineup_variance_figure(curves, "t")
     assert [t.name for t in fig.data] == list(curves)
-    assert fig.layout.legend.y < 0
+    legend, margin = fig.layout.legend, fig.layout.margin
+    assert legend.yref == "container" and legend.yanchor == "top"
+    assert (1 - legend.y) * fig.layout.height == pytest.approx(margin.t)     # the head's foot
     sens = f.sensitivity_figure({"BatchNorm, batch 2": np.array([0.5, 0.6]),
                                  "LayerNorm, batch 8": np.zeros(2)})
     assert sens.data[1].line.dash == "dash" and sens.data[0].line.dash == "solid"

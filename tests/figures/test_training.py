@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from figures import training as tfig
 
@@ -67,3 +68,53 @@ def test_density_map_one_row_per_layer_with_shares():
     assert z.shape == (4, 2) and (z[1] == 2.0).all() and (z[0] == -3.0).all()   # 100%, floor
     assert (np.asarray(fig.data[0].z, dtype=float)[0] == 2.0).all()
     assert list(fig.data[1].y) == [1.0, 3.0, 5.0, 7.0]         # layer 3's bin centres
+
+
+RUNS = {"as set": _run([18.2, 5.0, 3.0], [18.0, 3.05]),
+        "readout × 0.01": _run([3.31, 2.5, 2.4], [3.31, 2.376]),
+        "readout × 0.01, Kaiming init, gain 5/3": _run([3.31, 2.4, 2.3], [3.31, 2.286])}
+
+
+def test_compared_runs_read_without_their_colours():
+    """In greyscale or to a colour-blind student the three runs still differ: each
+    validation curve has a dash and a marker of its own and is named at its last point,
+    its name a line of 16 px type clear of the others' and of the -ln(1/27) label."""
+    fig = tfig.loss_figure(RUNS, math.log(27)).to_plotly_json()
+    valid = [t for t in fig["data"] if t["name"].endswith(": validation")]
+    assert len({(t["line"].get("dash", "solid"), t["marker"].get("symbol", "circle"))
+                for t in valid}) == len(RUNS)
+    notes = fig["layout"]["annotations"]
+    named = {n["text"]: n for n in notes if n["text"] in RUNS}
+    assert set(named) == set(RUNS)
+    lo, hi = fig["layout"]["yaxis"]["range"]
+    x_lo, x_hi = fig["layout"]["xaxis"]["range"]
+
+    def log10_at(note):                 # a label placed in the plot's fractions, or on a line
+        return lo + note["y"] * (hi - lo) if note["yref"] == "y domain" else note["y"]
+    for label, r in RUNS.items():       # at the last point of its validation curve
+        assert x_lo + named[label]["x"] * (x_hi - x_lo) == pytest.approx(r["eval_steps"][-1])
+        assert log10_at(named[label]) == pytest.approx(math.log10(r["valid_loss"][-1]))
+    px = tfig.LOSS_PLOT_PX / (hi - lo)
+    at = sorted(log10_at(n) * px + n.get("yshift", 0) for n in notes)
+    assert min(np.diff(at)) >= 16
+
+
+def test_a_single_run_keeps_its_own_legend_entries():
+    fig = tfig.loss_figure({"as set": RUNS["as set"]}, math.log(27)).to_plotly_json()
+    shown = [t["name"] for t in fig["data"] if t.get("showlegend", True)]
+    assert shown[:2] == ["as set: minibatch", "as set: validation"]
+    assert [n["text"] for n in fig["layout"]["annotations"]] == [
+        "−ln(1/27) = 3.2958: knows nothing, says so"]
+
+
+@given(at=st.lists(st.floats(-500, 500), min_size=1, max_size=8),
+       heavy=st.lists(st.booleans(), min_size=8, max_size=8))
+def test_spread_labels_keep_their_order_a_gap_apart(at, heavy):
+    weights = [1e9 if h else 1.0 for h in heavy[:len(at)]]
+    out = tfig.spread(at, weights, 20.0)
+    order = sorted(range(len(at)), key=lambda i: at[i])
+    placed = [out[i] for i in order]
+    assert all(b - a >= 20.0 - 1e-6 for a, b in zip(placed, placed[1:]))
+    for i, x in enumerate(at):                 # a label with room where it is stays there
+        if all(abs(x - y) >= 40.0 * len(at) for j, y in enumerate(at) if j != i):
+            assert out[i] == pytest.approx(x)
