@@ -43,8 +43,9 @@ import numpy as np
 
 from . import activations, initializers, norms
 from .loss import softmax_cross_entropy
-from .scaled import BIG, add_scaled, renorm, unscale
+from .scaled import unscale
 from .spec import CACHED_DRAWS_BYTES, NetworkSpec
+from .stages import Linear, Norm, Phi, Precision, Residual, matmul
 
 
 @dataclass
@@ -200,87 +201,6 @@ def draw_inputs(spec: NetworkSpec, rng: np.random.Generator, count: int | None =
     return rng.standard_normal(shape) if spec.input_dist == "normal" else rng.random(shape)
 
 
-# -- activations on scaled tensors ----------------------------------------------------
-
-def act_forward(act: activations.Activation, u: np.ndarray, scale: float):
-    """phi(u * 10**scale) as (stored, scale)."""
-    if act.homogeneous:
-        return act.fn(u), scale
-    if scale > BIG:                          # far tails: phi ~ slope * u + limit
-        const = np.where(u > 0, act.pos_limit, np.where(u < 0, act.neg_limit, 0.0))
-        if act.pos_slope == act.neg_slope == 0.0:
-            return const.astype(u.dtype), 0.0
-        return add_scaled(np.where(u > 0, act.pos_slope, act.neg_slope) * u, scale, const, 0.0)
-    if scale < -BIG:                         # near zero: phi(0) + phi'(0) u
-        slope = act.deriv(u * 10.0**-BIG)
-        phi0 = act.fn(np.zeros(1))[0]
-        if phi0 == 0:                        # keep the scale: adding 0 would underflow u
-            return slope * u, scale
-        return add_scaled(slope * u, scale, np.full_like(u, phi0), 0.0)
-    return act.fn(u * 10.0**scale if scale else u), 0.0
-
-
-def local_grad(act: activations.Activation, t: np.ndarray, scale: float) -> np.ndarray:
-    """phi' at the layer, from phi's output t when the activation allows it, else from
-    its input (see act_deriv); a plain array. Near a bounded activation's limits the
-    output-based form cancels: `saturated_fix` and `local_grad_scaled` repair that."""
-    if act.deriv_from_output is None:
-        return act_deriv(act, t, scale)
-    if act.homogeneous or not scale:
-        return act.deriv_from_output(t)
-    return act.deriv_from_output(t * 10.0**scale)
-
-
-# |phi on the [-1, 1] scale| beyond which phi' is taken from the input: there 1 - t^2
-# (or s (1 - s)) is below ~2e-3, and the rounding of t would cost it more than ~2e-13.
-SATURATED = 1.0 - 2.0**-10
-
-
-def saturated_fix(act: activations.Activation, a: np.ndarray, a_scale: float,
-                  u: np.ndarray, u_scale: float):
-    """(flat indices, ln phi'(u) there) where phi' from the output a would have cancelled,
-    or None. Float64 runs only: float32/16 keep the hardware's output-based phi'.
-
-    >>> from core.activations import get
-    >>> u = np.array([0.5, 30.0]); idx, log_d = saturated_fix(get("tanh"), np.tanh(u), 0.0, u, 0.0)
-    >>> idx.tolist(), round(float(log_d[0]), 6)         # ln sech^2 30 = ln 4 - 60
-    ([1], -58.613706)
-    """
-    if act.log_deriv is None or a.dtype != np.float64 or a_scale:
-        return None                          # a_scale != 0: |a| far below 1, no saturation
-    idx = np.flatnonzero(np.abs(act.to_level(a)) > SATURATED)
-    if not idx.size:
-        return None
-    with np.errstate(over="ignore"):         # |u| past 1e308: ln phi' = -inf, phi' = 0
-        mag = np.abs(u.reshape(-1)[idx]) * 10.0**u_scale if u_scale else u.reshape(-1)[idx]
-    return idx, act.log_deriv(mag)
-
-
-def local_grad_scaled(act: activations.Activation, t: np.ndarray, scale: float,
-                      fix=None) -> tuple[np.ndarray, float]:
-    """local_grad with `saturated_fix`'s values put in, as (stored, log10 scale): where
-    every unit is saturated the scale carries phi' below float64's range (sech^2 400 ~
-    1e-347), so the gradient stays nonzero and its log10 variance exact."""
-    d = local_grad(act, t, scale)
-    if fix is None:
-        return d, 0.0
-    idx, log_d = fix
-    top = float(log_d.max()) if idx.size == d.size else 0.0
-    top = top if math.isfinite(top) else 0.0
-    d = np.array(d, dtype=np.float64)        # a fresh array: the fix writes into it
-    d.reshape(-1)[idx] = np.exp(log_d - top)
-    return d, top / math.log(10.0)
-
-
-def act_deriv(act: activations.Activation, u: np.ndarray, scale: float) -> np.ndarray:
-    """phi'(u * 10**scale), a plain array (derivatives need no scale)."""
-    if act.homogeneous:
-        return act.deriv(u)
-    if scale > BIG:
-        return np.where(u > 0, act.pos_slope, act.neg_slope).astype(u.dtype)
-    return act.deriv(u * 10.0 ** max(scale, -BIG) if scale else u)
-
-
 # -- one run --------------------------------------------------------------------------
 
 @dataclass
@@ -325,7 +245,7 @@ class LayerBackward:
         when an observer asks (the per-layer curves of a comparison do not: a third of
         the layer's products saved)."""
         width = self.grad_preact.shape[-1]
-        return _matmul(self.layer_input.reshape(-1, width).T, self.grad_preact.reshape(-1, width))
+        return matmul(self.layer_input.reshape(-1, width).T, self.grad_preact.reshape(-1, width))
 
 
 @dataclass
@@ -337,17 +257,6 @@ class RunOutput:
     grad_input: np.ndarray = field(repr=False)
     grad_input_scale: float = 0.0
     grad_logits: np.ndarray | None = field(default=None, repr=False)   # dL/dlogits, true units
-
-
-def _matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """x @ w over the last axis; float16 accumulates in float32 and rounds, as GPUs do."""
-    lead = x.shape[:-1]
-    x2 = x.reshape(-1, x.shape[-1])               # one GEMM, not a batch of GEMVs
-    if x.dtype == np.float16:
-        y = (x2.astype(np.float32) @ w.astype(np.float32)).astype(np.float16)
-    else:
-        y = x2 @ w
-    return y.reshape(*lead, w.shape[-1])
 
 
 def forward_backward(spec: NetworkSpec, params: Params,
@@ -366,157 +275,115 @@ def forward_backward(spec: NetworkSpec, params: Params,
         return _forward_backward(spec, params, on_forward, on_backward, norm_stats, backward)
 
 
-# Names in the layer loop: every tensor t travels with its log10 scale, written t_s
-# (true value = t * 10**t_s). x: layer input, h: pre-activation, u: what the activation
-# sees, a: activation, f: block output, out: next layer's input; g_*: dL/d of that tensor.
-
 def _forward_backward(spec, params, on_forward, on_backward, norm_stats, backward) -> RunOutput:
-    dtype = np.dtype(spec.dtype)
-    exact = dtype == np.float64          # log-scale bookkeeping only where it can be exact
-    act = activations.get(spec.activation)
-    use_norm = spec.norm != "none"
-    alpha = spec.residual_scale
-    learned = params.gammas is not None      # per-channel gamma, beta, and their gradients
-
-    def settle(t, s, ms=None):
-        """Keep the stored part near 1 (float64) or fold the scale in (float32/16)."""
-        if exact:
-            return renorm(t, s, ms)
-        return (t * dtype.type(10.0**s), 0.0) if s else (t, 0.0)
-
-    def gamma_beta(i):
-        if learned:
-            return params.gammas[i].astype(dtype, copy=False), params.betas[i]
-        return dtype.type(spec.norm_gamma), spec.norm_beta
-
-    def affine(t, s, i):
-        gamma, beta = gamma_beta(i)
-        if learned or gamma != 1.0:
-            t = t * gamma
-        if learned or beta != 0.0:
-            return settle(*add_scaled(t, s, np.broadcast_to(np.asarray(beta, t.dtype), t.shape), 0.0))
-        return t, s
-
-    def norm_fwd(t, s, i):
-        fixed = None if norm_stats is None else norm_stats[i]
-        t, s, cache = norms.normalize(t, s, spec.norm, spec.groups, stats=fixed)
-        t, s = settle(t, s)
-        return (*affine(t, s, i), cache)
-
-    def norm_bwd(g, g_s, cache, i):
-        """dL/d(norm input) from dL/d(norm output); with learned gamma, beta also theirs."""
-        gamma = gamma_beta(i)[0]
-        affine_grads = {}
-        if learned:
-            xhat = cache.xhat.reshape(g.shape)
-            rows = tuple(range(g.ndim - 1))
-            affine_grads = dict(grad_gamma=(g * xhat).sum(axis=rows) * 10.0**cache.out_scale,
-                                grad_beta=g.sum(axis=rows), grad_affine_scale=g_s)
-        return (*settle(*norms.normalize_backward(g * gamma, g_s, cache)), affine_grads)
-
-    # no copy in float64: at depth 200 and width 1024 the weights alone are 1.6 GB
-    weights = [w.astype(dtype, copy=False) for w in params.weights]
-    biases = [b.astype(dtype, copy=False) for b in params.biases]
-    x, x_s = params.x0.astype(dtype), 0.0
-    saved = []                           # per layer, what its backward step needs
-    for i, (w, b) in enumerate(zip(weights, biases)):
-        # zero biases are skipped (adding 0 can round a tiny scaled h); trained ones are not
-        h, h_s = settle(*add_scaled(_matmul(x, w), x_s, b, 0.0)) if spec.bias_var or b.any() \
-            else settle(_matmul(x, w), x_s)
-        norm_before = norm_after = None
-        if use_norm and spec.norm_position == "before":
-            u, u_s, norm_before = norm_fwd(h, h_s, i)
-        else:
-            u, u_s = h, h_s
-        if backward and act.with_slope is not None and abs(u_s) <= BIG:
-            a, d = act.with_slope(_true(u, u_s))   # phi and phi' share their costly part
-            (a, a_s), slope = settle(a, 0.0), (d, 0.0)
-        else:
-            a, a_s = settle(*act_forward(act, u, u_s))
-            slope = None
-        if use_norm and spec.norm_position == "after":
-            f, f_s, norm_after = norm_fwd(a, a_s, i)
-        else:
-            f, f_s = a, a_s
-        if spec.residual:
-            out, out_s = settle(*add_scaled(x, x_s, f * dtype.type(alpha), f_s))
-        else:
-            out, out_s = f, f_s
-        if on_forward is not None:
-            on_forward(LayerForward(i, x, x_s, h, h_s, u, u_s, a, a_s, out, out_s,
-                                    norm_before or norm_after))
-        if backward:
-            slope = slope or _slope(act, u, u_s, a, a_s, exact)
-            saved.append((x, x_s, *slope, norm_before, norm_after))
-        x, x_s = out, out_s
-
-    run = _readout(spec, params, x, x_s, dtype)
+    layers = _layers(spec, params, norm_stats, backward)
+    x, x_s = params.x0.astype(spec.dtype), 0.0
+    for layer in layers:
+        x, x_s = layer.forward(x, x_s, on_forward)
+    run = _readout(spec, params, x, x_s, np.dtype(spec.dtype))
     if not backward:
         return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, None)
     g, g_s = run.pop_grad()                  # dL/d(out) of the last layer
-    # the layer above (or the readout) rounded dL/dx to all zeros, or made it zero itself
-    lost_above, zero_above = _readout_zero(run.grad_logits, g)
-    for i in range(spec.depth - 1, -1, -1):
-        x_in, x_in_s, d, d_s, norm_before, norm_after = saved[i]
-        g_f, g_f_s = (g * dtype.type(alpha) if spec.residual else g), g_s
-        affine_grads = {}
-        if norm_after is not None:
-            g_f, g_f_s, affine_grads = norm_bwd(g_f, g_f_s, norm_after, i)
-        g_a, g_a_s = (g_f, g_f_s) if d is None else (g_f * d, g_f_s + d_s)
-        if norm_before is not None:
-            g_h, g_h_s, affine_grads = norm_bwd(g_a, g_a_s, norm_before, i)
-        else:
-            g_h, g_h_s = settle(g_a, g_a_s)
-        h_live = bool(g_h.any())
-        if on_backward is not None:
-            lost, cause = lost_above, zero_above
-            if not (h_live or lost_above) and g.any():
-                lost, cause = _why_zero(act, g_f, d, g_a, norm_after is not None, exact)
-            on_backward(LayerBackward(i, g_h, g_h_s, x_in, x_in_s + g_h_s, lost, cause,
-                                      **affine_grads))
-        g_x = _matmul(g_h, weights[i].T)
-        if spec.residual:
-            g, g_s = settle(*add_scaled(g_x, g_h_s, g, g_s))
-        else:
-            g, g_s = settle(g_x, g_h_s)
-        lost_above, zero_above = h_live and not g.any(), None
-        saved[i] = None                       # free layer i's tensors as soon as possible
+    above = _readout_zero(run.grad_logits, g)
+    for layer in reversed(layers):
+        g, g_s, above = layer.backward(g, g_s, above, on_backward)
     return RunOutput(run.loss, run.log10_loss, run.logits, run.logits_scale, g, g_s,
                      run.grad_logits)
 
 
-def _slope(act, u, u_s, a, a_s, exact: bool) -> tuple[np.ndarray | None, float]:
-    """phi' at the layer as (stored, log10 scale), None for the identity (phi' = 1).
-
-    Taken in the forward pass, while a is still in the cache (the backward pass would
-    fetch a back from memory for it); the price is one more layer-sized array held until
-    the backward pass where a is the next layer's input, held anyway. From phi's
-    output where possible (as autograd does), with `saturated_fix` where that cancels;
-    else from u (gelu's comes with phi, from Activation.with_slope, where phi is
-    evaluated at u's true values)."""
-    if act.identity:
-        return None, 0.0
-    if act.deriv_from_output is None:
-        return local_grad_scaled(act, u, u_s)
-    fix = saturated_fix(act, a, a_s, u, u_s) if exact else None
-    return local_grad_scaled(act, a, a_s, fix)
+def _layers(spec, params, norm_stats, backward) -> list[Layer]:
+    p = Precision(spec.dtype)
+    phi = Phi(activations.get(spec.activation), p, backward)
+    residual = Residual(spec.residual_scale if spec.residual else None, p)
+    # no copy in float64: at depth 200 and width 1024 the weights alone are 1.6 GB
+    linears = [Linear(w.astype(p.dtype, copy=False), b.astype(p.dtype, copy=False),
+                      spec.bias_var > 0, p) for w, b in zip(params.weights, params.biases)]
+    layers = []
+    for i, linear in enumerate(linears):
+        norm = _norm(spec, params, None if norm_stats is None else norm_stats[i], i, p)
+        before, after = (norm, None) if spec.norm_position == "before" else (None, norm)
+        layers.append(Layer(i, linear, before, phi, after, residual, keep=backward))
+    return layers
 
 
-def _true(t: np.ndarray, scale: float) -> np.ndarray:
-    return t * 10.0**scale if scale else t
+def _norm(spec, params, stats, i: int, p: Precision) -> Norm | None:
+    """Layer i's normalization: the spec's scalar gamma and beta, or Params' per-channel
+    ones (which then get gradients), or None."""
+    if spec.norm == "none":
+        return None
+    if params.gammas is None:
+        return Norm(spec.norm, spec.groups, p.dtype.type(spec.norm_gamma), spec.norm_beta,
+                    False, p, stats)
+    return Norm(spec.norm, spec.groups, params.gammas[i].astype(p.dtype, copy=False),
+                params.betas[i], True, p, stats)
 
 
-def _why_zero(act, g_f, d, g_a, norm_after: bool, exact: bool) -> tuple[bool, str | None]:
+# Names in a layer: every tensor t travels with its log10 scale, written t_s (true value
+# = t * 10**t_s). x: layer input, h: pre-activation, u: what the activation sees, a:
+# activation, f: block output, out: next layer's input; g_*: dL/d of that tensor.
+
+class Layer:
+    """One layer of the recipe (module docstring) composed of its stages (`core.stages`).
+    Between its forward and backward steps it holds what the backward step needs: its
+    input x, phi' and its norm's statistics."""
+    __slots__ = ("index", "linear", "norm_before", "phi", "norm_after", "residual", "keep",
+                 "saved")
+
+    def __init__(self, index: int, linear: Linear, norm_before: Norm | None, phi: Phi,
+                 norm_after: Norm | None, residual: Residual, keep: bool):
+        self.index, self.linear, self.phi, self.residual = index, linear, phi, residual
+        self.norm_before, self.norm_after, self.keep = norm_before, norm_after, keep
+        self.saved = None
+
+    def forward(self, x, x_s, observe) -> tuple[np.ndarray, float]:
+        h, h_s = self.linear.forward(x, x_s)
+        u, u_s, before = (h, h_s, None) if self.norm_before is None \
+            else self.norm_before.forward(h, h_s)
+        a, a_s, slope = self.phi.forward(u, u_s)
+        f, f_s, after = (a, a_s, None) if self.norm_after is None \
+            else self.norm_after.forward(a, a_s)
+        out, out_s = self.residual.forward(x, x_s, f, f_s)
+        if observe is not None:
+            observe(LayerForward(self.index, x, x_s, h, h_s, u, u_s, a, a_s, out, out_s,
+                                 before or after))
+        if self.keep:                    # phi' after the observer: one array less at its peak
+            self.saved = (x, x_s, slope or self.phi.slope(u, u_s, a, a_s), before, after)
+        return out, out_s
+
+    def backward(self, g, g_s, above: tuple[bool, str | None], observe):
+        """(dL/dx, its scale, the `above` of the layer below) from dL/d(out). above:
+        whether the format rounded the dL/d(out) arriving here to all zeros, and what
+        made it zero by construction (`_readout_zero`)."""
+        x, x_s, slope, before, after = self.saved
+        self.saved = None                # free this layer's tensors as soon as possible
+        g_f, g_f_s = self.residual.backward(g, g_s)
+        g_a, g_a_s, grads = (g_f, g_f_s, {}) if after is None \
+            else self.norm_after.backward(g_f, g_f_s, after)
+        g_u, g_u_s = self.phi.backward(g_a, g_a_s, slope, settle=before is None)
+        g_h, g_h_s, grads = (g_u, g_u_s, grads) if before is None \
+            else self.norm_before.backward(g_u, g_u_s, before)
+        h_live = bool(g_h.any())
+        if observe is not None:
+            lost, cause = above
+            if not (h_live or lost) and g.any():
+                lost, cause = _why_zero(self.phi.act, g_a, slope[0], g_u, after is not None,
+                                        self.phi.p.exact)
+            observe(LayerBackward(self.index, g_h, g_h_s, x, x_s + g_h_s, lost, cause, **grads))
+        g_x, g_x_s = self.residual.join(*self.linear.backward(g_h, g_h_s), g, g_s)
+        return g_x, g_x_s, (h_live and not g_x.any(), None)
+
+
+def _why_zero(act, g_a, d, g_u, norm_after: bool, exact: bool) -> tuple[bool, str | None]:
     """Why a layer's dL/dh is all zeros though dL/d(out) is not, as (rounded by the format,
     cause by construction). phi' = 0 wherever the gradient arrives: relu's units off
     ("off"), unless a phi' or product was rounded (`_backward_lost`). A normalization's
     backward step, which takes out of the gradient what would change its inputs' mean
     and spread: exact in float64 ("norm"); in float32/16 counted as the format's rounding
     (simulate asks `constant_readout` whether the network itself makes it zero)."""
-    if not g_f.any():                      # the norm after the activation (or alpha)
+    if not g_a.any():                      # the norm after the activation (or alpha)
         return (False, "norm") if norm_after and exact else (True, None)
-    if not g_a.any():
-        return (True, None) if _backward_lost(act, g_f, d) else (False, "off")
+    if not g_u.any():
+        return (True, None) if _backward_lost(act, g_a, d) else (False, "off")
     return (False, "norm") if exact else (True, None)       # the norm before it
 
 
@@ -560,11 +427,11 @@ def constant_readout(spec: NetworkSpec) -> str | None:
     return None
 
 
-def _backward_lost(act, g_f, d) -> bool:
-    """Whether dL/dh = dL/df * phi'(u), all zeros, is so only because the format rounded
-    it: some dL/df is nonzero where phi' is nonzero (every activation's phi' is, except
+def _backward_lost(act, g_a, d) -> bool:
+    """Whether dL/du = dL/da * phi'(u), all zeros, is so only because the format rounded
+    it: some dL/da is nonzero where phi' is nonzero (every activation's phi' is, except
     relu's below zero, so a phi' of exactly 0 elsewhere is itself a rounding)."""
-    live = g_f != 0
+    live = g_a != 0
     if act.exact_zero_side:
         live &= d != 0
     return bool(live.any())
@@ -589,10 +456,10 @@ def _readout(spec, params, x, xs, dtype) -> _Readout:
     """Softmax cross-entropy of readout_scale * mean_positions(x) @ W_out against the labels."""
     pooled = x.mean(axis=1) if spec.spatial > 1 else x[:, 0, :]
     w_out = (params.w_out * spec.readout_scale).astype(dtype)
-    z = _matmul(pooled, w_out)                       # true logits = z * 10**xs
+    z = matmul(pooled, w_out)                       # true logits = z * 10**xs
     log10_loss, probs = softmax_cross_entropy(z, xs, params.labels)
     probs[np.arange(spec.batch), params.labels] -= 1.0
     g_logits = probs / dtype.type(spec.batch)
-    g_pooled = _matmul(g_logits, w_out.T)
+    g_pooled = matmul(g_logits, w_out.T)
     g = np.repeat(g_pooled[:, None, :] / dtype.type(spec.spatial), spec.spatial, axis=1)
     return _Readout(unscale(log10_loss), log10_loss, z, xs, g, 0.0, g_logits)

@@ -31,7 +31,8 @@ from typing import Sequence
 import numpy as np
 
 from .. import activations
-from ..propagate import act_deriv, forward_backward, make_params
+from ..propagate import forward_backward, make_params
+from ..stages import act_deriv
 from ..spec import NetworkSpec
 
 WINDOW = math.log(1e4)      # ln-range of the singular values one block reports

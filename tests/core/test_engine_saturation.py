@@ -13,7 +13,7 @@ import pytest
 
 from core import NetworkSpec, simulate
 from core.activations import get
-from core.propagate import local_grad_scaled, saturated_fix
+from core.stages import local_grad_scaled, saturated_fix
 
 LOG10_FIELDS = ("log10_preact_var", "log10_act_var", "log10_out_var", "log10_grad_var",
                 "log10_weight_grad_ratio")
