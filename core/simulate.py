@@ -289,6 +289,26 @@ class Collector:
         return dict(act_hist=stats.histogram(z, self.hist_edges),
                     hist_log10_scale=hscale + t.act_scale)   # the rms of the true values
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every row as an array over the layers, first layer first (the backward pass
+        put its rows in last layer first)."""
+        r = {k: np.asarray(v) for k, v in self.rows.items()}
+        for k in ("log10_grad_var", "log10_weight_grad_ratio", "grad_hist", "weight_grad_hist"):
+            if k in r:
+                r[k] = r[k][::-1]
+        return r
+
+    def kept_tensors(self, params: Params, out) -> dict:
+        """The run's inputs and every layer's kept tensors, first layer first."""
+        tensors = dict(self.tensors)
+        tensors.update(x0=params.x0, weights=params.weights, biases=params.biases,
+                       w_out=params.w_out, labels=params.labels)
+        for k in ("grad_preact", "grad_weight", "grad_preact_log10_scale",
+                  "grad_weight_log10_scale"):
+            tensors[k] = tensors[k][::-1]
+        tensors["grad_input"] = (out.grad_input, out.grad_input_scale)
+        return tensors
+
     def backward(self, t: LayerBackward, weight_log10_std: float = 0.0):
         if t.underflow and self.grad_underflow_layer is None:
             self.grad_underflow_layer = t.index
@@ -332,21 +352,10 @@ def simulate(spec: NetworkSpec, keep_tensors: bool = False,
                  if "weight_grads" in col.groups else [0.0] * spec.depth)
     out = forward_backward(spec, params, col.forward,
                            lambda t: col.backward(t, w_log_std[t.index]))
-    r = {k: np.asarray(v) for k, v in col.rows.items()}
-    for k in ("log10_grad_var", "log10_weight_grad_ratio", "grad_hist", "weight_grad_hist"):
-        if k in r:
-            r[k] = r[k][::-1]                         # the backward pass ran last layer first
+    r = col.arrays()
     lin = np.vectorize(unscale, otypes=[float])
     wgr = r.get("log10_weight_grad_ratio")
-    tensors = None
-    if keep_tensors:
-        tensors = {k: v for k, v in col.tensors.items()}
-        tensors.update(x0=params.x0, weights=params.weights, biases=params.biases,
-                       w_out=params.w_out, labels=params.labels)
-        for k in ("grad_preact", "grad_weight", "grad_preact_log10_scale",
-                  "grad_weight_log10_scale"):
-            tensors[k] = tensors[k][::-1]
-        tensors["grad_input"] = (out.grad_input, out.grad_input_scale)
+    tensors = col.kept_tensors(params, out) if keep_tensors else None
     return Result(
         spec=spec,
         preact_mean=r["preact_mean"], preact_var=lin(r["log10_preact_var"]),
