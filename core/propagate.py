@@ -8,6 +8,9 @@ One layer, on a channels-last tensor x of shape (batch, positions, width):
     f = a         or  norm(a)           block output (norm after the activation)
     x_next = f    or  x + alpha * f     residual
 
+Each line is a stage of `core.stages`, its forward step beside its backward step;
+`Layer` composes them, and `forward_backward` runs the layers, the loss and back.
+
 In float64 every tensor travels with a log10 scale (`core.scaled`), so nothing
 overflows; in float32 and float16 the tensors are plain and overflow as on hardware.
 Observers receive each layer's tensors as they are made, so statistics are taken

@@ -1,9 +1,9 @@
 """The stages of one layer, each with its forward step and its backward step side by side.
 
-    Linear    h = x @ W + b              dL/dx = dL/dh @ W^T       (dL/dW = x^T dL/dh)
-    Norm      y = gamma * norm(t) + beta dL/dt by `norms.normalize_backward`
-    Phi       a = phi(u)                 dL/du = dL/da * phi'(u)
-    Residual  out = x + alpha * f        dL/df = alpha dL/dout;  dL/dx += dL/dout
+    Linear    h = x @ W + b               dL/dx = dL/dh @ W^T     (dL/dW = x^T dL/dh)
+    Norm      y = gamma norm(t) + beta    dL/dt = norms.normalize_backward(gamma dL/dy)
+    Phi       a = phi(u)                  dL/du = dL/da * phi'(u)
+    Residual  out = x + alpha f           dL/df = alpha dL/dout,  dL/dx += dL/dout
 
 Every tensor t travels with its log10 scale t_s (true value = t * 10**t_s, `core.scaled`);
 a stage takes and returns such pairs, and the run's `Precision` decides what a scale
@@ -38,6 +38,7 @@ class Precision:
         self.exact = self.dtype == np.float64     # log-scale bookkeeping only where it can be exact
 
     def settle(self, t: np.ndarray, s: float) -> tuple[np.ndarray, float]:
+        """(t, s) with the stored part near 1 (float64), or the scale folded in."""
         if self.exact:
             return renorm(t, s)
         return (t * self.dtype.type(10.0**s), 0.0) if s else (t, 0.0)
@@ -109,10 +110,10 @@ class Phi:
     """a = phi(u), the activation. phi' is taken in the forward pass, while a is still in
     the cache (the backward pass would fetch a back from memory for it); the price is one
     more layer-sized array held until the backward pass, where a is the next layer's
-    input, held anyway. `backward`: whether a backward pass will follow."""
+    input, held anyway."""
 
-    def __init__(self, act: activations.Activation, p: Precision, backward: bool):
-        self.act, self.p, self.backward_follows = act, p, backward
+    def __init__(self, act: activations.Activation, p: Precision, backward_follows: bool):
+        self.act, self.p, self.backward_follows = act, p, backward_follows
 
     def forward(self, u, u_s):
         """(a, a_s, slope): slope is phi' as (stored, log10 scale) where it comes with phi
