@@ -32,8 +32,8 @@ import numpy as np
 
 from .. import activations
 from ..propagate import forward_backward, make_params
-from ..stages import act_deriv
 from ..spec import NetworkSpec
+from ..stages import act_deriv
 
 WINDOW = math.log(1e4)      # ln-range of the singular values one block reports
 MARGIN = math.log(1e4)      # ln-range of context on each side: couplings beyond it are ~1e-8
