@@ -20,7 +20,8 @@ import numpy as np
 
 from core import NetworkSpec, norms, phase, simulate, theory, train
 from core.activations import local_gradient_curve
-from core.experiments import batch_dependence, init_lineup, norm_lineup, readout, running_stats
+from core.experiments import (batch_dependence, depth_scales, init_lineup, norm_lineup,
+                              readout, running_stats)
 from core.experiments.diagnose import diagnose
 from core.stats import spread_layers
 from ui import capacity
@@ -193,6 +194,37 @@ def _training_page(depth: int, width: int, steps: int) -> list[Case]:
     ]
 
 
+def _depth_scales_page(depth: int, width: int) -> list[Case]:
+    """The Depth scales page's charts: a critical tanh network's pairs, the isometry of a
+    ReLU network (exact zeros) beside a linear one's (orthogonal: all at 1), He ReLU's
+    spread over draws with its law, and a trainability grid with a live column."""
+    tanh = NetworkSpec(depth=depth, width=width, activation="tanh", weight_var=1.76 / width,
+                       bias_var=0.05)
+    corr = depth_scales.correlations(tanh)
+    relu = NetworkSpec(depth=depth, width=min(width, 32), activation="relu",
+                       init="kaiming_normal")
+    linear = relu.replace(activation="linear", init="custom", weight_var=1 / relu.width)
+    fw = depth_scales.finite_width(relu)
+    sigma_w2 = (0.5, 1.0, 1.76, 2.5, 4.0)
+    depths = (5, 10, 20, 40)
+    fine = np.linspace(0.5, 4.0, 30)
+    xi = depth_scales.xi_c_curve("tanh", 0.05, fine)
+    loss = np.array([[2.4, 2.35, 2.34, 2.35, 2.37], [2.82, 2.4, 2.35, 2.4, 2.5],
+                     [2.82, 2.82, 2.36, 2.6, np.inf], [2.82, 2.82, 2.4, 2.82, 2.83]]) - 2.81
+    cases = [Case("depth correlation", "depth_scales", "correlation_figure",
+                  (corr.mean, corr.low, corr.high, corr.predicted, corr.scales.c_star, corr.c0)),
+             Case("depth trainability", "depth_scales", "trainability_figure",
+                  (depths, sigma_w2, loss, {"ξ_c": (fine, xi), "6 ξ_c": (fine, 6 * xi)},
+                   (1.78, 30), (2.0, (5, 20), np.array([-0.4, 0.1])), 1.76)),
+             Case("depth finite width", "depth_scales", "finite_width_figure",
+                  (fw.finite, (fw.law.mean, fw.law.variance)))]
+    for tag, spec in (("relu", relu), ("linear", linear)):
+        iso = depth_scales.isometry(spec)
+        cases.append(Case(f"depth isometry {tag}", "depth_scales", "isometry_figure",
+                          (iso.depths, {k: v.log10_sv2 for k, v in iso.spectra.items()})))
+    return cases
+
+
 def cases(depth: int = 60, width: int = 100, batch: int = 256,
           train_steps: int = 2000) -> list[Case]:
     """Every figure the pages draw, on networks of this depth (the comparisons are shrunk
@@ -209,7 +241,8 @@ def cases(depth: int = 60, width: int = 100, batch: int = 256,
                          dtype="float16")
     out += _single_network("tanh float16 vanishing", simulate(fading), fading)[:2]
     return (out + _init_page(tanh) + _norm_page(tanh)
-            + _training_page(min(depth, 10), width, train_steps))
+            + _training_page(min(depth, 10), width, train_steps)
+            + _depth_scales_page(depth, width))
 
 
 def time_builds(case: Case, repeats: int, package: str = "figures") -> float:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import astuple
 
+import numpy as np
 import streamlit as st
 
 from core import NetworkSpec, Result, norms, phase, simulate, theory, train
-from core.experiments import (batch_dependence, init_lineup, norm_lineup, readout,
-                              running_stats, seeds)
+from core.experiments import (batch_dependence, depth_scales, init_lineup, norm_lineup,
+                              readout, running_stats, seeds, trainability)
 from core.theory import Prediction
 import lessons
 
@@ -157,3 +158,71 @@ def keep_run(spec: NetworkSpec, config: train.TrainConfig, log: train.TrainLog) 
     """Keep a finished run's summary (core.train.Trainer.summary: no parameter set, at
     most core.train.summary_bytes; the bounded store drops the oldest first)."""
     _training_store(spec, config, _log=log)
+
+
+# -- the Depth scales page ---------------------------------------------------------------
+
+@cached(LINEUP_ENTRIES, RUNNING_ALL)
+def correlations(spec: NetworkSpec, c0: float) -> depth_scales.Correlations:
+    """Pairs of inputs with correlation c0 through the spec's network, and the map's c_l."""
+    return compute.run(depth_scales.correlations, spec, float(c0))
+
+
+@cached(LINEUP_ENTRIES, RUNNING_ALL)
+def isometry(spec: NetworkSpec) -> depth_scales.Isometry:
+    """The Jacobian's spectrum with Gaussian and with orthogonal weights, within budget."""
+    return compute.run(depth_scales.isometry, spec)
+
+
+@cached(LINEUP_ENTRIES, RUNNING_ALL)
+def finite_width(spec: NetworkSpec) -> depth_scales.FiniteWidth:
+    """ln(||x_L||^2 / ||x_0||^2) over draws of the weights, within budget."""
+    return compute.run(depth_scales.finite_width, spec)
+
+
+def depth_scales_of(spec: NetworkSpec):
+    """q*, c*, chi1, chi_c, xi_c, xi_q of the spec's activation, sigma_w2 and sigma_b2."""
+    return _depth_scales(spec.activation, spec.sigma_w2, spec.bias_var, theory.input_q0(spec))
+
+
+@cached()
+def _depth_scales(activation: str, sigma_w2: float, sigma_b2: float, q0: float):
+    return compute.run(theory.depth_scales, activation, sigma_w2, sigma_b2, q0)
+
+
+@cached(4)
+def xi_c_curve(activation: str, sigma_b2: float, sigma_w2s: tuple) -> np.ndarray:
+    """xi_c along sigma_w2 (a trainability grid's curves: the same for every visitor)."""
+    return compute.run(depth_scales.xi_c_curve, activation, float(sigma_b2), sigma_w2s)
+
+
+@st.cache_resource
+def trainability_grid() -> trainability.Grid | str:
+    """The stored trainability grid, read once; what is wrong with it, as text, if it
+    cannot be read (a missing or broken file)."""
+    try:
+        return trainability.load()
+    except (OSError, ValueError) as e:
+        return str(e)
+
+
+@cached(TRAINING_ENTRIES)
+def _column_store(sigma_w2: float, depths: tuple, setup: tuple, _losses=None) -> tuple:
+    if _losses is None:
+        raise _NotTrained
+    return _losses
+
+
+def finished_column(sigma_w2: float, depths: tuple, setup: trainability.Setup) -> tuple | None:
+    """The final validation losses of a live trainability column (ui.live_column), one
+    per depth, if one is kept."""
+    try:
+        return _column_store(float(sigma_w2), tuple(depths), astuple(setup))
+    except _NotTrained:
+        return None
+
+
+def keep_column(sigma_w2: float, depths: tuple, setup: trainability.Setup,
+                losses: tuple) -> None:
+    """Keep a finished live column's losses for every visitor (a few floats each)."""
+    _column_store(float(sigma_w2), tuple(depths), astuple(setup), _losses=tuple(losses))

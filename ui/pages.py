@@ -55,6 +55,8 @@ PAGES = (
          tabs="views.normalization:TABS"),
     Page("training", "Training", "🏋️", "train", "views.training:page",
          tabs="views.training:TABS"),
+    Page("depth_scales", "Depth scales", "📏", "depth", "views.depth_scales:page",
+         tabs="views.depth_scales:TABS"),
     Page("lessons", "Lessons", "🎓", "lesson", "views.lessons:page"),
 )
 BY_PATH = {p.url_path: p for p in PAGES}

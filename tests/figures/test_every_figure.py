@@ -35,14 +35,16 @@ import plotly.io as pio
 import pytest
 
 from bench.figures import cases
-from figures import gradients, heatmaps, histograms, init, norms, style, training, variance
+from figures import (depth_scales, gradients, heatmaps, histograms, init, norms, style,
+                     training, variance)
 from tests.figures import snapshot
 from ui import controls
 from ui.pages import PAGES
 from ui.training_request import OPT_C
 from views.lessons import PAGE_TABS, library
 
-BUILDER_MODULES = (variance, gradients, histograms, heatmaps, init, norms, training)
+BUILDER_MODULES = (variance, gradients, histograms, heatmaps, init, norms, training,
+                   depth_scales)
 # A float32 array holds its values to about 6e-8 relative: a band drawn to the axis's
 # edge may pass it by that much.
 EDGE = 1e-6
