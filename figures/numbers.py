@@ -37,3 +37,17 @@ def format_power(log10_value: float, digits: int = 3) -> str:
     if round(mant, 2) >= 10:
         mant, k = mant / 10, k + 1
     return f"{mant:.2f} × 10{str(k).translate(_SUPERSCRIPT)}"
+
+
+def format_layers(count: float) -> str:
+    """A number of layers (a depth scale such as xi_c): three digits, thousands grouped,
+    "∞" where it diverges, and never "inf" or "nan".
+
+    >>> format_layers(3.6269), format_layers(281.2), format_layers(6383.2), format_layers(math.inf)
+    ('3.63', '281', '6,383', '∞')
+    """
+    if math.isnan(count):
+        return "undefined"
+    if math.isinf(count):
+        return "∞" if count > 0 else "−∞"
+    return f"{count:.3g}" if abs(count) < 1000 else f"{count:,.0f}"

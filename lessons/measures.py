@@ -22,12 +22,12 @@ from typing import Callable
 
 import numpy as np
 
-from core import norms, theory
-from core.experiments import batch_dependence, running_stats
+from core import norms, phase, theory
+from core.experiments import batch_dependence, depth_scales, running_stats
 from core.simulate import Result, simulate
 from core.spec import NetworkSpec
 from core.theory import Prediction
-from figures.numbers import format_power
+from figures.numbers import format_layers, format_power
 
 EVAL_BATCHES = 10           # training batches before eval in the train-vs-eval question
 
@@ -85,6 +85,22 @@ def _bn_pair_abs(spec: NetworkSpec) -> float:
     return float(np.mean(np.abs(stored)) * 10.0 ** log10_scale)
 
 
+def _chi1(spec: NetworkSpec) -> float:
+    """chi1 at the fixed point the input reaches: the phase diagram's (core.phase)."""
+    return phase_point(spec).chi1
+
+
+def phase_point(spec: NetworkSpec) -> phase.PhasePoint:
+    return phase.phase_point(spec.activation, spec.sigma_w2, spec.bias_var,
+                             theory.input_q0(spec))
+
+
+def _correlation_last(spec: NetworkSpec) -> float:
+    """Pairs of inputs at the Depth scales page's default c0: their mean correlation at
+    the last layer."""
+    return float(depth_scales.correlations(spec).mean[-1])
+
+
 MEASURES: dict[str, Callable[[NetworkSpec], float]] = {
     "act_var_last": _power(_log10_act_var_last),
     "log10_act_var_last": _log10_act_var_last,
@@ -101,6 +117,12 @@ MEASURES: dict[str, Callable[[NetworkSpec], float]] = {
     "batchmate_change": _batchmate_change,
     "running_start_share": _start_share,
     "bn_pair_abs": _bn_pair_abs,
+    "chi1": _chi1,
+    "c_star": lambda s: depth_scales.scales(s).c_star,
+    "xi_c": lambda s: depth_scales.scales(s).xi_c,
+    "log10_xi_c": lambda s: math.log10(depth_scales.scales(s).xi_c),
+    "six_xi_c": lambda s: 6 * depth_scales.scales(s).xi_c,
+    "correlation_last": _correlation_last,
 }
 
 
@@ -154,7 +176,25 @@ def _of_spec(spec: NetworkSpec, pred: Prediction) -> dict[str, str]:
         "theory_last_act_var": format_power(float(pred.log10_act_var[-1])),
         "set_size": (f"{measure('stat_set_size', spec):.0f}" if spec.norm != "none"
                      else "(no normalization)"),
-    }
+    } | _of_depth_scales(spec)
+
+
+def _of_depth_scales(spec: NetworkSpec) -> dict[str, str]:
+    """The phase (as the phase diagram states it) and the correlation map's c* and xi_c
+    for the spec's activation, sigma_w2 and sigma_b2."""
+    point, s = phase_point(spec), depth_scales.scales(spec)
+    chi1 = format_power(math.log10(point.chi1)) if point.chi1 > 0 else "0"
+    return {"phase": point.phase, "chi1": chi1, "c_star": correlation_text(s.c_star),
+            "xi_c": format_layers(s.xi_c), "six_xi_c": format_layers(6 * s.xi_c)}
+
+
+def correlation_text(c: float) -> str:
+    """A correlation to three decimals: c* = 1e-34 (an odd activation's 0) is 0.
+
+    >>> correlation_text(1.31e-34), correlation_text(-1e-17), correlation_text(0.27329)
+    ('0', '0', '0.273')
+    """
+    return f"{round(c, 3) + 0.0:.3g}"
 
 
 def _decades(log10_var: np.ndarray) -> str:

@@ -15,6 +15,7 @@ import lessons
 
 from . import controls
 from .controls import defaults
+from .pages import BY_PATH
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,10 @@ class Preset:
     look_for: str            # a template: its {fields} are facts of the network shown
     values: dict[str, Any]
     page: str = "variance"   # the page that shows it best
-    # what core.experiments.diagnose finds, for every seed (checked by the tests)
-    problems: tuple[str, ...] = ()
+    # what core.experiments.diagnose finds, for every seed (checked by the tests); None
+    # for a demo of how draws differ, whose problems change with the seed
+    problems: tuple[str, ...] | None = ()
+    tab: str | None = None   # the tab of the page that shows it, for a page with tabs
 
     def full_values(self) -> dict[str, Any]:
         return defaults() | self.values
@@ -145,6 +148,50 @@ PRESETS: tuple[Preset, ...] = (
            dict(activation="tanh", depth=5, width=100, weight_var=1.0, norm="batch",
                 readout_scale=0.01),
            page="training"),
+    # -- how deep can it be: the Depth scales page (Schoenholz et al. 2017 at σ_b² = 0.05)
+    Preset("Edge of chaos 1: tanh, ordered",
+           "σ_w² = {sigma_w2} with σ_b² = 0.05: χ₁ = {chi1} < 1, the {phase} phase. Two "
+           "inputs' correlation climbs to c* = {c_star} over ξ_c = {xi_c} layers: deep in "
+           "the network every input looks alike, and only about 6 ξ_c = {six_xi_c} layers "
+           "train.",
+           dict(activation="tanh", depth=30, width=100, weight_var=0.01, bias_var=0.05),
+           page="depth_scales", tab="Order and chaos", problems=("gradients_vanishing",)),
+    Preset("Edge of chaos 2: tanh, critical",
+           "σ_w² = {sigma_w2}, on the critical line (χ₁ = {chi1}, the {phase} phase): the "
+           "correlation settles over ξ_c = {xi_c} layers, so the depth that trains, about "
+           "6 ξ_c = {six_xi_c}, is far beyond this network's {depth} layers.",
+           dict(activation="tanh", depth=30, width=100, weight_var=0.01778, bias_var=0.05),
+           page="depth_scales", tab="Order and chaos"),
+    Preset("Edge of chaos 3: tanh, chaotic",
+           "σ_w² = {sigma_w2}: χ₁ = {chi1} > 1, the {phase} phase. Two inputs that start "
+           "alike are pushed apart until their correlation is c* = {c_star}, within "
+           "ξ_c = {xi_c} layers; about 6 ξ_c = {six_xi_c} layers train.",
+           dict(activation="tanh", depth=30, width=100, weight_var=0.03162, bias_var=0.05),
+           page="depth_scales", tab="Order and chaos", problems=("gradients_exploding",)),
+    Preset("Isometry 1: linear, Gaussian, depth 100",
+           "{depth} linear layers with Var(W) = 1/n (LeCun): the signal's variance stays "
+           "level, yet the Jacobian's squared singular values spread over tens of powers "
+           "of ten, with a variance that grows like the depth.",
+           dict(activation="linear", depth=100, width=50, init="lecun_normal"),
+           page="depth_scales", tab="Dynamical isometry"),
+    Preset("Isometry 2: linear, orthogonal, depth 100",
+           "The same {depth} layers with orthogonal weights: every squared singular value "
+           "of the Jacobian is exactly 1, at every depth. Dynamical isometry.",
+           dict(activation="linear", depth=100, width=50, init="orthogonal", gain="1"),
+           page="depth_scales", tab="Dynamical isometry"),
+    Preset("Finite width 1: ReLU He, width 10, depth 50",
+           "He init keeps the average size level, but at width {width} and depth {depth} "
+           "each draw of the weights lands somewhere else: ln ‖x_L‖² varies by about "
+           "5 × {depth}/{width} from draw to draw, so one draw starts near dead and "
+           "another exploded. Other pages' verdicts change with the seed here.",
+           dict(activation="relu", depth=50, width=10, init="kaiming_normal", gain="auto"),
+           page="depth_scales", tab="Finite width", problems=None),
+    Preset("Finite width 2: ReLU He, width 100, depth 50",
+           "The same {depth} layers at width {width}: the spread over draws shrinks like "
+           "1/width (5 × {depth}/{width} in ln ‖x_L‖²), and every draw starts near the "
+           "average.",
+           dict(activation="relu", depth=50, width=100, init="kaiming_normal", gain="auto"),
+           page="depth_scales", tab="Finite width", problems=("dead",)),
 )
 BY_NAME = {p.name: p for p in PRESETS}
 
@@ -153,8 +200,11 @@ def apply(name: str) -> None:
     """Set every control to the demo's values and ask the shell to open its page (a
     widget callback: it runs before the next rerun draws the widgets)."""
     if name in BY_NAME:
-        controls.apply_values(BY_NAME[name].values)
-        st.session_state["_preset_page"] = BY_NAME[name].page
+        preset = BY_NAME[name]
+        controls.apply_values(preset.values)
+        st.session_state["_preset_page"] = preset.page
+        if preset.tab is not None:
+            st.session_state[BY_PATH[preset.page].tab_key] = preset.tab
 
 
 def matching(values: dict[str, Any]) -> Preset | None:

@@ -13,6 +13,7 @@ from core import phase
 from core.experiments import depth_scales as ds
 from core.experiments.diagnose import diagnose
 from figures import depth_scales as dfig
+from figures.numbers import format_layers
 from figures.style import format_power
 from lessons import inert
 from ui import cache, charts, controls, live_column, verdicts
@@ -40,17 +41,6 @@ def page(settings: Settings) -> None:
     controls.page_tabs(PAGE.tab_key, TABS, settings.spec)
 
 
-def layers_text(xi: float) -> str:
-    """A depth scale in layers, as the page writes it.
-
-    >>> layers_text(3.6269), layers_text(281.2), layers_text(6383.2), layers_text(math.inf)
-    ('3.63', '281', '6,383', '∞')
-    """
-    if not math.isfinite(xi):
-        return "∞"
-    return f"{xi:.3g}" if xi < 1000 else f"{xi:,.0f}"
-
-
 def _elsewhere(spec) -> None:
     """What else is wrong with this network: the diagnosis every page shares."""
     verdicts.show_elsewhere(diagnose(cache.result(spec, PAGE.stats)), PAGE.url_path, spec.depth)
@@ -66,8 +56,8 @@ def _order_and_chaos(spec) -> None:
     cols = st.columns(4)
     cols[0].metric("Phase (χ₁ at the fixed point)", f"{point.phase} ({point.chi1:.4g})")
     cols[1].metric("c*: where the correlation settles", f"{s.c_star:.3g}")
-    cols[2].metric("ξ_c: the depth scale (layers)", layers_text(s.xi_c))
-    cols[3].metric("6 ξ_c: the trainable depth (layers)", layers_text(6 * s.xi_c))
+    cols[2].metric("ξ_c: the depth scale (layers)", format_layers(s.xi_c))
+    cols[3].metric("6 ξ_c: the trainable depth (layers)", format_layers(6 * s.xi_c))
     st.markdown(TEXT(f"phase.{point.phase}", chi1=point.chi1))
     st.markdown(_correlation_sentence(spec, corr))
     st.markdown(_settling_sentence(spec, s))
@@ -110,7 +100,7 @@ def _settling_sentence(spec, s) -> str:
     ratio = spec.depth / s.xi_c if s.xi_c > 0 else math.inf
     verdict = TEXT("order.forgets") if ratio > 6 else TEXT("order.remembers")
     key = "order.collapse" if s.c_star >= 1.0 else "order.decorrelate"
-    return TEXT(key, c_star=s.c_star, xi_c=layers_text(s.xi_c), depth=spec.depth,
+    return TEXT(key, c_star=s.c_star, xi_c=format_layers(s.xi_c), depth=spec.depth,
                 ratio=_times(ratio), verdict=verdict)
 
 
@@ -189,8 +179,8 @@ def _rule_sentence(spec) -> str:
         return TEXT("train.rule_no_scale", **fields)
     ratio = spec.depth / s.xi_c if s.xi_c > 0 else math.inf
     key = "train.rule_within" if ratio <= 6 else "train.rule_beyond"
-    return TEXT(key, xi_c=layers_text(s.xi_c), depth=spec.depth, ratio=_times(ratio),
-                six_xi_c=layers_text(6 * s.xi_c), **fields)
+    return TEXT(key, xi_c=format_layers(s.xi_c), depth=spec.depth, ratio=_times(ratio),
+                six_xi_c=format_layers(6 * s.xi_c), **fields)
 
 
 def _nearest_sentence(spec, grid) -> str:

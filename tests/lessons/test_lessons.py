@@ -32,7 +32,7 @@ def _spec(step):
 
 def test_every_lesson_file_loads():
     assert not LIB.errors
-    assert list(LIB.lessons) == ["variance_law", "makemore", "normalization"]
+    assert list(LIB.lessons) == ["variance_law", "makemore", "normalization", "edge_of_chaos"]
     assert all(len(lesson.steps) >= 5 for lesson in LIB.lessons.values())
 
 

@@ -83,3 +83,6 @@ def test_every_problem_the_diagnosis_names_has_one_page_that_shows_it():
 
 def test_every_demo_opens_a_page_of_the_registry():
     assert {p.page for p in presets.PRESETS} <= set(BY_PATH)
+    for p in presets.PRESETS:
+        if p.tab is not None:
+            assert BY_PATH[p.page].tabs and p.tab in resolve_name(BY_PATH[p.page].tabs), p.name
