@@ -16,6 +16,7 @@ from figures import depth_scales as dfig
 from figures.numbers import format_layers
 from figures.style import format_power
 from lessons import inert
+from lessons.measures import correlation_text
 from ui import cache, charts, controls, live_column, verdicts
 from ui.controls import Control, Settings
 from ui.export import Column, LayerTable, download_button
@@ -55,7 +56,7 @@ def _order_and_chaos(spec) -> None:
     s = corr.scales
     cols = st.columns(4)
     cols[0].metric("Phase (χ₁ at the fixed point)", f"{point.phase} ({point.chi1:.4g})")
-    cols[1].metric("c*: where the correlation settles", f"{s.c_star:.3g}")
+    cols[1].metric("c*: where the correlation settles", correlation_text(s.c_star))
     cols[2].metric("ξ_c: the depth scale (layers)", format_layers(s.xi_c))
     cols[3].metric("6 ξ_c: the trainable depth (layers)", format_layers(6 * s.xi_c))
     st.markdown(TEXT(f"phase.{point.phase}", chi1=point.chi1))
@@ -96,12 +97,12 @@ def _correlation_sentence(spec, corr: ds.Correlations) -> str:
 
 def _settling_sentence(spec, s) -> str:
     if not math.isfinite(s.xi_c):
-        return TEXT("order.no_scale", c_star=s.c_star)
+        return TEXT("order.no_scale", c_star=correlation_text(s.c_star))
     ratio = spec.depth / s.xi_c if s.xi_c > 0 else math.inf
     verdict = TEXT("order.forgets") if ratio > 6 else TEXT("order.remembers")
     key = "order.collapse" if s.c_star >= 1.0 else "order.decorrelate"
-    return TEXT(key, c_star=s.c_star, xi_c=format_layers(s.xi_c), depth=spec.depth,
-                ratio=_times(ratio), verdict=verdict)
+    return TEXT(key, c_star=correlation_text(s.c_star), xi_c=format_layers(s.xi_c),
+                depth=spec.depth, ratio=_times(ratio), verdict=verdict)
 
 
 def _times(ratio: float) -> str:
@@ -235,7 +236,8 @@ def isometry_rows(iso: ds.Isometry) -> list[dict]:
             pred = spectrum.predicted[i]
             rows.append({"depth": depth, "weights": label,
                          "mean (measured)": format_power(mean),
-                         "mean (predicted)": "—" if pred is None else format_power(pred.log10_mean),
+                         "mean (predicted)": "—" if pred is None else format_power(
+                             pred.log10_mean),
                          "variance / mean² (measured)": _number(rel),
                          "variance / mean² (predicted)": "—" if pred is None
                          else _number(pred.rel_var)})

@@ -160,11 +160,7 @@ def isometry(spec: NetworkSpec, depths: Sequence[int] | None = None,
     then as many inputs as fit (up to MAX_INPUTS). Refused for a normalized network
     (ValueError, as `jacobian_spectrum`)."""
     depths = isometry_depths(spec.depth) if depths is None else tuple(depths)
-    width = spec.width
-    per_input = lambda w: len(WEIGHTS) * jacobian_flops(w, spec.depth, 1, len(depths))
-    while width > MIN_WIDTH and per_input(width) > max_flops:
-        width //= 2
-    inputs = max(1, min(MAX_INPUTS, int(max_flops // per_input(width))))
+    width, inputs = isometry_plan(spec, len(depths), max_flops)
     spectra = {}
     for label, s in weight_specs(spec, width).items():
         s = s.replace(dtype="float64")
@@ -173,6 +169,16 @@ def isometry(spec: NetworkSpec, depths: Sequence[int] | None = None,
                                   _predicted(s, depths, label == "orthogonal"))
     fixes = (Fix("width", spec.width, width, "budget"),) if width != spec.width else ()
     return Isometry(tuple(depths), spectra, inputs, fixes)
+
+
+def isometry_plan(spec: NetworkSpec, readouts: int, max_flops: float) -> tuple[int, int]:
+    """(width, inputs) of `isometry`: the width halved until one input of each weight draw
+    fits `max_flops` (not below MIN_WIDTH), then as many inputs as fit, up to MAX_INPUTS."""
+    width = spec.width
+    per_input = lambda w: len(WEIGHTS) * jacobian_flops(w, spec.depth, 1, readouts)
+    while width // 2 >= MIN_WIDTH and per_input(width) > max_flops:
+        width //= 2
+    return width, max(1, min(MAX_INPUTS, int(max_flops // per_input(width))))
 
 
 def _predicted(spec: NetworkSpec, depths, orthogonal: bool) -> tuple:
@@ -243,7 +249,7 @@ def finite_width(spec: NetworkSpec, max_weights: float = FINITE_WIDTH_WEIGHTS,
     in float64 at the spec's own width (the law is about the width): a network too big
     for MIN_SEEDS draws within 4 x max_weights runs narrower, and says so."""
     width = spec.width
-    while width > MIN_WIDTH and MIN_SEEDS * spec.depth * width**2 > 4 * max_weights:
+    while width // 2 >= MIN_WIDTH and MIN_SEEDS * spec.depth * width**2 > 4 * max_weights:
         width //= 2
     run = at_width(spec, width).replace(dtype="float64")
     ratios = log_norm_ratios(run, seed_count(run, max_weights), examples)
