@@ -105,9 +105,19 @@ LINKS = (
                                      "&train_view=Covariate%20shift"),
     Link("training_batchnorm", f"training?{_TRAIN}&train_norm=true&train_batch=16"
                                "&train_view=BatchNorm"),
+    Link("depth_scales_order_tanh", f"depth_scales?{_SMALL}&activation=tanh&weight_var=0.03162"
+                                    "&bias_var=0.05&depth_c0=0.9"),
+    Link("depth_scales_trainability", "depth_scales?depth=30&width=100&activation=tanh"
+                                      "&weight_var=0.01778&bias_var=0.05"
+                                      "&depth_view=Trainability"),
+    Link("depth_scales_isometry_relu", f"depth_scales?{_SMALL}&activation=relu"
+                                       "&init=kaiming_normal&depth_view=Dynamical%20isometry"),
+    Link("depth_scales_finite_width_relu", f"depth_scales?{_SMALL}&activation=relu"
+                                           "&init=kaiming_normal&depth_view=Finite%20width"),
     Link("lesson_variance_law_relu", "lessons?lesson=variance_law&step=6", reveal=True),
     Link("lesson_normalization_layernorm", "lessons?lesson=normalization&step=2", reveal=True),
     Link("lesson_makemore_knowing_nothing", "lessons?lesson=makemore&step=1", reveal=True),
+    Link("lesson_edge_of_chaos_ordered", "lessons?lesson=edge_of_chaos&step=2", reveal=True),
 )
 BY_NAME = {link.name: link for link in LINKS}
 
