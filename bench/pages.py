@@ -2,6 +2,7 @@
 
     python -m bench.pages            # or: make bench
     python -m bench.pages --new 30   # + p50/p95 of 30 new settings per page (depth 2-60)
+    python -m bench.pages --new 30 --tabs --pages depth_scales   # every tab of a page
 
 Each page is opened at the app's defaults, then the depth slider moves between two
 values; the first visit to a value pays for its simulation (a student's first try),
@@ -84,11 +85,14 @@ def new_setting_draws(count: int, seed: int = 0) -> list[tuple[int, float, str]]
              rng.choice(["tanh", "relu", "linear", "gelu", "sigmoid"])) for _ in range(count)]
 
 
-def new_settings(page: str, count: int, seed: int = 0) -> list[float]:
+def new_settings(page: str, count: int, seed: int = 0,
+                 tab: tuple[str, str] | None = None) -> list[float]:
     """Rerun times (ms) of `count` settings no session asked for before
-    (`new_setting_draws`)."""
+    (`new_setting_draws`); `tab` (its URL key, its title): on that tab of the page."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at._page_hash = calc_hash(page)
+    if tab is not None:
+        at.query_params[tab[0]] = tab[1]
     at.run()
     times = []
     for depth, weight_var, activation in new_setting_draws(count, seed):
@@ -105,6 +109,8 @@ def main(argv=None) -> None:
     ap.add_argument("--new", type=int, default=0, help="new settings per page (0: skip)")
     ap.add_argument("--cpu", action="store_true", help="process CPU ms, not wall-clock ms")
     ap.add_argument("--pages", default="", help="comma-separated url paths (default: all)")
+    ap.add_argument("--tabs", action="store_true",
+                    help="with --new: every tab of a page with tabs, not only its first")
     args = ap.parse_args(argv)
     # every computation in this process's script thread, so that the process's CPU time
     # is all of a rerun's work (a compute process's would not be counted)
@@ -124,9 +130,19 @@ def main(argv=None) -> None:
         print(f"\n{args.new} new settings per page (depth 2-60, Var(W) 0.001-1, 5 activations)")
         print(f"{'page':26} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
         for info in pages:
-            t = sorted(new_settings(info.url_path, args.new))
-            p95 = t[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))]
-            print(f"{info.title:26} {statistics.median(t):8.0f} {p95:8.0f} {t[-1]:8.0f}")
+            for name, tab in _screens(info, args.tabs):
+                t = sorted(new_settings(info.url_path, args.new, tab=tab))
+                p95 = t[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))]
+                print(f"{name:26} {statistics.median(t):8.0f} {p95:8.0f} {t[-1]:8.0f}")
+
+
+def _screens(info, tabs: bool) -> list[tuple[str, tuple[str, str] | None]]:
+    """(row name, tab) for a page: its first view, or with `tabs` each of its tabs."""
+    if not (tabs and info.tabs):
+        return [(info.title, None)]
+    from pkgutil import resolve_name
+    return [(f"{info.title}: {title}", (info.tab_key, title))
+            for title in resolve_name(info.tabs)]
 
 
 if __name__ == "__main__":

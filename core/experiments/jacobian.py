@@ -113,6 +113,11 @@ def _spectra(weights, slopes: np.ndarray, depths: tuple[int, ...], spec: Network
         q = np.zeros((n, q_live.shape[1]))
         q[live] = q_live
         rows, log_scale = _step_rows(r, rows, log_scale)
+        # a row that underflowed to zero carries nothing float64 resolves: its singular
+        # value is reported as 0, and its 0/0 must not reach the next layer as NaN
+        resolved = np.isfinite(log_scale)
+        if not resolved.all():
+            q, rows, log_scale = q[:, resolved], rows[resolved], log_scale[resolved]
         if layer in want:
             found.append(_log10_sv2(rows, log_scale, n))
     return np.array(found)
@@ -134,8 +139,10 @@ def _step_rows(r: np.ndarray, rows: np.ndarray, log_scale: np.ndarray):
 def _log10_sv2(rows: np.ndarray, log_scale: np.ndarray, n: int) -> np.ndarray:
     """All n squared singular values of diag(e^log_scale) rows, descending, in log10."""
     keep = np.isfinite(log_scale)
-    ln_sv = _graded_singular_values(rows[keep], log_scale[keep])
     out = np.full(n, -np.inf)
+    if not keep.any():
+        return out
+    ln_sv = _graded_singular_values(rows[keep], log_scale[keep])
     out[:len(ln_sv)] = 2 * ln_sv / math.log(10)
     return out
 

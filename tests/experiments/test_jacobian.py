@@ -163,3 +163,17 @@ def test_norms_and_impossible_depths_are_refused():
 def test_cost_estimates_grow_with_the_cube_of_width():
     assert jacobian_flops(256, 10) == pytest.approx(8 * jacobian_flops(128, 10))
     assert jacobian_bytes(100, 10) >= 10 * 100 * 100 * 8          # at least the weights
+
+
+def test_singular_values_below_float64s_range_leave_the_rest_defined():
+    """GELU at sigma_w2 = 3.16, width 100: the signal runs away, phi' underflows to 0 on
+    many units and the smallest singular values fall past 10^-400 within a few layers,
+    where a row of the product underflows to zero. The spectrum stays defined (no NaN,
+    no exception), and its top values are the explicit product's."""
+    spec = NetworkSpec(depth=20, width=100, activation="gelu", weight_var=0.03162)
+    got = jacobian_spectrum(spec, depths=(10, 20)).log10_sv2[:, 0]
+    assert not np.isnan(got).any()
+    (per,), _ = explicit_jacobians(spec, (10, 20))
+    for row, jac in zip(got, per):
+        top = np.linalg.svd(jac, compute_uv=False)[:3]
+        assert row[:3] == pytest.approx(2 * np.log10(top), abs=1e-6)
