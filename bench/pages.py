@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
@@ -89,6 +90,7 @@ def new_settings(page: str, count: int, seed: int = 0,
                  tab: tuple[str, str] | None = None) -> list[float]:
     """Rerun times (ms) of `count` settings no session asked for before
     (`new_setting_draws`); `tab` (its URL key, its title): on that tab of the page."""
+    st.cache_data.clear()          # no page or tab measured before shares its results
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at._page_hash = calc_hash(page)
     if tab is not None:

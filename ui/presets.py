@@ -179,18 +179,21 @@ PRESETS: tuple[Preset, ...] = (
            "of the Jacobian is exactly 1, at every depth. Dynamical isometry.",
            dict(activation="linear", depth=100, width=50, init="orthogonal", gain="1"),
            page="depth_scales", tab="Dynamical isometry"),
+    # He's gain written out, √2 ≈ 1.414: the same network as "ReLU with He init" at
+    # width 100, a demo of its own
     Preset("Finite width 1: ReLU He, width 10, depth 50",
-           "He init keeps the average size level, but at width {width} and depth {depth} "
+           "He init (gain √2 ≈ {gain}) keeps the average size level, but at width {width} "
+           "and depth {depth} "
            "each draw of the weights lands somewhere else: ln ‖x_L‖² varies by about "
            "5 × {depth}/{width} from draw to draw, so one draw starts near dead and "
            "another exploded. Other pages' verdicts change with the seed here.",
-           dict(activation="relu", depth=50, width=10, init="kaiming_normal", gain="auto"),
+           dict(activation="relu", depth=50, width=10, init="kaiming_normal", gain="1.414"),
            page="depth_scales", tab="Finite width", problems=None),
     Preset("Finite width 2: ReLU He, width 100, depth 50",
            "The same {depth} layers at width {width}: the spread over draws shrinks like "
            "1/width (5 × {depth}/{width} in ln ‖x_L‖²), and every draw starts near the "
            "average.",
-           dict(activation="relu", depth=50, width=100, init="kaiming_normal", gain="auto"),
+           dict(activation="relu", depth=50, width=100, init="kaiming_normal", gain="1.414"),
            page="depth_scales", tab="Finite width", problems=("dead",)),
 )
 BY_NAME = {p.name: p for p in PRESETS}

@@ -194,10 +194,10 @@ def _nearest_sentence(spec, grid) -> str:
 
 def _loss_words(above: float) -> str:
     if not math.isfinite(above):
-        return "diverged: its loss is not a number"
+        return TEXT("train.diverged")
     if above < 0:
-        return f"{-above:.3f} nats below the input-blind network's best: it learned"
-    return f"{above:.3f} nats above the input-blind network's best: it learned nothing"
+        return TEXT("train.learned", nats=-above)
+    return TEXT("train.learned_nothing", nats=above)
 
 
 # -- Dynamical isometry ---------------------------------------------------------------------
@@ -292,7 +292,7 @@ def _finite_width(spec) -> None:
                              ratio=var / law.variance if law.variance > 0 else math.nan))
         st.markdown(TEXT("width.narrow") if math.sqrt(var) > TEN else TEXT("width.wide"))
     if law is None:
-        st.caption(TEXT(f"width.no_law_{fw.no_law}"))
+        st.caption(TEXT(f"width.no_law.{fw.no_law}"))
     dead = int(np.count_nonzero(np.isneginf(fw.log_ratios)))
     if dead:
         st.markdown(TEXT("width.dead", dead=dead, values=fw.log_ratios.size))

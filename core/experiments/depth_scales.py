@@ -97,8 +97,8 @@ def correlations(spec: NetworkSpec, c0: float = C0, pairs: int = PAIRS) -> Corre
 
 # -- dynamical isometry -----------------------------------------------------------------
 
-JACOBIAN_FLOPS = 4e8     # both weight draws together (python -m bench.pages --tabs)
-MAX_INPUTS = 4
+JACOBIAN_FLOPS = 2e8     # both weight draws together (python -m bench.pages --tabs)
+MAX_INPUTS = 2            # more inputs cost per layer what the width does not (bench.pages --tabs)
 MIN_WIDTH = 8
 WEIGHTS = ("Gaussian", "orthogonal")
 
@@ -162,11 +162,11 @@ def isometry(spec: NetworkSpec, depths: Sequence[int] | None = None,
     depths = isometry_depths(spec.depth) if depths is None else tuple(depths)
     width, inputs = isometry_plan(spec, len(depths), max_flops)
     spectra = {}
+    predicted = _predicted(spec, depths)
     for label, s in weight_specs(spec, width).items():
         s = s.replace(dtype="float64")
         found = jacobian_spectrum(s, depths, inputs).log10_sv2
-        spectra[label] = Spectrum(s, found.reshape(len(found), -1),
-                                  _predicted(s, depths, label == "orthogonal"))
+        spectra[label] = Spectrum(s, found.reshape(len(found), -1), predicted[label])
     fixes = (Fix("width", spec.width, width, "budget"),) if width != spec.width else ()
     return Isometry(tuple(depths), spectra, inputs, fixes)
 
@@ -181,16 +181,23 @@ def isometry_plan(spec: NetworkSpec, readouts: int, max_flops: float) -> tuple[i
     return width, max(1, min(MAX_INPUTS, int(max_flops // per_input(width))))
 
 
-def _predicted(spec: NetworkSpec, depths, orthogonal: bool) -> tuple:
+def _predicted(spec: NetworkSpec, depths) -> dict[str, tuple]:
+    """Both weight draws' predicted moments at each depth (None: not a plain network).
+    Free probability's two differ only in the weights' s1 (-1 Gaussian, 0 orthogonal),
+    one per layer in variance / mean^2, on the same q_l: the orthogonal moments are the
+    Gaussian ones less the depth (theory.isometry), which halves the quadrature."""
     if not plain(spec):
-        return (None,) * len(depths)
-    return tuple(jacobian_moments(spec.activation, spec.sigma_w2, spec.bias_var, d,
-                                  orthogonal=orthogonal, q0=input_q0(spec)) for d in depths)
+        return {w: (None,) * len(depths) for w in WEIGHTS}
+    gauss = tuple(jacobian_moments(spec.activation, spec.sigma_w2, spec.bias_var, d,
+                                   q0=input_q0(spec)) for d in depths)
+    orth = tuple(SpectrumMoments(g.log10_mean, g.rel_var - d if math.isfinite(g.rel_var)
+                                 else g.rel_var) for g, d in zip(gauss, depths))
+    return {"Gaussian": gauss, "orthogonal": orth}
 
 
 # -- finite width -----------------------------------------------------------------------
 
-FINITE_WIDTH_WEIGHTS = 6e6    # weights drawn over all seeds (python -m bench.pages --tabs)
+FINITE_WIDTH_WEIGHTS = 3e6    # weights drawn over all seeds (python -m bench.pages --tabs)
 MIN_SEEDS = 8
 MAX_SEEDS = 100
 EXAMPLES = 8                  # inputs per draw: the marginal law is the same for each
@@ -237,7 +244,7 @@ def seed_count(spec: NetworkSpec, max_weights: float = FINITE_WIDTH_WEIGHTS) -> 
     """Draws of the weights that fit `max_weights`, between MIN_SEEDS and MAX_SEEDS.
 
     >>> seed_count(NetworkSpec(depth=10, width=100)), seed_count(NetworkSpec(depth=60, width=100))
-    (60, 10)
+    (30, 8)
     """
     per_seed = spec.depth * spec.width**2
     return int(min(MAX_SEEDS, max(MIN_SEEDS, max_weights // per_seed)))

@@ -88,7 +88,7 @@ def test_each_preset_sets_the_controls_and_explains_itself(preset):
     res = simulate(to_spec(preset.full_values()).spec)
     assert any(preset.text(lessons.facts(res)) in i.value for i in at.info)   # beside the charts
     titles = {"variance": "Variance through depth", "dead_neurons": "Dead neurons",
-              "training": "Training",
+              "training": "Training", "depth_scales": "Depth scales",
               "saturation": "tanh saturation" if res.spec.activation == "tanh" else
               f"Saturation: {res.spec.activation}"}
     assert at.title[0].value == titles[preset.page]                # the demo's own page

@@ -193,3 +193,17 @@ def test_boundary_multiples_only_where_the_boundary_is_inside_the_grid():
     m = ds.boundary_multiples((10, 20, 30), trains, xi)
     assert m[0] == pytest.approx(20 / 2) and m[1] == pytest.approx(10 / 5)
     assert np.isnan(m[2]) and np.isnan(m[3])        # nothing trains / everything does
+
+
+@pytest.mark.parametrize("activation, sigma_w2, sigma_b2", [
+    ("tanh", 1.76, 0.05), ("relu", 2.0, 0.0), ("gelu", 1.5, 0.1), ("sigmoid", 20.0, 0.0)])
+def test_the_orthogonal_prediction_is_free_probabilitys(activation, sigma_w2, sigma_b2):
+    """The orthogonal moments the page shows are theory.jacobian_moments' own."""
+    spec = NetworkSpec(depth=12, width=16, activation=activation, weight_var=sigma_w2 / 16,
+                       bias_var=sigma_b2)
+    iso = ds.isometry(spec)
+    for i, d in enumerate(iso.depths):
+        direct = theory.jacobian_moments(activation, sigma_w2, sigma_b2, d, orthogonal=True)
+        shown = iso.spectra["orthogonal"].predicted[i]
+        assert shown.log10_mean == pytest.approx(direct.log10_mean, abs=1e-12)
+        assert shown.rel_var == pytest.approx(direct.rel_var, rel=1e-12, abs=1e-12)
