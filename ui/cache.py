@@ -171,13 +171,14 @@ def correlations(spec: NetworkSpec, c0: float) -> depth_scales.Correlations:
 @cached(LINEUP_ENTRIES, RUNNING_ALL)
 def isometry(spec: NetworkSpec) -> depth_scales.Isometry:
     """The Jacobian's spectrum with Gaussian and with orthogonal weights, within budget."""
-    return compute.run(depth_scales.isometry, spec)
+    return compute.run(depth_scales.isometry, spec, max_flops=capacity.JACOBIAN_FLOPS)
 
 
 @cached(LINEUP_ENTRIES, RUNNING_ALL)
 def finite_width(spec: NetworkSpec) -> depth_scales.FiniteWidth:
     """ln(||x_L||^2 / ||x_0||^2) over draws of the weights, within budget."""
-    return compute.run(depth_scales.finite_width, spec)
+    return compute.run(depth_scales.finite_width, spec,
+                       max_weights=capacity.FINITE_WIDTH_WEIGHTS)
 
 
 def depth_scales_of(spec: NetworkSpec):

@@ -68,3 +68,13 @@ TRAIN_REQUEST_BYTES = 256 * 2**20
 # --seconds 60` (three visitors on the Training page's heaviest link beside a class of
 # thirty, no OOM kill) and, shorter, tests/deploy/test_ceiling.py.
 SERVER_TRAIN_BYTES = 384 * 2**20
+
+# -- the Depth scales page's own computations ------------------------------------------------
+# Sized so that each of its tabs costs a new setting about what the other pages' views
+# cost (`python -m bench.pages --cpu --new 20 --tabs --pages variance,gradients,depth_scales`,
+# docs/performance.md "Depth scales"). A live trainability column is one training
+# request: TRAIN_REQUEST_MACS.
+# The input-output Jacobian of both weight draws (core.experiments.jacobian.jacobian_flops).
+JACOBIAN_FLOPS = 2e8
+# Weights drawn for the finite-width spread, every draw together.
+FINITE_WIDTH_WEIGHTS = 3e6

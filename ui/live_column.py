@@ -23,13 +23,12 @@ import streamlit as st
 from core.experiments import depth_scales, trainability
 from core.train import Status, Trainer, macs_per_step, valid_loss
 
-from . import cache, training
-from .training_request import MAX_TRAIN_MACS
+from . import cache, capacity, training
 
 JOB = "_depth_column_job"
 START, STOP = "depth_column_train", "depth_column_stop"
 CHUNK_STEPS = 25               # steps between two moves of the progress bar
-MAX_MACS = MAX_TRAIN_MACS      # a column is one training request
+MAX_MACS = capacity.TRAIN_REQUEST_MACS     # a column is one training request
 
 
 @dataclass(frozen=True)

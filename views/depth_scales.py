@@ -244,8 +244,13 @@ def isometry_rows(iso: ds.Isometry) -> list[dict]:
     return rows
 
 
+ROUNDING = 1e-9        # a variance / mean^2 below it is float64's rounding of an exact 0
+
+
 def _number(x: float) -> str:
-    return "∞" if math.isinf(x) else "—" if math.isnan(x) else f"{x:.3g}"
+    if math.isinf(x):
+        return "∞"
+    return "—" if math.isnan(x) else "0" if abs(x) < ROUNDING else f"{x:.3g}"
 
 
 def _decades(log10_sv2: np.ndarray) -> str:

@@ -13,8 +13,8 @@ within a budget, so that a notebook gets the numbers the page draws:
   trainability grid is read against (Schoenholz et al. 2017: depth below about 6 xi_c
   trains).
 
-Budgets are in the units the experiments count (flops, weights drawn); the app sets
-them (ui.cache), a notebook may ask for more.
+Budgets are in the units the experiments count (flops, weights drawn); None runs the
+spec as asked. The app's are its server's policy (ui.capacity).
 
 >>> from core.spec import NetworkSpec
 >>> c = correlations(NetworkSpec(depth=5, width=64, activation="tanh", weight_var=1 / 64,
@@ -97,8 +97,7 @@ def correlations(spec: NetworkSpec, c0: float = C0, pairs: int = PAIRS) -> Corre
 
 # -- dynamical isometry -----------------------------------------------------------------
 
-JACOBIAN_FLOPS = 2e8     # both weight draws together (python -m bench.pages --tabs)
-MAX_INPUTS = 2            # more inputs cost per layer what the width does not (bench.pages --tabs)
+MAX_INPUTS = 2     # inputs whose spectra are pooled: each costs a QR per layer and input
 MIN_WIDTH = 8
 WEIGHTS = ("Gaussian", "orthogonal")
 
@@ -154,11 +153,11 @@ def at_width(spec: NetworkSpec, width: int) -> NetworkSpec:
 
 
 def isometry(spec: NetworkSpec, depths: Sequence[int] | None = None,
-             max_flops: float = JACOBIAN_FLOPS) -> Isometry:
+             max_flops: float | None = None) -> Isometry:
     """Both weight draws' Jacobian spectra at `depths` (default `isometry_depths`), in
     float64, the width halved (sigma_w2 kept) until one input of each fits `max_flops`,
-    then as many inputs as fit (up to MAX_INPUTS). Refused for a normalized network
-    (ValueError, as `jacobian_spectrum`)."""
+    then as many inputs as fit (up to MAX_INPUTS; None: the spec's width, MAX_INPUTS
+    inputs). Refused for a normalized network (ValueError, as `jacobian_spectrum`)."""
     depths = isometry_depths(spec.depth) if depths is None else tuple(depths)
     width, inputs = isometry_plan(spec, len(depths), max_flops)
     spectra = {}
@@ -171,9 +170,12 @@ def isometry(spec: NetworkSpec, depths: Sequence[int] | None = None,
     return Isometry(tuple(depths), spectra, inputs, fixes)
 
 
-def isometry_plan(spec: NetworkSpec, readouts: int, max_flops: float) -> tuple[int, int]:
+def isometry_plan(spec: NetworkSpec, readouts: int,
+                  max_flops: float | None) -> tuple[int, int]:
     """(width, inputs) of `isometry`: the width halved until one input of each weight draw
     fits `max_flops` (not below MIN_WIDTH), then as many inputs as fit, up to MAX_INPUTS."""
+    if max_flops is None:
+        return spec.width, MAX_INPUTS
     width = spec.width
     per_input = lambda w: len(WEIGHTS) * jacobian_flops(w, spec.depth, 1, readouts)
     while width // 2 >= MIN_WIDTH and per_input(width) > max_flops:
@@ -197,7 +199,6 @@ def _predicted(spec: NetworkSpec, depths) -> dict[str, tuple]:
 
 # -- finite width -----------------------------------------------------------------------
 
-FINITE_WIDTH_WEIGHTS = 3e6    # weights drawn over all seeds (python -m bench.pages --tabs)
 MIN_SEEDS = 8
 MAX_SEEDS = 100
 EXAMPLES = 8                  # inputs per draw: the marginal law is the same for each
@@ -240,23 +241,27 @@ def law_missing(spec: NetworkSpec) -> str | None:
     return None
 
 
-def seed_count(spec: NetworkSpec, max_weights: float = FINITE_WIDTH_WEIGHTS) -> int:
-    """Draws of the weights that fit `max_weights`, between MIN_SEEDS and MAX_SEEDS.
+def seed_count(spec: NetworkSpec, max_weights: float | None) -> int:
+    """Draws of the weights that fit `max_weights`, between MIN_SEEDS and MAX_SEEDS (None:
+    MAX_SEEDS).
 
-    >>> seed_count(NetworkSpec(depth=10, width=100)), seed_count(NetworkSpec(depth=60, width=100))
-    (30, 8)
+    >>> [seed_count(NetworkSpec(depth=d, width=100), 3e6) for d in (10, 60)]
+    [30, 8]
     """
+    if max_weights is None:
+        return MAX_SEEDS
     per_seed = spec.depth * spec.width**2
     return int(min(MAX_SEEDS, max(MIN_SEEDS, max_weights // per_seed)))
 
 
-def finite_width(spec: NetworkSpec, max_weights: float = FINITE_WIDTH_WEIGHTS,
+def finite_width(spec: NetworkSpec, max_weights: float | None = None,
                  examples: int = EXAMPLES) -> FiniteWidth:
     """ln(||x_L||^2 / ||x_0||^2) of `examples` inputs under each of `seed_count` draws,
     in float64 at the spec's own width (the law is about the width): a network too big
     for MIN_SEEDS draws within 4 x max_weights runs narrower, and says so."""
     width = spec.width
-    while width // 2 >= MIN_WIDTH and MIN_SEEDS * spec.depth * width**2 > 4 * max_weights:
+    while (max_weights is not None and width // 2 >= MIN_WIDTH
+           and MIN_SEEDS * spec.depth * width**2 > 4 * max_weights):
         width //= 2
     run = at_width(spec, width).replace(dtype="float64")
     ratios = log_norm_ratios(run, seed_count(run, max_weights), examples)

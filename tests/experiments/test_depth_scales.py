@@ -115,11 +115,11 @@ def test_relu_he_spread_over_draws_and_inputs_is_hanin_and_rolnicks():
     """Every input's ln ||x_L||^2 / ||x_0||^2 has the same law under random Gaussian
     weights (rotation invariance), so pooling 8 inputs per draw estimates it too. Width 100,
     depth 10: the law's variance 5 * 10 / 100 = 0.5, within 20 % of the exact one (Hanin &
-    Rolnick's large-width approximation) and sampling error on 60 draws."""
+    Rolnick's large-width approximation) and sampling error on 100 draws."""
     spec = NetworkSpec(depth=10, width=100, activation="relu", init="kaiming_normal")
     fw = ds.finite_width(spec)
     assert fw.law.variance == pytest.approx(0.5) and fw.kappa == 5
-    assert fw.log_ratios.shape == (ds.seed_count(spec), ds.EXAMPLES)
+    assert fw.log_ratios.shape == (ds.MAX_SEEDS, ds.EXAMPLES)
     draws = fw.log_ratios.shape[0]
     assert np.var(fw.finite, ddof=1) == pytest.approx(0.5, rel=0.2 + 4 * math.sqrt(2 / draws))
 
