@@ -24,9 +24,8 @@ class Preset:
     look_for: str            # a template: its {fields} are facts of the network shown
     values: dict[str, Any]
     page: str = "variance"   # the page that shows it best
-    # what core.experiments.diagnose finds, for every seed (checked by the tests); None
-    # for a demo of how draws differ, whose problems change with the seed
-    problems: tuple[str, ...] | None = ()
+    # what core.experiments.diagnose finds, for every seed (checked by the tests)
+    problems: tuple[str, ...] = ()
     tab: str | None = None   # the tab of the page that shows it, for a page with tabs
 
     def full_values(self) -> dict[str, Any]:
@@ -182,13 +181,15 @@ PRESETS: tuple[Preset, ...] = (
     # He's gain written out, √2 ≈ 1.414: the same network as "ReLU with He init" at
     # width 100, a demo of its own
     Preset("Finite width 1: ReLU He, width 10, depth 50",
-           "He init (gain √2 ≈ {gain}) keeps the average size level, but at width {width} "
-           "and depth {depth} "
-           "each draw of the weights lands somewhere else: ln ‖x_L‖² varies by about "
-           "5 × {depth}/{width} from draw to draw, so one draw starts near dead and "
-           "another exploded. Other pages' verdicts change with the seed here.",
+           "He init (gain √2 ≈ {gain}) keeps the average of ‖x‖² level, but at width "
+           "{width} each layer's factor is an average over {width} units only, and its "
+           "randomness compounds over {depth} layers: the spread of ln ‖x_L‖² over draws "
+           "grows like 5 × {depth}/{width}, and a typical draw's output ends far below "
+           "its average: this one's activation variance goes from {first_act_var} at "
+           "layer 1 to {last_act_var} at layer {depth}, vanishing on every seed.",
            dict(activation="relu", depth=50, width=10, init="kaiming_normal", gain="1.414"),
-           page="depth_scales", tab="Finite width", problems=None),
+           page="depth_scales", tab="Finite width",
+           problems=("vanishing", "dead", "gradients_vanishing")),
     Preset("Finite width 2: ReLU He, width 100, depth 50",
            "The same {depth} layers at width {width}: the spread over draws shrinks like "
            "1/width (5 × {depth}/{width} in ln ‖x_L‖²), and every draw starts near the "

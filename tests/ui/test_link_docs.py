@@ -12,7 +12,7 @@ from pathlib import Path
 from ui import controls, lesson_state, present, training_request
 from ui.controls import CONTROLS, Control
 from ui.pages import PAGES
-from views import gradients, initialization, normalization, tabs, variance
+from views import depth_scales, gradients, initialization, normalization, tabs, variance
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "links.md"
@@ -35,7 +35,8 @@ STATIC = {"variance": [variance.BAND], "gradients": [gradients.THEORY, gradients
           "normalization": [normalization.BAD, normalization.EVAL_BATCHES],
           "training": [training_request.STEPS_C, training_request.LR_C, training_request.BATCH_C,
                        training_request.OPT_C, training_request.COMPARE_C,
-                       training_request.NORM_C]}
+                       training_request.NORM_C],
+          "depth_scales": [depth_scales.C0_C]}
 TABS = tabs()
 
 
