@@ -183,7 +183,7 @@ def _of_depth_scales(spec: NetworkSpec) -> dict[str, str]:
     """The phase (as the phase diagram states it) and the correlation map's c* and xi_c
     for the spec's activation, sigma_w2 and sigma_b2."""
     point, s = phase_point(spec), depth_scales.scales(spec)
-    chi1 = format_power(math.log10(point.chi1)) if point.chi1 > 0 else "0"
+    chi1 = format_power(math.log10(point.chi1), digits=4) if point.chi1 > 0 else "0"
     return {"phase": point.phase, "chi1": chi1, "c_star": correlation_text(s.c_star),
             "xi_c": format_layers(s.xi_c), "six_xi_c": format_layers(6 * s.xi_c)}
 
