@@ -15,6 +15,7 @@
 | jacobian          | the input-output Jacobian's singular values: dynamical isometry  |
 | finite_width      | the output's size over draws of the weights (Hanin & Rolnick)    |
 | trainability      | which depth x sigma_w2 trains on the Training page's task        |
+| depth_scales      | the Depth scales page's numbers for one network, within a budget |
 
 The engine never imports from here.
 """
