@@ -11,8 +11,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import (COLORS, PALETTE, figure, finite_or_none, hline, layout, legend_below,
-                    power_axis, series, vline)
+from .style import (COLORS, PALETTE, figure, finite_or_none, hline, layout, power_axis,
+                    series, vline)
 
 MEASURED, PREDICTED = "measured: mean over the pairs", "the correlation map"
 PAIR_RANGE = "measured: lowest to highest pair"
@@ -63,7 +63,7 @@ def correlation_figure(mean: np.ndarray, low: np.ndarray, high: np.ndarray,
                              range=[max(-1.05, lo - 0.05), 1.05]))
     if marks:
         look.update(shapes=[s for s, _ in marks], annotations=[a for _, a in marks])
-    return figure(data, legend_below(look, len(data) - 1))
+    return figure(data, look)
 
 
 # -- trainability ---------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def trainability_figure(depths: Sequence[int], sigma_w2: Sequence[float],
         shape, note = vline(critical, dict(color=COLORS["theory"], dash="dot", width=2),
                             "critical σ_w²")
         look.update(shapes=[shape], annotations=[note])
-    return figure(data, legend_below(look, len(data) - 1))
+    return figure(data, look)
 
 
 def grid_ranges(depths: Sequence[int], sigma_w2: Sequence[float]) -> tuple[tuple, tuple]:
@@ -199,10 +199,8 @@ def isometry_figure(depths: Sequence[int], spectra: dict[str, np.ndarray],
         look[f"yaxis{axis}"]["range"] = [0, top_share * 1.08]
         look[f"xaxis{axis}"] = {k: v for k, v in look[f"xaxis{axis}"].items() if v is not None}
     # room on the right for the last tick's label, which sits on the axis's end
-    return figure(data, legend_below(layout(title, height=150 + 170 * rows, barmode="overlay",
-                                            bargap=0, hovermode="closest",
-                                            margin=dict(r=40), **look),
-                                     len(spectra)))
+    return figure(data, layout(title, height=150 + 170 * rows, barmode="overlay", bargap=0,
+                               hovermode="closest", margin=dict(r=40), **look))
 
 
 # -- finite width ---------------------------------------------------------------------------
@@ -241,4 +239,4 @@ def finite_width_figure(values: np.ndarray, law: tuple[float, float] | None,
     look = layout(title, hovermode="closest", bargap=0.05,
                   xaxis=dict(title=dict(text="ln(‖x_L‖² / ‖x_0‖²)"), range=[lo, hi]),
                   yaxis=dict(title=dict(text="% of the values"), range=[0, top * 1.1]))
-    return figure(data, legend_below(look, len(data)))
+    return figure(data, look)
