@@ -30,8 +30,8 @@ TEXT = Prose(PAGE.url_path)
 C0_C = Control("depth_c0", "Starting correlation c₀ of the two inputs", "steps", ds.C0,
                options=(0.0, 0.2, 0.5, 0.8, 0.9, 0.99),
                help="The cosine similarity of each pair of inputs as it enters the network.")
-# Beyond this many decades between the largest and smallest squared singular value a
-# spectrum is far from isometry; within this variance / mean^2, close to it.
+# A spectrum whose squared singular values have variance / mean^2 within this is close to
+# dynamical isometry: every direction stretched within about a third of the mean.
 ISOMETRY_VAR = 0.1
 TEN = math.log(10.0)              # a factor of ten, in ln: the finite-width verdict's line
 
