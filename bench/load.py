@@ -338,7 +338,7 @@ class Session:
             else:
                 run.progress_bars.discard(where)
         elif kind == "delta" and fm.delta.WhichOneof("type") == "new_transient":
-            # spinners at a place: ui.compute's note while a setting waits for a place
+            # spinners at a place: ui.compute's note while a setting waits for a slot
             # among them, until the list at that place comes again without it
             where = tuple(fm.metadata.delta_path)
             if any(BUSY_WORDS in e.spinner.text for e in fm.delta.new_transient.elements):

@@ -10,7 +10,7 @@ docs/performance.md has their current figures. No Streamlit here.
 
 Not here, because they are not the server's to choose: NetworkSpec's memory guard
 (core.spec.MAX_RUN_BYTES), which refuses a run past 4 GiB anywhere, a notebook's too;
-the compute processes and places (ui.cpus, ui.compute), which follow the CPUs.
+the compute processes and slots (ui.cpus, ui.compute), which follow the CPUs.
 
 >>> SIDEBAR_BUSY.values < VIEW.values < SIDEBAR.values
 True

@@ -1,5 +1,5 @@
 """Where a new setting's core computation runs: in a few compute processes beside the
-server, each holding one of a few places, so that a class's work uses every core.
+server, each holding one of a few slots, so that a class's work uses every core.
 
 One Streamlit process runs every session's script as a thread under one interpreter
 lock. A simulation is mostly NumPy calls on small arrays and Python between them, so
@@ -7,14 +7,14 @@ scripts computing side by side mostly wait for the lock, and hand it back and fo
 every call: with thirty students the hand-offs cost more than the work (bench.load).
 So a computation (a pure core function of a spec) runs in one of PROCESSES compute
 processes, a process pool started with the server, and the script thread waits for it
-without holding the lock. At most PLACES computations run at once, all sessions
-together; a new setting beyond them waits for a place, and a session that asks for a
+without holding the lock. At most SLOTS computations run at once, all sessions
+together; a new setting beyond them waits for a slot, and a session that asks for a
 newer setting meanwhile stops waiting (its superseded setting is dropped, not
 computed).
 
 LAYERSCOPE_COMPUTE_PROCESSES sets the number of processes (default: min(2, the CPUs the
 server may use: ui.cpus, which also sets every process's BLAS threads); 0 computes in the
-script's own thread, still one place at a time per place. A compute process that dies
+script's own thread, still one computation at a time per slot. A compute process that dies
 (out of memory, killed) is replaced, and the setting it was computing is computed again
 here.
 
@@ -39,7 +39,7 @@ from concurrent.futures.process import BrokenProcessPool
 from . import cpus
 
 WAIT_CHECK_SECONDS = 0.05      # how often a waiting script looks for a newer setting
-# A setting that waits for a place longer than this, plus the spinner's own half
+# A setting that waits for a slot longer than this, plus the spinner's own half
 # second, says so: on a hosted box of half a CPU, or behind a class's heavy settings,
 # a wait of seconds would otherwise show nothing but the page's old charts.
 QUIET_WAIT_SECONDS = 0.5
@@ -59,9 +59,9 @@ def processes() -> int:
 PROCESSES = PLAN.processes
 # Places: computations at once. Two on two cores even computing in the script threads:
 # one computes while the other's matrix products run on the second core.
-PLACES = max(PROCESSES, 2)
+SLOTS = max(PROCESSES, 2)
 
-_places = threading.BoundedSemaphore(PLACES)
+_slots = threading.BoundedSemaphore(SLOTS)
 _pool: cf.ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -209,8 +209,8 @@ def run_check():
     return get_run_yield_check() or (lambda: None)
 
 
-def take_place(check=None) -> None:
-    """Wait for a place; `check` (this script run's yield check, by default) is called
+def take_slot(check=None) -> None:
+    """Wait for a slot; `check` (this script run's yield check, by default) is called
     while waiting and ends a run that a newer one replaced. A wait past
     QUIET_WAIT_SECONDS says why while it lasts (`waiting_note`)."""
     check = check or run_check()
@@ -221,10 +221,10 @@ def take_place(check=None) -> None:
 
 
 def _wait(check, seconds: float = math.inf) -> bool:
-    """Try for a place for up to about `seconds`, calling `check` between tries;
+    """Try for a slot for up to about `seconds`, calling `check` between tries;
     whether one was taken."""
     end = time.monotonic() + seconds
-    while not _places.acquire(timeout=WAIT_CHECK_SECONDS):
+    while not _slots.acquire(timeout=WAIT_CHECK_SECONDS):
         check()
         if time.monotonic() >= end:
             return False
@@ -240,49 +240,49 @@ def waiting_note():
     return st.spinner(BUSY_NOTE)
 
 
-def give_place(*_) -> None:
-    _places.release()
+def give_slot(*_) -> None:
+    _slots.release()
 
 
 @contextlib.contextmanager
-def place(check=None):
-    """Hold a place while the block runs (a computation here, in this thread)."""
-    take_place(check)
+def slot(check=None):
+    """Hold a slot while the block runs (a computation here, in this thread)."""
+    take_slot(check)
     try:
         yield
     finally:
-        give_place()
+        give_slot()
 
 
-def free_places() -> int:
+def free_slots() -> int:
     """Places no computation holds now (0: a new setting would wait)."""
-    return _places._value              # BoundedSemaphore keeps its count there
+    return _slots._value              # BoundedSemaphore keeps its count there
 
 
 def here(fn, *args, **kwargs):
-    """fn(*args, **kwargs) in this thread, holding a place (work too small to send)."""
-    with place():
+    """fn(*args, **kwargs) in this thread, holding a slot (work too small to send)."""
+    with slot():
         return fn(*args, **kwargs)
 
 
 def run(fn, *args, check=None, **kwargs):
     """fn(*args, **kwargs) in a compute process (`fn` a module-level core function, its
-    arguments and result picklable), holding a place until the process is done with it.
-    A run that a newer one replaces stops waiting; its place comes back when the
+    arguments and result picklable), holding a slot until the process is done with it.
+    A run that a newer one replaces stops waiting; its slot comes back when the
     process finishes the task it already started."""
     if not PROCESSES:
-        with place(check):
+        with slot(check):
             return fn(*args, **kwargs)
     check = check or run_check()
-    take_place(check)
+    take_slot(check)
     pool = _executor()
     try:
         future = pool.submit(fn, *args, **kwargs)
     except (BrokenProcessPool, RuntimeError):
-        give_place()
+        give_slot()
         _replace_pool(pool)
         return here(fn, *args, **kwargs)
-    future.add_done_callback(give_place)
+    future.add_done_callback(give_slot)
     while True:
         try:
             return future.result(timeout=WAIT_CHECK_SECONDS)

@@ -47,7 +47,7 @@ REPORT_VAR = "LAYERSCOPE_THREADS_REPORT"
 # share of the CPUs), not with more processes behind one server's interpreter.
 PROCESS_CAP = 2
 MAX_PROCESSES = 8              # LAYERSCOPE_COMPUTE_PROCESSES is clamped to 0..8
-MIN_PLACES = 2                 # ui.compute: computations at once with no processes
+MIN_SLOTS = 2                 # ui.compute: computations at once with no processes
 # BLAS threads: all the computations that run at once together never start more threads
 # than the CPUs, because a thread waiting for a core spins: 30 sessions of bench.load
 # (python -m bench.load --start-server --sessions 30) waited 4.7 s p95 per rerun with
@@ -81,9 +81,9 @@ def plan(environ=os.environ, cpus: int | None = None) -> Plan:
 
 
 def threads_for(cpus: int, processes: int) -> int:
-    """BLAS threads per process when `processes` compute processes (0: MIN_PLACES
+    """BLAS threads per process when `processes` compute processes (0: MIN_SLOTS
     script threads) compute at once on `cpus`."""
-    return max(1, min(BLAS_THREAD_CAP, cpus // (processes or MIN_PLACES)))
+    return max(1, min(BLAS_THREAD_CAP, cpus // (processes or MIN_SLOTS)))
 
 
 def replan(planned: Plan, processes: int) -> Plan:

@@ -58,11 +58,22 @@ TAB_SECONDS = 3.0
 # and every other page keeps the other. Slices, not chunks: a session whose new setting
 # waits for the slot waits for one slice, not for another session's whole chunk.
 TRAINING_SLOT = threading.Lock()
+class _Count:
+    """How many scripts of this process are training now (train_chunk reads it)."""
+
+    def __init__(self):
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.value += n
+
+
 # Training yields to the other pages: while more scripts run than train, a slice is
 # followed by a pause as long as itself, the slot still held, so that all training
 # together takes at most about half of the interpreter from pages computing.
-_training = [0]
-_training_lock = threading.Lock()
+_training = _Count()
 _LIVE = "_train_live"
 _RESERVED = "_train_reserved"
 
@@ -211,7 +222,7 @@ def train_chunk(trainers: list[Trainer], steps: int, per_slice: int = 1,
                 for t in trainers:
                     t.run(n)
             took = time.perf_counter() - start
-            if load.running_scripts() > _training[0]:    # a page is computing: let it,
+            if load.running_scripts() > _training.value:    # a page is computing: let it,
                 time.sleep(min(took, SLICE_SECONDS))     # slot held, so no one trains
         done += n
         # the next slice's steps from this one's pace, at most doubling
@@ -236,13 +247,11 @@ def training_slot(yield_check=None):
 @contextlib.contextmanager
 def training():
     """Count this script as training while it trains (see train_chunk)."""
-    with _training_lock:
-        _training[0] += 1
+    _training.add(1)
     try:
         yield
     finally:
-        with _training_lock:
-            _training[0] -= 1
+        _training.add(-1)
 
 
 def thinned(count: int, most: int) -> np.ndarray:

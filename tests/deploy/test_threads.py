@@ -79,7 +79,7 @@ def blas_threads(report: dict) -> list[int]:
 
 
 def busy_class(url: str) -> dict:
-    """Every page at once with a heavy new setting, twice over: both places compute."""
+    """Every page at once with a heavy new setting, twice over: both slots compute."""
     rep = loop.run(load.run_class(url, 2 * len(HEAVY), 1.0, interval=5.0, downloads=False,
                                   burst=True, first_views=HEAVY))
     assert rep["errors"] == 0, rep

@@ -1,6 +1,6 @@
 """A new setting computes in a compute process (ui.compute): the same numbers as in the
 script's thread, a superseded wait is dropped, and a dead process is replaced; never
-more than PLACES computations at once."""
+more than SLOTS computations at once."""
 
 import os
 import signal
@@ -26,7 +26,7 @@ def test_a_process_computes_what_the_thread_computes():
     for name in ("log10_preact_var", "log10_act_var", "log10_grad_var", "act_hist",
                  "saturated_frac"):
         assert np.array_equal(getattr(far, name), getattr(near, name)), name
-    assert far.loss == near.loss and compute.free_places() == compute.PLACES
+    assert far.loss == near.loss and compute.free_slots() == compute.SLOTS
 
 
 @processes
@@ -45,7 +45,7 @@ def test_a_superseded_wait_is_dropped_and_its_place_comes_back():
         compute.run(time.sleep, 0.6, check=check)
     assert time.perf_counter() - t0 < 0.5                 # did not wait for the sleep
     deadline = time.perf_counter() + 5
-    while compute.free_places() < compute.PLACES:
+    while compute.free_slots() < compute.SLOTS:
         assert time.perf_counter() < deadline, "the place never came back"
         time.sleep(0.05)
 
@@ -63,7 +63,7 @@ def test_a_killed_process_is_replaced_and_the_setting_still_computes():
     assert np.array_equal(res.log10_act_var, simulate(spec).log10_act_var)
     assert compute.run(abs, -4) == 4                    # and the next one too
     assert compute._executor() is not pool or victim not in pool._processes
-    assert compute.free_places() == compute.PLACES
+    assert compute.free_slots() == compute.SLOTS
 
 
 @processes
@@ -80,13 +80,13 @@ def test_with_no_processes_a_computation_runs_in_the_calling_thread():
 
 
 def test_at_most_computing_places_compute_at_once():
-    """Eight sessions computing at once: never more than compute.PLACES inside, and every
+    """Eight sessions computing at once: never more than compute.SLOTS inside, and every
     one gets its turn."""
     inside, most, done = [0], [0], []
     lock = threading.Lock()
 
     def session(i):
-        with compute.place(check=lambda: None):
+        with compute.slot(check=lambda: None):
             with lock:
                 inside[0] += 1
                 most[0] = max(most[0], inside[0])
@@ -101,8 +101,8 @@ def test_at_most_computing_places_compute_at_once():
     for t in threads:
         t.join(timeout=10)
     assert sorted(done) == list(range(8))
-    assert most[0] == compute.PLACES
-    assert compute.free_places() == compute.PLACES
+    assert most[0] == compute.SLOTS
+    assert compute.free_slots() == compute.SLOTS
 
 
 def test_a_superseded_run_waiting_for_a_place_is_dropped():
@@ -120,17 +120,17 @@ def test_a_superseded_run_waiting_for_a_place_is_dropped():
             raise Superseded
 
     with ExitStack() as stack:
-        for _ in range(compute.PLACES):
-            stack.enter_context(compute.place(check=lambda: None))
-        assert compute.free_places() == 0
+        for _ in range(compute.SLOTS):
+            stack.enter_context(compute.slot(check=lambda: None))
+        assert compute.free_slots() == 0
         computed = []
         try:
-            with compute.place(check=check):
+            with compute.slot(check=check):
                 computed.append(1)
         except Superseded:
             pass
         assert computed == [] and len(calls) == 3
-    assert compute.free_places() == compute.PLACES         # every place given back
+    assert compute.free_slots() == compute.SLOTS         # every place given back
 
 
 _FAULTS = """
