@@ -58,6 +58,8 @@ TAB_SECONDS = 3.0
 # and every other page keeps the other. Slices, not chunks: a session whose new setting
 # waits for the slot waits for one slice, not for another session's whole chunk.
 TRAINING_SLOT = threading.Lock()
+
+
 class _Count:
     """How many scripts of this process are training now (train_chunk reads it)."""
 
