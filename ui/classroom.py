@@ -40,6 +40,39 @@ class Led:
     secret: str
 
 
+# -- the students' timers -------------------------------------------------------------
+
+def drop_ticks_while_running() -> None:
+    """Drop a `run_every` fragment's tick that reaches a session while its run is under
+    way, as far as the session's event loop knows.
+
+    Streamlit 1.67's browser sends a fragment's tick on its own timer, running or not.
+    When a class reruns at once, a worker's event loop falls seconds behind its script
+    threads; a tick it reads after a run has finished on its thread, but before it has
+    sent that run's last messages, starts a new ScriptRunner, and AppSession then drops
+    the finished run's remaining messages as a stale runner's: its last elements, its
+    end and its fragments' timers. The student's page stays half drawn and stops
+    following (bench.classpoll, 200 students: a few pages each run). The run in
+    progress re-arms the timers of the fragments it draws, so a dropped tick costs
+    nothing. Ticks only: a click still reaches the session as before."""
+    from streamlit.runtime.app_session import AppSession, AppSessionState
+    handle = AppSession._handle_rerun_script_request
+    if getattr(handle, "_drops_ticks", False):
+        return
+
+    def _handle_rerun_script_request(self, client_state=None):
+        if (client_state is not None and client_state.is_auto_rerun
+                and self._state == AppSessionState.APP_IS_RUNNING):
+            return
+        handle(self, client_state)
+
+    _handle_rerun_script_request._drops_ticks = True
+    AppSession._handle_rerun_script_request = _handle_rerun_script_request
+
+
+drop_ticks_while_running()
+
+
 # -- the database, once per process ---------------------------------------------------
 
 _lock = threading.Lock()
