@@ -81,7 +81,7 @@ class ClassSession(Session):
         self._waiting: dict[str, asyncio.Event] = {}
         self.buttons: dict[str, str] = {}          # label -> widget id (the first drawn)
         self.text_inputs: list[str] = []
-        self.radios: list[str] = []
+        self.radios: list[tuple[str, list[str]]] = []      # (id, the options' words)
         self.charts = 0                            # charts drawn by the last full run
         self.alerts: list[tuple[str, str]] = []    # (kind, body) of the last full run
         self.markdown: list[str] = []
@@ -153,7 +153,7 @@ class ClassSession(Session):
         elif kind == "text_input":
             self.text_inputs.append(el.text_input.id)
         elif kind == "radio":
-            self.radios.append(el.radio.id)
+            self.radios.append((el.radio.id, list(el.radio.options)))
         elif kind == "alert":
             self.alerts.append((ALERTS.get(el.alert.format, "?"), el.alert.body))
             if DOWN_WORDS in el.alert.body:
@@ -163,6 +163,7 @@ class ClassSession(Session):
             self.mark("chart")
         elif kind == "exception":
             self.exceptions += 1
+            self.mark(f"exception:{el.exception.type}: {el.exception.message[:200]}")
 
     # -- the fragments' timers, as the browser keeps them
 
@@ -236,8 +237,9 @@ class ClassSession(Session):
         field = self.radios if isinstance(answer, int) else self.text_inputs
         if not field or "Send my answer" not in self.buttons:
             raise LookupError(f"{self.name}: no answer form for {answer!r} on the page")
-        box = (WidgetState(id=field[0], int_value=answer) if isinstance(answer, int)
-               else WidgetState(id=field[0], string_value=answer))
+        # a radio's state is the chosen option's words, as the browser sends it
+        box = (WidgetState(id=field[0][0], string_value=field[0][1][answer])
+               if isinstance(answer, int) else WidgetState(id=field[0], string_value=answer))
         submit = WidgetState(id=self.buttons["Send my answer"], trigger_value=True)
         self.answer_sent = True
         return await self.act([box, submit], timeout)

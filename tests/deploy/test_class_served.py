@@ -107,7 +107,8 @@ async def _a_class_through_a_worker_killed(cluster, db_url: str) -> None:
             picks = {_me(s): SECOND[i % len(SECOND)] for i, s in enumerate(students)}
             await asyncio.gather(*(s.send_answer(picks[_me(s)]) for s in students))
             assert all(any(b.startswith("Your answer") for _, b in s.alerts)
-                       for s in students)
+                       for s in students), [(s.name, [k for k in s.seen if k.startswith("exception")])
+                                            for s in students]
             assert classes.tally(db, code, 1).answered == STUDENTS
             for s in students:
                 assert classes.mine(db, code, _me(s), 0).text == sent[_me(s)]
