@@ -46,7 +46,7 @@ def choices_figure(labels: Sequence[str], counts: Sequence[int], correct: int | 
     look = layout(title, height=120 + 56 * len(labels), showlegend=False,
                   margin=dict(l=20, r=20, t=60, b=50),
                   xaxis=dict(title=dict(text="students"), rangemode="tozero",
-                             tickformat="d"),
+                             tickformat="d", dtick=count_step(max(counts, default=0))),
                   yaxis=dict(autorange="reversed", automargin=True))
     return figure(bars, look)
 
@@ -83,8 +83,22 @@ def numbers_figure(log10_values: Sequence[float], nonpositive: int = 0,
                   shapes=shapes, annotations=notes,
                   xaxis=dict(title=dict(text=x_title), range=[lo, hi], tickvals=ticks,
                              ticktext=labels),
-                  yaxis=dict(title=dict(text="students"), rangemode="tozero", tickformat="d"))
+                  yaxis=dict(title=dict(text="students"), rangemode="tozero", tickformat="d",
+                             dtick=count_step(max(counts.values(), default=0))))
     return figure(bars, look)
+
+
+def count_step(most: int) -> int:
+    """The tick step of a count axis: whole students (Plotly's own steps for a count
+    of 1 or 2 are fractions, which a whole-number format prints as 0, 0, 1, 1), about
+    five ticks: 1, 2 or 5 times a power of ten.
+
+    >>> [count_step(n) for n in (0, 1, 4, 10, 30, 200)]
+    [1, 1, 1, 2, 10, 50]
+    """
+    wanted = max(1.0, most / 5)
+    power = 10 ** math.floor(math.log10(wanted))
+    return int(next(k * power for k in (1, 2, 5, 10) if k * power >= wanted))
 
 
 def _bin(log10_value: float) -> float:

@@ -14,9 +14,12 @@ from figures.classroom import choices_figure, numbers_figure
 from ui import charts, classroom
 from ui.lesson_state import Open
 
-from .prose import Prose
+from .prose import FOLDER, Prose
 
 TEXT = Prose("lessons")
+# The Lessons page's own rules (views/lessons.py draws them with its navigation, which a
+# student's page has not): the revealed page's title smaller than the step's.
+CSS = "<style>" + (FOLDER / "lessons.css").read_text(encoding="utf-8") + "</style>"
 
 
 # -- the presenter --------------------------------------------------------------------------
@@ -114,6 +117,7 @@ def student_step(found: Open, code: str, me: str, revealed_body) -> None:
         st.caption(TEXT("class.following"))
         return
     _student_verdict(step, given)
+    st.html(CSS)
     revealed_body()
 
 
