@@ -52,7 +52,7 @@ def drop_ticks_while_running() -> None:
     sent that run's last messages, starts a new ScriptRunner, and AppSession then drops
     the finished run's remaining messages as a stale runner's: its last elements, its
     end and its fragments' timers. The student's page stays half drawn and stops
-    following (bench.classpoll, 200 students: a few pages each run). The run in
+    following (bench.classpoll shows it with a class of 200). The run in
     progress re-arms the timers of the fragments it draws, so a dropped tick costs
     nothing. Ticks only: a click still reaches the session as before."""
     from streamlit.runtime.app_session import AppSession, AppSessionState

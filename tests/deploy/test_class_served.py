@@ -10,13 +10,14 @@ fragments on their timers (bench.classpoll.ClassSession). Loopback only; 12 stud
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
 
 import pytest
 
-from bench.classpoll import (DOWN_WORDS, LESSON, ClassSession, Postgres, open_class,
+from bench.classpoll import (DOWN_WORDS, ClassSession, Postgres, open_class,
                              step_titles)
 from bench.load import View
 from classroom import classes, codes
@@ -36,19 +37,11 @@ SECOND = [1, 0, 1, 2]                          # step 2 is a choice (1 is right)
 def served_class(request, tmp_path, monkeypatch):
     """(cluster, database URL, the PostgreSQL server or None): two workers behind HAProxy
     sharing a class database of their own."""
-    with Postgres() if request.param == "postgres" else _nothing() as pg:
+    with Postgres() if request.param == "postgres" else contextlib.nullcontext() as pg:
         url = pg.url if pg else f"sqlite:///{tmp_path / 'layerscope.sqlite3'}"
         monkeypatch.setenv("LAYERSCOPE_DATABASE_URL", url)  # the workers inherit it
         with running_cluster(2, f"class-{request.param}") as cluster:
             yield cluster, url, pg
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return None
 
 
 def _me(s: ClassSession) -> str:
