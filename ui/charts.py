@@ -40,14 +40,16 @@ NETWORK_KEY = "_chart_network"     # the settings lines `describe` keeps for thi
 LINE_CHARS, WIDE_LINE_CHARS = 52, 64
 
 
-def show(fig: go.Figure, where=st, key: str | None = None, **kwargs) -> None:
+def show(fig: go.Figure, where=st, key: str | None = None, network: bool = True,
+         **kwargs) -> None:
     """Draw `fig` in `where` (st or a container: the page's width; a column: about
-    half of it) with the app's chart look, the page's network named under its title."""
+    half of it) with the app's chart look, the page's network named under its title
+    (not with `network=False`: a chart of no network, such as a class's answers)."""
     present = bool(st.session_state.get("_present"))
     fig = readable(fig, present)
     narrow = where is not st
-    fig = with_settings(fig, settings_for(fig, LINE_CHARS if narrow else WIDE_LINE_CHARS),
-                        narrow, present)
+    lines = settings_for(fig, LINE_CHARS if narrow else WIDE_LINE_CHARS) if network else []
+    fig = with_settings(fig, lines, narrow, present)
     config = {"toImageButtonOptions": export_options(fig, key), **kwargs.pop("config", {})}
     where.plotly_chart(fig, key=key, theme=None, config=config, **kwargs)
 

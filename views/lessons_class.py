@@ -66,7 +66,7 @@ def _live_spread(held: classroom.Led, found: Open, revealed: bool) -> None:
         st.markdown(TEXT("class.tally", joined=tally.joined, answered=tally.answered))
     if tally.answered:
         charts.show(spread_figure(found.step, tally.answers, revealed),
-                    key=f"class_spread_{found.key}")
+                    key=f"class_spread_{found.key}", network=False)
 
 
 def spread_figure(step: lessons.Step, given, revealed: bool):

@@ -141,3 +141,13 @@ def test_the_lessons_list_takes_a_typed_code():
     _button(at, "Join").click().run()
     assert at.query_params["join"] in (held.code, [held.code])
     assert [h.value for h in at.header] == [presenter.header[0].value]
+
+
+def test_the_spread_names_no_network_under_its_title():
+    """A class's answers are no network's: the chart's head is its title alone."""
+    presenter, held = _presenter()
+    _send(_student(held.code), "100")
+    presenter.run()
+    title = json.loads(presenter.get("plotly_chart")[0].proto.spec)["layout"]["title"]
+    assert title["text"] == "What the class answered"
+    assert not (title.get("subtitle") or {}).get("text")

@@ -100,8 +100,9 @@ def test_a_class_answers_together_in_real_browsers(class_server, browser):
         _main(presenter).get_by_text("2 joined · 2 answered").wait_for(timeout=10000)
         presenter.locator(CHARTS).first.wait_for(timeout=10000)           # the spread
         presenter.mouse.move(5, 700)         # no hover toolbar over the QR code
-        _panel_fits(presenter)
+        parts = _panel_parts(presenter)
         viewport_screenshot(presenter, "class-presenter-1280x720")
+        assert len(parts) == 4 and all(whole for _, whole in parts), parts
 
         _main(presenter).get_by_role("button", name="Reveal").first.click()
         for page, verdict in ((phone, "Right:"), (laptop, "Not quite.")):
@@ -156,8 +157,10 @@ _FITS_JS = """
 """
 
 
-def _panel_fits(page) -> None:
+def _panel_parts(page) -> list:
+    """[text, whether it is whole in the window] of each part of the class panel, once
+    scrolled to it."""
     page.wait_for_timeout(300)
     parts = page.evaluate(_FITS_JS)
     page.wait_for_timeout(500)           # the smooth scroll, before a screenshot
-    assert len(parts) == 4 and all(whole for _, whole in parts), parts
+    return parts
