@@ -482,60 +482,64 @@ async def open_class(presenter: ClassSession) -> str:
     return found[0]
 
 
-async def join_all(class_: list[ClassSession], code: str, title: str, window: float,
-                   rng: random.Random, out: Outcome) -> None:
-    starts = sorted(rng.uniform(0, window) for _ in class_)
+async def staggered(sessions: list, window: float, rng: random.Random, act) -> tuple:
+    """`act(s)` for every session, each started at a random moment of `window` seconds,
+    as a class does it; act returns True when it worked. (each one's time, when each
+    ended on perf_counter's clock, the start)."""
+    starts = [rng.uniform(0, window) for _ in sessions]
     t0 = time.perf_counter()
     took: list[float] = []
     done: list[float] = []
 
-    async def one(s: ClassSession, at: float) -> None:
+    async def one(s, at: float) -> None:
         await asyncio.sleep(at)
         sent = time.perf_counter()
+        if await act(s):
+            took.append(time.perf_counter() - sent)
+            done.append(time.perf_counter())
+
+    await asyncio.gather(*(one(s, at) for s, at in zip(sessions, starts)))
+    return took, done, t0
+
+
+async def join_all(class_: list[ClassSession], code: str, title: str, window: float,
+                   rng: random.Random, out: Outcome) -> None:
+    async def join(s: ClassSession) -> bool:
         try:
             run = await s.open(View("lessons", (("join", code),)))
         except (OSError, InvalidHandshake, ConnectionClosed, asyncio.TimeoutError) as exc:
             out.error("join", f"{s.name}: join: {exc!r}")
-            return
+            return False
         if run.status != "FINISHED_SUCCESSFULLY" or f"title:{title}" not in s.seen or (
                 "Send my answer" not in s.buttons):
             out.error("join", f"{s.name}: the page after joining is not step 1's question "
                       f"({run.status}; alerts {s.alerts[:2]})")
-            return
-        took.append(time.perf_counter() - sent)
-        done.append(time.perf_counter() - t0)
+            return False
+        return True
 
-    await asyncio.gather(*(one(s, at) for s, at in zip(class_, starts)))
+    took, done, t0 = await staggered(class_, window, rng, join)
     out.joined = len(done)
-    out.join_all_s = _r(max(done, default=None))
+    out.join_all_s = _r(max(done) - t0) if done else None
     out.join_p95_s = _r(_pct(took, 0.95))
 
 
 async def answer_all(class_: list[ClassSession], window: float, rng: random.Random,
                      out: Outcome) -> float:
     """Every joined student answers step 1; when the last answer was taken."""
-    joined = [s for s in class_ if "Send my answer" in s.buttons]
-    starts = [rng.uniform(0, window) for _ in joined]
-    t0 = time.perf_counter()
-    took: list[float] = []
-    done: list[float] = []
-
-    async def one(s: ClassSession, at: float) -> None:
-        await asyncio.sleep(at)
-        sent = time.perf_counter()
+    async def answer(s: ClassSession) -> bool:
         try:
             await s.send_answer(rng.choice(ANSWERS))
         except (LookupError, ConnectionClosed, asyncio.TimeoutError) as exc:
             out.error("answer", f"{s.name}: answer: {exc!r}")
-            return
+            return False
         if not any(kind == "success" and body.startswith("Your answer")
                    for kind, body in s.alerts):
             out.error("answer", f"{s.name}: answer not taken: {s.alerts[:2]}")
-            return
-        took.append(time.perf_counter() - sent)
-        done.append(time.perf_counter())
+            return False
+        return True
 
-    await asyncio.gather(*(one(s, at) for s, at in zip(joined, starts)))
+    joined = [s for s in class_ if "Send my answer" in s.buttons]
+    took, done, t0 = await staggered(joined, window, rng, answer)
     out.answered = len(done)
     out.answer_all_s = _r(max(done, default=t0) - t0) if done else None
     out.answer_p95_s = _r(_pct(took, 0.95))
