@@ -4,6 +4,7 @@ network (core.experiments.depth_scales)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -14,7 +15,6 @@ from core.experiments import depth_scales as ds
 from core.experiments.diagnose import diagnose
 from figures import depth_scales as dfig
 from figures.numbers import format_layers
-from figures.style import format_power
 from lessons import inert
 from lessons.measures import correlation_text
 from ui import cache, charts, controls, live_column, verdicts
@@ -22,6 +22,7 @@ from ui.controls import Control, Settings
 from ui.export import Column, LayerTable, download_button
 from ui.pages import BY_PATH
 
+from . import depth_scales_text as words
 from .prose import Prose
 
 PAGE = BY_PATH["depth_scales"]
@@ -30,10 +31,6 @@ TEXT = Prose(PAGE.url_path)
 C0_C = Control("depth_c0", "Starting correlation c₀ of the two inputs", "steps", ds.C0,
                options=(0.0, 0.2, 0.5, 0.8, 0.9, 0.99),
                help="The cosine similarity of each pair of inputs as it enters the network.")
-# A spectrum whose squared singular values have variance / mean^2 within this is close to
-# dynamical isometry: every direction stretched within about a third of the mean.
-ISOMETRY_VAR = 0.1
-TEN = math.log(10.0)              # a factor of ten, in ln: the finite-width verdict's line
 
 
 def page(settings: Settings) -> None:
@@ -60,8 +57,8 @@ def _order_and_chaos(spec) -> None:
     cols[2].metric("ξ_c: the depth scale (layers)", format_layers(s.xi_c))
     cols[3].metric("6 ξ_c: the trainable depth (layers)", format_layers(6 * s.xi_c))
     st.markdown(TEXT(f"phase.{point.phase}", chi1=point.chi1))
-    st.markdown(_correlation_sentence(spec, corr))
-    st.markdown(_settling_sentence(spec, s))
+    st.markdown(words.correlation_sentence(spec, corr))
+    st.markdown(words.settling_sentence(spec, s))
     if corr.predicted is None:
         st.caption(TEXT("order.not_plain"))
     table = correlation_table(corr)
@@ -84,31 +81,6 @@ def correlation_table(corr: ds.Correlations) -> LayerTable:
     return LayerTable(tuple(cols), {"depth_c0": corr.c0})
 
 
-def _correlation_sentence(spec, corr: ds.Correlations) -> str:
-    last = corr.mean[-1]
-    if not math.isfinite(last):
-        return TEXT("order.undefined", dtype=spec.dtype)
-    fields = dict(depth=spec.depth, pairs=corr.measured.shape[1], c0=corr.c0, c_last=last,
-                  low=corr.low[-1], high=corr.high[-1])
-    if corr.predicted is None:
-        return TEXT("order.measured_only", **fields)
-    return TEXT("order.measured", predicted=f"{corr.predicted[-1]:.3f}", **fields)
-
-
-def _settling_sentence(spec, s) -> str:
-    if not math.isfinite(s.xi_c):
-        return TEXT("order.no_scale", c_star=correlation_text(s.c_star))
-    ratio = spec.depth / s.xi_c if s.xi_c > 0 else math.inf
-    verdict = TEXT("order.forgets") if ratio > 6 else TEXT("order.remembers")
-    key = "order.collapse" if s.c_star >= 1.0 else "order.decorrelate"
-    return TEXT(key, c_star=correlation_text(s.c_star), xi_c=format_layers(s.xi_c),
-                depth=spec.depth, ratio=_times(ratio), verdict=verdict)
-
-
-def _times(ratio: float) -> str:
-    return "∞ ×" if not math.isfinite(ratio) else f"{ratio:.2g} ×"
-
-
 # -- Trainability ---------------------------------------------------------------------------
 
 FINE_POINTS = 60              # sigma_w2 points along the xi_c curves
@@ -129,13 +101,12 @@ def _trainability(spec) -> None:
     critical = critical if math.isfinite(critical) else None
     (x_lo, x_hi), (_, y_top) = dfig.grid_ranges(grid.depths, grid.sigma_w2)
     inside = x_lo <= spec.sigma_w2 <= x_hi and spec.depth <= y_top
-    st.markdown(_rule_sentence(spec))
-    st.markdown(_nearest_sentence(spec, grid))
+    st.markdown(words.rule_sentence(spec))
+    st.markdown(words.nearest_sentence(spec, grid))
     status, slot = st.container(), st.empty()
-    drawn = [0]
+    redraws = itertools.count()           # each redraw of the slot needs a key of its own
 
     def draw(losses: dict[int, float]) -> None:
-        drawn[0] += 1
         column = None
         if losses:
             depths = sorted(losses)
@@ -146,7 +117,7 @@ def _trainability(spec) -> None:
                 grid.depths, grid.sigma_w2, grid.valid_loss - grid.unigram_entropy,
                 {"ξ_c": (fine, xi), "6 ξ_c": (fine, 6 * xi)},
                 (spec.sigma_w2, spec.depth) if inside else None, column, critical),
-                key=f"depth_trainability_chart_{drawn[0]}")
+                key=f"depth_trainability_chart_{next(redraws)}")
 
     losses = {}
     if x_lo <= spec.sigma_w2 <= x_hi:
@@ -173,33 +144,6 @@ def _trainability(spec) -> None:
     st.markdown(TEXT("train.explanation"))
 
 
-def _rule_sentence(spec) -> str:
-    s = cache.depth_scales_of(spec)
-    fields = dict(activation=spec.activation, sigma_w2=spec.sigma_w2, sigma_b2=spec.bias_var)
-    if not math.isfinite(s.xi_c):
-        return TEXT("train.rule_no_scale", **fields)
-    ratio = spec.depth / s.xi_c if s.xi_c > 0 else math.inf
-    key = "train.rule_within" if ratio <= 6 else "train.rule_beyond"
-    return TEXT(key, xi_c=format_layers(s.xi_c), depth=spec.depth, ratio=_times(ratio),
-                six_xi_c=format_layers(6 * s.xi_c), **fields)
-
-
-def _nearest_sentence(spec, grid) -> str:
-    """The stored cell nearest the sidebar's sigma_w2 and depth, and how it ended."""
-    j = int(np.argmin(np.abs(np.asarray(grid.sigma_w2) - spec.sigma_w2)))
-    i = int(np.argmin(np.abs(np.asarray(grid.depths) - spec.depth)))
-    return TEXT("train.nearest", sigma_w2=grid.sigma_w2[j], depth=grid.depths[i],
-                words=_loss_words(grid.valid_loss[i, j] - grid.unigram_entropy))
-
-
-def _loss_words(above: float) -> str:
-    if not math.isfinite(above):
-        return TEXT("train.diverged")
-    if above < 0:
-        return TEXT("train.learned", nats=-above)
-    return TEXT("train.learned_nothing", nats=above)
-
-
 # -- Dynamical isometry ---------------------------------------------------------------------
 
 def _isometry(spec) -> None:
@@ -210,8 +154,8 @@ def _isometry(spec) -> None:
     iso = cache.isometry(spec)
     controls.show_fixes(iso.fixes)
     gauss = iso.spectra["Gaussian"]
-    st.markdown(_spread_sentence(iso))
-    st.dataframe(isometry_rows(iso), hide_index=True, key="depth_isometry_table")
+    st.markdown(words.spread_sentence(iso))
+    st.dataframe(words.isometry_rows(iso), hide_index=True, key="depth_isometry_table")
     charts.show(dfig.isometry_figure(iso.depths, {k: v.log10_sv2 for k, v in iso.spectra.items()}),
                 key="depth_isometry_chart")
     st.caption(TEXT("iso.shown", inputs=iso.inputs, width=gauss.spec.width,
@@ -226,76 +170,15 @@ def _isometry(spec) -> None:
     st.markdown(TEXT("iso.explanation"))
 
 
-def isometry_rows(iso: ds.Isometry) -> list[dict]:
-    """One row per depth and weight draw: the measured and predicted mean and variance /
-    mean^2 of the squared singular values."""
-    rows = []
-    for i, depth in enumerate(iso.depths):
-        for label, spectrum in iso.spectra.items():
-            mean, rel = spectrum.measured(i)
-            pred = spectrum.predicted[i]
-            rows.append({"depth": depth, "weights": label,
-                         "mean (measured)": format_power(mean),
-                         "mean (predicted)": "—" if pred is None else format_power(
-                             pred.log10_mean),
-                         "variance / mean² (measured)": _number(rel),
-                         "variance / mean² (predicted)": "—" if pred is None
-                         else _number(pred.rel_var)})
-    return rows
-
-
-ROUNDING = 1e-9        # a variance / mean^2 below it is float64's rounding of an exact 0
-
-
-def _number(x: float) -> str:
-    if math.isinf(x):
-        return "∞"
-    return "—" if math.isnan(x) else "0" if abs(x) < ROUNDING else f"{x:.3g}"
-
-
-def _decades(log10_sv2: np.ndarray) -> str:
-    """How many powers of ten the nonzero squared singular values span."""
-    finite = log10_sv2[np.isfinite(log10_sv2)]
-    return f"{float(finite.max() - finite.min()):.1f}" if finite.size else "0"
-
-
-def _spread_sentence(iso: ds.Isometry) -> str:
-    i = len(iso.depths) - 1
-    gauss, orth = iso.spectra["Gaussian"], iso.spectra["orthogonal"]
-    (_, g_var), (_, o_var) = gauss.measured(i), orth.measured(i)
-    g_pred, o_pred = gauss.predicted[i], orth.predicted[i]
-    text = TEXT("iso.spread", depth=iso.depths[i], gauss_decades=_decades(gauss.log10_sv2[i]),
-                orth_decades=_decades(orth.log10_sv2[i]), gauss_var=_number(g_var),
-                orth_var=_number(o_var),
-                gauss_pred="—" if g_pred is None else _number(g_pred.rel_var),
-                orth_pred="—" if o_pred is None else _number(o_pred.rel_var))
-    if g_var <= ISOMETRY_VAR:
-        verdict = TEXT("iso.gaussian_isometric")
-    elif o_var <= ISOMETRY_VAR:
-        verdict = TEXT("iso.isometric")
-    else:
-        verdict = TEXT("iso.not_isometric", limit=ISOMETRY_VAR)
-    return f"{text} {verdict}"
-
-
 # -- Finite width ---------------------------------------------------------------------------
 
 def _finite_width(spec) -> None:
     fw = cache.finite_width(spec)
     controls.show_fixes(fw.fixes)
-    values = fw.finite
-    draws, examples = fw.log_ratios.shape
-    law = fw.law
-    if values.size >= 2:
-        var = float(np.var(values, ddof=1))
-        st.markdown(TEXT("width.measured", draws=draws, examples=examples,
-                         mean=float(np.mean(values)), var=var,
-                         factor=f"{math.exp(math.sqrt(var)):.3g}"))
-        if law is not None:
-            st.markdown(TEXT("width.law", law_var=law.variance, law_mean=law.mean,
-                             kappa=fw.kappa, depth=spec.depth, width=fw.width,
-                             ratio=var / law.variance if law.variance > 0 else math.nan))
-        st.markdown(TEXT("width.narrow") if math.sqrt(var) > TEN else TEXT("width.wide"))
+    values, law = fw.finite, fw.law
+    draws = fw.log_ratios.shape[0]
+    for sentence in words.spread_sentences(fw, spec.depth):
+        st.markdown(sentence)
     if law is None:
         st.caption(TEXT(f"width.no_law.{fw.no_law}"))
     dead = int(np.count_nonzero(np.isneginf(fw.log_ratios)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import streamlit as st
 
@@ -51,16 +53,15 @@ def page(settings: Settings) -> None:
                                 chart=True, where=loss_box)   # above the fold, once drawn
     tab = Tab()
     controls.page_tabs(PAGE.tab_key, TABS, tab, spec, runs)
-    generation = [0]
+    generations = itertools.count(1)      # each redraw's elements need keys of their own
 
     def draw(logs: dict, stage: str) -> None:
-        generation[0] += 1
-        finished = stage == "final"
+        generation, finished = next(generations), stage == "final"
         with loss_slot.container():
-            _loss_section(logs, generation[0], finished)
+            _loss_section(logs, generation, finished)
         if tab.draw is not None and stage != "loss":
             with tab.slot.container():
-                tab.draw(logs, generation[0], finished)
+                tab.draw(logs, generation, finished)
 
     logs = train_runs(runs, status, draw)
     draw(logs, "final")
