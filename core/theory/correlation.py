@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from .. import activations
+from .. import activations, normal
 from . import criticality
 from .length_map import REL_TOL, _root, fixed_point
-from .quadrature import _MID, _slope2, _slopes0, bivariate_expectation, gaussian_expectation
+from .quadrature import (_GL6_W, _GL6_X, _MID, _conditional_nodes, _slope2, _slopes0,
+                         bivariate_expectation, gaussian_expectation)
 
 
 # -- closed forms for positively homogeneous activations --------------------------------
@@ -83,6 +85,8 @@ def cross_moment(activation: str, q: float, c: float, deriv: bool = False) -> fl
         return _far_cross(act, q, c, deriv)
     if q < 10.0**-_MID:
         return _near_cross(act, q, c, deriv)
+    if q >= SPLIT_Q and _slope2(act) > 0:
+        return _split_cross(act, q, c, deriv)
     f = act.deriv if deriv else act.fn
     return bivariate_expectation(f, f, q, c)
 
@@ -102,6 +106,120 @@ def _near_cross(act, q: float, c: float, deriv: bool) -> float:
     if deriv:
         return _two_slope(hi, lo, c, True)
     return phi0 * phi0 + q * _two_slope(hi, lo, c, False)
+
+
+# -- E[phi phi] at large q: the asymptotes in closed form, the rest near 0 ----------------
+#
+# An activation with linear asymptotes (gelu, silu, elu, selu) is phi = A + r, A(u) =
+# a relu(u) - b relu(-u) + P [u > 0] + N [u < 0] its asymptotes and r = phi - A a
+# remainder that vanishes within a few units of 0 (Gaussian tails for gelu, exponential
+# for the rest). Then E[phi phi] = E[A A] + 2 E[A(u1) r(u2)] + E[r(u1) r(u2)]: the first
+# in closed form (arc-cosine kernels and E[relu(u1) [u2 > 0]] = sqrt(q) (1 + c) /
+# (2 sqrt(2 pi))), the others integrals over the few units where r lives, so their cost
+# does not grow with q as a quadrature over the whole Gaussian's reach does. The same
+# holds for phi' = A' + r' (A' a step of heights a and b).
+
+# From q = 16 the split costs a fraction of the bivariate quadrature and agrees with a
+# brute-force double integral to 1e-9; past q ~ 10^3 the quadrature, whose panels follow
+# the Gaussian, lets r fall between them (1e-3 off at 10^6), and only the split is exact.
+SPLIT_Q = 16.0
+_REMAINDER_TOL = 1e-17
+
+
+def _asymptote(act, deriv: bool) -> tuple[float, float, float, float]:
+    """(a, b, P, N) of A, the asymptotes of phi (deriv: of phi')."""
+    if deriv:
+        return 0.0, 0.0, act.pos_slope, act.neg_slope
+    return act.pos_slope, act.neg_slope, act.pos_limit, act.neg_limit
+
+
+def _asymptote_at(shape, u: np.ndarray) -> np.ndarray:
+    a, b, P, N = shape
+    return np.where(u > 0, a * u + P, b * u + N)
+
+
+def _relu_step(c: float) -> float:
+    """E[relu(u1) [u2 > 0]] / sqrt(q), u1 and u2 standard with correlation c."""
+    return (1.0 + c) / (2.0 * math.sqrt(2.0 * math.pi))
+
+
+def _asymptote_cross(shape, q: float, c: float) -> float:
+    """E[A(u1) A(u2)]: slopes with slopes, steps with steps, and each with the other."""
+    a, b, P, N = shape
+    mixed = a * P * _relu_step(c) + a * N * _relu_step(-c) - b * P * _relu_step(-c) \
+        - b * N * _relu_step(c)
+    return q * _two_slope(a, b, c, False) + 2 * math.sqrt(q) * mixed + _step_kernel(P, N, c)
+
+
+@lru_cache(maxsize=None)
+def _reach(name: str, deriv: bool) -> float:
+    """Where phi - A (or phi' - A') has fallen below _REMAINDER_TOL for good."""
+    act = activations.get(name)
+    f = act.deriv if deriv else act.fn
+    u = np.linspace(-200.0, 200.0, 3201)
+    big = np.abs(f(u) - _asymptote_at(_asymptote(act, deriv), u)) > _REMAINDER_TOL
+    return float(np.abs(u[big]).max()) + 1.0 if big.any() else 1.0
+
+
+def _local_nodes(reach: float, sd_cond: float) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes (unit weight) over [-reach, reach]: panels of width 1 out to
+    8, then 2, then 4 (the remainders decay at least exponentially, at rate 1), an edge at
+    the kink at 0, and edges graded down to sd_cond about it, where the conditional
+    expectation of the other input turns over."""
+    def side(top):
+        return np.unique(np.concatenate([np.arange(0.0, min(8.0, top), 1.0),
+                                         np.arange(8.0, min(20.0, top), 2.0),
+                                         np.arange(20.0, top, 4.0), [top]]))
+    edges = side(reach)
+    if 0.0 < sd_cond < 0.5:
+        edges = np.unique(np.concatenate([edges, 0.5 * sd_cond * 2.0 ** np.arange(
+            int(math.log2(1.0 / sd_cond)) + 1)]))
+    edges = np.concatenate([-edges[:0:-1], edges])
+    half = 0.5 * (edges[1:] - edges[:-1])[:, None]
+    u = half * _GL6_X + 0.5 * (edges[1:] + edges[:-1])[:, None]
+    return u.ravel(), (half * _GL6_W).ravel()
+
+
+def _normal_pdf(x: np.ndarray, var: float) -> np.ndarray:
+    return np.exp(-0.5 * x * x / var) / math.sqrt(2.0 * math.pi * var)
+
+
+def _split_cross(act, q: float, c: float, deriv: bool) -> float:
+    """E[f(u1) f(u2)], f = phi or phi', as asymptotes plus remainder (see above)."""
+    shape = _asymptote(act, deriv)
+    f = act.deriv if deriv else act.fn
+    var = q * (1.0 - c * c)                     # of u1 given u2 (and u2 given u1)
+    sd = math.sqrt(max(var, 0.0))
+    u, unit = _local_nodes(_reach(act.name, deriv), sd)
+    r = f(u) - _asymptote_at(shape, u)
+    w = unit * _normal_pdf(u, q)
+    given = _asymptote_given(shape, c * u, sd)  # E[A(u1) | u2 = u]
+    return (_asymptote_cross(shape, q, c) + 2.0 * float(w @ (r * given))
+            + float(w @ (r * _remainder_given(f, shape, c * u, var, u, unit * r))))
+
+
+def _asymptote_given(shape, mean: np.ndarray, sd: float) -> np.ndarray:
+    """E[A(x)] for x ~ N(mean, sd^2), each mean: relu's and the step's Gaussian means."""
+    if sd == 0.0:
+        return _asymptote_at(shape, mean)
+    a, b, P, N = shape
+    z = mean / sd
+    up, down = normal.cdf(z), normal.cdf(-z)
+    bump = sd * np.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+    return a * (mean * up + bump) - b * (-mean * down + bump) + P * up + N * down
+
+
+def _remainder_given(f, shape, mean: np.ndarray, var: float, u: np.ndarray,
+                     wr: np.ndarray) -> np.ndarray:
+    """E[r(x)] for x ~ N(mean, var), each mean: over the local nodes `u` (`wr`: their
+    weights times r there) when the density is wider than their widest panel, else over
+    nodes about each mean."""
+    if var >= 16.0:
+        return _normal_pdf(u[None, :] - mean[:, None], var) @ wr
+    if var <= 0.0:
+        return f(mean) - _asymptote_at(shape, mean)
+    x, wx = _conditional_nodes(mean, var)
+    return np.sum(wx * (f(x) - _asymptote_at(shape, x)), axis=1)
 
 
 # -- the map and its fixed point ---------------------------------------------------------

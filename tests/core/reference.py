@@ -162,3 +162,47 @@ def iterate_correlation_map(phi, sw2: float, sb2: float, q: float, c: float, ste
         c = (sw2 * gauss_hermite_pair(phi, phi, q, c) + sb2) / (sw2 * gauss_hermite(lambda u: phi(u) ** 2, q) + sb2)
         cs.append(c)
     return cs
+
+
+_GL8_X, _GL8_W = np.polynomial.legendre.leggauss(8)
+
+
+def _composite(edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    edges = np.unique(edges)
+    a, b = edges[:-1, None], edges[1:, None]
+    return ((b - a) / 2 * _GL8_X + (a + b) / 2).ravel(), ((b - a) / 2 * _GL8_W).ravel()
+
+
+def _dense_nodes(q: float, reach: float, sd: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights for u ~ N(0, q): 8-point Gauss-Legendre panels a quarter wide
+    within `reach` of 0 (where activations have their features), 1/33 of sqrt(q) wide out
+    to 12 sqrt(q), and 1/4 of sd wide within 12 sd of 0 when sd < 1."""
+    s = math.sqrt(q)
+    edges = np.concatenate([np.arange(-reach, reach + 1e-9, 0.25), np.linspace(-12 * s, 12 * s, 801)])
+    if sd < 1.0:
+        edges = np.concatenate([edges, sd * np.linspace(-12, 12, 97)])
+    u, w = _composite(edges)
+    w = w * np.exp(-u * u / (2 * q)) / math.sqrt(2 * math.pi * q)
+    return u[w > 1e-300], w[w > 1e-300]
+
+
+def dense_single(f, q: float, reach: float = 45.0) -> float:
+    """E[f(u)], u ~ N(0, q), by brute force at any q (`_dense_nodes`)."""
+    u, w = _dense_nodes(q, reach)
+    return float(w @ f(u))
+
+
+def dense_pair(f, g, q: float, c: float, reach: float = 45.0) -> float:
+    """E[f(u1) g(u2)] by brute force at any q: u1 over `_dense_nodes`; u2 given u1 over
+    the same quarter-wide panels near 0 and panels an eighth of the conditional sigma wide
+    about its mean. Slow (about a second a call): a check for where a Gaussian's panels
+    and an activation's disagree in scale."""
+    sd = math.sqrt(q * (1.0 - c * c))
+    u1, w1 = _dense_nodes(q, reach, sd)
+    near = np.arange(-reach, reach + 1e-9, 0.25)
+    inner = np.empty(len(u1))
+    for i, x in enumerate(u1):
+        u2, w2 = _composite(np.concatenate([near, c * x + sd * np.linspace(-12, 12, 193)]))
+        w2 = w2 * np.exp(-(u2 - c * x) ** 2 / (2 * sd * sd)) / math.sqrt(2 * math.pi * sd * sd)
+        inner[i] = w2 @ g(u2)
+    return float(w1 @ (f(u1) * inner))

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from core import activations, theory
 from core.activations import ACTIVATIONS
 
-from .reference import (chi_at, gauss_hermite, gauss_hermite_pair, gauss_trapezoid,
-                        iterate_correlation_map, iterate_length_map)
+from .reference import (chi_at, dense_pair, dense_single, gauss_hermite, gauss_hermite_pair,
+                        gauss_trapezoid, iterate_correlation_map, iterate_length_map)
 
 QS = [1e-6, 0.3, 1.0, 7.0, 1e4, 1e12]
 CS = [-0.999999, -0.99, -0.5, 0.0, 0.3, 0.9, 0.999, 0.999999]
@@ -71,6 +71,46 @@ def test_homogeneous_closed_forms_agree_with_quadrature(name, q, c):
     for deriv, f in ((False, act.fn), (True, act.deriv)):
         assert theory.cross_moment(name, q, c, deriv) == pytest.approx(
             theory.bivariate_expectation(f, f, q, c), abs=1e-9 * max(q, 1.0))
+
+
+# -- large q: asymptotes in closed form, the remainder near 0 ------------------------------
+
+UNBOUNDED = ["gelu", "silu", "elu", "selu"]
+
+
+@pytest.mark.parametrize("name, deriv, q, c", [
+    ("gelu", False, 1e4, 0.5), ("gelu", True, 1e4, -0.9), ("silu", False, 1e6, 0.99),
+    ("elu", True, 1e6, -0.9), ("selu", True, 1e6, 0.99), ("selu", False, 16.0, 0.999)])
+def test_large_q_cross_moment_matches_a_brute_force_double_integral(name, deriv, q, c):
+    # past q ~ 10^3 a quadrature whose panels follow the Gaussian steps over the few
+    # units about 0 where phi leaves its asymptotes; the brute force resolves both
+    act = activations.get(name)
+    f = act.deriv if deriv else act.fn
+    assert theory.cross_moment(name, q, c, deriv) == pytest.approx(dense_pair(f, f, q, c),
+                                                                   rel=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(UNBOUNDED), st.booleans(), st.floats(math.log10(16.0), 140.0))
+def test_large_q_cross_moment_of_independent_and_identical_inputs(name, deriv, log_q):
+    # c = 0: E[f]^2; c = 1: E[f^2]; c = -1: E[f(u) f(-u)]: one-dimensional, by brute force
+    act, q = activations.get(name), 10.0**log_q
+    f = act.deriv if deriv else act.fn
+    mean = dense_single(f, q)
+    assert theory.cross_moment(name, q, 0.0, deriv) == pytest.approx(mean * mean, rel=1e-8)
+    assert theory.cross_moment(name, q, 1.0, deriv) == pytest.approx(
+        dense_single(lambda u: f(u) ** 2, q), rel=1e-8)
+    assert theory.cross_moment(name, q, -1.0, deriv) == pytest.approx(
+        dense_single(lambda u: f(u) * f(-u), q), rel=1e-8, abs=1e-12 * q)
+
+
+@pytest.mark.parametrize("name", UNBOUNDED)
+@pytest.mark.parametrize("c", [-0.6, 0.3, 0.999])
+def test_cross_moment_is_continuous_where_the_split_takes_over(name, c):
+    below, above = np.nextafter(theory.correlation.SPLIT_Q, 0), theory.correlation.SPLIT_Q
+    for deriv in (False, True):
+        assert theory.cross_moment(name, above, c, deriv) == pytest.approx(
+            theory.cross_moment(name, below, c, deriv), rel=1e-8)
 
 
 # -- the map ---------------------------------------------------------------------------------
