@@ -6,6 +6,7 @@
     python -m bench.load --url http://127.0.0.1:8501 --pid 1234
     python -m bench.load --box 1024,2 --heavy-training 3 --sessions 30   # a memory ceiling
     python -m bench.load --start-server --burst --sessions 20 --seconds 20   # a cold start
+    python -m bench.load --start-server --live-columns 3 --sessions 30   # columns training
 
 Each session does what a browser does: GET / and /_stcore/health (the proxy's stickiness
 cookie, Streamlit's XSRF cookie), opens /_stcore/stream with those cookies and the XSRF
@@ -94,9 +95,12 @@ BUSY_WORDS = "The server is busy"   # how a page's notes say so (ui.labels, ui.c
 
 @dataclass(frozen=True)
 class View:
-    """A page and the sidebar values that differ from the defaults, in their URL form."""
+    """A page and the sidebar values that differ from the defaults, in their URL form;
+    `press`: the key of a button a visit presses once the page has run (ui.live_column's
+    Start)."""
     page: str
     values: tuple[tuple[str, str], ...] = ()
+    press: str = field(default="", repr=False)
 
     @property
     def query(self) -> str:
@@ -144,6 +148,24 @@ HEAVY_TRAINING = ("/training?activation=tanh&weight_var=0.01&depth=200&width=256
                   "&train_batch=256&train_compare=true&train_norm=true&train_steps=20000")
 
 
+def live_columns(n: int) -> list[View]:
+    """n visitors who each train their own trainability column on the Depth scales page
+    (ui.live_column), at n different sigma_w^2 inside the grid (width 100).
+
+    >>> [dict(v.values)["weight_var"] for v in live_columns(3)], live_columns(1)[0].press
+    (['0.00631', '0.01585', '0.03548'], 'depth_column_train')
+    """
+    from ui import live_column
+    steps = [w for w in STEP_VARS if 0.6 <= 100 * w <= 3.6]
+    if not 0 <= n <= len(steps):
+        raise ValueError(f"at most {len(steps)} live columns")
+    picked = [steps[round(i * (len(steps) - 1) / max(n - 1, 1))] for i in range(n)]
+    return [View("depth_scales", (("depth_view", "Trainability"), ("activation", "tanh"),
+                                  ("bias_var", "0.05"),
+                                  ("weight_var", BY_KEY["weight_var"].fmt(w))),
+                 press=live_column.START) for w in picked]
+
+
 def heavy_training(n: int) -> list[View]:
     """n copies of HEAVY_TRAINING, seeds 1..n (no two share a cached run).
 
@@ -167,6 +189,12 @@ def widget_state(widget, kind: str, text: str):
     else:
         state.string_value = text
     return state
+
+
+def _trigger(widget_id: str):
+    """The WidgetState a browser sends for a pressed button."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    return WidgetState(id=widget_id, trigger_value=True)
 
 
 # -- one run's outcome ----------------------------------------------------------------------
@@ -198,6 +226,7 @@ class Session:
         self.ws = None
         self.session_id = ""
         self.widgets: dict[str, tuple[object, str]] = {}    # URL key -> (proto, kind)
+        self.buttons: dict[str, str] = {}                   # element id -> its key
         self.view: View | None = None
         self.last: Run | None = None
         self._partial: tuple[Run, object] | None = None     # the run being read
@@ -291,6 +320,25 @@ class Session:
         self.last = run
         return run
 
+    async def press(self, key: str, timeout: float = RUN_TIMEOUT) -> Run:
+        """Press the button keyed `key` on the page shown, as a browser does (its trigger,
+        the URL and the page's hash), and read until script_finished."""
+        ids = [i for i, k in self.buttons.items() if k == key]
+        if not ids:
+            raise LookupError(f"no button {key!r} on {self.view.page}")
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = self.view.query
+        cs.page_script_hash = self.view.page_hash
+        cs.widget_states.CopyFrom(WidgetStates(widgets=[_trigger(ids[-1])]))
+        await self.drain()
+        start = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        run = await asyncio.wait_for(self._read_run(), timeout)
+        run.latency = time.perf_counter() - start
+        self.last = run
+        return run
+
     async def drain(self) -> None:
         """Read what the server sent since the last run: a view run light while the server
         was busy is run again in full once it is not (ui.shell's catch-up), and that run
@@ -331,12 +379,12 @@ class Session:
             self.script_running = fm.session_status_changed.script_is_running
         elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
             self._element(fm.delta.new_element, run, figures)
-            # a progress bar replaced (emptied) at its place is gone from the page
+            # a progress bar replaced (emptied) at its place, or inside a container
+            # emptied at its place, is gone from the page
             where = tuple(fm.metadata.delta_path)
+            run.progress_bars = {b for b in run.progress_bars if b[:len(where)] != where}
             if fm.delta.new_element.WhichOneof("type") == "progress":
                 run.progress_bars.add(where)
-            else:
-                run.progress_bars.discard(where)
         elif kind == "delta" and fm.delta.WhichOneof("type") == "new_transient":
             # spinners at a place: ui.compute's note while a setting waits for a slot
             # among them, until the list at that place comes again without it
@@ -373,6 +421,8 @@ class Session:
             proto = getattr(el, kind)
             if proto.query_param_key:
                 self.widgets[proto.query_param_key] = (proto, kind)
+        elif kind == "button":
+            self.buttons[el.button.id] = el.button.id.rsplit("-", 1)[-1]
         elif kind == "download_button" and el.download_button.url:
             run.downloads.append(el.download_button.url)
         elif kind == "plotly_chart":
@@ -531,6 +581,8 @@ async def visit(s: Session, view: View, timeout: float = VISIT_TIMEOUT) -> Visit
             out.light_runs += 1
             out.busy_notes += run.busy_notes
             run = await asyncio.wait_for(s._read_run(), max(left(), 0.01))
+        if view.press and run.status == "FINISHED_SUCCESSFULLY" and not run.exceptions:
+            run = await s.press(view.press, timeout=max(left(), 0.01))
     except asyncio.TimeoutError:
         out.error = f"not done within {timeout:g} s"
         return out
@@ -928,6 +980,9 @@ def main(argv=None) -> None:
                          "while the class runs (repeatable; e.g. '/training?depth=200')")
     ap.add_argument("--heavy-training", type=int, default=0, metavar="N",
                     help="also visit the heaviest Training link N times, seeds 1..N")
+    ap.add_argument("--live-columns", type=int, default=0, metavar="N",
+                    help="also N visitors who each train a trainability column live "
+                         "(the Depth scales page's Start button), at N sigma_w^2")
     ap.add_argument("--visit-timeout", type=float, default=VISIT_TIMEOUT,
                     help="seconds a visit may take to finish its full run")
     ap.add_argument("--json", type=Path, help="also write the report here")
@@ -939,7 +994,9 @@ def main(argv=None) -> None:
         ap.error(f"--heavy-training takes 0..{MAX_VISITS}")
     if not 0 < args.visit_timeout <= MAX_SECONDS:           # NaN fails too
         ap.error(f"--visit-timeout takes seconds up to {MAX_SECONDS}")
-    to_visit = args.visit + heavy_training(args.heavy_training)
+    if not 0 <= args.live_columns <= MAX_VISITS:
+        ap.error(f"--live-columns takes 0..{MAX_VISITS}")
+    to_visit = args.visit + heavy_training(args.heavy_training) + live_columns(args.live_columns)
     if len(to_visit) > MAX_VISITS:
         ap.error(f"at most {MAX_VISITS} visits")
     rows = []

@@ -132,13 +132,13 @@ def main(argv=None) -> None:
         print(f"\n{args.new} new settings per page (depth 2-60, Var(W) 0.001-1, 5 activations)")
         print(f"{'page':26} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
         for info in pages:
-            for name, tab in _screens(info, args.tabs):
+            for name, tab in screens(info, args.tabs):
                 t = sorted(new_settings(info.url_path, args.new, tab=tab))
                 p95 = t[min(len(t) - 1, int(round(0.95 * (len(t) - 1))))]
                 print(f"{name:26} {statistics.median(t):8.0f} {p95:8.0f} {t[-1]:8.0f}")
 
 
-def _screens(info, tabs: bool) -> list[tuple[str, tuple[str, str] | None]]:
+def screens(info, tabs: bool) -> list[tuple[str, tuple[str, str] | None]]:
     """(row name, tab) for a page: its first view, or with `tabs` each of its tabs."""
     if not (tabs and info.tabs):
         return [(info.title, None)]

@@ -1,6 +1,7 @@
 """What one rerun costs a real server: CPU per new setting and per cached rerun, per page.
 
     python -m bench.server                    # --new 20 --repeats 5 --pages variance,...
+    python -m bench.server --tabs --pages depth_scales    # every tab of a page
 
 `bench.pages` times reruns inside AppTest, whose own work (parsing every delta into its
 element tree, polling for the script's end every millisecond) is counted with the
@@ -29,7 +30,7 @@ import tempfile
 from pathlib import Path
 
 from bench.load import PAGES, MemorySampler, Session, View, task_files
-from bench.pages import new_setting_draws
+from bench.pages import new_setting_draws, screens
 from ui.controls import BY_KEY
 
 RUN_TIMEOUT = 120.0
@@ -62,8 +63,9 @@ def minor_faults(pids: list[int]) -> int:
 
 
 def setting_view(page: str, depth: int, weight_var: float | None = None,
-                 activation: str | None = None) -> View:
-    values = [("depth", str(depth))]
+                 activation: str | None = None, tab: tuple[str, str] | None = None) -> View:
+    values = [tab] if tab is not None else []
+    values.append(("depth", str(depth)))
     if weight_var is not None:
         values.append(("weight_var", BY_KEY["weight_var"].fmt(weight_var)))
     if activation is not None:
@@ -71,27 +73,31 @@ def setting_view(page: str, depth: int, weight_var: float | None = None,
     return View(page, tuple(values))
 
 
-def new_views(page: str, count: int, seed: int = 0) -> list[View]:
-    """bench.pages' new settings (`new_setting_draws`), as views of `page`.
+def new_views(page: str, count: int, seed: int = 0,
+              tab: tuple[str, str] | None = None) -> list[View]:
+    """bench.pages' new settings (`new_setting_draws`), as views of `page` (on `tab`,
+    its URL key and title, if given).
 
     >>> view, (depth, weight_var, activation) = new_views("variance", 1)[0], new_setting_draws(1)[0]
     >>> dict(view.values) == {"depth": str(depth), "activation": activation,
     ...                       "weight_var": BY_KEY["weight_var"].fmt(weight_var)}
     True
     """
-    return [setting_view(page, *draw) for draw in new_setting_draws(count, seed)]
+    return [setting_view(page, *draw, tab=tab) for draw in new_setting_draws(count, seed)]
 
 
 async def page_costs(url: str, server_pid: int, page: str, new: int, repeats: int,
-                     warm: int = 1) -> tuple[list[float], list[float], list[int]]:
+                     warm: int = 1, tab: tuple[str, str] | None = None,
+                     seed: int = 0) -> tuple[list[float], list[float], list[int]]:
     """(ms of CPU per new setting, ms per cached rerun, page faults per new setting) on
-    one page, one session, after `warm` settings not counted."""
+    one page (on `tab`), one session, after `warm` settings not counted; `seed` draws
+    the new settings (another per tab: no tab finds its settings computed by another)."""
     family = lambda: MemorySampler.family(server_pid)          # noqa: E731
     s = Session(url, page)
     try:
-        run = await s.connect(View(page))
+        run = await s.connect(View(page, (tab,) if tab else ()))
         runs = [run]
-        for view in new_views(page, warm, seed=999):            # not among the measured
+        for view in new_views(page, warm, seed=999, tab=tab):   # not among the measured
             runs.append(await s.rerun(view, timeout=RUN_TIMEOUT))
 
         async def cost(view: View) -> tuple[float, int]:
@@ -102,12 +108,12 @@ async def page_costs(url: str, server_pid: int, page: str, new: int, repeats: in
             runs.append(await s.rerun(view, timeout=RUN_TIMEOUT))
             return (cpu_ns(pids) - before) / 1e6, minor_faults(pids) - faulted
 
-        views = new_views(page, new)
+        views = new_views(page, new, seed, tab)
         fresh, faults = zip(*[await cost(v) for v in views])
         if SHOW_SLOWEST:
             for ms, v in sorted(zip(fresh, views), key=lambda p: -p[0])[:SHOW_SLOWEST]:
                 print(f"  {page}: {ms:5.0f} ms  {v.query}", flush=True)
-        cached = [(await cost(setting_view(page, d)))[0] for d in [10, 12] * repeats]
+        cached = [(await cost(setting_view(page, d, tab=tab)))[0] for d in [10, 12] * repeats]
         broken = [r.status for r in runs if r.status != "FINISHED_SUCCESSFULLY" or r.exceptions]
         if broken:
             raise RuntimeError(f"{page}: runs did not finish cleanly: {broken}")
@@ -129,6 +135,8 @@ def main(argv=None) -> None:
     ap.add_argument("--pages", default="", help="comma-separated url paths (default: all)")
     ap.add_argument("--warm", type=int, default=1,
                     help="settings run first on each page, not counted (default 1)")
+    ap.add_argument("--tabs", action="store_true",
+                    help="every tab of a page with tabs, not only its first")
     ap.add_argument("--slowest", type=int, default=0,
                     help="also print each page's N costliest new settings")
     args = ap.parse_args(argv)
@@ -148,10 +156,11 @@ def main(argv=None) -> None:
               f"{args.warm} not counted")
         print(f"{'page':26} {'new p50':>8} {'new p95':>8} {'new max':>8} {'cached p50':>11} "
               f"{'faults p50':>11}")
-        for info in pages:
-            fresh, cached, faults = asyncio.run(page_costs(url, proc.pid, info.url_path,
-                                                           args.new, args.repeats, args.warm))
-            print(f"{info.title:26} {statistics.median(fresh):8.0f} {pct(fresh, 0.95):8.0f} "
+        for info, (name, tab), k in [(info, screen, k) for info in pages
+                                     for k, screen in enumerate(screens(info, args.tabs))]:
+            fresh, cached, faults = asyncio.run(page_costs(
+                url, proc.pid, info.url_path, args.new, args.repeats, args.warm, tab, k))
+            print(f"{name:26} {statistics.median(fresh):8.0f} {pct(fresh, 0.95):8.0f} "
                   f"{max(fresh):8.0f} {statistics.median(cached):11.0f} "
                   f"{statistics.median(faults):11.0f}", flush=True)
     finally:

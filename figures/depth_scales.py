@@ -151,6 +151,43 @@ def _loss_words(z: np.ndarray) -> np.ndarray:
     return words(np.asarray(z, dtype=float)) if np.size(z) else np.zeros(np.shape(z), object)
 
 
+def boundary_figure(steps: Sequence[int], sides: dict[str, Sequence[np.ndarray]],
+                    shown: int | None = None, paper: float = 6.0,
+                    title: str = "Where training stops, in depth scales") -> go.Figure:
+    """Per side of the critical sigma_w2 (`sides`: name -> one array of boundary multiples
+    per step count), the median multiple of xi_c up to which a grid trained against its
+    step count (log axis), with the columns' lowest to highest as error bars; `paper`
+    (Schoenholz et al. 2017's multiple) dashed; `shown` (the grid on the heatmap) ringed.
+    A step count with no column on a side is a gap."""
+    steps = np.asarray(steps, dtype=np.float32)
+    data, tops = [], [paper]
+    for i, (name, per_steps) in enumerate(sides.items()):
+        med = [float(np.median(m)) if len(m) else None for m in per_steps]
+        up = [float(np.max(m)) - v if v is not None else None for m, v in zip(per_steps, med)]
+        down = [v - float(np.min(m)) if v is not None else None for m, v in zip(per_steps, med)]
+        tops += [float(np.max(m)) for m in per_steps if len(m)]
+        data.append(dict(type="scatter", x=steps, y=med, name=name, mode="lines+markers",
+                         error_y=dict(type="data", symmetric=False, array=up, arrayminus=down,
+                                      thickness=2, width=6, color=PALETTE[i % len(PALETTE)]),
+                         **series(i, len(sides), markers=True),
+                         hovertemplate="%{x} steps: %{y:.2f} ξ_c<extra>" + name + "</extra>"))
+    if shown is not None and shown in steps:
+        data.append(dict(type="scatter", x=[float(shown)] * len(sides), mode="markers",
+                         y=[d["y"][list(steps).index(shown)] for d in data[:len(sides)]],
+                         name=f"the grid above ({shown} steps)", hoverinfo="skip",
+                         marker=dict(size=26, symbol="circle-open", color="black",
+                                     line=dict(width=2))))
+    shape, note = hline(paper, dict(color=COLORS["theory"], dash="dash", width=2),
+                        f"Schoenholz et al. 2017: {paper:g} ξ_c")
+    look = layout(title, height=420, hovermode="closest",
+                  xaxis=dict(title=dict(text="training steps per network"), type="log",
+                             tickvals=steps.tolist(), ticktext=[str(int(s)) for s in steps]),
+                  yaxis=dict(title=dict(text="deepest depth that trains / ξ_c"),
+                             range=[0, 1.15 * max(tops)]),
+                  shapes=[shape], annotations=[note])
+    return figure(data, look)
+
+
 # -- dynamical isometry ---------------------------------------------------------------------
 
 BINS = 40

@@ -198,13 +198,30 @@ def xi_c_curve(activation: str, sigma_b2: float, sigma_w2s: tuple) -> np.ndarray
 
 
 @st.cache_resource
-def trainability_grid() -> trainability.Grid | str:
-    """The stored trainability grid, read once; what is wrong with it, as text, if it
-    cannot be read (a missing or broken file)."""
+def trainability_grid(steps: int = trainability.Setup().steps) -> trainability.Grid | str:
+    """The stored trainability grid trained `steps` steps, read once; what is wrong with
+    it, as text, if it cannot be read (a missing or broken file)."""
     try:
-        return trainability.load()
+        return trainability.load(trainability.stored(steps))
     except (OSError, ValueError) as e:
         return str(e)
+
+
+@st.cache_resource
+def boundaries() -> tuple[depth_scales.Boundary, ...]:
+    """Every stored grid's boundary in units of xi_c (core.experiments.depth_scales.
+    boundary_sides), by step count; a grid that cannot be read is left out."""
+    out = []
+    for steps in trainability.STORED_STEPS:
+        grid = trainability_grid(steps)
+        if isinstance(grid, str):
+            continue
+        setup = grid.setup
+        xi = xi_c_curve(setup.activation, setup.sigma_b2, tuple(grid.sigma_w2))
+        critical = phase.critical_sigma_w2_at(setup.activation, setup.sigma_b2)
+        out.append(depth_scales.boundary_sides(grid.depths, grid.sigma_w2, grid.trains, xi,
+                                               critical, setup.steps))
+    return tuple(out)
 
 
 @cached(TRAINING_ENTRIES)

@@ -72,8 +72,13 @@ SERVER_TRAIN_BYTES = 384 * 2**20
 # -- the Depth scales page's own computations ------------------------------------------------
 # Sized so that each of its tabs costs a new setting about what the other pages' views
 # cost (`python -m bench.pages --cpu --new 20 --tabs --pages variance,gradients,depth_scales`,
-# docs/performance.md "Depth scales"). A live trainability column is one training
-# request: TRAIN_REQUEST_MACS.
+# docs/performance.md "Depth scales").
+# A live trainability column (ui.live_column) trains at most this many multiply-adds:
+# the stored 500-step grid's whole column of nine depths with one seed (2.5e11), about
+# 12 s of one core here. It trains in slices of the one training slot, so it holds up
+# no other page; visitors' columns take turns, and a finished one is kept for all.
+# Longer grids' columns train fewer depths, spread from the shallowest to the deepest.
+LIVE_COLUMN_MACS = 2.6e11
 # The input-output Jacobian of both weight draws (core.experiments.jacobian.jacobian_flops).
 JACOBIAN_FLOPS = 2e8
 # Weights drawn for the finite-width spread, every draw together.

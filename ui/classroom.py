@@ -176,7 +176,10 @@ def join_link(code: str) -> str:
                                     f"join={code}", ""))
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
 def qr_png(text: str) -> bytes:
+    """The join link as a QR code (PNG): drawn once per link, not on every rerun of the
+    presenter's page (about 7 ms each)."""
     import segno
     out = io.BytesIO()
     segno.make(text, error="m").save(out, kind="png", scale=8, border=2)

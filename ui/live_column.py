@@ -1,15 +1,17 @@
 """A visitor's own sigma_w^2 column of the trainability grid, trained live on the Depth
 scales page: the grid's setup (core.experiments.trainability) at the sidebar's sigma_w^2,
-one seed and the depths the per-request training budget affords, spread from the
+one seed and the depths its budget (capacity.LIVE_COLUMN_MACS) affords, spread from the
 shallowest to the deepest.
 
 It trains the way the Training page does (ui.training): cell after cell, in slices of
 the server's one training slot (`training.train_chunk`), yielding to a rerun between
 slices and to the other pages while they compute, so a class on the other pages is never
 held up and two visitors' columns take turns. The progress bar moves after every chunk;
-the chart is redrawn as each cell finishes. The job lives in the session (a rerun, a
-tab left and come back to, picks it up where it was); a finished column is kept in the
-bounded cache for every visitor (ui.cache.keep_column).
+the chart is redrawn as each cell finishes. Its memory is reserved in the server's
+ledger (ui.training_ledger) before it starts, as a Training request's is, and given back
+when it finishes, is stopped or replaced, or goes with the session. The job lives in the
+session (a rerun, a tab left and come back to, picks it up where it was); a finished
+column is kept in the bounded cache for every visitor (ui.cache.keep_column).
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ from typing import Callable
 import streamlit as st
 
 from core.experiments import depth_scales, trainability
-from core.train import Status, Trainer, macs_per_step, valid_loss
+from core.train import Status, Trainer, macs_per_step, memory_bytes, valid_loss
 
-from . import cache, capacity, training
+from . import cache, capacity, training, training_request
 
 JOB = "_depth_column_job"
 START, STOP = "depth_column_train", "depth_column_stop"
 CHUNK_STEPS = 25               # steps between two moves of the progress bar
-MAX_MACS = capacity.TRAIN_REQUEST_MACS     # a column is one training request
+MAX_MACS = capacity.LIVE_COLUMN_MACS
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,13 @@ class Plan:
     @property
     def macs(self) -> float:
         return trainability.column_macs(self.depths, self.setup)
+
+    @property
+    def nbytes(self) -> float:
+        """Peak memory of its training (one trainer alive at a time, the deepest the
+        largest), reserved in the server's ledger (ui.training_ledger) while it trains."""
+        deepest = trainability.cell_spec(max(self.depths), self.sigma_w2, self.setup)
+        return memory_bytes([deepest], trainability.train_config(self.setup))
 
 
 def plan(sigma_w2: float, grid: trainability.Grid, max_macs: float | None = None) -> Plan:
@@ -59,23 +68,34 @@ def finished(p: Plan) -> tuple | None:
 def column(p: Plan, status, draw: Callable[[dict[int, float]], None]) -> dict[int, float]:
     """The column's losses by depth: kept, training now (the button was pressed, or a
     job for this plan runs; `draw(losses)` after each cell, the bar and the Stop button
-    in `status`), or none yet (the Start button in `status`)."""
+    in `status`, an st.empty() emptied when it is done), or none yet (the Start button
+    in `status`)."""
     kept = finished(p)
     if kept is not None:
         return dict(zip(p.depths, kept))
     job = st.session_state.get(JOB)
     if st.session_state.get(STOP):
-        st.session_state.pop(JOB, None)
+        _drop()
         job = None
-    elif job is None or job["plan"] != p:
+    elif job is not None and job["plan"] != p:
+        _drop()
         job = None
     if job is None:
         if not status.button(_start_label(p), key=START, icon=":material/play_arrow:",
                              type="primary"):
             return {}
+        with status:
+            held = training_request.hold(lambda room: (p, p.nbytes), lambda: p.nbytes)
         job = st.session_state[JOB] = {"plan": p, "losses": {}, "trainer": None,
-                                       "lock": threading.Lock()}
+                                       "lock": threading.Lock(), "memory": held}
     return _train(job, status, draw)
+
+
+def _drop() -> None:
+    """End this session's job: its trainer goes, and its memory back to the ledger."""
+    job = st.session_state.pop(JOB, None)
+    if job is not None:
+        job["memory"].release()
 
 
 def _start_label(p: Plan) -> str:
@@ -85,7 +105,7 @@ def _start_label(p: Plan) -> str:
 
 def _train(job: dict, status, draw) -> dict[int, float]:
     p = job["plan"]
-    with status:
+    with status.container():
         st.button("Stop", key=STOP, icon=":material/stop:")
         bar = st.progress(_share(job), text=_progress_text(job))
     with training.training():
@@ -108,7 +128,7 @@ def _train(job: dict, status, draw) -> dict[int, float]:
             draw(dict(job["losses"]))
     losses = tuple(job["losses"][d] for d in p.depths)
     cache.keep_column(p.sigma_w2, p.depths, p.setup, losses)
-    st.session_state.pop(JOB, None)
+    _drop()
     status.empty()
     return dict(zip(p.depths, losses))
 

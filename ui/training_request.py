@@ -102,12 +102,22 @@ def reserve(specs: list, config, asked=None, yield_check=None):
             fitted, fitted_config, fixes = _fit(specs, config, limit)
         return ((asked, (fitted, fitted_config, fixes, limit)),
                 train.memory_bytes(fitted, fitted_config))
+
+    def smallest():
+        fitted = _fit(specs, config, 0)
+        return train.memory_bytes(fitted[0], fitted[1])
+    return hold(fit, smallest, yield_check)
+
+
+def hold(fit, needs, yield_check=None):
+    """LEDGER.reserve(fit), waiting while it finds no room (saying on the page how much
+    is held and that `needs()` bytes are needed); a newer setting ends the wait
+    (`yield_check`, this script run's by default)."""
     reservation = LEDGER.reserve(fit)
     if reservation is not None:
         return reservation
     check = yield_check or compute.run_check()
-    smallest = _fit(specs, config, 0)
-    needs = train.memory_bytes(smallest[0], smallest[1])
+    needs = needs()
     with st.empty():
         st.info(server_wait_note(LEDGER.reserved(), LEDGER.total, needs),
                 icon=":material/hourglass:")

@@ -12,6 +12,7 @@ import streamlit as st
 
 from core import phase
 from core.experiments import depth_scales as ds
+from core.experiments import trainability
 from core.experiments.diagnose import diagnose
 from figures import depth_scales as dfig
 from figures.numbers import format_layers
@@ -28,6 +29,9 @@ from .prose import Prose
 PAGE = BY_PATH["depth_scales"]
 TEXT = Prose(PAGE.url_path)
 
+STEPS_C = Control("depth_steps", "Training steps of the stored grid", "steps",
+                  trainability.Setup().steps, options=trainability.STORED_STEPS,
+                  help="Every stored grid trains the same networks; this picks how long.")
 C0_C = Control("depth_c0", "Starting correlation c₀ of the two inputs", "steps", ds.C0,
                options=(0.0, 0.2, 0.5, 0.8, 0.9, 0.99),
                help="The cosine similarity of each pair of inputs as it enters the network.")
@@ -87,7 +91,7 @@ FINE_POINTS = 60              # sigma_w2 points along the xi_c curves
 
 
 def _trainability(spec) -> None:
-    grid = cache.trainability_grid()
+    grid = cache.trainability_grid(controls.page_control(STEPS_C))
     if isinstance(grid, str):
         st.warning(TEXT("train.missing", why=inert(grid, 200)), icon=":material/warning:")
         _elsewhere(spec)
@@ -103,7 +107,7 @@ def _trainability(spec) -> None:
     inside = x_lo <= spec.sigma_w2 <= x_hi and spec.depth <= y_top
     st.markdown(words.rule_sentence(spec))
     st.markdown(words.nearest_sentence(spec, grid))
-    status, slot = st.container(), st.empty()
+    status, slot = st.empty(), st.empty()
     redraws = itertools.count()           # each redraw of the slot needs a key of its own
 
     def draw(losses: dict[int, float]) -> None:
@@ -121,8 +125,12 @@ def _trainability(spec) -> None:
 
     losses = {}
     if x_lo <= spec.sigma_w2 <= x_hi:
-        st.caption(TEXT("train.live", seeds=len(setup.seeds)))
-        losses = live_column.column(live_column.plan(spec.sigma_w2, grid), status, draw)
+        plan = live_column.plan(spec.sigma_w2, grid)
+        st.caption(TEXT("train.live", steps=setup.steps, seeds=len(setup.seeds),
+                        depths=words.depth_list(plan.depths),
+                        which=TEXT("train.live_all" if plan.depths == grid.depths
+                                   else "train.live_some")))
+        losses = live_column.column(plan, status, draw)
     else:
         st.caption(TEXT("train.live_outside", low=x_lo, high=x_hi, width=spec.width,
                         var_low=x_lo / spec.width, var_high=x_hi / spec.width))
@@ -135,13 +143,24 @@ def _trainability(spec) -> None:
                         own_sigma_b2=spec.bias_var))
     st.caption(TEXT("train.grid", activation=setup.activation, width=setup.width,
                     sigma_b2=setup.sigma_b2, steps=setup.steps, baseline=grid.unigram_entropy))
-    multiples = ds.boundary_multiples(grid.depths, grid.trains, xi_grid)
-    found = multiples[np.isfinite(multiples)]
-    st.markdown(TEXT("train.multiple", median=float(np.median(found)), columns=found.size,
-                     low=float(found.min()), high=float(found.max()))
-                if found.size else TEXT("train.no_multiple"))
+    _boundary(setup.steps)
     _elsewhere(spec)
     st.markdown(TEXT("train.explanation"))
+
+
+def _boundary(steps: int) -> None:
+    """The multiple of xi_c where training stops, in the grid shown and against how long
+    every stored grid trained."""
+    bounds = cache.boundaries()
+    here = next((b for b in bounds if b.steps == steps), None)
+    if here is not None:
+        st.markdown(words.boundary_sentence(here))
+    if len(bounds) > 1:
+        st.markdown(words.steps_sentence(bounds))
+        charts.show(dfig.boundary_figure(
+            [b.steps for b in bounds], {words.ORDERED: [b.ordered for b in bounds],
+                                        words.CHAOTIC: [b.chaotic for b in bounds]},
+            shown=steps), key="depth_boundary_chart")
 
 
 # -- Dynamical isometry ---------------------------------------------------------------------

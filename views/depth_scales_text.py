@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from core.experiments import depth_scales as ds
+from core.experiments import trainability
 from figures.numbers import format_layers
 from figures.style import format_power
 from lessons.measures import correlation_text
@@ -69,9 +70,72 @@ def nearest_sentence(spec, grid) -> str:
 def _loss_words(above: float) -> str:
     if not math.isfinite(above):
         return TEXT("train.diverged")
-    if above < 0:
+    if above <= -trainability.TRAINED_BELOW:
         return TEXT("train.learned", nats=-above)
+    if above < 0:
+        return TEXT("train.learned_little", nats=-above, threshold=trainability.TRAINED_BELOW)
     return TEXT("train.learned_nothing", nats=above)
+
+ORDERED, CHAOTIC = "ordered side (σ_w² below critical)", "chaotic side (σ_w² above critical)"
+MOVES = (1.1, 1.5)    # factors a boundary moved by to have moved a little, and much
+
+
+def _side(multiples: np.ndarray) -> str:
+    if multiples.size == 0:
+        return TEXT("train.side_none")
+    if multiples.size == 1:
+        return TEXT("train.side_one", median=float(multiples[0]))
+    return TEXT("train.side", median=float(np.median(multiples)), columns=multiples.size,
+                low=float(multiples.min()), high=float(multiples.max()))
+
+
+def boundary_sentence(b: ds.Boundary) -> str:
+    """Where the grid of `b.steps` steps stopped training, in xi_c, on each side."""
+    if b.ordered.size == 0 and b.chaotic.size == 0:
+        return TEXT("train.no_multiple")
+    return TEXT("train.multiple", steps=b.steps, ordered=_side(b.ordered),
+                chaotic=_side(b.chaotic))
+
+
+def steps_sentence(bounds: tuple[ds.Boundary, ...]) -> str:
+    """How each side's boundary moved from the shortest to the longest training stored
+    (medians), and, where the two sides moved apart, why."""
+    ok = [b for b in bounds if b.ordered.size and b.chaotic.size]
+    if len(ok) < 2:
+        return TEXT("train.steps_unknown")
+    first, last = ok[0], ok[-1]
+    o = (float(np.median(first.ordered)), float(np.median(last.ordered)))
+    c = (float(np.median(first.chaotic)), float(np.median(last.chaotic)))
+    moves = [_move(a, b) for a, b in (o, c)]
+    said = TEXT("train.steps", first=first.steps, last=last.steps, o_first=o[0],
+                o_last=o[1], c_first=c[0], c_last=c[1],
+                ordered_move=TEXT(f"train.move.{moves[0]}"),
+                chaotic_move=TEXT(f"train.move.{moves[1]}"))
+    if o[1] >= MOVES[1] * o[0] and c[1] < MOVES[1] * c[0]:
+        said += " " + TEXT("train.steps_ordered_gains")
+    return said
+
+
+def _move(before: float, after: float) -> str:
+    """How far a boundary moved, in words: much or a little deeper or shallower, or not."""
+    ratio = after / before
+    if ratio >= MOVES[1]:
+        return "much_deeper"
+    if ratio >= MOVES[0]:
+        return "deeper"
+    if ratio * MOVES[1] <= 1.0:
+        return "much_shallower"
+    if ratio * MOVES[0] <= 1.0:
+        return "shallower"
+    return "stays"
+
+
+def depth_list(depths) -> str:
+    """"depth 5", "depths 5 and 60", "depths 5, 25 and 60"."""
+    if len(depths) == 1:
+        return f"depth {depths[0]}"
+    return "depths " + ", ".join(map(str, depths[:-1])) + f" and {depths[-1]}"
+
 
 def isometry_rows(iso: ds.Isometry) -> list[dict]:
     """One row per depth and weight draw: the measured and predicted mean and variance /

@@ -314,6 +314,31 @@ def boundary_multiples(depths: Sequence[int], trains: np.ndarray,
     return np.where(inside, deepest / np.where(inside, xi_c, 1.0), np.nan)
 
 
+@dataclass(frozen=True)
+class Boundary:
+    """Where one grid's columns stopped training, as multiples of their xi_c, on each
+    side of the critical sigma_w2 (`boundary_multiples`; only columns whose xi_c is within
+    the grid's depth, where the boundary can be xi_c's doing)."""
+    steps: int
+    ordered: np.ndarray       # columns below the critical sigma_w2
+    chaotic: np.ndarray       # columns above it
+
+
+def boundary_sides(depths: Sequence[int], sigma_w2s: Sequence[float], trains: np.ndarray,
+                   xi_c: np.ndarray, critical: float, steps: int) -> Boundary:
+    """The boundary multiples of a grid trained `steps` steps, split at `critical`.
+
+    >>> b = boundary_sides((5, 10, 20), (1.0, 3.0), np.array([[1, 1], [1, 1], [0, 1]], bool),
+    ...                    np.array([2.0, 4.0]), 2.0, 500)
+    >>> b.ordered.tolist(), b.chaotic.tolist()
+    ([5.0], [])
+    """
+    m = boundary_multiples(depths, trains, xi_c)
+    ok = np.isfinite(m) & (np.asarray(xi_c) <= max(depths))
+    s = np.asarray(sigma_w2s, dtype=float)
+    return Boundary(int(steps), m[ok & (s < critical)], m[ok & (s > critical)])
+
+
 def spread_within(depths: Sequence[int], cost, budget: float) -> tuple[int, ...]:
     """The most depths, spread evenly from the shallowest to the deepest, whose costs
     (`cost(depth)`) add up to at most `budget`; the shallowest alone if nothing fits.

@@ -13,10 +13,11 @@ learned from the context; one that ends near it has learned only the letter freq
 `column` trains one sigma_w^2 over a list of depths (what the page computes live, with
 a progress callback; `column_macs` is its cost), `sweep` the whole grid, and
 
-    python -m core.experiments.trainability --write core/data/trainability_tanh.json
+    python -m core.experiments.trainability --steps 500 --write core/data/trainability_tanh_500.json
 
-regenerates the stored grid (`STORED`, read back with `load`), writing beside it the
-command, the seeds, the training settings and the time it took. The depth scale xi_c to
+regenerates a stored grid (`stored(steps)`, read back with `load`; the page's is
+`STORED`, at the setup's 500 steps; `STORED_STEPS` are the step counts stored), writing
+beside it the command, the seeds, the training settings and the time it took. The depth scale xi_c to
 draw over the grid comes from the theory (core.theory.depth_scales), not from this
 file; the multiple of it that bounds training moves with how long the networks train.
 
@@ -48,8 +49,7 @@ from ..train import Status, TrainConfig, Trainer, macs_per_step, train_macs, val
 
 ACTIVATION = "tanh"
 SIGMA_B2 = 0.05
-STORED = Path(data.__file__).with_name("trainability_tanh.json")
-COMMAND = "python -m core.experiments.trainability --write core/data/trainability_tanh.json"
+STORED_STEPS = (250, 500, 1000, 2000, 4000)  # the grids in core/data: how the boundary moves with training
 CHUNK = 25              # steps between two progress reports
 # The stored grid: depths from where every sigma_w^2 trains to where only the critical
 # band does, and sigma_w^2 from deep in the ordered phase to deep in the chaotic one.
@@ -85,6 +85,23 @@ class Setup:
     activation: str = ACTIVATION
     sigma_b2: float = SIGMA_B2
 
+
+def stored(steps: int) -> Path:
+    """The stored grid trained for `steps` steps (the rest of the setup the default's).
+
+    >>> stored(2000).name
+    'trainability_tanh_2000.json'
+    """
+    return Path(data.__file__).with_name(f"trainability_tanh_{int(steps)}.json")
+
+
+def command(steps: int) -> str:
+    """The command that regenerates `stored(steps)`."""
+    return (f"python -m core.experiments.trainability --steps {int(steps)} "
+            f"--write core/data/{stored(steps).name}")
+
+
+STORED = stored(Setup().steps)      # the grid the page draws
 
 def cell_spec(depth: int, sigma_w2: float, setup: Setup, seed: int = 0) -> NetworkSpec:
     """The network of one cell under one seed: sigma_w^2 = width * Var(W), the spec's
@@ -272,7 +289,7 @@ def sweep(depths: Sequence[int] = GRID_DEPTHS, sigma_w2s: Sequence[float] = GRID
                 unigram_entropy(setup.split_seed), unigram_valid_loss(setup.split_seed), setup)
 
 
-def to_json(grid: Grid, run: dict, command: str = COMMAND) -> dict:
+def to_json(grid: Grid, run: dict) -> dict:
     """The stored form: the grid, the baselines and everything needed to redo it; `run`
     says how long it took (wall_seconds, cpu_seconds) with how many workers."""
     return {
@@ -294,7 +311,7 @@ def to_json(grid: Grid, run: dict, command: str = COMMAND) -> dict:
         "train_config": asdict(train_config(grid.setup)),
         "readout_scale": 1 / math.sqrt(grid.setup.width),
         "seeds": {"networks": list(grid.setup.seeds), "split": grid.setup.split_seed},
-        "command": command,
+        "command": command(grid.setup.steps),
         **run,
         "blas_threads": 1,
         "numpy": np.__version__,
@@ -346,17 +363,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     what.add_argument("--write", type=Path, help="train the grid and store it in this file")
     what.add_argument("--spread", nargs=2, type=float, metavar=("DEPTH", "SIGMA_W2"),
                       help="print one cell's loss under seeds 0-4")
+    parser.add_argument("--steps", type=int, default=Setup().steps,
+                        help=f"training steps per cell (stored: {STORED_STEPS})")
     args = parser.parse_args(argv)
+    setup = Setup(steps=args.steps)
     # One BLAS thread a process: the cores go to the processes, and a float32 product's
     # rounding can depend on how it is split between threads.
     _one_blas_thread()
     if args.spread:
-        losses = seed_losses(int(args.spread[0]), args.spread[1], range(5))
+        losses = seed_losses(int(args.spread[0]), args.spread[1], range(5), setup)
         print(f"losses {np.round(losses, 3).tolist()}, spread (max - min) "
               f"{losses.max() - losses.min():.3f}, unigram entropy {unigram_entropy():.3f}")
         return
     start, workers = time.perf_counter(), WORKERS
-    grid = sweep(progress=_printer(start), workers=workers)
+    grid = sweep(setup=setup, progress=_printer(start), workers=workers)
     wall, cpu = time.perf_counter() - start, sum(os.times()[:4])
     run = {"wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1), "workers": workers}
     args.write.write_text(dumps(to_json(grid, run)))

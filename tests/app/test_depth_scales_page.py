@@ -14,9 +14,10 @@ from core.experiments import depth_scales as ds
 from core.experiments import trainability
 from core.experiments.diagnose import diagnose
 from core.simulate import simulate
-from ui import capacity, live_column, verdicts
+from ui import capacity, live_column, training, verdicts
+from ui.training_ledger import LEDGER
 
-from .helpers import figures, no_exceptions, open_page, spec_for, trace, xs, ys
+from .helpers import chart_titled, figures, no_exceptions, open_page, spec_for, trace, xs, ys
 
 PAGE = "depth_scales"
 TANH = dict(activation="tanh", depth=30, width=100, bias_var=0.05)
@@ -121,7 +122,7 @@ def test_trainability_draws_the_stored_grid_and_the_depth_scales():
     at = open_page(PAGE, depth_view="Trainability", weight_var=CRITICAL, **TANH)
     no_exceptions(at)
     grid = trainability.load()
-    (fig,) = figures(at)
+    fig = chart_titled(at, "Which depths train")
     heat = fig["data"][0]
     z = np.array(ys({"y": heat["z"]}), dtype=float)
     expected = grid.valid_loss - grid.unigram_entropy
@@ -152,10 +153,72 @@ def test_the_rule_of_six_depth_scales_is_said_from_the_numbers(depth, weight_var
 def test_a_point_off_the_grid_is_said_not_drawn():
     at = open_page(PAGE, depth_view="Trainability", activation="linear", weight_var=1.0)
     no_exceptions(at)
-    (fig,) = figures(at)
+    fig = chart_titled(at, "Which depths train")
     assert "your network" not in [t.get("name") for t in fig["data"]]
     captions = " ".join(c.value for c in at.caption)
     assert "outside this grid" in captions and "set σ_w² within the grid" in captions
+
+
+def boundary_by_hand(path) -> dict[str, list[float]]:
+    """From a stored file alone: per side of the critical sigma_w2, the deepest depth up
+    to which every depth's mean loss ended 0.1 nats below the unigram entropy, over xi_c,
+    for columns whose boundary is inside the grid and whose xi_c is within its depth."""
+    import json
+    raw = json.loads(path.read_text())
+    loss = np.array([[np.inf if v is None else v for v in row] for row in raw["valid_loss"]])
+    trains = raw["unigram_entropy"] - loss >= 0.1
+    critical = theory.critical_sigma_w2("tanh", 0.05)
+    sides = {"ordered": [], "chaotic": []}
+    for j, s in enumerate(raw["sigma_w2"]):
+        rows = 0
+        while rows < len(raw["depths"]) and trains[rows, j]:
+            rows += 1
+        xi = theory.depth_scales("tanh", s, 0.05).xi_c
+        if 0 < rows < len(raw["depths"]) and xi <= max(raw["depths"]):
+            sides["ordered" if s < critical else "chaotic"].append(raw["depths"][rows - 1] / xi)
+    return sides
+
+
+@pytest.mark.parametrize("steps", [trainability.STORED_STEPS[0], trainability.STORED_STEPS[-1]])
+def test_the_grid_of_each_step_count_and_where_its_boundary_lies(steps):
+    at = open_page(PAGE, depth_view="Trainability", depth_steps=steps, weight_var=CRITICAL,
+                   **TANH)
+    no_exceptions(at)
+    path = trainability.stored(steps)
+    grid = trainability.load(path)
+    heat = chart_titled(at, "Which depths train")["data"][0]
+    z = np.array(ys({"y": heat["z"]}), dtype=float)
+    expected = grid.valid_loss - grid.unigram_entropy
+    assert z[np.isfinite(expected)] == pytest.approx(expected[np.isfinite(expected)], abs=1e-6)
+    sides = boundary_by_hand(path)
+    said = text(at)
+    assert f"After {steps} steps" in said
+    for side, label in (("ordered", "ordered side"), ("chaotic", "chaotic side")):
+        if sides[side]:
+            assert f"{np.median(sides[side]):.1f} ξ_c" in said, (side, sides[side])
+    chart = chart_titled(at, "Where training stops")
+    assert xs(chart["data"][0]) == list(trainability.STORED_STEPS)
+    for side, label in (("ordered", "ordered side"), ("chaotic", "chaotic side")):
+        line = next(t for t in chart["data"] if t["name"].startswith(label))
+        y = ys(line)[list(trainability.STORED_STEPS).index(steps)]
+        assert y == (pytest.approx(np.median(sides[side])) if sides[side] else None)
+    no_nan_plotted(at)
+
+
+def test_how_the_boundary_moves_with_training_is_said_from_the_stored_grids():
+    at = open_page(PAGE, depth_view="Trainability", weight_var=CRITICAL, **TANH)
+    first, last = (boundary_by_hand(trainability.stored(s))
+                   for s in (trainability.STORED_STEPS[0], trainability.STORED_STEPS[-1]))
+    said = text(at)
+    for side in ("ordered", "chaotic"):
+        a, b = np.median(first[side]), np.median(last[side])
+        assert f"from {a:.1f} to {b:.1f} ξ_c" in said, side
+        r = b / a
+        words = ("moves much deeper" if r >= 1.5 else "moves a little deeper" if r >= 1.1
+                 else "moves much shallower" if r <= 1 / 1.5
+                 else "moves a little shallower" if r <= 1 / 1.1 else "stays where it was")
+        assert f"the {side} side's boundary {words} (from {a:.1f}" in said or \
+            f"the {side} side's {words} (from {a:.1f}" in said
 
 
 def test_the_live_column_trains_and_is_kept(monkeypatch):
@@ -163,16 +226,29 @@ def test_the_live_column_trains_and_is_kept(monkeypatch):
     square lands on the heatmap with the loss the trainer ended at, and a rerun shows it
     kept, without the button."""
     monkeypatch.setattr(live_column, "MAX_MACS", 1.0)     # the shallowest depth alone
+    held, before = [], LEDGER.reserved()
+    chunk = training.train_chunk
+
+    def watched(*args, **kwargs):
+        held.append(LEDGER.reserved() - before)
+        return chunk(*args, **kwargs)
+    monkeypatch.setattr(training, "train_chunk", watched)
     at = open_page(PAGE, depth_view="Trainability", weight_var=CHAOTIC, **TANH)
     at.button(key=live_column.START).click().run(timeout=300)
     no_exceptions(at)
+    assert not at.get("progress") and live_column.STOP not in [b.key for b in at.button]
     grid = trainability.load()
-    column = trace(figures(at)[-1], "your column")
+    # its memory is in the server's ledger while it trains, and back when it is done
+    plan = live_column.plan(3.162, grid, max_macs=1.0)
+    assert held and held == [pytest.approx(plan.nbytes)] * len(held) and plan.nbytes > 0
+    assert LEDGER.reserved() == before
+    column = trace(chart_titled(at, "Which depths train"), "your column")
     assert xs(column) == [pytest.approx(3.162)] and ys(column) == [grid.depths[0]]
     loss, _ = trainability.train_cell(grid.depths[0], 3.162, grid.setup, grid.setup.seeds[0])
     assert column["customdata"] == [f"{loss - grid.unigram_entropy:+.3f} nats"]
     at.run()
-    assert trace(figures(at)[-1], "your column")["customdata"] == column["customdata"]
+    assert trace(chart_titled(at, "Which depths train"), "your column")["customdata"] == \
+        column["customdata"]
     assert live_column.START not in [b.key for b in at.button]
 
 

@@ -126,6 +126,12 @@ def test_a_run_that_explodes_stops_and_is_stored_as_not_finite(tmp_path):
 
 # -- the stored grid --------------------------------------------------------------------
 
+@pytest.fixture(scope="module", params=tr.STORED_STEPS)
+def each_raw(request):
+    """Every stored grid's file, one per step count."""
+    return json.loads(tr.stored(request.param).read_text())
+
+
 @pytest.fixture(scope="module")
 def raw():
     return json.loads(tr.STORED.read_text())
@@ -136,13 +142,23 @@ def grid():
     return tr.load()
 
 
-def test_stored_file_is_complete(raw):
+def test_the_page_s_grid_is_the_default_setup_s():
+    assert tr.STORED == tr.stored(tr.Setup().steps) and tr.Setup().steps in tr.STORED_STEPS
+
+
+def test_stored_file_is_complete(each_raw):
+    raw = each_raw
     for key in ("depths", "sigma_w2", "valid_loss", "valid_loss_by_seed", "steps_done",
                 "unigram_entropy", "unigram_valid_loss", "uniform_loss", "trained_below",
                 "setup", "train_config", "seeds", "command", "wall_seconds", "cpu_seconds",
                 "workers", "activation", "sigma_b2", "readout_scale"):
         assert key in raw, key
-    assert raw["command"] == tr.COMMAND
+    steps = raw["setup"]["steps"]
+    assert raw["command"] == tr.command(steps) and tr.stored(steps).name in raw["command"]
+    # the same networks, seeds and grid in every file: only the step count differs
+    assert tr.Setup(**dict(raw["setup"], seeds=tuple(raw["setup"]["seeds"]))) == \
+        tr.Setup(steps=steps)
+    assert (tuple(raw["depths"]), tuple(raw["sigma_w2"])) == (tr.GRID_DEPTHS, tr.GRID_SIGMA_W2)
     assert raw["activation"] == "tanh" and raw["sigma_b2"] == 0.05
     assert raw["seeds"] == {"networks": raw["setup"]["seeds"], "split": raw["setup"]["split_seed"]}
     assert raw["trained_below"] == tr.TRAINED_BELOW

@@ -96,6 +96,24 @@ def test_the_critical_line_is_drawn_only_inside_the_grid():
     assert "shapes" not in grid_figure(np.zeros((3, 4)), critical=9.0)["layout"]
 
 
+def test_the_boundary_chart_draws_each_side_s_median_and_range_against_steps():
+    sides = {"ordered": [np.array([4.0, 5.0, 9.0]), np.array([]), np.array([8.0, 10.0])],
+             "chaotic": [np.array([3.0]), np.array([4.0, 4.4]), np.array([4.3, 3.9])]}
+    fig = as_json(dfig.boundary_figure([250, 1000, 4000], sides, shown=1000))
+    ordered, chaotic = by_name(fig, "ordered"), by_name(fig, "chaotic")
+    assert arr(ordered["x"]).tolist() == [250, 1000, 4000]
+    assert arr(ordered["y"]).tolist() == [5.0, None, 9.0]          # no column: a gap
+    assert ordered["error_y"]["array"] == [4.0, None, 1.0]          # up to the highest
+    assert ordered["error_y"]["arrayminus"] == [1.0, None, 1.0]     # down to the lowest
+    assert drawn(chaotic["y"]) == pytest.approx([3.0, 4.2, 4.1])
+    ring = by_name(fig, "the grid above (1000 steps)")
+    assert ring["x"] == [1000.0, 1000.0] and ring["y"] == [None, pytest.approx(4.2)]
+    (line,) = fig["layout"]["shapes"]
+    assert line["y0"] == line["y1"] == 6.0 and "6 ξ_c" in fig["layout"]["annotations"][0]["text"]
+    assert fig["layout"]["xaxis"]["type"] == "log"
+    assert fig["layout"]["yaxis"]["range"][1] >= 10.0          # the highest error bar inside
+
+
 # -- isometry ---------------------------------------------------------------------------
 
 @settings(max_examples=25)
