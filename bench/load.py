@@ -300,16 +300,18 @@ class Session:
         self.ws = None
 
     async def rerun(self, view: View, widgets: bool = True,
-                    timeout: float = RUN_TIMEOUT) -> Run:
+                    timeout: float = RUN_TIMEOUT, states: list | None = None) -> Run:
         """Ask for `view` and read until script_finished. With `widgets`, the changed
-        widgets' states are sent (a slider moved); the URL and the page's hash always."""
+        widgets' states are sent (a slider moved), or `states` if given (a button
+        pressed); the URL and the page's hash always."""
         msg = BackMsg()
         cs = msg.rerun_script
         cs.query_string = view.query
         cs.page_script_hash = view.page_hash
         if widgets:
-            states = [widget_state(*self.widgets[key], text) for key, text in view.values
-                      if key in self.widgets]
+            if states is None:
+                states = [widget_state(*self.widgets[key], text) for key, text in view.values
+                          if key in self.widgets]
             cs.widget_states.CopyFrom(WidgetStates(widgets=states))
         await self.drain()
         self.view = view
@@ -326,18 +328,7 @@ class Session:
         ids = [i for i, k in self.buttons.items() if k == key]
         if not ids:
             raise LookupError(f"no button {key!r} on {self.view.page}")
-        msg = BackMsg()
-        cs = msg.rerun_script
-        cs.query_string = self.view.query
-        cs.page_script_hash = self.view.page_hash
-        cs.widget_states.CopyFrom(WidgetStates(widgets=[_trigger(ids[-1])]))
-        await self.drain()
-        start = time.perf_counter()
-        await self.ws.send(msg.SerializeToString())
-        run = await asyncio.wait_for(self._read_run(), timeout)
-        run.latency = time.perf_counter() - start
-        self.last = run
-        return run
+        return await self.rerun(self.view, timeout=timeout, states=[_trigger(ids[-1])])
 
     async def drain(self) -> None:
         """Read what the server sent since the last run: a view run light while the server

@@ -216,15 +216,6 @@ def legend_room(look: dict, data: list[dict], width: float = FULL_PX,
     return head(look)
 
 
-def base_layout(fig: go.Figure, title: str, height: int = 460) -> go.Figure:
-    """The common look on a graph_objects Figure (builders here use `layout` instead)."""
-    look = layout(title, height)
-    fig.update_layout({k: v for k, v in look.items() if not _AXIS.match(k)})
-    fig.update_xaxes(GRID)
-    fig.update_yaxes(GRID)
-    return fig
-
-
 def series(i: int, n: int = 1, width: float = 3, markers: bool = False) -> dict:
     """The look of the i-th of n lines on one chart: a colour, a dash and (with markers)
     a marker symbol of its own, so that no two lines are told apart by colour alone.

@@ -70,6 +70,12 @@ def describe(specs: Sequence[NetworkSpec], *more: str, leave_out: Sequence[str] 
     st.session_state[NETWORK_KEY] = shared + [("more", m) for m in more]
 
 
+def describe_text(*phrases: str) -> None:
+    """Name `phrases` under the title of every chart this run draws from here on: the
+    networks of a chart that are not the sidebar's (the stored trainability grids)."""
+    st.session_state[NETWORK_KEY] = [("more", p) for p in phrases]
+
+
 def describe_training(runs: Sequence) -> None:
     """`describe` for training runs (ui.training.Run): their network and how they train
     (the batch and precision the statistics pages use do not apply)."""

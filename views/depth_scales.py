@@ -56,10 +56,13 @@ def _order_and_chaos(spec) -> None:
     point = cache.phase_point(spec)
     s = corr.scales
     cols = st.columns(4)
-    cols[0].metric("Phase (χ₁ at the fixed point)", f"{point.phase} ({point.chi1:.4g})")
-    cols[1].metric("c*: where the correlation settles", correlation_text(s.c_star))
-    cols[2].metric("ξ_c: the depth scale (layers)", format_layers(s.xi_c))
-    cols[3].metric("6 ξ_c: the trainable depth (layers)", format_layers(6 * s.xi_c))
+    # short labels: four metrics side by side stay whole at 1280 px
+    cols[0].metric(f"Phase, χ₁ = {point.chi1:.4g}", point.phase,
+                   help="χ₁ at the fixed point, as the Gradient flow page states it")
+    cols[1].metric("c*: where c_l settles", correlation_text(s.c_star))
+    cols[2].metric("ξ_c: depth scale (layers)", format_layers(s.xi_c))
+    cols[3].metric("6 ξ_c (layers)", format_layers(6 * s.xi_c),
+                   help="The depth Schoenholz et al. 2017 found networks train to")
     st.markdown(TEXT(f"phase.{point.phase}", chi1=point.chi1))
     st.markdown(words.correlation_sentence(spec, corr))
     st.markdown(words.settling_sentence(spec, s))
@@ -107,6 +110,7 @@ def _trainability(spec) -> None:
     inside = x_lo <= spec.sigma_w2 <= x_hi and spec.depth <= y_top
     st.markdown(words.rule_sentence(spec))
     st.markdown(words.nearest_sentence(spec, grid))
+    charts.describe_text(*words.grid_phrases(setup, f"{setup.steps} steps"))
     status, slot = st.empty(), st.empty()
     redraws = itertools.count()           # each redraw of the slot needs a key of its own
 
@@ -157,6 +161,9 @@ def _boundary(steps: int) -> None:
         st.markdown(words.boundary_sentence(here))
     if len(bounds) > 1:
         st.markdown(words.steps_sentence(bounds))
+        charts.describe_text(*words.grid_phrases(
+            cache.trainability_grid(steps).setup,
+            f"{bounds[0].steps} to {bounds[-1].steps} steps", "the stored grids"))
         charts.show(dfig.boundary_figure(
             [b.steps for b in bounds], {words.ORDERED: [b.ordered for b in bounds],
                                         words.CHAOTIC: [b.chaotic for b in bounds]},

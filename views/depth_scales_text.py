@@ -76,6 +76,14 @@ def _loss_words(above: float) -> str:
         return TEXT("train.learned_little", nats=-above, threshold=trainability.TRAINED_BELOW)
     return TEXT("train.learned_nothing", nats=above)
 
+def grid_phrases(setup, steps: str, which: str = "the stored grid") -> list[str]:
+    """What the stored grids' networks are, for their charts' settings lines (`steps`:
+    how long they trained, as words)."""
+    return [f"{which}: {setup.activation}", f"width {setup.width}",
+            f"bias Var {setup.sigma_b2:g}", f"{setup.optimizer.upper()}, lr {setup.lr:g}, "
+            f"batch {setup.batch}, {steps}", f"{len(setup.seeds)} seeds a cell", "float32"]
+
+
 ORDERED, CHAOTIC = "ordered side (σ_w² below critical)", "chaotic side (σ_w² above critical)"
 MOVES = (1.1, 1.5)    # factors a boundary moved by to have moved a little, and much
 

@@ -69,6 +69,21 @@ def test_a_chart_of_another_network_names_that_one():
     assert "depth 10" in subtitle(every) and "Var(W)" not in subtitle(every)
 
 
+def test_the_trainability_charts_name_the_grid_s_networks_not_the_sidebar_s():
+    at = open_page("depth_scales", depth_view="Trainability", depth_steps=1000,
+                   **dict(NETWORK, weight_var=0.01))
+    no_exceptions(at)
+    found = {lay["title"]["text"]: subtitle(lay) for _, lay, _, _ in charts(at)}
+    heat, bounds = found["Which depths train"], found["Where training stops, in depth scales"]
+    for text in (heat, bounds):
+        for words in ("tanh", "width 64", "bias Var 0.05", "SGD, lr 0.03",
+                      "batch 32", "2 seeds a cell"):
+            assert words in text, (words, text)
+        assert "width 100" not in text and "Var(W)" not in text, text
+    assert "the stored grid: tanh" in heat and "1000 steps" in heat
+    assert "the stored grids: tanh" in bounds and "250 to 4000 steps" in bounds
+
+
 def test_a_trained_chart_names_how_it_trained():
     at = open_page("training", timeout=180, **dict(NETWORK, depth=4, width=32, train_steps=100,
                                                    train_lr=0.1, train_batch=16))

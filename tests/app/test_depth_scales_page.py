@@ -5,6 +5,7 @@ network (the phase as the Gradient flow page states it, the diagnosis's problems
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -318,3 +319,15 @@ def test_a_hand_edited_link_gets_defaults_and_a_note():
     assert "depth_view=Nowhere" in notes and "depth_c0=<b>7</b>" in notes
     (fig,) = figures(at)
     assert f"c₀ = {ds.C0:g}" in fig["layout"]["title"]["text"]
+
+
+@pytest.mark.parametrize("steps, shown", [("123", 250), ("1e9", None), ("<i>500</i>", 500),
+                                          ("-500", None)])
+def test_a_step_count_with_no_stored_grid_gets_a_stored_one_and_a_note(steps, shown):
+    at = open_page(PAGE, depth_view="Trainability", depth_steps=steps, **TANH)
+    no_exceptions(at)
+    note = " ".join(w.value for w in at.warning)
+    assert f"depth_steps={steps}" in note
+    used = int(re.search(r"using (?:the default, )?(\d+)", note).group(1))
+    assert used in trainability.STORED_STEPS and used == (shown or used)
+    assert f"After {used} steps" in text(at)

@@ -45,6 +45,13 @@ PAGES = {
     "training-compare": ("training", TRAIN.split("?")[1] + "&train_compare=true"),
     "training-batchnorm": ("training", TRAIN.split("?")[1] + "&train_norm=true"
                                        "&train_view=BatchNorm"),
+    "depth_scales": ("depth_scales", "activation=tanh&weight_var=0.03162&bias_var=0.05"),
+    "depth_scales-trainability": ("depth_scales", "activation=tanh&weight_var=0.01"
+                                  "&bias_var=0.05&depth_view=Trainability"),
+    "depth_scales-isometry": ("depth_scales", "activation=linear&depth=100&weight_var=0.01"
+                              "&depth_view=Dynamical+isometry"),
+    "depth_scales-width": ("depth_scales", "activation=relu&depth=50&width=10&init=kaiming_normal"
+                           "&depth_view=Finite+width"),
 }
 SIZES = {1920: 1080, 1280: 720}
 

@@ -250,3 +250,36 @@ def test_the_boundary_lies_near_six_depth_scales(grid):
     assert grid.trains[ratio < 3.5].all()
     assert not grid.trains[ratio > 10].any()
     assert (ratio > 10).sum() >= 5 and (ratio < 3.5).sum() >= 30     # both sides tested
+
+
+# -- how the boundary moves with the step count ------------------------------------------
+
+def _sides(steps: int):
+    from core.experiments import depth_scales as ds
+    grid = tr.load(tr.stored(steps))
+    xi = np.array([depth_scales("tanh", s, 0.05).xi_c for s in grid.sigma_w2])
+    return ds.boundary_sides(grid.depths, grid.sigma_w2, grid.trains, xi,
+                             critical_sigma_w2("tanh", 0.05), steps)
+
+
+def test_longer_training_moves_the_ordered_boundary_deeper_and_not_the_chaotic_one():
+    # what docs/depth_scales.md and the page say of the stored grids: on the ordered side
+    # the multiple of xi_c grows with every doubling of the steps and at least doubles
+    # from the shortest to the longest; on the chaotic side it stays within 3.5-4.5 xi_c
+    # from 500 steps on
+    sides = [_sides(s) for s in tr.STORED_STEPS]
+    ordered = [float(np.median(b.ordered)) for b in sides]
+    assert all(a <= b for a, b in zip(ordered[:-1], ordered[1:])), ordered
+    assert ordered[-1] >= 2 * ordered[0], ordered
+    chaotic = [float(np.median(b.chaotic)) for b in sides if b.steps >= 500]
+    assert all(3.5 <= m <= 4.5 for m in chaotic), chaotic
+
+
+def test_more_steps_never_untrain_a_deep_ordered_cell():
+    # an ordered network that trained in fewer steps trains in more (same seeds, same
+    # start: the longer run passes through the shorter one's end)
+    grids = [tr.load(tr.stored(s)) for s in tr.STORED_STEPS]
+    ordered = np.array(grids[0].sigma_w2) < critical_sigma_w2("tanh", 0.05)
+    for short, long in zip(grids[:-1], grids[1:]):
+        assert not (short.trains & ~long.trains)[:, ordered].any(), (short.setup.steps,
+                                                                     long.setup.steps)

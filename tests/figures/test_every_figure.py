@@ -131,18 +131,6 @@ def test_the_cases_draw_every_limit_and_guide():
     assert {"float16", "inf/NaN", "rounded", "1/27:", "−ln(1/27)", "10⁻³", "eval"} <= marks, marks
 
 
-def test_base_layout_gives_a_graph_objects_figure_the_common_look():
-    two_panels = go.Figure([go.Scatter(y=[1.0, 2.0]), go.Scatter(y=[3.0], xaxis="x2", yaxis="y2")],
-                           layout=dict(xaxis2=dict(domain=[0.6, 1.0]), yaxis2=dict(anchor="x2")))
-    shown = sent(style.base_layout(two_panels, "t", 400))["layout"]
-    look = style.layout("t", 400)
-    assert {k: shown[k] for k in look if not k.endswith("axis")} == \
-        {k: v for k, v in look.items() if not k.endswith("axis")}
-    for name in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
-        assert style.GRID.items() <= shown[name].items(), name
-    assert shown["xaxis2"]["domain"] == [0.6, 1.0] and shown["yaxis2"]["anchor"] == "x2"
-
-
 # -- every figure a link draws, against its snapshot ------------------------------------------
 
 @contextmanager

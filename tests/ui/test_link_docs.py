@@ -36,7 +36,7 @@ STATIC = {"variance": [variance.BAND], "gradients": [gradients.THEORY, gradients
           "training": [training_request.STEPS_C, training_request.LR_C, training_request.BATCH_C,
                        training_request.OPT_C, training_request.COMPARE_C,
                        training_request.NORM_C],
-          "depth_scales": [depth_scales.C0_C]}
+          "depth_scales": [depth_scales.C0_C, depth_scales.STEPS_C]}
 TABS = tabs()
 
 
