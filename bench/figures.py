@@ -197,7 +197,8 @@ def _training_page(depth: int, width: int, steps: int) -> list[Case]:
 def _depth_scales_page(depth: int, width: int) -> list[Case]:
     """The Depth scales page's charts: a critical tanh network's pairs, the isometry of a
     ReLU network (exact zeros) beside a linear one's (orthogonal: all at 1), He ReLU's
-    spread over draws with its law, and a trainability grid with a live column."""
+    spread over draws with its law, a trainability grid with a live column, and where
+    training stops against the step count (a step count with no column on a side)."""
     tanh = NetworkSpec(depth=depth, width=width, activation="tanh", weight_var=1.76 / width,
                        bias_var=0.05)
     corr = depth_scales.correlations(tanh)
@@ -217,7 +218,12 @@ def _depth_scales_page(depth: int, width: int) -> list[Case]:
                   (depths, sigma_w2, loss, {"ξ_c": (fine, xi), "6 ξ_c": (fine, 6 * xi)},
                    (1.78, 30), (2.0, (5, 20), np.array([-0.4, 0.1])), 1.76)),
              Case("depth finite width", "depth_scales", "finite_width_figure",
-                  (fw.finite, (fw.law.mean, fw.law.variance)))]
+                  (fw.finite, (fw.law.mean, fw.law.variance))),
+             Case("depth boundary", "depth_scales", "boundary_figure",
+                  ((250, 1000, 4000), {"ordered": [np.array([4.2, 5.4]), np.array([8.7]),
+                                                   np.array([12.6, 10.8])],
+                                       "chaotic": [np.array([3.2]), np.array([]),
+                                                   np.array([4.1, 2.0])]}, 1000))]
     for tag, spec in (("relu", relu), ("linear", linear)):
         iso = depth_scales.isometry(spec)
         cases.append(Case(f"depth isometry {tag}", "depth_scales", "isometry_figure",

@@ -273,13 +273,3 @@ def test_longer_training_moves_the_ordered_boundary_deeper_and_not_the_chaotic_o
     assert ordered[-1] >= 2 * ordered[0], ordered
     chaotic = [float(np.median(b.chaotic)) for b in sides if b.steps >= 500]
     assert all(3.5 <= m <= 4.5 for m in chaotic), chaotic
-
-
-def test_more_steps_never_untrain_a_deep_ordered_cell():
-    # an ordered network that trained in fewer steps trains in more (same seeds, same
-    # start: the longer run passes through the shorter one's end)
-    grids = [tr.load(tr.stored(s)) for s in tr.STORED_STEPS]
-    ordered = np.array(grids[0].sigma_w2) < critical_sigma_w2("tanh", 0.05)
-    for short, long in zip(grids[:-1], grids[1:]):
-        assert not (short.trains & ~long.trains)[:, ordered].any(), (short.setup.steps,
-                                                                     long.setup.steps)

@@ -107,6 +107,9 @@ LINKS = (
                                "&train_view=BatchNorm"),
     Link("depth_scales_order_tanh", f"depth_scales?{_SMALL}&activation=tanh&weight_var=0.03162"
                                     "&bias_var=0.05&depth_c0=0.9"),
+    # GELU whose signal runs away: the correlation map at large q (asymptotes + remainder)
+    Link("depth_scales_order_gelu_runaway", "depth_scales?depth=40&width=100&activation=gelu"
+                                            "&weight_var=0.03981"),
     Link("depth_scales_trainability", "depth_scales?depth=30&width=100&activation=tanh"
                                       "&weight_var=0.01778&bias_var=0.05"
                                       "&depth_view=Trainability"),
