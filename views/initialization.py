@@ -31,10 +31,22 @@ def page(settings: Settings) -> None:
     controls.page_tabs(PAGE.tab_key, TABS, settings.spec)
 
 
+def _own_at_full_size(spec, runs: dict) -> dict:
+    """The lineup ran smaller than the sidebar's network: the sidebar's own scheme, and
+    every scheme that draws the same weights, from the network itself (the run the other
+    pages show), so that this page's words about it are theirs."""
+    own, key = cache.result(spec), init_lineup.draw_key(spec)
+    return {s: own if init_lineup.draw_key(spec.replace(init=s)) == key else r
+            for s, r in runs.items()}
+
+
 def _every_scheme(spec) -> None:
     """Every init scheme on the same network, with the Var(W) each one draws from."""
     runs, shrunk = cache.schemes(spec)
     controls.show_fixes(shrunk)
+    if shrunk:
+        runs = _own_at_full_size(spec, runs)
+        st.caption(TEXT("own_full_size", batch=spec.batch, width=spec.width))
     quantity = controls.page_control(QUANTITY)
     rows = {r.scheme: r for r in init_lineup.scheme_rows(spec)}
     diags = {s: diagnose(r) for s, r in runs.items()}

@@ -254,8 +254,14 @@ def statements(at, page: str, spec, values: dict) -> list[Said]:
         said += [s for t in prose for s in _norm_prose(t, variants)]
         texts = [t for t in texts if t not in prose]
     if page == "initialization":
-        runs, _ = init_lineup.run_schemes_within_budget(spec, limits=capacity.VIEW)
-        said += _rows(at, "scheme", lambda label: runs[_scheme(label)].spec)
+        runs, shrunk = init_lineup.run_schemes_within_budget(spec, limits=capacity.VIEW)
+        own = init_lineup.draw_key(spec)
+
+        def network_of(label):      # the page draws the sidebar's own weights at full size
+            scheme = _scheme(label)
+            same = init_lineup.draw_key(spec.replace(init=scheme)) == own
+            return spec if shrunk and same else runs[scheme].spec
+        said += _rows(at, "scheme", network_of)
     labels = [m.value for m in at.caption] + [f"{m.label}: {m.value}" for m in at.metric]
     return (said + [s for t in texts for s in from_text(t, spec)]
             + [s for t in labels for s in from_text(t, spec, words_too=False)])
@@ -504,6 +510,24 @@ def test_every_lesson_step_tells_one_story(lesson, number):
     no_exceptions(at)
     said = statements(at, step.page, to_spec(lesson_state.full_values(step)).spec, {})
     assert not check(said), check(said)
+
+
+def test_the_lineup_says_of_the_sidebars_scheme_what_the_variance_page_says():
+    """Issue 25's network: the Initialization lineup runs at batch 32 to stay live, where
+    the drop is 2.1 powers of ten, past the band; the sidebar's own network at batch 256
+    drops 2.0. The lineup's row for the sidebar's scheme, and for every scheme that draws
+    the same weights, is that network's: drifting, as the Variance page says."""
+    values = NETWORKS["tanh gain 1, depth 50"]
+    variance = open_page("variance", **values)
+    said = next(plain(m.value) for m in variance.markdown if plain(m.value).startswith("Drifting"))
+    assert "shrinks 2.0 powers of ten" in said, said
+    lineup = open_page("initialization", **values)
+    no_exceptions(lineup)
+    rows = {r["scheme"].lstrip("▶ "): r for r in lineup.dataframe[0].value.to_dict("records")}
+    spec = spec_for(**values)
+    for scheme, label in INIT_LABELS.items():
+        if init_lineup.draw_key(spec.replace(init=scheme)) == init_lineup.draw_key(spec):
+            assert rows[label]["forward"] == "drifts (−2.0 powers of ten)", (label, rows[label])
 
 
 # -- the reader itself --------------------------------------------------------------------
