@@ -172,6 +172,11 @@ def _of_spec(spec: NetworkSpec, pred: Prediction) -> dict[str, str]:
         "batch": str(spec.batch),
         "weight_var": f"{spec.effective_weight_var:.3g}",
         "gain": f"{spec.effective_gain:.4g}",
+        # the saturation cutoff t, and tanh's slope there, 1 - t^2: the share of the
+        # gradient a unit beyond it passes back at most
+        "cutoff": f"{spec.saturation_threshold:g}",
+        "cutoff_slope": f"{1 - spec.saturation_threshold**2:.2g}",
+        "cutoff_share": f"{1 - spec.saturation_threshold**2:.0%}",
         # from log10 to the text: 10^600 is a number to show, not an overflow
         "theory_last_act_var": format_power(float(pred.log10_act_var[-1])),
         "set_size": (f"{measure('stat_set_size', spec):.0f}" if spec.norm != "none"

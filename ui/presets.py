@@ -61,7 +61,7 @@ PRESETS: tuple[Preset, ...] = (
            page="saturation", problems=("vanishing", "gradients_vanishing")),
     Preset("tanh with gain 5/3 (Karpathy)",
            "PyTorch's tanh gain, 5/3, makes up for the squashing: the activations keep a "
-           "steady spread. {sat_first} of layer 1's values are beyond |0.97|, "
+           "steady spread. {sat_first} of layer 1's values are beyond |{cutoff}|, "
            "{sat_last} of layer {depth}'s. The gradient is another matter: 5/3 gives a "
            "little more than tanh takes away, and over {depth} layers that compounds, so the "
            "gradient grows on its way back (see Gradient flow).",
@@ -70,8 +70,8 @@ PRESETS: tuple[Preset, ...] = (
     Preset("tanh saturated by big weights",
            "Var(W) = 0.1 at width 100 gives pre-activations with std {last_preact_std}: the "
            "histograms pile up at -1 and +1 ({sat_last} of the last layer's values are "
-           "beyond |0.97|), where tanh's slope is below 0.06: each of those units passes "
-           "back less than 6% of the gradient that reaches it. Yet the weights that push "
+           "beyond |{cutoff}|), where tanh's slope is below {cutoff_slope}: each of those units passes "
+           "back less than {cutoff_share} of the gradient that reaches it. Yet the weights that push "
            "them there are so large that the gradient as a whole still grows on its way "
            "back (see Gradient flow): saturated and exploding at once.",
            dict(activation="tanh", depth=10, width=100, weight_var=0.1),
@@ -91,8 +91,8 @@ PRESETS: tuple[Preset, ...] = (
            page="dead_neurons", problems=("dead", "gradients_vanishing")),
     Preset("Bad init, no normalization",
            "tanh with Var(W) = 1 at width 100: the variance is steady only because tanh "
-           "cannot exceed 1. {sat_last} of the last layer's values are pinned beyond |0.97|, "
-           "each passing back less than 6% of the gradient that reaches it; yet the weights "
+           "cannot exceed 1. {sat_last} of the last layer's values are pinned beyond |{cutoff}|, "
+           "each passing back less than {cutoff_share} of the gradient that reaches it; yet the weights "
            "are so large that the gradient as a whole still grows on its way back (see "
            "Gradient flow).",
            dict(activation="tanh", depth=20, width=100, weight_var=1.0),
@@ -100,7 +100,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset("BatchNorm rescues the bad init",
            "The same bad weights, with BatchNorm before each tanh: every layer is "
            "re-centred and re-scaled, and only {sat_last} of the last layer's values are "
-           "beyond |0.97|.",
+           "beyond |{cutoff}|.",
            dict(activation="tanh", depth=20, width=100, weight_var=1.0, norm="batch"),
            page="saturation"),
     Preset("float16 overflows",
@@ -121,12 +121,12 @@ PRESETS: tuple[Preset, ...] = (
            "The same network with its last layer scaled by 0.01: the loss starts right at "
            "−ln(1/27) = {loss_uniform}, and no step is wasted on shrinking logits. "
            "The tanh layers are still saturated ({sat_last} of layer {depth}'s values beyond "
-           "|0.97|): see the Activations tab.",
+           "|{cutoff}|): see the Activations tab.",
            dict(activation="tanh", depth=5, width=100, weight_var=0.1, readout_scale=0.01),
            page="training", problems=("saturated",)),
     Preset("Training 3: saturated tanh",
            "N(0, 1) hidden weights, as in makemore's first try: {sat_last} of layer {depth}'s "
-           "values sit beyond |0.97|, where each unit passes back less than 6% of the "
+           "values sit beyond |{cutoff}|, where each unit passes back less than {cutoff_share} of the "
            "gradient that reaches it (the weights are so large that the gradient as a whole "
            "still grows on its way back: see Gradient flow). The loss still starts near "
            "−ln(1/27), but learning is slower: compare the curve and the update:data ratios "
@@ -135,14 +135,14 @@ PRESETS: tuple[Preset, ...] = (
            page="training", problems=("saturated", "gradients_exploding")),
     Preset("Training 4: gain 5/3",
            "Kaiming init with tanh's gain 5/3, Var(W) = (5/3)² / fan_in, and the fixed "
-           "readout: only {sat_last} of layer {depth}'s values are beyond |0.97| at the "
+           "readout: only {sat_last} of layer {depth}'s values are beyond |{cutoff}| at the "
            "start, and the loss starts near −ln(1/27) = {loss_uniform}.",
            dict(activation="tanh", depth=5, width=100, init="kaiming_normal", gain="auto",
                 readout_scale=0.01),
            page="training"),
     Preset("Training 5: BatchNorm",
            "Back to N(0, 1) weights, now with BatchNorm before every tanh: it re-scales each "
-           "layer, so only {sat_last} of layer {depth}'s values are beyond |0.97|. See the "
+           "layer, so only {sat_last} of layer {depth}'s values are beyond |{cutoff}|. See the "
            "BatchNorm tab for train mode against eval mode, and try batch sizes 2 to 4.",
            dict(activation="tanh", depth=5, width=100, weight_var=1.0, norm="batch",
                 readout_scale=0.01),
