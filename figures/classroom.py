@@ -56,7 +56,8 @@ def numbers_figure(log10_values: Sequence[float], nonpositive: int = 0,
                    title: str = "What the class answered",
                    x_title: str = "answer") -> go.Figure:
     """A histogram of the numbers typed, by their log10 in quarter-decade bins; `traps`
-    (log10, why) dashed, and `answer` (log10, once revealed) a solid green line.
+    (log10, why) dashed and labelled "trap 1", "trap 2"... (why: on hover; the page lists
+    them), and `answer` (log10, once revealed) a solid green line.
     Answers of zero or below, which have no power of ten, are counted in the title.
 
     >>> fig = numbers_figure([1.6, 1.6, 6.0], traps=[(1.6, "doubling added")], answer=6.0)
@@ -71,9 +72,9 @@ def numbers_figure(log10_values: Sequence[float], nonpositive: int = 0,
                  y=[counts[c] for c in centres], width=BIN_DECADES * 0.9,
                  marker=dict(color=OPEN), hoverinfo="skip", name="answers")]
     shapes, notes = [], []
-    for k, (x, why) in enumerate(traps):
+    for k, (x, why) in enumerate(traps):       # numbered: the page lists them in full
         shapes.append(_mark(x, TRAP_LINE))
-        notes.append(_label(x, f"trap: {_short(why, 28)}", 1.0 - 0.12 * k))
+        notes.append(_label(x, f"trap {k + 1}", 1.0 - 0.12 * k) | dict(hovertext=why))
     if answer is not None:
         shapes.append(_mark(answer, ANSWER_LINE))
         notes.append(_label(answer, "✔ the answer", 1.0 - 0.12 * len(traps)))

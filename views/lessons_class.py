@@ -67,6 +67,11 @@ def _live_spread(held: classroom.Led, found: Open, revealed: bool) -> None:
     if tally.answered:
         charts.show(spread_figure(found.step, tally.answers, revealed),
                     key=f"class_spread_{found.key}", network=False)
+        # the traps' words explain the answer: on the projected screen, after the reveal
+        shown = found.step.traps if found.step.is_number and revealed else ()
+        for k, trap in enumerate(shown):
+            st.caption(TEXT("class.trap", number=k + 1, value=lessons.pretty(f"{trap.value:g}"),
+                            why=lessons.pretty(trap.why)))
 
 
 def spread_figure(step: lessons.Step, given, revealed: bool):

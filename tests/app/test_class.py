@@ -9,8 +9,10 @@ import math
 import pytest
 
 from classroom import codes
+from lessons import pretty
 from tests.app.helpers import open_page
 from ui import classroom
+from views.lessons import library
 
 LESSON = "variance_law"        # step 1: one linear layer, width 100, Var(W) = 1: 100
 
@@ -71,7 +73,18 @@ def test_answers_spread_on_the_presenters_screen_then_the_reveal_marks_the_right
     assert not spread["layout"].get("shapes") or all(
         s["line"]["dash"] == "dash" for s in spread["layout"]["shapes"])   # traps only
     assert sum(spread["data"][0]["y"]) == 4
+    # the traps numbered on the chart (their words on hover), listed in full below it
+    # once revealed: on the projected screen their words would give the answer away
+    traps = library().lessons[LESSON].steps[0].traps
+    notes = spread["layout"]["annotations"]
+    assert traps and [a["text"] for a in notes] == [f"trap {k + 1}" for k in range(len(traps))]
+    assert [a["hovertext"] for a in notes] == [t.why for t in traps]
+    assert not any(c.startswith("Trap ") for c in _texts(presenter, "caption"))
     _button(presenter, "Reveal").click().run()
+    captions = _texts(presenter, "caption")
+    for k, trap in enumerate(traps):
+        assert any(c.startswith(f"Trap {k + 1}, near ") and c.endswith(pretty(trap.why))
+                   for c in captions), (k, captions)
     assert "**4 joined · 4 answered · 2 right (50 %)**" in _texts(presenter, "markdown")
     spread = json.loads(presenter.get("plotly_chart")[0].proto.spec)
     solid = [s["x0"] for s in spread["layout"]["shapes"] if s["line"].get("dash") is None]
