@@ -15,7 +15,8 @@ import streamlit as st
 
 from core import initializers
 
-from . import cache, charts, compute, controls, lesson_state, links, load, present, presets
+from . import (cache, charts, classroom, compute, controls, lesson_state, links, load,
+               present, presets)
 from .notes import notes_slot
 from .pages import BY_PATH, PAGES, PREFIXES, Page
 
@@ -49,7 +50,13 @@ def _run(views: dict[str, Callable], tabs: dict) -> None:
     lesson, lesson_notes = lesson_state.prepare(current == "lessons", tabs)  # before widgets
     hide, hide_notes = present.hidden_by_link()
     present.style(present.presenting(), hide + lesson_state.hidden(lesson))
-    settings, preset = sidebar()
+    if lesson is not None and classroom.joined() is not None:
+        # A student in a class sees the presenter's step on its network and nothing to
+        # change: no controls to draw, half of what a student's rerun costs.
+        settings, preset = controls.to_spec(lesson_state.full_values(lesson.step),
+                                            light=load.busy()), None
+    else:
+        settings, preset = sidebar()
     shown.update(settings=settings, lesson=lesson, notes=tuple(lesson_notes + hide_notes))
     chosen = st.session_state.pop("_preset_page", None)
     if chosen is not None and chosen != current:                # a demo opens where it shows

@@ -101,6 +101,12 @@ def test_a_student_can_change_the_answer_until_the_reveal_then_sees_the_verdict(
     student.run()
     assert any(t.startswith("**Right:**") for t in _texts(student, "success"))
     assert student.get("plotly_chart")                  # the step's chart
+    # on the step's own network, and with no control to change it: none is drawn
+    step = library().lessons[LESSON].steps[0]
+    chart = json.loads(student.get("plotly_chart")[0].proto.spec)
+    said = chart["layout"]["title"]["subtitle"]["text"]
+    assert f"{step.values['activation']}, depth {step.values['depth']}" in said, said
+    assert not (student.sidebar.slider or student.sidebar.selectbox or student.sidebar.button)
     _send_late = [b.label for b in student.button]
     assert "Send my answer" not in _send_late
     presenter.run()
