@@ -302,6 +302,12 @@ def reset_to_defaults() -> None:
     the link, so the link keeps only where the view is (page, open tab, lesson) and how
     it is shown (`present`, `hide`)."""
     apply_values({})
+    reset_page_controls()
+
+
+def reset_page_controls() -> None:
+    """The pages' own controls drawn so far (a tab's step count, a chart's c0) back to
+    their defaults: before the widgets are drawn."""
     for key, default in st.session_state.get(PAGE_KEYS, {}).items():
         st.session_state[key] = default
 

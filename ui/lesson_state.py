@@ -115,6 +115,9 @@ def prepare(on_page: bool, tabs: dict) -> tuple[Open | None, list[str]]:
     if found is None:
         st.session_state[APPLIED] = None
     elif st.session_state.get(APPLIED) != found.key:
+        # the step is the whole view: the pages' own controls at their defaults too (a
+        # step's words may name them: the Trainability tab's grid of 500 steps)
+        controls.reset_page_controls()
         controls.apply_values(found.step.values)
         if found.step.tab:
             st.session_state[tabs[found.step.page][0]] = found.step.tab

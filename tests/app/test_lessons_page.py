@@ -280,6 +280,25 @@ def test_leaving_a_lesson_for_a_page_takes_the_steps_network_along():
     assert at.session_state["weight_var"] == lesson.steps[2].values["weight_var"]
 
 
+def test_a_step_shows_the_pages_own_controls_at_their_defaults():
+    """A page's own control set before the lesson (the Depth scales grid trained 4000
+    steps) does not carry into a step, whose words describe the default (500 steps)."""
+    lesson = library().lessons["edge_of_chaos"]
+    number = next(i for i, s in enumerate(lesson.steps, 1) if s.tab == "Trainability")
+    at = open_page("depth_scales", depth_view="Trainability", depth_steps=4000)
+    assert any("After 4000 steps" in m.value for m in at.markdown)
+    for key in list(at.query_params):
+        at.query_params.pop(key)
+    at.query_params.update(lesson=lesson.id, step=str(number))
+    at._page_hash = calc_hash("lessons")
+    at.run()
+    _button(at, "Reveal").click().run()
+    no_exceptions(at)
+    said = " ".join(m.value for m in at.markdown)
+    assert "After 500 steps" in said and "After 4000 steps" not in said
+    assert "500 steps" in lesson.steps[number - 1].explain
+
+
 VIEW = re.compile(r'const id = "([^"]+)", mode = "(\w+)"')
 
 
