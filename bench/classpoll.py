@@ -101,6 +101,11 @@ class ClassSession(Session):
             if key in self._waiting:
                 self._waiting[key].set()
 
+    def forget(self, key: str) -> None:
+        """As if the page had never shown `key`: the next `first_seen` waits for it anew."""
+        self.seen.pop(key, None)
+        self._waiting.pop(key, None)
+
     async def first_seen(self, key: str, timeout: float = WAIT_S) -> float:
         """When the page first showed `key` (perf_counter), waiting for it if need be."""
         if key not in self.seen:
@@ -377,9 +382,9 @@ class Outcome:
     joined: int = 0
     answered: int = 0
     stored: int | None = None             # answers the database holds at the end
-    join_all_s: float | None = None       # from the first join sent to the last page open
+    join_all_s: float | None = None       # from the join window's start to the last page open
     join_p95_s: float | None = None
-    answer_all_s: float | None = None     # from the first answer sent to the last taken
+    answer_all_s: float | None = None     # from the answer window's start to the last taken
     answer_p95_s: float | None = None
     tally_after_last_s: float | None = None
     polls: int = 0
@@ -393,7 +398,8 @@ class Outcome:
     follow_p95_s: float | None = None
     follow_max_s: float | None = None
     presenter_next_s: float | None = None  # the presenter's own rerun after Next
-    # the server's CPU per student in each phase (ms): a page run's cost, load aside
+    # the server's CPU per student in each phase (ms): its page runs and its polls
+    # during the phase (cpu_ms_per_student_minute is the polls alone)
     cpu_ms_per_student: dict = field(default_factory=dict)
     errors: int = 0
     error_kinds: dict = field(default_factory=dict)

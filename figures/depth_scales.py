@@ -178,10 +178,8 @@ def boundary_figure(steps: Sequence[int], sides: dict[str, Sequence[np.ndarray]]
                          marker=dict(size=26, symbol="circle-open", color="black",
                                      line=dict(width=2))))
     # the paper's line labelled at its right end: the short grids' bars reach it at the left
-    shape = dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=paper, y1=paper,
-                 line=dict(color=COLORS["theory"], dash="dash", width=2))
-    note = dict(text=f"Schoenholz et al. 2017: {paper:g} ξ_c", showarrow=False,
-                xref="x domain", yref="y", x=1, y=paper, xanchor="right", yanchor="bottom")
+    shape, note = hline(paper, dict(color=COLORS["theory"], dash="dash", width=2),
+                        f"Schoenholz et al. 2017: {paper:g} ξ_c", end="right")
     look = layout(title, height=420, hovermode="closest",
                   xaxis=dict(title=dict(text="training steps per network"), type="log",
                              tickvals=steps.tolist(), ticktext=[str(int(s)) for s in steps]),

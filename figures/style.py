@@ -234,12 +234,14 @@ def series(i: int, n: int = 1, width: float = 3, markers: bool = False) -> dict:
     return look
 
 
-def hline(y: float, line: dict, text: str) -> tuple[dict, dict]:
+def hline(y: float, line: dict, text: str, end: str = "left") -> tuple[dict, dict]:
     """add_hline(y, line=line, annotation_text=text, annotation_position="top left") as
-    a layout shape across the plot and an annotation above its left end."""
+    a layout shape across the plot and an annotation above its left end (`end`="right":
+    its right end)."""
+    x = 0 if end == "left" else 1
     return (dict(type="line", xref="x domain", yref="y", x0=0, x1=1, y0=y, y1=y, line=line),
-            dict(text=text, showarrow=False, xref="x domain", yref="y", x=0, y=y,
-                 xanchor="left", align="left", yanchor="bottom"))
+            dict(text=text, showarrow=False, xref="x domain", yref="y", x=x, y=y,
+                 xanchor=end, align=end, yanchor="bottom"))
 
 
 def vline(x: float, line: dict, text: str) -> tuple[dict, dict]:

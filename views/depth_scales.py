@@ -103,7 +103,6 @@ def _trainability(spec) -> None:
     fine = tuple(sorted(set(np.linspace(min(grid.sigma_w2), max(grid.sigma_w2),
                                         FINE_POINTS).round(4).tolist()) | set(grid.sigma_w2)))
     xi = cache.xi_c_curve(setup.activation, setup.sigma_b2, fine)
-    xi_grid = cache.xi_c_curve(setup.activation, setup.sigma_b2, tuple(grid.sigma_w2))
     critical = phase.critical_sigma_w2_at(setup.activation, setup.sigma_b2)
     critical = critical if math.isfinite(critical) else None
     (x_lo, x_hi), (_, y_top) = dfig.grid_ranges(grid.depths, grid.sigma_w2)

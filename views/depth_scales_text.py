@@ -76,6 +76,7 @@ def _loss_words(above: float) -> str:
         return TEXT("train.learned_little", nats=-above, threshold=trainability.TRAINED_BELOW)
     return TEXT("train.learned_nothing", nats=above)
 
+
 def grid_phrases(setup, steps: str, which: str = "the stored grid") -> list[str]:
     """What the stored grids' networks are, for their charts' settings lines (`steps`:
     how long they trained, as words)."""
@@ -119,7 +120,7 @@ def steps_sentence(bounds: tuple[ds.Boundary, ...]) -> str:
                 o_last=o[1], c_first=c[0], c_last=c[1],
                 ordered_move=TEXT(f"train.move.{moves[0]}"),
                 chaotic_move=TEXT(f"train.move.{moves[1]}"))
-    if o[1] >= MOVES[1] * o[0] and c[1] < MOVES[1] * c[0]:
+    if moves[0] == "much_deeper" and moves[1] != "much_deeper":
         said += " " + TEXT("train.steps_ordered_gains")
     return said
 

@@ -17,9 +17,10 @@ a progress callback; `column_macs` is its cost), `sweep` the whole grid, and
 
 regenerates a stored grid (`stored(steps)`, read back with `load`; the page's is
 `STORED`, at the setup's 500 steps; `STORED_STEPS` are the step counts stored), writing
-beside it the command, the seeds, the training settings and the time it took. The depth scale xi_c to
-draw over the grid comes from the theory (core.theory.depth_scales), not from this
-file; the multiple of it that bounds training moves with how long the networks train.
+beside it the command, the seeds, the training settings and the time it took. The depth
+scale xi_c to draw over the grid comes from the theory (core.theory.depth_scales), not
+from these files; the multiple of it that bounds training moves with how long the
+networks train (core.experiments.depth_scales.boundary_sides; docs/depth_scales.md).
 
 >>> setup = Setup(width=8, steps=4, batch=4)
 >>> losses = column(1.76, (2, 3), setup)
@@ -49,7 +50,8 @@ from ..train import Status, TrainConfig, Trainer, macs_per_step, train_macs, val
 
 ACTIVATION = "tanh"
 SIGMA_B2 = 0.05
-STORED_STEPS = (250, 500, 1000, 2000, 4000)  # the grids in core/data: how the boundary moves with training
+# The grids stored in core/data, one per step count: how the boundary moves with training.
+STORED_STEPS = (250, 500, 1000, 2000, 4000)
 CHUNK = 25              # steps between two progress reports
 # The stored grid: depths from where every sigma_w^2 trains to where only the critical
 # band does, and sigma_w^2 from deep in the ordered phase to deep in the chaotic one.

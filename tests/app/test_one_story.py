@@ -31,7 +31,7 @@ import pytest
 from core.experiments import diagnose as dg, init_lineup
 from core.experiments.norm_lineup import badly_initialized, run_lineup
 from core.simulate import simulate
-from ui import capacity, controls, lesson_state, presets
+from ui import capacity, controls, lesson_state, presets, verdicts
 from ui.controls import to_spec
 from ui.labels import INIT_LABELS, LINEUP_LABELS
 from views.lessons import library
@@ -513,21 +513,27 @@ def test_every_lesson_step_tells_one_story(lesson, number):
 
 
 def test_the_lineup_says_of_the_sidebars_scheme_what_the_variance_page_says():
-    """Issue 25's network: the Initialization lineup runs at batch 32 to stay live, where
-    the drop is 2.1 powers of ten, past the band; the sidebar's own network at batch 256
-    drops 2.0. The lineup's row for the sidebar's scheme, and for every scheme that draws
-    the same weights, is that network's: drifting, as the Variance page says."""
+    """Issue 25's network sits at the band's edge: the Initialization lineup runs at a
+    smaller batch to stay live, and there its forward verdict is another word than the
+    sidebar's own network's. The lineup's row for the sidebar's scheme, and for every
+    scheme that draws the same weights, is the network's own verdict, as the Variance
+    page states it."""
     values = NETWORKS["tanh gain 1, depth 50"]
+    spec = spec_for(**values)
+    own = dg.diagnose(simulate(spec)).forward
+    runs, shrunk = init_lineup.run_schemes_within_budget(spec, limits=capacity.VIEW)
+    assert shrunk and dg.diagnose(runs[spec.init]).forward.kind != own.kind   # the edge
     variance = open_page("variance", **values)
-    said = next(plain(m.value) for m in variance.markdown if plain(m.value).startswith("Drifting"))
-    assert "shrinks 2.0 powers of ten" in said, said
+    said = " ".join(plain(m.value) for m in variance.markdown)
+    assert f"{abs(own.decades):.1f} powers of ten" in said, said
     lineup = open_page("initialization", **values)
     no_exceptions(lineup)
     rows = {r["scheme"].lstrip("▶ "): r for r in lineup.dataframe[0].value.to_dict("records")}
-    spec = spec_for(**values)
     for scheme, label in INIT_LABELS.items():
         if init_lineup.draw_key(spec.replace(init=scheme)) == init_lineup.draw_key(spec):
-            assert rows[label]["forward"] == "drifts (−2.0 powers of ten)", (label, rows[label])
+            cell = rows[label]["forward"]
+            assert cell.startswith(verdicts.TREND_WORDS[own.kind]), (label, cell)
+            assert f"{own.decades:+.1f}".replace("-", "−").lstrip("+") in cell, (label, cell)
 
 
 # -- the reader itself --------------------------------------------------------------------
