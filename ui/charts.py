@@ -29,8 +29,7 @@ from core.spec import NetworkSpec
 from figures.style import (FONT_SIZE, FULL_PX, HALF_PX, NOTE_COLOR, PRESENT_FONT_SIZE, head,
                            legend_room, power_ticks, wrap)
 
-from .labels import GAIN_FORMULAS, INIT_LABELS, NORM_LABELS
-from .training_request import OPTIMIZER_LABELS
+from .labels import GAIN_FORMULAS, INIT_LABELS, NORM_LABELS, OPTIMIZER_LABELS
 
 EXPORT_WIDTH = 1200         # px: a slide's width; the legend takes fewer rows than on a page
 EXPORT_SCALE = 2            # a PNG sharp enough for a slide or a printed handout

@@ -57,7 +57,7 @@ def processes() -> int:
 
 
 PROCESSES = PLAN.processes
-# Places: computations at once. Two on two cores even computing in the script threads:
+# Slots: computations at once. Two on two cores even computing in the script threads:
 # one computes while the other's matrix products run on the second core.
 SLOTS = max(PROCESSES, 2)
 
@@ -255,7 +255,7 @@ def slot(check=None):
 
 
 def free_slots() -> int:
-    """Places no computation holds now (0: a new setting would wait)."""
+    """Slots no computation holds now (0: a new setting would wait)."""
     return _slots._value              # BoundedSemaphore keeps its count there
 
 

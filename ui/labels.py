@@ -135,3 +135,6 @@ def server_wait_note(reserved: float, total: float, needs: float) -> str:
             f"enough of theirs finishes or stops. The training in progress holds "
             f"{reserved / 2**20:,.0f} MB of the {total / 2**20:,.0f} MB; this one needs at "
             f"least {needs / 2**20:,.0f} MB, even narrowed.")
+
+# The Training page's optimizers, as its control and its charts' settings lines name them.
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD, momentum 0.9", "adam": "Adam"}

@@ -12,7 +12,7 @@ from core.experiments import training as story
 
 from . import cache, capacity, compute, controls, training
 from .controls import Control, Settings
-from .labels import fix_notes, server_wait_note, train_budget_notes
+from .labels import OPTIMIZER_LABELS, fix_notes, server_wait_note, train_budget_notes
 from .training import Run
 from .training_ledger import LEDGER
 
@@ -20,7 +20,6 @@ from .training_ledger import LEDGER
 LEARNING_RATES = tuple(float(f"{10 ** (k / 4):.3g}") for k in range(-16, 5))
 STEPS = (100, 200, 500, 1000, 2000, 3000, 5000, 10000, 20000)
 BATCHES = (1, 2, 3, 4, 8, 16, 32, 64, 128, 256)
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD, momentum 0.9", "adam": "Adam"}
 # How long a request waiting for the server's memory sleeps between two looks (it also
 # wakes when a reservation is released).
 WAIT_SECONDS = 0.25

@@ -307,7 +307,8 @@ def show_elsewhere(diag: Diagnosis, here: str, depth: int) -> None:
         if story and name == "gradients_exploding":
             continue
         st.markdown(":material/arrow_forward: " + problem_sentence(name, diag, depth))
-        pages = ["saturation", "gradients"] if story and name == "saturated" else \
+        pages = [PROBLEM_PAGES["saturated"], PROBLEM_PAGES["gradients_exploding"]] \
+            if story and name == "saturated" else \
             [PROBLEM_PAGES[name]]
         for page in pages:
             links.page_link(page, f"See it on: {links.BY_PATH[page].title}")

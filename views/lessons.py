@@ -17,15 +17,15 @@ from ui.lesson_state import Open
 from ui.links import BY_PATH, page_link
 
 from . import lessons_class, tabs
-from .prose import FOLDER, Prose
+from .prose import Prose
 
 # The pages whose tabs a step may open: page -> (its tabs' URL key, their titles).
 PAGE_TABS = tabs()
 NEXT_KEYS = ("Right", "PageDown")        # arrow keys, and what presentation clickers send
 BACK_KEYS = ("Left", "PageUp")
 # The clicker's buttons go off screen (not display:none, so that their shortcuts stay
-# live); the revealed page's own title is set smaller than the step's: views/text/lessons.css
-LESSON_CSS = "<style>" + (FOLDER / "lessons.css").read_text(encoding="utf-8") + "</style>"
+# live); the revealed page's own title is set smaller than the step's: views/text/lessons.css,
+# drawn as lessons_class.CSS
 TEXT = Prose("lessons")
 
 
@@ -143,7 +143,7 @@ def _navigation(found: Open, shown) -> None:
     the key a presentation clicker sends; the presenter toggle."""
     cols = st.columns([1, 1, 2])
     clicker = st.container(key="lesson_clicker")
-    st.html(LESSON_CSS)
+    st.html(lessons_class.CSS)
     label, action, args = _forward(found, shown)
     for where, key in zip((cols[0], clicker), BACK_KEYS):
         where.button("Previous", icon=":material/arrow_back:", shortcut=key,
