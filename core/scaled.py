@@ -64,6 +64,16 @@ def add_scaled(a: np.ndarray, scale_a: float, b: np.ndarray, scale_b: float):
     return a * 10.0 ** (scale_a - top) + b * 10.0 ** (scale_b - top), top
 
 
+def true_units(stored: np.ndarray, scale: float) -> np.ndarray:
+    """A tensor in true units (inf where the log10 scale passes float64's range; float32
+    runs carry no scale).
+
+    >>> true_units(np.array([2.0]), 3.0).tolist(), true_units(np.array([2.0]), 0.0).tolist()
+    ([2000.0], [2.0])
+    """
+    return stored * 10.0**scale if scale else stored
+
+
 def log10_var(var_stored: float, scale: float) -> float:
     """log10 of the true variance; -inf only when the variance is exactly zero."""
     if var_stored <= 0:

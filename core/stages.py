@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from . import activations, norms
-from .scaled import BIG, add_scaled, renorm
+from .scaled import BIG, add_scaled, renorm, true_units
 
 
 class Precision:
@@ -120,7 +120,7 @@ class Phi:
         (gelu's, evaluated at u's true values), else None, left to `slope`."""
         act = self.act
         if self.backward_follows and act.with_slope is not None and abs(u_s) <= BIG:
-            a, d = act.with_slope(_true(u, u_s))       # phi and phi' share their costly part
+            a, d = act.with_slope(true_units(u, u_s))       # phi and phi' share their costly part
             return (*self.p.settle(a, 0.0), (d, 0.0))
         return (*self.p.settle(*act_forward(act, u, u_s)), None)
 
@@ -246,7 +246,3 @@ def local_grad_scaled(act: activations.Activation, t: np.ndarray, scale: float,
     d = np.array(d, dtype=np.float64)        # a fresh array: the fix writes into it
     d.reshape(-1)[idx] = np.exp(log_d - top)
     return d, top / math.log(10.0)
-
-
-def _true(t: np.ndarray, scale: float) -> np.ndarray:
-    return t * 10.0**scale if scale else t

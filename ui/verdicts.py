@@ -64,11 +64,21 @@ def trend_cell(trend: Trend) -> str:
     >>> trend_cell(Trend("stable", 1.0, 0.52, tolerance=2.4))
     'steady (+0.5 ± 2.4 powers of ten)'
     """
-    word = TREND_WORDS[trend.kind]
+    return TREND_WORDS[trend.kind] + trend_change(trend)
+
+
+def trend_change(trend: Trend) -> str:
+    """The change a verdict judges, as a cell writes it after the word: " (−1.3 powers
+    of ten)", with ± the draws' spread where it matters; "" where it is not finite.
+
+    >>> from core.experiments.diagnose import trend
+    >>> trend_change(trend([0.0, -0.5, -1.3]))
+    ' (−1.3 powers of ten)'
+    """
     if not math.isfinite(trend.decades):
-        return word
+        return ""
     spread = f" ± {trend.tolerance:.1f}" if trend.spread_matters else ""
-    return f"{word} ({trend.decades:+.1f}{spread} powers of ten)".replace("-", "−")
+    return f" ({trend.decades:+.1f}{spread} powers of ten)".replace("-", "−")
 
 
 def _spread(trend: Trend) -> str:

@@ -10,7 +10,7 @@ from figures import norms as nfig
 from figures.style import format_power
 from ui import cache, charts, controls
 from ui.controls import Control, Settings
-from ui.verdicts import TREND_WORDS, saturation_story, trend_cell
+from ui.verdicts import saturation_story, trend_cell, trend_change
 from ui.labels import LINEUP_LABELS, NORM_LABELS, affine_label, batch_run_label
 from ui.pages import BY_PATH
 
@@ -78,7 +78,7 @@ def _gradients_here(lineup, summary) -> str:
     for row in summary:
         if row.norm != "none":
             b = row.backward
-            change = "" if b.kind == "stable" else trend_cell(b)[len(TREND_WORDS[b.kind]):]
+            change = "" if b.kind == "stable" else trend_change(b)
             by_kind.setdefault(b.kind, []).append(LINEUP_LABELS[row.norm] + change)
     says = [TEXT(f"gradients.says.{kind}") + " " + _and(names)
             for kind, names in by_kind.items()]

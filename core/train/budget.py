@@ -181,9 +181,8 @@ def _within(name: str, value: float) -> float:
 def train_macs(specs: Sequence[NetworkSpec], config: TrainConfig) -> float:
     """Multiply-adds of training these runs: every step, every validation pass, and
     for BatchNorm the losses by batch size at the end (`batch_mode_losses`)."""
-    total = 0.0
+    total, evals = 0.0, validation_passes(config)
     for spec in specs:
-        evals = config.steps // config.eval_every + 2
         forward = spec.depth * spec.width**2
         per_eval = config.valid_examples * forward * (2 if spec.norm == "batch" else 1)
         total += config.steps * macs_per_step(spec, config.batch) + evals * per_eval
@@ -226,6 +225,16 @@ STEP_LAYER_BYTES = 4096     # a layer's Python objects in one step (tensors' hea
                             # its statistics): what counts at depth 1000, width 16
 
 
+def validation_passes(config: TrainConfig) -> int:
+    """Validation passes of a full run, at most: step 0, every eval_every steps, and the
+    last step (counted apart even where it is one of them: a bound for the budgets).
+
+    >>> validation_passes(TrainConfig(steps=100, eval_every=20))
+    7
+    """
+    return config.steps // config.eval_every + 2
+
+
 def records_for(config: TrainConfig) -> int:
     """Rows of per-layer statistics a full run keeps (step 0, then every record_every).
 
@@ -241,7 +250,7 @@ def summary_bytes(spec: NetworkSpec, config: TrainConfig) -> float:
     losses, per-layer statistics per record and HIST_LAYERS histograms per record."""
     rows = records_for(config)
     per_row = len(STAT_NAMES) * spec.depth * 8 + HIST_LAYERS * stats.BINS * 4 + LAYER_OVERHEAD
-    evals = config.steps // config.eval_every + 2
+    evals = validation_passes(config)
     edges = HIST_LAYERS * (stats.BINS + 1) * 8
     return config.steps * 8 + evals * 3 * 8 + rows * per_row + edges + 8 * len(BATCH_MODE_SIZES)
 

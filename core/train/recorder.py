@@ -14,16 +14,12 @@ import numpy as np
 
 from .. import activations, stats
 from ..propagate import LayerForward
+from ..scaled import true_units
 from ..spec import NetworkSpec
 from .log import LAYER_STATS, STAT_NAMES
 
 HIST_LAYERS = 6                     # layers whose activation histograms a log keeps
 
-
-def true_units(stored: np.ndarray, scale: float) -> np.ndarray:
-    """A tensor in true units (inf where the log10 scale passes float64's range; float32
-    runs carry no scale)."""
-    return stored * 10.0**scale if scale else stored
 
 
 class Recorder:

@@ -16,7 +16,8 @@ from .config import TrainConfig, check_trainable, train_spec
 from .evaluate import batch_mode_losses, run_params, validation_losses
 from .log import BatchModeLosses, TrainLog
 from .params import copy_params, embed_grad, flat, initial_params
-from .recorder import Recorder, true_units
+from ..scaled import true_units
+from .recorder import Recorder
 
 LOSS_LIMIT = 1e6                    # a loss past this (or inf/NaN) has diverged
 
